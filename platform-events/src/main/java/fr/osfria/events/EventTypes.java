@@ -1,0 +1,31 @@
+package fr.osfria.events;
+
+import java.util.Set;
+
+/** CloudEvent {@code type} values. Past tense, stable: receivers filter on them. */
+public final class EventTypes {
+
+    public static final String DOCUMENT_INDEXED = "document.indexed";
+    public static final String DOCUMENT_FAILED = "document.failed";
+    public static final String DOCUMENT_DELETED = "document.deleted";
+    public static final String MODEL_LOADED = "model.loaded";
+    public static final String MODEL_UNLOADED = "model.unloaded";
+    public static final String ALERT_TRIGGERED = "alert.triggered";
+    public static final String ALERT_RESOLVED = "alert.resolved";
+    public static final String USAGE_THRESHOLD = "usage.threshold";
+    public static final String WEBHOOK_EXHAUSTED = "webhook.exhausted";
+
+    /** The types published on {@link Topics#PUBLIC_EVENTS}, which webhook subscriptions may name. */
+    public static final Set<String> PUBLIC = Set.of(DOCUMENT_INDEXED, DOCUMENT_FAILED, DOCUMENT_DELETED,
+            MODEL_LOADED, MODEL_UNLOADED, ALERT_TRIGGERED, ALERT_RESOLVED, USAGE_THRESHOLD, WEBHOOK_EXHAUSTED);
+
+    // Internal work events, each on its own topic.
+    public static final String DOCUMENT_UPLOADED = "document.uploaded";
+    public static final String DOCUMENT_CHUNKED = "document.chunked";
+    public static final String CHUNKS_INDEXED = "document.chunks-indexed";
+    public static final String AUDIT_RECORDED = "audit.recorded";
+    public static final String USAGE_RECORDED = "usage.recorded";
+
+    private EventTypes() {
+    }
+}

@@ -1,0 +1,29 @@
+package fr.osfria.events;
+
+/**
+ * Kafka topic names. Stable, kebab-case, versioned: a breaking change to a topic's records means a new
+ * topic name, never a silent change of shape.
+ */
+public final class Topics {
+
+    /** Every public event ({@link EventTypes#PUBLIC}); consumed by webhook-service. */
+    public static final String PUBLIC_EVENTS = "osfria.public-events.v1";
+    /** One record per RAG request: who, what, when, result. */
+    public static final String AUDIT = "osfria.audit.v1";
+    /** Internal: a document (or a new version of one) waits to be parsed and chunked. */
+    public static final String DOCUMENT_UPLOADS = "osfria.document-uploads.v1";
+    /** Internal: chunks ready to be embedded and indexed, keyed by document id. */
+    public static final String DOCUMENT_CHUNKS = "osfria.document-chunks.v1";
+    /** Internal: embed-service's answer to a document's chunks (indexed or failed). */
+    public static final String INDEX_RESULTS = "osfria.index-results.v1";
+    /** Internal: one record per inference request, with its exact token counts. */
+    public static final String USAGE = "osfria.usage.v1";
+
+    /** Where a consumer puts what it cannot process, with the reason in the record's headers. */
+    public static String deadLetter(String topic) {
+        return topic + ".dlq";
+    }
+
+    private Topics() {
+    }
+}

@@ -1,0 +1,24 @@
+package fr.osfria.events.document;
+
+import jakarta.validation.constraints.NotBlank;
+import java.util.Map;
+
+/**
+ * Internal: one chunk of a document, ready to embed. For a confidential document {@code text} is AES-256-GCM
+ * ciphertext (base64) and {@code encrypted} is true.
+ */
+public record DocumentChunk(
+        @NotBlank String documentId,
+        int version,
+        @NotBlank String chunkId,
+        int ordinal,
+        int totalChunks,
+        @NotBlank String collection,
+        String department,
+        boolean confidential,
+        boolean encrypted,
+        Integer page,
+        String section,
+        @NotBlank String text,
+        Map<String, Object> metadata) {
+}

@@ -1,0 +1,44 @@
+package fr.osfria.security.audit;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.audit.AuditRecord;
+import io.quarkus.arc.Unremovable;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+/** Publishes audit records to the audit topic. The returned Uni completes when the broker has the record. */
+@ApplicationScoped
+@Unremovable
+public class AuditLog {
+
+    /** Channel name; its topic is set in this module's default configuration. */
+    public static final String CHANNEL = "audit";
+
+    private final MutinyEmitter<String> emitter;
+    private final String service;
+
+    public AuditLog(@Channel(CHANNEL) MutinyEmitter<String> emitter,
+                    @ConfigProperty(name = "quarkus.application.name") String service) {
+        this.emitter = emitter;
+        this.service = service;
+    }
+
+    /**
+     * @param outcome {@code ok}, {@code denied}, {@code not_found}, {@code invalid} or {@code error}
+     */
+    public Uni<Void> record(String keyName, String action, String target, String collection, String outcome, String detail) {
+        AuditRecord record = new AuditRecord(service, keyName, action, target, collection, outcome, Instant.now(), detail);
+        String subject = target != null ? target : keyName;
+        CloudEvent<AuditRecord> event = CloudEvent.of("/osfria/" + service, EventTypes.AUDIT_RECORDED, subject, record);
+        return emitter.sendMessage(Message.of(EventJson.encode(event))
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(subject).build()));
+    }
+}

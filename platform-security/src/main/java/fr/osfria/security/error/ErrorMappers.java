@@ -1,0 +1,60 @@
+package fr.osfria.security.error;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.quarkus.logging.Log;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Maps failures to JSON errors with the right status; never a stack trace or class name to the client. */
+public class ErrorMappers {
+
+    private static final String CHALLENGE = "Bearer realm=\"osfria\"";
+
+    @ServerExceptionMapper
+    public Response authenticationFailed(AuthenticationFailedException e) {
+        String message = e.getMessage() == null || e.getMessage().isBlank() ? "invalid or revoked API key" : e.getMessage();
+        return withChallenge(ErrorResponses.of(401, message, "invalid_api_key"));
+    }
+
+    @ServerExceptionMapper
+    public Response unauthorized(UnauthorizedException e) {
+        return withChallenge(ErrorResponses.of(401,
+                "missing API key: send 'Authorization: Bearer sk-osfria-…'", "missing_api_key"));
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return ErrorResponses.of(403, "this API key is not allowed to do that", "forbidden");
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(NotFoundException e) {
+        return ErrorResponses.notFound("no such resource");
+    }
+
+    @ServerExceptionMapper
+    public Response invalidJson(JsonProcessingException e) {
+        return ErrorResponses.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response webApplication(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500) {
+            Log.errorf(e, "request failed with %d", status);
+            return ErrorResponses.of(status, "internal error", "internal_error");
+        }
+        String reason = e.getResponse().getStatusInfo().getReasonPhrase();
+        return ErrorResponses.of(status, reason == null ? "request refused" : reason.toLowerCase(), null);
+    }
+
+    private static Response withChallenge(Response response) {
+        return Response.fromResponse(response).header(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE).build();
+    }
+}

