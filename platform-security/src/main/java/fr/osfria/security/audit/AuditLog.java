@@ -1,18 +1,16 @@
 package fr.osfria.security.audit;
 
 import fr.osfria.events.CloudEvent;
-import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.audit.AuditRecord;
+import fr.osfria.security.messaging.EventMessages;
 import io.quarkus.arc.Unremovable;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 /** Publishes audit records to the audit topic. The returned Uni completes when the broker has the record. */
 @ApplicationScoped
@@ -38,7 +36,6 @@ public class AuditLog {
         AuditRecord record = new AuditRecord(service, keyName, action, target, collection, outcome, Instant.now(), detail);
         String subject = target != null ? target : keyName;
         CloudEvent<AuditRecord> event = CloudEvent.of("/osfria/" + service, EventTypes.AUDIT_RECORDED, subject, record);
-        return emitter.sendMessage(Message.of(EventJson.encode(event))
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(subject).build()));
+        return emitter.sendMessage(EventMessages.of(event));
     }
 }
