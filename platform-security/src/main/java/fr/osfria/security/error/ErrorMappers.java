@@ -54,6 +54,14 @@ public class ErrorMappers {
         return ErrorResponses.of(status, reason == null ? "request refused" : reason.toLowerCase(), null);
     }
 
+    /** Anything unforeseen: logged with an id the client can quote; no detail leaves the service. */
+    @ServerExceptionMapper
+    public Response unexpected(Exception e) {
+        String id = java.util.UUID.randomUUID().toString();
+        Log.errorf(e, "unexpected failure, error id %s", id);
+        return ErrorResponses.of(500, "internal error (error id " + id + ")", "internal_error");
+    }
+
     private static Response withChallenge(Response response) {
         return Response.fromResponse(response).header(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE).build();
     }

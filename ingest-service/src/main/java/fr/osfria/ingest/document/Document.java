@@ -1,0 +1,77 @@
+package fr.osfria.ingest.document;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+import java.time.Instant;
+
+/** A document and where it is in its lifecycle. Owned by ingest-service; no other service reads this table. */
+@Entity
+@Table(name = "document")
+public class Document extends PanacheEntityBase {
+
+    @Id
+    public String id;
+
+    @Column(nullable = false)
+    public String collection;
+
+    public String filename;
+
+    public String department;
+
+    @Column(nullable = false)
+    public boolean confidential;
+
+    /** The caller's metadata object, as JSON text. */
+    @Column(name = "metadata_json", nullable = false)
+    public String metadataJson = "{}";
+
+    @Column(name = "content_type")
+    public String contentType;
+
+    @Column(name = "size_bytes", nullable = false)
+    public long sizeBytes;
+
+    @Column(nullable = false)
+    public String sha256;
+
+    public Integer pages;
+
+    @Enumerated(EnumType.STRING)
+    @Column(nullable = false)
+    public DocumentStatus status;
+
+    public String error;
+
+    @Column(name = "chunks_count", nullable = false)
+    public int chunksCount;
+
+    /** Incremented by each new version (PUT); events carry it so stale results are ignored. */
+    @Column(name = "content_version", nullable = false)
+    public int contentVersion = 1;
+
+    @Column(name = "blob_key")
+    public String blobKey;
+
+    @Column(name = "uploaded_by", nullable = false)
+    public String uploadedBy;
+
+    @Column(name = "upload_time", nullable = false)
+    public Instant uploadTime;
+
+    @Column(name = "updated_at", nullable = false)
+    public Instant updatedAt;
+
+    @Column(name = "indexed_at")
+    public Instant indexedAt;
+
+    @Version
+    @Column(name = "row_version")
+    public long rowVersion;
+}

@@ -1,0 +1,20 @@
+package fr.osfria.ingest.document.rest;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import fr.osfria.ingest.document.DocumentStatus;
+import java.time.Instant;
+import java.util.Map;
+
+/** A document as the API shows it (the seed's shape). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DocumentView(
+        @JsonProperty("document_id") String documentId,
+        String filename,
+        DocumentStatus status,
+        @JsonProperty("chunks_count") int chunksCount,
+        String collection,
+        Map<String, Object> metadata,
+        @JsonProperty("upload_time") Instant uploadTime,
+        String error) {
+}
