@@ -1,0 +1,203 @@
+package fr.osfria.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Stands in for a GPU vLLM server, which cannot run here: an OpenAI-compatible HTTP server on loopback with the
+ * model list, chat and text completions (whole or streamed as SSE, paced per token), vLLM-style {@code /metrics},
+ * and switches to make it fail or disappear. Answers are made of numbered tokens ("tok1 tok2 …"), never text a
+ * test could mistake for a model's.
+ */
+public final class OpenAiSimulator implements AutoCloseable {
+
+    private final Vertx vertx = Vertx.vertx();
+    private final List<String> models = new CopyOnWriteArrayList<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger served = new AtomicInteger();
+    private volatile int failWithStatus;
+    private volatile long tokenDelayMillis;
+    private HttpServer server;
+
+    private OpenAiSimulator(List<String> models) {
+        this.models.addAll(models);
+    }
+
+    /** Starts on a free loopback port, serving {@code models}. */
+    public static OpenAiSimulator start(String... models) {
+        OpenAiSimulator sim = new OpenAiSimulator(List.of(models));
+        sim.listen(0);
+        return sim;
+    }
+
+    private void listen(int port) {
+        try {
+            server = vertx.createHttpServer().requestHandler(this::handle)
+                    .listen(port, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("simulator did not start", e);
+        }
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    public void setModels(String... names) {
+        models.clear();
+        models.addAll(List.of(names));
+    }
+
+    /** Every request answers this status from now on (0: behave). */
+    public void failWith(int status) {
+        failWithStatus = status;
+    }
+
+    /** Delay between streamed tokens, as a GPU's decode rate would impose. */
+    public void tokenDelay(long millis) {
+        tokenDelayMillis = millis;
+    }
+
+    /** Completion requests answered so far. */
+    public int served() {
+        return served.get();
+    }
+
+    /** Stops listening, as a crashed server would; {@link #restart()} listens again on the same port. */
+    public void stop() {
+        await(server.close());
+    }
+
+    public void restart() {
+        listen(server.actualPort());
+    }
+
+    private void handle(HttpServerRequest request) {
+        if (failWithStatus != 0) {
+            request.response().setStatusCode(failWithStatus).putHeader("content-type", "application/json")
+                    .end(error("simulated failure " + failWithStatus).encode());
+            return;
+        }
+        String path = request.path();
+        if ("GET".equals(request.method().name()) && "/v1/models".equals(path)) {
+            JsonArray data = new JsonArray();
+            models.forEach(m -> data.add(new JsonObject().put("id", m).put("object", "model")
+                    .put("created", 1700000000L).put("owned_by", "vllm").put("max_model_len", 4096)));
+            json(request, 200, new JsonObject().put("object", "list").put("data", data));
+        } else if ("GET".equals(request.method().name()) && "/metrics".equals(path)) {
+            String model = models.isEmpty() ? "none" : models.get(0);
+            request.response().putHeader("content-type", "text/plain; version=0.0.4").end("""
+                    # TYPE vllm:num_requests_running gauge
+                    vllm:num_requests_running{model_name="%1$s"} %2$d
+                    # TYPE vllm:num_requests_waiting gauge
+                    vllm:num_requests_waiting{model_name="%1$s"} 0
+                    # TYPE vllm:gpu_cache_usage_perc gauge
+                    vllm:gpu_cache_usage_perc{model_name="%1$s"} %3$.3f
+                    """.formatted(model, running.get(), Math.min(1.0, running.get() / 16.0)));
+        } else if ("GET".equals(request.method().name()) && "/health".equals(path)) {
+            request.response().setStatusCode(200).end();
+        } else if ("POST".equals(request.method().name())
+                && ("/v1/chat/completions".equals(path) || "/v1/completions".equals(path))) {
+            request.body().onSuccess(body -> complete(request, body.toJsonObject(), path.contains("chat")));
+        } else {
+            json(request, 404, error("no route " + path));
+        }
+    }
+
+    private void complete(HttpServerRequest request, JsonObject body, boolean chat) {
+        String model = body.getString("model");
+        if (model == null || !models.contains(model)) {
+            json(request, 404, error("The model `" + model + "` does not exist."));
+            return;
+        }
+        served.incrementAndGet();
+        int maxTokens = body.getInteger("max_tokens", 16);
+        int promptTokens = String.valueOf(chat ? body.getValue("messages") : body.getValue("prompt")).split("\\s+").length;
+        String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
+        if (!body.getBoolean("stream", false)) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 1; i <= maxTokens; i++) {
+                text.append(i == 1 ? "" : " ").append("tok").append(i);
+            }
+            JsonObject choice = chat
+                    ? new JsonObject().put("index", 0).put("finish_reason", "length")
+                            .put("message", new JsonObject().put("role", "assistant").put("content", text.toString()))
+                    : new JsonObject().put("index", 0).put("finish_reason", "length").put("text", text.toString());
+            json(request, 200, new JsonObject().put("id", id).put("object", chat ? "chat.completion" : "text_completion")
+                    .put("created", System.currentTimeMillis() / 1000).put("model", model)
+                    .put("choices", new JsonArray().add(choice)).put("usage", usage(promptTokens, maxTokens)));
+            return;
+        }
+        running.incrementAndGet();
+        request.response().setChunked(true).putHeader("content-type", "text/event-stream");
+        boolean includeUsage = body.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false);
+        streamToken(request, id, model, chat, 1, maxTokens, promptTokens, includeUsage);
+    }
+
+    private void streamToken(HttpServerRequest request, String id, String model, boolean chat, int n, int max,
+                             int promptTokens, boolean includeUsage) {
+        if (n > max) {
+            if (includeUsage) {
+                sse(request, chunk(id, model, chat).put("choices", new JsonArray()).put("usage", usage(promptTokens, max)));
+            }
+            request.response().end("data: [DONE]\n\n");
+            running.decrementAndGet();
+            return;
+        }
+        String token = (n == 1 ? "" : " ") + "tok" + n;
+        JsonObject choice = chat
+                ? new JsonObject().put("index", 0).put("delta", new JsonObject().put("content", token))
+                : new JsonObject().put("index", 0).put("text", token);
+        choice.put("finish_reason", n == max ? "length" : null);
+        sse(request, chunk(id, model, chat).put("choices", new JsonArray().add(choice)));
+        Runnable next = () -> streamToken(request, id, model, chat, n + 1, max, promptTokens, includeUsage);
+        if (tokenDelayMillis > 0) {
+            vertx.setTimer(tokenDelayMillis, t -> next.run());
+        } else {
+            vertx.runOnContext(v -> next.run());
+        }
+    }
+
+    private static JsonObject chunk(String id, String model, boolean chat) {
+        return new JsonObject().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", System.currentTimeMillis() / 1000).put("model", model);
+    }
+
+    private static void sse(HttpServerRequest request, JsonObject data) {
+        request.response().write("data: " + data.encode() + "\n\n");
+    }
+
+    private static JsonObject usage(int prompt, int completion) {
+        return new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion);
+    }
+
+    private static JsonObject error(String message) {
+        return new JsonObject().put("error", new JsonObject().put("message", message).put("type", "invalid_request_error"));
+    }
+
+    private static void json(HttpServerRequest request, int status, JsonObject body) {
+        request.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+    }
+
+    private static void await(io.vertx.core.Future<?> future) {
+        try {
+            future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        await(vertx.close());
+    }
+}
