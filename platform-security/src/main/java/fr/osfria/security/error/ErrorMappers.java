@@ -5,10 +5,13 @@ import io.quarkus.logging.Log;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import jakarta.validation.ConstraintViolationException;
+import jakarta.validation.Path;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import java.util.stream.Collectors;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Maps failures to JSON errors with the right status; never a stack trace or class name to the client. */
@@ -43,6 +46,16 @@ public class ErrorMappers {
         return ErrorResponses.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
     }
 
+    /** Bean Validation failures on request bodies and parameters: which field, and why. */
+    @ServerExceptionMapper
+    public Response invalid(ConstraintViolationException e) {
+        String message = e.getConstraintViolations().stream()
+                .map(v -> lastNode(v.getPropertyPath()) + ": " + v.getMessage())
+                .sorted()
+                .collect(Collectors.joining("; "));
+        return ErrorResponses.badRequest(message.isEmpty() ? "invalid request" : message);
+    }
+
     @ServerExceptionMapper
     public Response webApplication(WebApplicationException e) {
         int status = e.getResponse().getStatus();
@@ -60,6 +73,14 @@ public class ErrorMappers {
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);
         return ErrorResponses.of(500, "internal error (error id " + id + ")", "internal_error");
+    }
+
+    private static String lastNode(Path path) {
+        String name = null;
+        for (Path.Node node : path) {
+            name = node.getName();
+        }
+        return name == null ? "request" : name;
     }
 
     private static Response withChallenge(Response response) {
