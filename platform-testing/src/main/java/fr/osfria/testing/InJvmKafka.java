@@ -1,5 +1,9 @@
 package fr.osfria.testing;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -10,11 +14,17 @@ import org.apache.kafka.common.test.TestKitNodes;
 public final class InJvmKafka {
 
     private static KafkaClusterTestKit cluster;
+    private static Path directory;
 
     public static synchronized String bootstrapServers() {
         if (cluster == null) {
             try {
+                // Our own directory, deleted by our own hook after the broker has stopped: the test kit's default
+                // temporary directory is deleted by a JVM shutdown hook that can race the broker's shutdown, and a
+                // broker whose log directory vanishes halts the whole test JVM.
+                directory = Files.createTempDirectory("osfria-kafka");
                 KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                        .setBaseDirectory(directory)
                         .setCombined(true)
                         .setNumBrokerNodes(1)
                         .setNumControllerNodes(1)
@@ -23,6 +33,7 @@ public final class InJvmKafka {
                         .setConfigProp("num.partitions", "3")
                         .setConfigProp("offsets.topic.replication.factor", "1")
                         .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                        .setDeleteOnClose(false)
                         .build();
                 kit.format();
                 kit.startup();
@@ -41,8 +52,13 @@ public final class InJvmKafka {
             if (cluster != null) {
                 cluster.close();
             }
+            if (directory != null) {
+                try (Stream<Path> paths = Files.walk(directory)) {
+                    paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         } catch (Exception e) {
-            // the JVM is exiting; the broker's temporary directories go with it
+            // the JVM is exiting anyway; at worst a temporary directory is left behind
         }
     }
 

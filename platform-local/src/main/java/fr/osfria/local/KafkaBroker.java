@@ -1,0 +1,99 @@
+package fr.osfria.local;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/** A real single-node KRaft Kafka broker, run from Kafka's own Maven artifacts in a child JVM. */
+final class KafkaBroker {
+
+    private final LocalSettings settings;
+    private final Path dir;
+    private ChildProcess process;
+
+    KafkaBroker(LocalSettings settings) {
+        this.settings = settings;
+        this.dir = settings.dataDir().resolve("kafka");
+    }
+
+    ChildProcess start(String classpath, PrintStream out) throws IOException {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("server.properties");
+        Files.writeString(config, """
+                process.roles=broker,controller
+                node.id=1
+                controller.quorum.voters=1@127.0.0.1:%2$d
+                listeners=PLAINTEXT://127.0.0.1:%1$d,CONTROLLER://127.0.0.1:%2$d
+                advertised.listeners=PLAINTEXT://127.0.0.1:%1$d
+                controller.listener.names=CONTROLLER
+                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+                inter.broker.listener.name=PLAINTEXT
+                log.dirs=%3$s
+                num.partitions=3
+                auto.create.topics.enable=true
+                offsets.topic.replication.factor=1
+                transaction.state.log.replication.factor=1
+                transaction.state.log.min.isr=1
+                share.coordinator.state.topic.replication.factor=1
+                share.coordinator.state.topic.min.isr=1
+                group.initial.rebalance.delay.ms=0
+                """.formatted(settings.kafkaPort(), settings.kafkaControllerPort(), dir.resolve("logs")));
+        if (!Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
+            format(classpath, config, out);
+        }
+        process = ChildProcess.start("kafka", List.of(ChildProcess.java(), "-Xms256m", "-Xmx512m", "-cp", classpath,
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "kafka.Kafka", config.toString()), Map.of(), dir, out, "\u001B[90m");
+        return process;
+    }
+
+    private void format(String classpath, Path config, PrintStream out) throws IOException {
+        ChildProcess format = ChildProcess.start("kafka-format", List.of(ChildProcess.java(), "-cp", classpath,
+                "kafka.tools.StorageTool", "format", "-t", UUID.randomUUID().toString().replace("-", "").substring(0, 22),
+                "-c", config.toString()), Map.of(), dir, out, "\u001B[90m");
+        try {
+            int code = format.process().waitFor();
+            if (code != 0) {
+                throw new LocalPlatformException("formatting Kafka's storage in " + dir + " failed (exit " + code + ")");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalPlatformException("interrupted while formatting Kafka's storage");
+        }
+    }
+
+    /** Waits until the broker answers a metadata request. */
+    void awaitReady(Duration timeout) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.kafkaBootstrap());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(props)) {
+            while (true) {
+                if (!process.alive()) {
+                    throw new LocalPlatformException("Kafka exited during start-up; see its [kafka] lines above");
+                }
+                try {
+                    admin.describeCluster().nodes().get();
+                    return;
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new LocalPlatformException("Kafka did not become ready within " + timeout.toSeconds() + " s");
+                    }
+                    Thread.sleep(300);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalPlatformException("interrupted while waiting for Kafka");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package fr.osfria.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's run command, end to end: the packaged launcher starts Kafka, PostgreSQL and the five services,
+ * every one answers through the entry port, Ctrl-C leaves no process behind, and a second start finds its data.
+ */
+class LocalPlatformIT {
+
+    private static final Pattern UP = Pattern.compile("Osfria is up at (http://\\S+)");
+    private static final Pattern KEY = Pattern.compile("(sk-osfria-[A-Za-z0-9_-]+)");
+
+    @TempDir
+    Path data;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void upServesEveryServiceThroughOneEntryPortStopsCleanlyAndKeepsItsData() throws Exception {
+        Map<String, String> env = Map.of(
+                "OSFRIA_DATA", data.toString(),
+                "OSFRIA_PORT", String.valueOf(freeBlock(6)),
+                "OSFRIA_KAFKA_PORT", String.valueOf(freeBlock(1)),
+                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(freeBlock(1)),
+                "OSFRIA_POSTGRES_PORT", String.valueOf(freeBlock(1)));
+
+        Run first = Run.start(env);
+        String url = first.awaitUp();
+        String key = first.find(KEY);
+        assertNotNull(key, "the first start prints an admin key");
+
+        HttpResponse<String> health = get(url + "/q/health", null);
+        assertEquals(200, health.statusCode(), health.body());
+        for (String service : List.of("ingest-service", "embed-service", "inference-router", "webhook-service", "alert-bridge")) {
+            assertTrue(health.body().contains("{\"name\":\"" + service + "\",\"status\":\"UP\"}"), health.body());
+            assertEquals(200, get(url + "/" + service + "/q/health/ready", null).statusCode(), service);
+        }
+        assertEquals(200, get(url + "/v1/models", key).statusCode());
+        assertEquals(401, get(url + "/v1/models", null).statusCode());
+        assertEquals(404, get(url + "/v1/documents/doc_missing", key).statusCode());
+        assertEquals(404, get(url + "/nowhere", key).statusCode());
+
+        first.interrupt();
+        assertFalse(first.anyProcessLeft(), "a process of the platform is still running after Ctrl-C");
+
+        Run second = Run.start(env);
+        second.awaitUp();
+        assertNull(second.find(KEY), "the admin key is shown on the first start only");
+        assertEquals(200, get(url + "/v1/models", key).statusCode(), "the key file survived the restart");
+        second.interrupt();
+        assertFalse(second.anyProcessLeft());
+    }
+
+    private HttpResponse<String> get(String url, String key) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The first of {@code count} consecutive free ports. */
+    private static int freeBlock(int count) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
+            boolean free = true;
+            for (int p = base; p < base + count && free; p++) {
+                try (ServerSocket s = new ServerSocket(p)) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free ports");
+    }
+
+    /** One run of {@code java -jar platform-local.jar up}, its output collected. */
+    private static final class Run {
+
+        private final Process process;
+        private final List<String> lines;
+        private List<ProcessHandle> children = List.of();
+
+        private Run(Process process, List<String> lines) {
+            this.process = process;
+            this.lines = lines;
+        }
+
+        static Run start(Map<String, String> env) throws IOException {
+            Path home = Path.of("").toAbsolutePath().getParent();
+            ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                    "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
+                    .redirectErrorStream(true);
+            builder.environment().putAll(env);
+            Process process = builder.start();
+            List<String> lines = new CopyOnWriteArrayList<>();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // process ended
+                }
+            });
+            reader.setDaemon(true);
+            reader.start();
+            return new Run(process, lines);
+        }
+
+        String awaitUp() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+            while (System.nanoTime() < deadline) {
+                String url = find(UP);
+                if (url != null) {
+                    return url.replace("localhost", "127.0.0.1");
+                }
+                if (!process.isAlive()) {
+                    throw new AssertionError("the platform exited (" + process.exitValue() + "):\n" + tail());
+                }
+                Thread.sleep(250);
+            }
+            process.destroyForcibly();
+            throw new AssertionError("the platform was not up within 240 s:\n" + tail());
+        }
+
+        String find(Pattern pattern) {
+            for (String line : lines) {
+                if (line.contains("Admin API key") || pattern == UP) {
+                    Matcher m = pattern.matcher(line);
+                    if (m.find()) {
+                        return m.group(1);
+                    }
+                }
+            }
+            return null;
+        }
+
+        /** Sends SIGINT, as Ctrl-C does, and waits for the launcher to exit. */
+        void interrupt() throws Exception {
+            children = process.descendants().toList();
+            assertTrue(children.size() >= 6, "expected Kafka and five services, saw " + children.size());
+            new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+            assertTrue(process.waitFor(90, TimeUnit.SECONDS), "the platform did not stop within 90 s:\n" + tail());
+        }
+
+        boolean anyProcessLeft() throws InterruptedException {
+            Thread.sleep(500);
+            return children.stream().anyMatch(ProcessHandle::isAlive);
+        }
+
+        private String tail() {
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        }
+    }
+}

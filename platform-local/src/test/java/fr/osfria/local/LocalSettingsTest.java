@@ -1,0 +1,50 @@
+package fr.osfria.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LocalSettingsTest {
+
+    private final Path home = Path.of("/opt/osfria");
+
+    @Test
+    void defaultsKeepEverythingUnderTheProjectAndEmbedded() {
+        LocalSettings s = LocalSettings.from(Map.of(), home);
+        assertEquals(home.resolve(".osfria"), s.dataDir());
+        assertEquals(8080, s.entryPort());
+        assertEquals(8081, s.portOf(LocalSettings.SERVICES.get(0)));
+        assertTrue(s.embeddedPostgres());
+        assertEquals("127.0.0.1:19092", s.kafkaBootstrap());
+        assertEquals(home.resolve(".osfria/keys.json"), s.keysFile());
+    }
+
+    @Test
+    void anExistingPostgresCanBeNamed() {
+        LocalSettings s = LocalSettings.from(Map.of("OSFRIA_POSTGRES", "db.internal:6543", "OSFRIA_POSTGRES_USER", "osfria"), home);
+        assertFalse(s.embeddedPostgres());
+        assertEquals("db.internal", s.postgresHost());
+        assertEquals(6543, s.postgresPort());
+        assertEquals("osfria", s.postgresUser());
+    }
+
+    @Test
+    void badPortsAreRefusedWithTheVariableNamed() {
+        for (String bad : new String[] {"abc", "0", "70000", "-1"}) {
+            LocalPlatformException e = assertThrows(LocalPlatformException.class,
+                    () -> LocalSettings.from(Map.of("OSFRIA_PORT", bad), home));
+            assertTrue(e.getMessage().contains("OSFRIA_PORT"), e.getMessage());
+        }
+    }
+
+    @Test
+    void eachServiceWithADatabaseGetsItsOwn() {
+        assertEquals("ingest", LocalSettings.SERVICES.get(0).databaseName());
+        assertEquals("webhook", LocalSettings.SERVICES.get(3).databaseName());
+    }
+}
