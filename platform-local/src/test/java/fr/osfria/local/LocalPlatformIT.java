@@ -77,6 +77,20 @@ class LocalPlatformIT {
         assertFalse(second.anyProcessLeft());
     }
 
+    @Test
+    void refusesToStartWithATakenPortOrAnUnwritableDataDirectoryAndSaysWhy() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Run run = Run.start(Map.of("OSFRIA_DATA", data.toString(), "OSFRIA_PORT", String.valueOf(taken.getLocalPort())));
+            assertEquals(1, run.exitCode());
+            assertTrue(run.output().contains("port already in use: " + taken.getLocalPort() + " for the entry port (OSFRIA_PORT)"),
+                    run.output());
+        }
+        Path notADirectory = java.nio.file.Files.writeString(data.resolve("file"), "x");
+        Run run = Run.start(Map.of("OSFRIA_DATA", notADirectory.resolve("data").toString()));
+        assertEquals(1, run.exitCode());
+        assertTrue(run.output().contains("is not writable") && run.output().contains("OSFRIA_DATA"), run.output());
+    }
+
     private HttpResponse<String> get(String url, String key) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
         if (key != null) {
@@ -153,6 +167,16 @@ class LocalPlatformIT {
             }
             process.destroyForcibly();
             throw new AssertionError("the platform was not up within 240 s:\n" + tail());
+        }
+
+        int exitCode() throws InterruptedException {
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "still running:\n" + tail());
+            return process.exitValue();
+        }
+
+        String output() throws InterruptedException {
+            Thread.sleep(200); // let the reader take the last lines
+            return String.join("\n", lines);
         }
 
         String find(Pattern pattern) {
