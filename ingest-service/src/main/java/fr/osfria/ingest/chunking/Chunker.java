@@ -1,0 +1,157 @@
+package fr.osfria.ingest.chunking;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Packs paragraphs into chunks of at most {@code maxTokens}, breaking between sentences (between words only
+ * when one sentence is longer than a chunk), starting a new chunk at each new section, and repeating up to
+ * {@code overlapTokens} of the end of one chunk at the start of the next within a section.
+ */
+public final class Chunker {
+
+    /** A sentence, or a run of words of an over-long sentence: the unit chunks are made of. */
+    private record Piece(Integer page, String section, String text, int tokens, boolean startsParagraph) {
+    }
+
+    private final int maxTokens;
+    private final int overlapTokens;
+
+    public Chunker(int maxTokens, int overlapTokens) {
+        if (maxTokens < 16) {
+            throw new IllegalArgumentException("a chunk holds at least 16 tokens");
+        }
+        if (overlapTokens < 0 || overlapTokens > maxTokens / 2) {
+            throw new IllegalArgumentException("overlap is between 0 and half a chunk");
+        }
+        this.maxTokens = maxTokens;
+        this.overlapTokens = overlapTokens;
+    }
+
+    public List<Chunk> chunk(List<TextBlock> blocks) {
+        List<Chunk> chunks = new ArrayList<>();
+        List<Piece> current = new ArrayList<>();
+        int currentTokens = 0;
+        int newPieces = 0; // pieces in current that are not overlap
+        for (Piece piece : pieces(blocks)) {
+            boolean sectionChanged = !current.isEmpty() && !Objects.equals(current.get(0).section(), piece.section());
+            if (newPieces > 0 && (sectionChanged || currentTokens + piece.tokens() > maxTokens)) {
+                emit(chunks, current, newPieces);
+                current = sectionChanged ? new ArrayList<>() : overlap(current);
+                currentTokens = current.stream().mapToInt(Piece::tokens).sum();
+                newPieces = 0;
+            }
+            while (!current.isEmpty() && currentTokens + piece.tokens() > maxTokens) {
+                currentTokens -= current.remove(0).tokens(); // overlap gives way to content
+            }
+            current.add(piece);
+            currentTokens += piece.tokens();
+            newPieces++;
+        }
+        if (newPieces > 0) {
+            emit(chunks, current, newPieces);
+        }
+        return chunks;
+    }
+
+    private void emit(List<Chunk> chunks, List<Piece> pieces, int newPieces) {
+        Piece first = pieces.get(pieces.size() - newPieces);
+        StringBuilder text = new StringBuilder();
+        for (Piece p : pieces) {
+            if (!text.isEmpty()) {
+                text.append(p.startsParagraph() ? "\n\n" : " ");
+            }
+            text.append(p.text());
+        }
+        String joined = text.toString();
+        chunks.add(new Chunk(chunks.size(), first.page(), first.section(), joined, TokenEstimator.count(joined)));
+    }
+
+    /** The tail of a chunk, whole pieces only, of at most {@code overlapTokens}. */
+    private List<Piece> overlap(List<Piece> previous) {
+        List<Piece> tail = new ArrayList<>();
+        int tokens = 0;
+        for (int i = previous.size() - 1; i >= 0; i--) {
+            Piece p = previous.get(i);
+            if (tokens + p.tokens() > overlapTokens) {
+                break;
+            }
+            tail.add(0, p);
+            tokens += p.tokens();
+        }
+        return tail;
+    }
+
+    /** Sentences, with any sentence longer than a chunk split into runs of words (never inside a word). */
+    private List<Piece> pieces(List<TextBlock> blocks) {
+        int wordRun = overlapTokens > 0 ? overlapTokens : maxTokens;
+        List<Piece> pieces = new ArrayList<>();
+        for (TextBlock block : blocks) {
+            boolean paragraphStart = true;
+            for (String sentence : SentenceSplitter.split(normalize(block.text()))) {
+                int tokens = TokenEstimator.count(sentence);
+                if (tokens <= maxTokens) {
+                    pieces.add(new Piece(block.page(), block.section(), sentence, tokens, paragraphStart));
+                } else {
+                    // runs small enough to serve as overlap too, so a long sentence still overlaps its neighbours
+                    for (String run : wordRuns(sentence, wordRun)) {
+                        pieces.add(new Piece(block.page(), block.section(), run, TokenEstimator.count(run), paragraphStart));
+                        paragraphStart = false;
+                    }
+                }
+                paragraphStart = false;
+            }
+        }
+        return pieces;
+    }
+
+    /** Runs of about {@code budget} tokens; a single word over a whole chunk ({@code maxTokens}) is cut. */
+    private List<String> wordRuns(String sentence, int budget) {
+        List<String> runs = new ArrayList<>();
+        StringBuilder run = new StringBuilder();
+        for (String word : sentence.split("\\s+")) {
+            if (TokenEstimator.count(word) > maxTokens) {
+                // not a word but a blob (a hash, base64, a URL with no end): cut it, there is no boundary to keep
+                if (!run.isEmpty()) {
+                    runs.add(run.toString());
+                    run.setLength(0);
+                }
+                runs.addAll(cut(word, maxTokens));
+                continue;
+            }
+            String candidate = run.isEmpty() ? word : run + " " + word;
+            if (!run.isEmpty() && TokenEstimator.count(candidate) > budget) {
+                runs.add(run.toString());
+                run.setLength(0);
+                run.append(word);
+            } else {
+                run.setLength(0);
+                run.append(candidate);
+            }
+        }
+        if (!run.isEmpty()) {
+            runs.add(run.toString());
+        }
+        return runs;
+    }
+
+    private static List<String> cut(String blob, int budget) {
+        List<String> parts = new ArrayList<>();
+        int from = 0;
+        while (from < blob.length()) {
+            int to = from + 1;
+            while (to < blob.length() && TokenEstimator.count(blob.substring(from, to + 1)) <= budget) {
+                to++;
+            }
+            parts.add(blob.substring(from, to));
+            from = to;
+        }
+        return parts;
+    }
+
+    /** One space between words; paragraphs are already separate blocks. */
+    private static String normalize(String text) {
+        return text.replaceAll("[\\s\\u00A0]+", " ").strip();
+    }
+}

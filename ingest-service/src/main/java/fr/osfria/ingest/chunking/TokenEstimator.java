@@ -1,0 +1,35 @@
+package fr.osfria.ingest.chunking;
+
+/**
+ * Estimates how many tokens a WordPiece/BPE tokenizer makes of a text, erring high: a word is one token plus one
+ * per four further characters, and each punctuation mark is a token. An English vocabulary splits French words
+ * (accents, long compounds) into several pieces; over-counting keeps chunks under the model's input limit
+ * whichever model a site plugs in.
+ */
+public final class TokenEstimator {
+
+    public static int count(String text) {
+        int tokens = 0;
+        int wordLength = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isLetterOrDigit(c)) {
+                wordLength++;
+                continue;
+            }
+            tokens += wordTokens(wordLength);
+            wordLength = 0;
+            if (!Character.isWhitespace(c)) {
+                tokens++;
+            }
+        }
+        return tokens + wordTokens(wordLength);
+    }
+
+    private static int wordTokens(int length) {
+        return length == 0 ? 0 : 1 + (length - 1) / 4;
+    }
+
+    private TokenEstimator() {
+    }
+}
