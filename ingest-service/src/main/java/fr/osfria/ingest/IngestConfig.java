@@ -1,0 +1,42 @@
+package fr.osfria.ingest;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+
+@ConfigMapping(prefix = "osfria.ingest")
+public interface IngestConfig {
+
+    /** Where original files are kept (a Longhorn volume in Kubernetes). */
+    @WithDefault("data/blobs")
+    Path blobDir();
+
+    /** Largest file accepted, in bytes; larger uploads are refused with 413 before being read whole. */
+    @WithDefault("104857600")
+    long maxFileBytes();
+
+    Parsing parsing();
+
+    Chunking chunking();
+
+    interface Parsing {
+        /** A document whose parsing takes longer fails with "parsing exceeded …". */
+        @WithDefault("60s")
+        Duration timeout();
+
+        /** Most characters of text taken from one document (zip bombs and runaway spreadsheets stop here). */
+        @WithDefault("20000000")
+        long maxTextChars();
+    }
+
+    interface Chunking {
+        /** Largest chunk, in (estimated) tokens of the embedding model. */
+        @WithDefault("400")
+        int maxTokens();
+
+        /** Tokens repeated from the end of a chunk at the start of the next. */
+        @WithDefault("50")
+        int overlapTokens();
+    }
+}

@@ -1,0 +1,181 @@
+package fr.osfria.ingest.parsing;
+
+import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.chunking.TextBlock;
+import io.quarkus.logging.Log;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.tika.config.TikaConfig;
+import org.apache.tika.detect.AutoDetectReader;
+import org.apache.tika.detect.Detector;
+import org.apache.tika.exception.EncryptedDocumentException;
+import org.apache.tika.exception.TikaException;
+import org.apache.tika.io.TikaInputStream;
+import org.apache.tika.metadata.Metadata;
+import org.apache.tika.metadata.TikaCoreProperties;
+import org.apache.tika.mime.MediaType;
+import org.apache.tika.parser.AutoDetectParser;
+import org.apache.tika.parser.ParseContext;
+import org.apache.tika.sax.SecureContentHandler;
+import org.xml.sax.SAXException;
+
+/**
+ * Finds a document's real type from its bytes and turns it into paragraphs with pages and sections, under
+ * limits: a time-out, a cap on extracted text, Tika's zip-bomb guard, and no descent into embedded documents.
+ * Blocking: call it off the I/O thread.
+ */
+@ApplicationScoped
+public class DocumentParser {
+
+    private final TikaConfig tika = TikaConfig.getDefaultConfig();
+    private final Detector detector = tika.getDetector();
+    private final AutoDetectParser parser = new AutoDetectParser(tika);
+    private final IngestConfig.Parsing limits;
+    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "osfria-parser");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public DocumentParser(IngestConfig config) {
+        this.limits = config.parsing();
+    }
+
+    /** The media type the bytes say, helped by the file name only where bytes cannot tell (text formats). */
+    public String detect(Path file, String filename) throws IOException {
+        Metadata metadata = new Metadata();
+        if (filename != null) {
+            metadata.set(TikaCoreProperties.RESOURCE_NAME_KEY, filename);
+        }
+        try (TikaInputStream in = TikaInputStream.get(file)) {
+            return detector.detect(in, metadata).getBaseType().toString();
+        }
+    }
+
+    public ParsedDocument parse(Path file, String filename) throws ParseFailure {
+        String type;
+        try {
+            type = detect(file, filename);
+        } catch (IOException e) {
+            throw new ParseFailure("the file could not be read", e);
+        }
+        if ("application/x-tika-ooxml-protected".equals(type) || "application/x-tika-msoffice-protected".equals(type)) {
+            throw new ParseFailure("the document is password-protected");
+        }
+        if (!SupportedTypes.supported(type)) {
+            throw new ParseFailure("unsupported type " + type);
+        }
+        Future<ParsedDocument> job = workers.submit(() -> SupportedTypes.plainText(type)
+                ? parseText(file, type) : parseWithTika(file, type));
+        try {
+            return job.get(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            job.cancel(true);
+            long ms = limits.timeout().toMillis();
+            throw new ParseFailure("parsing exceeded " + (ms >= 1000 ? ms / 1000 + " s" : ms + " ms"));
+        } catch (InterruptedException e) {
+            job.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ParseFailure("parsing was interrupted");
+        } catch (ExecutionException e) {
+            throw explain(e.getCause(), type);
+        }
+    }
+
+    private ParsedDocument parseWithTika(Path file, String type) throws IOException, SAXException, TikaException {
+        BlockCollector collector = new BlockCollector(limits.maxTextChars());
+        Metadata metadata = new Metadata();
+        try (TikaInputStream in = TikaInputStream.get(file)) {
+            SecureContentHandler secure = new SecureContentHandler(collector, in);
+            try {
+                // no Parser in the context: embedded documents (attachments, OLE objects) are not parsed
+                parser.parse(in, secure, metadata, new ParseContext());
+            } catch (SAXException e) {
+                secure.throwIfCauseOf(e); // a zip bomb becomes a TikaException
+                throw e;
+            }
+        }
+        Integer pages = collector.pages();
+        if (pages == null) {
+            pages = metadata.getInt(org.apache.tika.metadata.PagedText.N_PAGES);
+        }
+        return new ParsedDocument(type, collector.blocks(), pages);
+    }
+
+    /** Plain text, Markdown and CSV: charset detected from the bytes, paragraphs at blank lines, Markdown headings as sections. */
+    private ParsedDocument parseText(Path file, String type) throws IOException, TikaException, ParseFailure {
+        boolean markdown = SupportedTypes.markdown(type);
+        List<TextBlock> blocks = new ArrayList<>();
+        StringBuilder paragraph = new StringBuilder();
+        String section = null;
+        long total = 0;
+        try (InputStream raw = TikaInputStream.get(file);
+             BufferedReader reader = new BufferedReader(new AutoDetectReader(raw))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                total += line.length();
+                if (total > limits.maxTextChars()) {
+                    throw new ParseFailure("the document's text exceeds " + limits.maxTextChars() + " characters");
+                }
+                String trimmed = line.strip();
+                boolean heading = markdown && trimmed.matches("#{1,6}\\s+.*");
+                if (trimmed.isEmpty() || heading) {
+                    addParagraph(blocks, paragraph, section);
+                }
+                if (heading) {
+                    section = trimmed.replaceFirst("#{1,6}\\s+", "").replaceAll("\\s*#+$", "");
+                    blocks.add(new TextBlock(null, section, section));
+                } else if (!trimmed.isEmpty()) {
+                    paragraph.append(paragraph.isEmpty() ? "" : " ").append(trimmed);
+                }
+            }
+        }
+        addParagraph(blocks, paragraph, section);
+        return new ParsedDocument(type, blocks, null);
+    }
+
+    private static void addParagraph(List<TextBlock> blocks, StringBuilder paragraph, String section) {
+        if (!paragraph.isEmpty()) {
+            blocks.add(new TextBlock(null, section, paragraph.toString()));
+            paragraph.setLength(0);
+        }
+    }
+
+    private static ParseFailure explain(Throwable cause, String type) {
+        String name = SupportedTypes.TYPES.getOrDefault(type, type);
+        // parsers wrap what went wrong: look through the chain for the reasons we know
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof ParseFailure failure) {
+                return failure;
+            }
+            if (t instanceof EncryptedDocumentException) {
+                return new ParseFailure(name + " is password-protected");
+            }
+            if (t instanceof BlockCollector.TooMuchText) {
+                return new ParseFailure(t.getMessage());
+            }
+            if (String.valueOf(t.getMessage()).contains("Suspected zip bomb")) {
+                return new ParseFailure("the document looks like a zip bomb (it expands far beyond its size)");
+            }
+        }
+        Log.debugf(cause, "parsing a %s failed", type);
+        return new ParseFailure("the file is not a readable " + name + " (" + cause.getClass().getSimpleName() + ")");
+    }
+
+    @PreDestroy
+    void stop() {
+        workers.shutdownNow();
+    }
+}
