@@ -16,9 +16,29 @@ public interface IngestConfig {
     @WithDefault("104857600")
     long maxFileBytes();
 
+    /** How often the outbox is relayed to Kafka when no commit has nudged it. */
+    @WithDefault("1s")
+    Duration outboxInterval();
+
     Parsing parsing();
 
     Chunking chunking();
+
+    Stall stall();
+
+    interface Stall {
+        /** A document still processing this long after its last progress is considered stalled. */
+        @WithDefault("10m")
+        Duration timeout();
+
+        /** How often stalled documents are looked for. */
+        @WithDefault("30s")
+        Duration checkInterval();
+
+        /** Processing is started this many times at most before the document is marked failed. */
+        @WithDefault("3")
+        int maxAttempts();
+    }
 
     interface Parsing {
         /** A document whose parsing takes longer fails with "parsing exceeded …". */

@@ -48,6 +48,31 @@ public final class EventJson {
         return event;
     }
 
+    private static final com.fasterxml.jackson.core.type.TypeReference<java.util.LinkedHashMap<String, Object>> MAP =
+            new com.fasterxml.jackson.core.type.TypeReference<>() {
+            };
+
+    /** A JSON object as text (metadata kept as a column). */
+    public static String encodeMap(java.util.Map<String, Object> map) {
+        try {
+            return MAPPER.writeValueAsString(map == null ? java.util.Map.of() : map);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not serialisable as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** A JSON object text back as a map; blank or null text is an empty map. */
+    public static java.util.Map<String, Object> decodeMap(String json) {
+        if (json == null || json.isBlank()) {
+            return new java.util.LinkedHashMap<>();
+        }
+        try {
+            return MAPPER.readValue(json, MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a JSON object: " + e.getOriginalMessage(), e);
+        }
+    }
+
     /** An event that cannot be read; consumers send its record to the dead-letter topic. */
     public static final class MalformedEventException extends RuntimeException {
         public MalformedEventException(String message) {

@@ -34,9 +34,16 @@ public final class TopicProbe implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
         ensureTopic(topic);
-        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(p -> new TopicPartition(topic, p.partition()))
-                .toList();
+        List<TopicPartition> partitions = List.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (partitions.isEmpty()) { // a topic just created may not be in the metadata yet
+            partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            if (partitions.isEmpty() && System.nanoTime() > deadline) {
+                throw new IllegalStateException("topic " + topic + " has no partitions");
+            }
+        }
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position); // resolve the end offsets now, before the test acts

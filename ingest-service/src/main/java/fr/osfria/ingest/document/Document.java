@@ -71,6 +71,13 @@ public class Document extends PanacheEntityBase {
     @Column(name = "indexed_at")
     public Instant indexedAt;
 
+    @Column(name = "chunked_at")
+    public Instant chunkedAt;
+
+    /** How many times processing of the current version has been started (stalled ones are retried). */
+    @Column(nullable = false)
+    public int attempts = 1;
+
     @Version
     @Column(name = "row_version")
     public long rowVersion;

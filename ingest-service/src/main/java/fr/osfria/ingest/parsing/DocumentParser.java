@@ -49,8 +49,13 @@ public class DocumentParser {
         return t;
     });
 
+    @jakarta.inject.Inject
     public DocumentParser(IngestConfig config) {
-        this.limits = config.parsing();
+        this(config.parsing());
+    }
+
+    public DocumentParser(IngestConfig.Parsing limits) {
+        this.limits = limits;
     }
 
     /** The media type the bytes say, helped by the file name only where bytes cannot tell (text formats). */

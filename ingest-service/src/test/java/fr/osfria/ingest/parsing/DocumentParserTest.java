@@ -23,30 +23,14 @@ class DocumentParserTest {
     @TempDir
     Path dir;
 
-    static IngestConfig config(Duration timeout, long maxChars) {
-        return new IngestConfig() {
-            public Path blobDir() {
-                return Path.of("unused");
+    static IngestConfig.Parsing config(Duration timeout, long maxChars) {
+        return new IngestConfig.Parsing() {
+            public Duration timeout() {
+                return timeout;
             }
 
-            public long maxFileBytes() {
-                return 1 << 20;
-            }
-
-            public Parsing parsing() {
-                return new Parsing() {
-                    public Duration timeout() {
-                        return timeout;
-                    }
-
-                    public long maxTextChars() {
-                        return maxChars;
-                    }
-                };
-            }
-
-            public Chunking chunking() {
-                return null;
+            public long maxTextChars() {
+                return maxChars;
             }
         };
     }

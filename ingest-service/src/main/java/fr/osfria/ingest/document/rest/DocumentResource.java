@@ -1,55 +1,303 @@
 package fr.osfria.ingest.document.rest;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import fr.osfria.events.EventJson;
+import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.ingest.document.service.DocumentService;
+import fr.osfria.ingest.document.service.InvalidUpload;
+import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.ingest.parsing.DocumentParser;
+import fr.osfria.ingest.parsing.SupportedTypes;
 import fr.osfria.security.audit.AuditLog;
 import fr.osfria.security.error.ErrorResponses;
+import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Caller;
+import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.unchecked.Unchecked;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.hibernate.exception.ConstraintViolationException;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
 
+/**
+ * Documents: upload, read, list, new version, delete. A document the caller may not read answers 404 exactly
+ * like an unknown one. Every call, allowed or not, is audited.
+ */
 @Path("/v1/documents")
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
 
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
+    /** What the upload learned from the bytes, off the I/O thread. */
+    private record Inspected(String contentType, String sha256) {
+    }
 
     private final Caller caller;
     private final AuditLog audit;
+    private final DocumentRepository documents;
+    private final DocumentService service;
+    private final DocumentParser parser;
+    private final BlobStore blobs;
+    private final IngestConfig config;
+    private final Vertx vertx;
 
-    public DocumentResource(Caller caller, AuditLog audit) {
+    public DocumentResource(Caller caller, AuditLog audit, DocumentRepository documents, DocumentService service,
+                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx) {
         this.caller = caller;
         this.audit = audit;
+        this.documents = documents;
+        this.service = service;
+        this.parser = parser;
+        this.blobs = blobs;
+        this.config = config;
+        this.vertx = vertx;
     }
 
-    /** A document the caller may not see answers exactly like one that does not exist. */
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @WithSession
+    public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata) {
+        KeyEntry key = caller.key();
+        Upload upload;
+        try {
+            upload = validate(file, collection, metadata);
+        } catch (InvalidUpload e) {
+            return refuse(key, "document.upload", null, collection, e);
+        }
+        if (!Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
+            return denied(key, "document.upload", null, upload.collection());
+        }
+        return inspect(upload).chain(inspected -> documents.findDuplicate(upload.collection(), inspected.sha256())
+                .chain(existing -> {
+                    if (existing != null) {
+                        return duplicate(key, existing);
+                    }
+                    String id = DocumentService.newId();
+                    return storeBlob(id, 1, upload)
+                            .chain(blobKey -> service.create(id, upload, inspected.contentType(), inspected.sha256(), blobKey, key.name())
+                                    .onFailure().call(() -> discard(id)))
+                            .chain(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok", doc.filename)
+                                    .replaceWith(Response.accepted(DocumentView.of(doc)).build()))
+                            .onFailure(ConstraintViolationException.class).recoverWithUni(e ->
+                                    // the same bytes arrived twice at once: the other upload won
+                                    documents.findDuplicate(upload.collection(), inspected.sha256()).chain(winner ->
+                                            duplicate(key, winner)));
+                }))
+                .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.upload", null,
+                        upload.collection(), (InvalidUpload) e));
+    }
+
     @GET
     @Path("/{id}")
     @WithSession
     public Uni<Response> get(@PathParam("id") String id) {
-        String key = caller.name();
-        return Document.<Document>findById(id).chain(doc -> {
-            if (doc == null || !caller.canRead(doc.collection, doc.department, doc.confidential)) {
-                return audit.record(key, "document.read", id, null, "not_found", null)
-                        .replaceWith(ErrorResponses.notFound("no document " + id));
+        KeyEntry key = caller.key();
+        return visible(key, id).chain(doc -> doc == null
+                ? notFound(key, "document.read", id)
+                : audit.record(key.name(), "document.read", id, doc.collection, "ok", null)
+                        .replaceWith(Response.ok(DocumentView.of(doc)).build()));
+    }
+
+    @GET
+    @WithSession
+    public Uni<Response> list(@QueryParam("collection") String collection,
+                              @QueryParam("offset") @DefaultValue("0") int offset,
+                              @QueryParam("limit") @DefaultValue("50") int limit) {
+        KeyEntry key = caller.key();
+        if (collection == null || collection.isBlank()) {
+            return refuse(key, "document.list", null, null, new InvalidUpload(400, "'collection' is required"));
+        }
+        if (offset < 0 || limit < 1 || limit > 500) {
+            return refuse(key, "document.list", null, collection,
+                    new InvalidUpload(400, "'offset' is 0 or more and 'limit' between 1 and 500"));
+        }
+        if (!Rights.canReadCollection(key, collection)) {
+            return audit.record(key.name(), "document.list", null, collection, "not_found", null)
+                    .replaceWith(ErrorResponses.notFound("no collection " + collection));
+        }
+        return documents.visiblePage(key, collection, offset, limit).chain(page ->
+                audit.record(key.name(), "document.list", null, collection, "ok", page.documents().size() + " documents")
+                        .replaceWith(Response.ok(new DocumentPage(page.documents().stream().map(DocumentView::of).toList(),
+                                page.total(), offset, limit)).build()));
+    }
+
+    /** A new version of the document: its content, name and metadata are replaced, its old chunks dropped. */
+    @PUT
+    @Path("/{id}")
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @WithSession
+    public Uni<Response> replace(@PathParam("id") String id, @RestForm("file") FileUpload file,
+                                 @RestForm String collection, @RestForm String metadata) {
+        KeyEntry key = caller.key();
+        return visible(key, id).chain(doc -> {
+            if (doc == null) {
+                return notFound(key, "document.update", id);
             }
-            return audit.record(key, "document.read", id, doc.collection, "ok", null)
-                    .replaceWith(Response.ok(view(doc)).build());
+            Upload upload;
+            try {
+                upload = validate(file, collection == null || collection.isBlank() ? doc.collection : collection, metadata);
+            } catch (InvalidUpload e) {
+                return refuse(key, "document.update", id, doc.collection, e);
+            }
+            if (!upload.collection().equals(doc.collection)) {
+                return refuse(key, "document.update", id, doc.collection,
+                        new InvalidUpload(400, "a new version stays in its collection; upload to the other collection instead"));
+            }
+            if (!Rights.canWrite(key, doc.collection, doc.department, doc.confidential)
+                    || !Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
+                return denied(key, "document.update", id, doc.collection);
+            }
+            int version = doc.contentVersion + 1;
+            String previousBlob = doc.blobKey;
+            return inspect(upload)
+                    .chain(inspected -> storeBlob(id, version, upload)
+                            .chain(blobKey -> service.newVersion(doc, upload, inspected.contentType(), inspected.sha256(), blobKey)))
+                    .call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+                        blobs.delete(previousBlob);
+                        return null;
+                    }))).onFailure().recoverWithNull())
+                    .chain(updated -> audit.record(key.name(), "document.update", id, updated.collection, "ok",
+                                    "version " + updated.contentVersion)
+                            .replaceWith(Response.accepted(DocumentView.of(updated)).build()))
+                    .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.update", id, doc.collection,
+                            (InvalidUpload) e));
         });
     }
 
-    static DocumentView view(Document doc) {
-        Map<String, Object> metadata = new LinkedHashMap<>(read(doc.metadataJson));
+    @DELETE
+    @Path("/{id}")
+    @WithSession
+    public Uni<Response> delete(@PathParam("id") String id) {
+        KeyEntry key = caller.key();
+        return visible(key, id).chain(doc -> {
+            if (doc == null) {
+                return notFound(key, "document.delete", id);
+            }
+            if (!Rights.canWrite(key, doc.collection, doc.department, doc.confidential)) {
+                return denied(key, "document.delete", id, doc.collection);
+            }
+            return service.delete(doc)
+                    .call(() -> discard(id))
+                    .chain(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", doc.filename))
+                    .replaceWith(Response.noContent().build());
+        });
+    }
+
+    private Upload validate(FileUpload file, String collection, String metadata) {
+        if (file == null) {
+            throw new InvalidUpload(400, "the form has no 'file' part");
+        }
+        return Upload.of(file.uploadedFile(), file.fileName(), file.size(), config.maxFileBytes(), collection, metadata);
+    }
+
+    /** The document if it exists and the key may read it; null otherwise, whichever the reason. */
+    private Uni<Document> visible(KeyEntry key, String id) {
+        if (id == null || !id.matches("doc_[0-9a-f]{24}")) {
+            return Uni.createFrom().nullItem();
+        }
+        return documents.findById(id).map(doc ->
+                doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential) ? doc : null);
+    }
+
+    private Uni<Inspected> inspect(Upload upload) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            String type = parser.detect(upload.file(), upload.filename());
+            if (type.endsWith("-protected")) {
+                throw new InvalidUpload(422, "the document is password-protected");
+            }
+            if (!SupportedTypes.supported(type)) {
+                throw new InvalidUpload(415, "unsupported type " + type);
+            }
+            return new Inspected(type, sha256(upload.file()));
+        })));
+    }
+
+    private Uni<String> storeBlob(String id, int version, Upload upload) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> blobs.put(id, version, upload.file()))));
+    }
+
+    private Uni<Void> discard(String id) {
+        return vertx.executeBlocking(Uni.createFrom().item(() -> {
+            try {
+                blobs.deleteDocument(id);
+            } catch (RuntimeException e) {
+                Log.warnf("could not remove the files of %s: %s", id, e.getMessage());
+            }
+            return null;
+        })).replaceWithVoid();
+    }
+
+    /** The same bytes are already in this collection: answer with that document rather than index them twice. */
+    private Uni<Response> duplicate(KeyEntry key, Document existing) {
+        if (Rights.canRead(key, existing.collection, existing.department, existing.confidential)) {
+            return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
+                    .replaceWith(Response.ok(DocumentView.of(existing)).header("X-Osfria-Duplicate", "true").build());
+        }
+        return refuse(key, "document.upload", null, existing.collection,
+                new InvalidUpload(409, "an identical document already exists in this collection"));
+    }
+
+    private Uni<Response> notFound(KeyEntry key, String action, String id) {
+        return audit.record(key.name(), action, id, null, "not_found", null)
+                .replaceWith(ErrorResponses.notFound("no document " + id));
+    }
+
+    private Uni<Response> denied(KeyEntry key, String action, String id, String collection) {
+        return audit.record(key.name(), action, id, collection, "denied", null)
+                .replaceWith(ErrorResponses.of(403, "this API key may not write to collection " + collection
+                        + " for that department or confidentiality", "forbidden"));
+    }
+
+    private Uni<Response> refuse(KeyEntry key, String action, String id, String collection, InvalidUpload e) {
+        return audit.record(key.name(), action, id, collection, "invalid", e.getMessage())
+                .replaceWith(ErrorResponses.of(e.status(), e.getMessage(), codeFor(e.status())));
+    }
+
+    private static String codeFor(int status) {
+        return switch (status) {
+            case 409 -> "duplicate";
+            case 413 -> "file_too_large";
+            case 415 -> "unsupported_type";
+            case 422 -> "unreadable_document";
+            default -> "invalid_request";
+        };
+    }
+
+    private static String sha256(java.nio.file.Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, Object> metadataView(Document doc) {
+        Map<String, Object> metadata = new LinkedHashMap<>(EventJson.decodeMap(doc.metadataJson));
         if (doc.department != null) {
             metadata.put("department", doc.department);
         }
@@ -58,15 +306,6 @@ public class DocumentResource {
             metadata.put("pages", doc.pages);
         }
         metadata.put("file_size", doc.sizeBytes);
-        return new DocumentView(doc.id, doc.filename, doc.status, doc.chunksCount, doc.collection, metadata,
-                doc.uploadTime, doc.error);
-    }
-
-    private static Map<String, Object> read(String json) {
-        try {
-            return EventJson.MAPPER.readValue(json, MAP);
-        } catch (Exception e) {
-            throw new IllegalStateException("stored metadata is not a JSON object", e);
-        }
+        return metadata;
     }
 }

@@ -2,6 +2,7 @@ package fr.osfria.ingest.document.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import java.time.Instant;
 import java.util.Map;
@@ -15,6 +16,13 @@ public record DocumentView(
         @JsonProperty("chunks_count") int chunksCount,
         String collection,
         Map<String, Object> metadata,
+        @JsonProperty("content_type") String contentType,
+        int version,
         @JsonProperty("upload_time") Instant uploadTime,
         String error) {
+
+    public static DocumentView of(Document doc) {
+        return new DocumentView(doc.id, doc.filename, doc.status, doc.chunksCount, doc.collection,
+                DocumentResource.metadataView(doc), doc.contentType, doc.contentVersion, doc.uploadTime, doc.error);
+    }
 }

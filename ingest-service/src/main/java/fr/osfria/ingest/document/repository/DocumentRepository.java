@@ -1,0 +1,49 @@
+package fr.osfria.ingest.document.repository;
+
+import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.DocumentStatus;
+import fr.osfria.security.key.KeyEntry;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.quarkus.panache.common.Parameters;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.List;
+
+@ApplicationScoped
+public class DocumentRepository implements PanacheRepositoryBase<Document, String> {
+
+    /** One page of a collection's documents, newest first, only those the key may read (filtered in SQL). */
+    public record Page(List<Document> documents, long total) {
+    }
+
+    private static final String VISIBLE = "collection = :collection"
+            + " and (:allDepartments = true or department is null or department in :departments)"
+            + " and (:cleared = true or confidential = false)";
+
+    public Uni<Page> visiblePage(KeyEntry key, String collection, int offset, int limit) {
+        Parameters params = visibility(key, collection);
+        return find(VISIBLE + " order by uploadTime desc, id", params).range(offset, offset + limit - 1).list()
+                .chain(docs -> count(VISIBLE, params).map(total -> new Page(docs, total)));
+    }
+
+    public Uni<Document> findDuplicate(String collection, String sha256) {
+        return find("collection = ?1 and sha256 = ?2", collection, sha256).firstResult();
+    }
+
+    /** Documents whose processing started before {@code before} and has not finished. */
+    public Uni<List<Document>> stalled(Instant before, int limit) {
+        return find("status = ?1 and updatedAt < ?2 order by updatedAt", DocumentStatus.PROCESSING, before)
+                .range(0, limit - 1).list();
+    }
+
+    private static Parameters visibility(KeyEntry key, String collection) {
+        boolean all = key.admin() || key.departments().contains(KeyEntry.ALL);
+        // an empty IN list is not valid SQL; a department no one has stands in
+        List<String> departments = key.departments().isEmpty() ? List.of("\u0000") : key.departments();
+        return Parameters.with("collection", collection)
+                .and("allDepartments", all)
+                .and("departments", departments)
+                .and("cleared", key.admin() || key.confidential());
+    }
+}

@@ -1,0 +1,180 @@
+package fr.osfria.ingest.document.service;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.events.document.DocumentDeleted;
+import fr.osfria.events.document.DocumentFailed;
+import fr.osfria.events.document.DocumentIndexed;
+import fr.osfria.events.document.DocumentUploaded;
+import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.DocumentStatus;
+import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.ingest.outbox.OutboxEvent;
+import fr.osfria.ingest.outbox.OutboxRelay;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+
+/**
+ * Document state changes. Each one writes the document row and the events it causes in one transaction
+ * (outbox), then nudges the relay so the events leave at once.
+ */
+@ApplicationScoped
+public class DocumentService {
+
+    public static final String SOURCE = "/osfria/ingest-service";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final DocumentRepository documents;
+    private final OutboxRelay relay;
+
+    public DocumentService(DocumentRepository documents, OutboxRelay relay) {
+        this.documents = documents;
+        this.relay = relay;
+    }
+
+    public static String newId() {
+        byte[] bytes = new byte[12];
+        RANDOM.nextBytes(bytes);
+        return "doc_" + HexFormat.of().formatHex(bytes);
+    }
+
+    /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
+    public Uni<Document> create(String id, Upload upload, String contentType, String sha256, String blobKey, String keyName) {
+        Instant now = Instant.now();
+        Document doc = new Document();
+        doc.id = id;
+        doc.collection = upload.collection();
+        doc.filename = upload.filename();
+        doc.department = upload.department();
+        doc.confidential = upload.confidential();
+        doc.metadataJson = EventJson.encodeMap(upload.metadata());
+        doc.contentType = contentType;
+        doc.sizeBytes = upload.size();
+        doc.sha256 = sha256;
+        doc.status = DocumentStatus.PROCESSING;
+        doc.blobKey = blobKey;
+        doc.uploadedBy = keyName;
+        doc.uploadTime = now;
+        doc.updatedAt = now;
+        return Panache.withTransaction(() -> documents.persist(doc)
+                .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                .replaceWith(doc))
+                .call(this::nudge);
+    }
+
+    /** Replaces a document's content with a new version: its chunks will replace the old ones in the index. */
+    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey) {
+        return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
+            Instant now = Instant.now();
+            doc.contentVersion++;
+            doc.filename = upload.filename();
+            doc.department = upload.department();
+            doc.confidential = upload.confidential();
+            doc.metadataJson = EventJson.encodeMap(upload.metadata());
+            doc.contentType = contentType;
+            doc.sizeBytes = upload.size();
+            doc.sha256 = sha256;
+            doc.blobKey = blobKey;
+            doc.status = DocumentStatus.PROCESSING;
+            doc.error = null;
+            doc.pages = null;
+            doc.chunkedAt = null;
+            doc.attempts = 1;
+            doc.uploadTime = now;
+            doc.updatedAt = now;
+            return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWith(doc);
+        })).call(this::nudge);
+    }
+
+    /** Deletes the row and announces it: the index drops the chunks, receivers hear {@code document.deleted}. */
+    public Uni<Void> delete(Document doc) {
+        CloudEvent<DocumentDeleted> event = CloudEvent.of(SOURCE, EventTypes.DOCUMENT_DELETED, doc.id,
+                new DocumentDeleted(doc.id, doc.filename, doc.collection));
+        return Panache.withTransaction(() -> documents.deleteById(doc.id)
+                .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
+                .replaceWithVoid()
+                .call(this::nudge);
+    }
+
+    /** The chunks of {@code version} are on their way to the index. */
+    public Uni<Void> chunked(String id, int version, int chunks, Integer pages) {
+        return Panache.withTransaction(() -> documents.findById(id).invoke(doc -> {
+            if (doc != null && doc.contentVersion == version && doc.status == DocumentStatus.PROCESSING) {
+                doc.chunkedAt = Instant.now();
+                doc.updatedAt = doc.chunkedAt;
+                doc.chunksCount = chunks;
+                doc.pages = pages;
+            }
+        })).replaceWithVoid();
+    }
+
+    /** embed-service's verdict on {@code version}; stale verdicts (older versions, finished documents) are ignored. */
+    public Uni<Void> indexResult(String id, int version, boolean success, int chunks, String error) {
+        return Panache.withTransaction(() -> documents.findById(id).chain(doc -> {
+            if (doc == null || doc.contentVersion != version || doc.status != DocumentStatus.PROCESSING) {
+                Log.debugf("ignoring index result for %s v%d", id, version);
+                return Uni.createFrom().voidItem();
+            }
+            if (!success) {
+                return fail(doc, error == null ? "indexing failed" : error);
+            }
+            doc.status = DocumentStatus.INDEXED;
+            doc.chunksCount = chunks;
+            doc.indexedAt = Instant.now();
+            doc.updatedAt = doc.indexedAt;
+            long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
+            return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
+                    new DocumentIndexed(doc.id, doc.filename, doc.collection, chunks, processingMs))).persist().replaceWithVoid();
+        })).call(this::nudge);
+    }
+
+    /** Marks {@code version} failed with a reason a person understands. */
+    public Uni<Void> failed(String id, int version, String error) {
+        return Panache.withTransaction(() -> documents.findById(id).chain(doc ->
+                doc == null || doc.contentVersion != version || doc.status != DocumentStatus.PROCESSING
+                        ? Uni.createFrom().voidItem() : fail(doc, error)))
+                .call(this::nudge);
+    }
+
+    /** Restarts processing of a stalled document, or gives up on it after {@code maxAttempts}. */
+    public Uni<Void> retryOrGiveUp(String id, int maxAttempts) {
+        return Panache.withTransaction(() -> documents.findById(id).chain(doc -> {
+            if (doc == null || doc.status != DocumentStatus.PROCESSING) {
+                return Uni.createFrom().voidItem();
+            }
+            if (doc.attempts >= maxAttempts) {
+                return fail(doc, "processing stalled: no result after " + doc.attempts + " attempts");
+            }
+            Log.warnf("document %s stalled; starting attempt %d", doc.id, doc.attempts + 1);
+            doc.attempts++;
+            doc.chunkedAt = null;
+            doc.updatedAt = Instant.now();
+            return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWithVoid();
+        })).call(this::nudge);
+    }
+
+    private Uni<Void> fail(Document doc, String error) {
+        doc.status = DocumentStatus.FAILED;
+        doc.error = error;
+        doc.updatedAt = Instant.now();
+        return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_FAILED, doc.id,
+                new DocumentFailed(doc.id, doc.filename, doc.collection, error))).persist().replaceWithVoid();
+    }
+
+    private static CloudEvent<DocumentUploaded> uploaded(Document doc) {
+        return CloudEvent.of(SOURCE, EventTypes.DOCUMENT_UPLOADED, doc.id, new DocumentUploaded(doc.id, doc.contentVersion,
+                doc.collection, doc.filename, doc.blobKey, doc.sizeBytes, doc.confidential, EventJson.decodeMap(doc.metadataJson)));
+    }
+
+    /** The events are committed; send them now rather than at the next relay tick. Failure here only delays them. */
+    private Uni<Void> nudge() {
+        return relay.relay().onFailure().recoverWithItem(0).replaceWithVoid();
+    }
+}

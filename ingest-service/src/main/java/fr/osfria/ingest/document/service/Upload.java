@@ -1,0 +1,89 @@
+package fr.osfria.ingest.document.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import fr.osfria.events.EventJson;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A validated upload: a safe file name, a valid collection, the caller's metadata as a JSON object, and the
+ * department and confidentiality that permissions are checked against.
+ */
+public record Upload(Path file, String filename, long size, String collection, Map<String, Object> metadata,
+                     String department, boolean confidential) {
+
+    private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
+    };
+    public static final int MAX_FILENAME = 255;
+
+    public static Upload of(Path file, String rawFilename, long size, long maxBytes, String collection, String metadataJson) {
+        if (file == null) {
+            throw new InvalidUpload(400, "the form has no 'file' part");
+        }
+        if (size == 0) {
+            throw new InvalidUpload(400, "the file is empty");
+        }
+        if (size > maxBytes) {
+            throw new InvalidUpload(413, "the file is " + size + " bytes; the limit is " + maxBytes);
+        }
+        if (collection == null || collection.isBlank()) {
+            throw new InvalidUpload(400, "'collection' is required");
+        }
+        if (!collection.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new InvalidUpload(400, "'collection' is 1-128 letters, digits, '.', '_' or '-'");
+        }
+        Map<String, Object> metadata = metadata(metadataJson);
+        Object department = metadata.get("department");
+        if (department != null && !(department instanceof String)) {
+            throw new InvalidUpload(400, "metadata 'department' must be a string");
+        }
+        Object confidential = metadata.getOrDefault("confidential", false);
+        if (!(confidential instanceof Boolean)) {
+            throw new InvalidUpload(400, "metadata 'confidential' must be true or false");
+        }
+        return new Upload(file, safeFilename(rawFilename), size, collection, metadata, (String) department,
+                (Boolean) confidential);
+    }
+
+    private static Map<String, Object> metadata(String json) {
+        if (json == null || json.isBlank()) {
+            return new LinkedHashMap<>();
+        }
+        try {
+            Map<String, Object> map = EventJson.MAPPER.readValue(json, OBJECT);
+            if (map == null) {
+                throw new InvalidUpload(400, "'metadata' must be a JSON object");
+            }
+            return map;
+        } catch (JsonProcessingException e) {
+            throw new InvalidUpload(400, "'metadata' must be a JSON object: " + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * The name shown back to users: the last path segment, without control or reserved characters, at most
+     * 255 characters (the extension kept). Never used to build a path.
+     */
+    public static String safeFilename(String raw) {
+        if (raw == null) {
+            return "document";
+        }
+        String name = raw.replace('\\', '/');
+        name = name.substring(name.lastIndexOf('/') + 1);
+        name = name.replaceAll("[\\p{Cntrl}\\p{Cf}<>:\"|?*]", "").strip();
+        while (name.startsWith(".")) {
+            name = name.substring(1);
+        }
+        if (name.isEmpty()) {
+            return "document";
+        }
+        if (name.length() > MAX_FILENAME) {
+            int dot = name.lastIndexOf('.');
+            String ext = dot > 0 && name.length() - dot <= 10 ? name.substring(dot) : "";
+            name = name.substring(0, MAX_FILENAME - ext.length()) + ext;
+        }
+        return name;
+    }
+}
