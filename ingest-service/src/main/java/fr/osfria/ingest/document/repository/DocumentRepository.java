@@ -39,8 +39,8 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
 
     private static Parameters visibility(KeyEntry key, String collection) {
         boolean all = key.admin() || key.departments().contains(KeyEntry.ALL);
-        // an empty IN list is not valid SQL; a department no one has stands in
-        List<String> departments = key.departments().isEmpty() ? List.of("\u0000") : key.departments();
+        // an empty IN list is not valid SQL; the blank department, which uploads never store, stands in
+        List<String> departments = key.departments().isEmpty() ? List.of("") : key.departments();
         return Parameters.with("collection", collection)
                 .and("allDepartments", all)
                 .and("departments", departments)

@@ -43,8 +43,8 @@ public record Upload(Path file, String filename, long size, String collection, M
         if (!(confidential instanceof Boolean)) {
             throw new InvalidUpload(400, "metadata 'confidential' must be true or false");
         }
-        return new Upload(file, safeFilename(rawFilename), size, collection, metadata, (String) department,
-                (Boolean) confidential);
+        String dept = department == null || ((String) department).isBlank() ? null : ((String) department).strip();
+        return new Upload(file, safeFilename(rawFilename), size, collection, metadata, dept, (Boolean) confidential);
     }
 
     private static Map<String, Object> metadata(String json) {
