@@ -14,7 +14,7 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
 
     /** The services, in start order, with the path prefixes the entry port sends them. */
     public static final List<Service> SERVICES = List.of(
-            new Service("ingest-service", 1, true, List.of("/v1/documents")),
+            new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit")),
             new Service("embed-service", 2, false, List.of("/v1/search")),
             new Service("inference-router", 3, false,
                     List.of("/v1/chat/", "/v1/completions", "/v1/models", "/health", "/metrics")),

@@ -20,6 +20,7 @@ class RoutesTest {
         assertEquals("inference-router /health", serviceFor("/health"));
         assertEquals("ingest-service /v1/documents", serviceFor("/v1/documents"));
         assertEquals("ingest-service /v1/documents/doc_1", serviceFor("/v1/documents/doc_1"));
+        assertEquals("ingest-service /v1/audit", serviceFor("/v1/audit"));
         assertEquals("embed-service /v1/search", serviceFor("/v1/search"));
         assertEquals("webhook-service /v1/webhooks/wh_1/deliveries", serviceFor("/v1/webhooks/wh_1/deliveries"));
         assertEquals("alert-bridge /v1/alerts/alertmanager", serviceFor("/v1/alerts/alertmanager"));
