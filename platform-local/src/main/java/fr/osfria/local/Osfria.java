@@ -35,6 +35,7 @@ public final class Osfria {
     private LocalPostgres postgres;
     private EntryProxy proxy;
     private volatile boolean stopping;
+    private String kek;
 
     Osfria(LocalSettings settings) {
         this.settings = settings;
@@ -76,6 +77,7 @@ public final class Osfria {
             children.add(kafka.start(classpath, out));
             kafka.awaitReady(Duration.ofSeconds(60));
             String adminKey = firstStartAdminKey();
+            kek = keyEncryptionKey();
             for (int i = 0; i < LocalSettings.SERVICES.size(); i++) {
                 children.add(startService(LocalSettings.SERVICES.get(i), COLORS[i]));
             }
@@ -106,6 +108,9 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_JDBC_URL", postgres.jdbcUrl(service.databaseName()));
             env.put("QUARKUS_DATASOURCE_USERNAME", settings.postgresUser());
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
+        }
+        if ("ingest-service".equals(service.name()) || "embed-service".equals(service.name())) {
+            env.put("OSFRIA_INGEST_ENCRYPTION_KEK", kek);
         }
         if ("inference-router".equals(service.name()) && !settings.routerBackends().isBlank()) {
             env.put("OSFRIA_ROUTER_BACKENDS", settings.routerBackends());
@@ -148,6 +153,25 @@ public final class Osfria {
         }
         return KeysCli.create(settings.keysFile(), new KeyEntry("admin", null, null, Set.of("admin"),
                 List.of("*"), List.of("*"), List.of("*"), true, null, null, null, null));
+    }
+
+    /**
+     * The key-encryption key for confidential documents: generated on the first start, kept owner-readable in the
+     * data directory (in Kubernetes it is a Secret). Losing it makes confidential documents unreadable.
+     */
+    private String keyEncryptionKey() throws IOException {
+        Path file = settings.dataDir().resolve("kek.base64");
+        if (!Files.exists(file)) {
+            byte[] raw = new byte[32];
+            new java.security.SecureRandom().nextBytes(raw);
+            Files.writeString(file, java.util.Base64.getEncoder().encodeToString(raw));
+            try {
+                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
+        }
+        return Files.readString(file).trim();
     }
 
     private void banner(String adminKey) {

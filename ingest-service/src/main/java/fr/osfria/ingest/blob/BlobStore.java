@@ -38,6 +38,25 @@ public class BlobStore {
         return key;
     }
 
+    /** Writes {@code content} (already encrypted where it must be) and returns its key. */
+    public String put(String documentId, int version, byte[] content) throws IOException {
+        String key = documentId + "/v" + version;
+        Path target = resolve(key);
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), ".upload", ".tmp");
+        try {
+            Files.write(tmp, content);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return key;
+    }
+
+    public byte[] read(String key) throws IOException {
+        return Files.readAllBytes(resolve(key));
+    }
+
     public Path path(String key) {
         return resolve(key);
     }

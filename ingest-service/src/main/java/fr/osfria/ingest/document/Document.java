@@ -59,6 +59,10 @@ public class Document extends PanacheEntityBase {
     @Column(name = "blob_key")
     public String blobKey;
 
+    /** Confidential documents: the data key of this version, wrapped by the key-encryption key. Null otherwise. */
+    @Column(name = "wrapped_key")
+    public String wrappedKey;
+
     @Column(name = "uploaded_by", nullable = false)
     public String uploadedBy;
 

@@ -58,21 +58,40 @@ public class DocumentParser {
         this.limits = limits;
     }
 
+    /** Where a document's bytes come from: a file, or memory for a decrypted confidential document. */
+    @FunctionalInterface
+    private interface Source {
+        TikaInputStream open() throws IOException;
+    }
+
     /** The media type the bytes say, helped by the file name only where bytes cannot tell (text formats). */
     public String detect(Path file, String filename) throws IOException {
+        return detect(() -> TikaInputStream.get(file), filename);
+    }
+
+    private String detect(Source source, String filename) throws IOException {
         Metadata metadata = new Metadata();
         if (filename != null) {
             metadata.set(TikaCoreProperties.RESOURCE_NAME_KEY, filename);
         }
-        try (TikaInputStream in = TikaInputStream.get(file)) {
+        try (TikaInputStream in = source.open()) {
             return detector.detect(in, metadata).getBaseType().toString();
         }
     }
 
     public ParsedDocument parse(Path file, String filename) throws ParseFailure {
+        return parse(() -> TikaInputStream.get(file), filename);
+    }
+
+    /** Parses bytes held in memory, so a decrypted document never touches the disk. */
+    public ParsedDocument parse(byte[] content, String filename) throws ParseFailure {
+        return parse(() -> TikaInputStream.get(content), filename);
+    }
+
+    private ParsedDocument parse(Source source, String filename) throws ParseFailure {
         String type;
         try {
-            type = detect(file, filename);
+            type = detect(source, filename);
         } catch (IOException e) {
             throw new ParseFailure("the file could not be read", e);
         }
@@ -83,7 +102,7 @@ public class DocumentParser {
             throw new ParseFailure("unsupported type " + type);
         }
         Future<ParsedDocument> job = workers.submit(() -> SupportedTypes.plainText(type)
-                ? parseText(file, type) : parseWithTika(file, type));
+                ? parseText(source, type) : parseWithTika(source, type));
         try {
             return job.get(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -99,10 +118,10 @@ public class DocumentParser {
         }
     }
 
-    private ParsedDocument parseWithTika(Path file, String type) throws IOException, SAXException, TikaException {
+    private ParsedDocument parseWithTika(Source source, String type) throws IOException, SAXException, TikaException {
         BlockCollector collector = new BlockCollector(limits.maxTextChars());
         Metadata metadata = new Metadata();
-        try (TikaInputStream in = TikaInputStream.get(file)) {
+        try (TikaInputStream in = source.open()) {
             SecureContentHandler secure = new SecureContentHandler(collector, in);
             try {
                 // no Parser in the context: embedded documents (attachments, OLE objects) are not parsed
@@ -120,13 +139,13 @@ public class DocumentParser {
     }
 
     /** Plain text, Markdown and CSV: charset detected from the bytes, paragraphs at blank lines, Markdown headings as sections. */
-    private ParsedDocument parseText(Path file, String type) throws IOException, TikaException, ParseFailure {
+    private ParsedDocument parseText(Source source, String type) throws IOException, TikaException, ParseFailure {
         boolean markdown = SupportedTypes.markdown(type);
         List<TextBlock> blocks = new ArrayList<>();
         StringBuilder paragraph = new StringBuilder();
         String section = null;
         long total = 0;
-        try (InputStream raw = TikaInputStream.get(file);
+        try (InputStream raw = source.open();
              BufferedReader reader = new BufferedReader(new AutoDetectReader(raw))) {
             String line;
             while ((line = reader.readLine()) != null) {

@@ -9,6 +9,8 @@ import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.ingest.chunking.Chunk;
 import fr.osfria.ingest.chunking.Chunker;
+import fr.osfria.ingest.crypto.Aead;
+import fr.osfria.ingest.crypto.Envelope;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.service.DocumentService;
@@ -22,8 +24,13 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import javax.crypto.SecretKey;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -37,8 +44,11 @@ public class UploadListener {
     public static final String UPLOADS = "uploads";
     public static final String CHUNKS = "chunks";
 
-    /** What parsing and chunking gave, or why they could not. */
-    private record Outcome(List<Chunk> chunks, Integer pages, String error) {
+    /** What parsing and chunking gave, or why they could not; the data key when the document is confidential. */
+    private record Outcome(List<Chunk> chunks, Integer pages, String error, SecretKey dataKey) {
+        static Outcome failed(String error) {
+            return new Outcome(null, null, error, null);
+        }
     }
 
     private final DocumentParser parser;
@@ -47,15 +57,17 @@ public class UploadListener {
     private final Chunker chunker;
     private final MutinyEmitter<String> chunks;
     private final Vertx vertx;
+    private final Envelope envelope;
 
     public UploadListener(DocumentParser parser, BlobStore blobs, DocumentService service, IngestConfig config,
-                          @Channel(CHUNKS) MutinyEmitter<String> chunks, Vertx vertx) {
+                          @Channel(CHUNKS) MutinyEmitter<String> chunks, Vertx vertx, Envelope envelope) {
         this.parser = parser;
         this.blobs = blobs;
         this.service = service;
         this.chunker = new Chunker(config.chunking().maxTokens(), config.chunking().overlapTokens());
         this.chunks = chunks;
         this.vertx = vertx;
+        this.envelope = envelope;
     }
 
     @Incoming(UPLOADS)
@@ -66,40 +78,64 @@ public class UploadListener {
                     || doc.chunkedAt != null) {
                 return Uni.createFrom().voidItem(); // deleted, superseded, or already done: a redelivery
             }
-            return vertx.executeBlocking(Uni.createFrom().item(() -> parseAndChunk(upload)))
+            return vertx.executeBlocking(Uni.createFrom().item(() -> parseAndChunk(upload, doc.wrappedKey)))
                     .chain(outcome -> outcome.error() != null
                             ? service.failed(doc.id, upload.version(), outcome.error())
-                            : publish(doc, upload, outcome.chunks())
+                            : publish(doc, upload, outcome)
                                     .chain(() -> service.chunked(doc.id, upload.version(), outcome.chunks().size(), outcome.pages())));
         });
     }
 
-    private Outcome parseAndChunk(DocumentUploaded upload) {
+    private Outcome parseAndChunk(DocumentUploaded upload, String wrappedKey) {
         try {
-            ParsedDocument parsed = parser.parse(blobs.path(upload.blobKey()), upload.filename());
+            SecretKey dataKey = null;
+            ParsedDocument parsed;
+            if (wrappedKey == null) {
+                parsed = parser.parse(blobs.path(upload.blobKey()), upload.filename());
+            } else {
+                // decrypted in memory only: the clear text of a confidential document never reaches a disk
+                dataKey = envelope.unwrap(wrappedKey);
+                byte[] clear = Aead.decrypt(dataKey, blobs.read(upload.blobKey()), upload.blobKey().getBytes(StandardCharsets.UTF_8));
+                parsed = parser.parse(clear, upload.filename());
+            }
             List<Chunk> result = chunker.chunk(parsed.blocks());
             if (result.isEmpty()) {
-                return new Outcome(null, parsed.pages(), "the document contains no text (a scan without OCR?)");
+                return Outcome.failed("the document contains no text (a scan without OCR?)");
             }
-            return new Outcome(result, parsed.pages(), null);
+            return new Outcome(result, parsed.pages(), null, dataKey);
         } catch (ParseFailure e) {
             Log.infof("document %s failed: %s", upload.documentId(), e.getMessage());
-            return new Outcome(null, null, e.getMessage());
-        } catch (RuntimeException e) {
+            return Outcome.failed(e.getMessage());
+        } catch (GeneralSecurityException e) {
+            Log.errorf("document %s cannot be decrypted: %s", upload.documentId(), e.getMessage());
+            return Outcome.failed("the stored file cannot be decrypted (" + e.getMessage() + ")");
+        } catch (IOException | RuntimeException e) {
             Log.errorf(e, "document %s could not be processed", upload.documentId());
-            return new Outcome(null, null, "the document could not be processed");
+            return Outcome.failed("the document could not be processed");
         }
     }
 
-    private Uni<Void> publish(Document doc, DocumentUploaded upload, List<Chunk> parts) {
+    private Uni<Void> publish(Document doc, DocumentUploaded upload, Outcome outcome) {
+        List<Chunk> parts = outcome.chunks();
         Map<String, Object> metadata = upload.metadata() == null ? Map.of() : upload.metadata();
         Object department = metadata.get("department");
-        List<Uni<Void>> sends = parts.stream().map(c -> chunks.sendMessage(EventMessages.of(CloudEvent.of(
-                DocumentService.SOURCE, EventTypes.DOCUMENT_CHUNKED, doc.id,
-                new DocumentChunk(doc.id, upload.version(), chunkId(doc.id, upload.version(), c.ordinal()), c.ordinal(),
-                        parts.size(), doc.collection, department instanceof String d ? d : null, doc.confidential, false,
-                        c.page(), c.section(), c.text(), metadata))))).toList();
+        boolean encrypt = outcome.dataKey() != null;
+        List<Uni<Void>> sends = parts.stream().map(c -> {
+            String id = chunkId(doc.id, upload.version(), c.ordinal());
+            String text = encrypt ? seal(outcome.dataKey(), c.text(), id) : c.text();
+            // a heading can say as much as the text under it: sealed too, bound to the chunk
+            String section = encrypt && c.section() != null ? seal(outcome.dataKey(), c.section(), id + "#section") : c.section();
+            return chunks.sendMessage(EventMessages.of(CloudEvent.of(DocumentService.SOURCE, EventTypes.DOCUMENT_CHUNKED, doc.id,
+                    new DocumentChunk(doc.id, upload.version(), id, c.ordinal(), parts.size(), doc.collection,
+                            department instanceof String d ? d : null, doc.confidential, encrypt, c.page(),
+                            section, text, metadata, encrypt ? doc.wrappedKey : null))));
+        }).toList();
         return Uni.join().all(sends).andFailFast().replaceWithVoid();
+    }
+
+    private static String seal(SecretKey key, String clear, String associatedData) {
+        return Base64.getEncoder().encodeToString(Aead.encrypt(key, clear.getBytes(StandardCharsets.UTF_8),
+                associatedData.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Stable across redeliveries, so the index overwrites a chunk rather than adding it twice. */

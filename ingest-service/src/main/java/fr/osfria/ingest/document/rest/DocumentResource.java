@@ -3,6 +3,8 @@ package fr.osfria.ingest.document.rest;
 import fr.osfria.events.EventJson;
 import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.blob.BlobStore;
+import fr.osfria.ingest.crypto.Aead;
+import fr.osfria.ingest.crypto.Envelope;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import fr.osfria.ingest.document.service.DocumentService;
@@ -34,12 +36,14 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import javax.crypto.SecretKey;
 import org.hibernate.exception.ConstraintViolationException;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
@@ -56,6 +60,10 @@ public class DocumentResource {
     private record Inspected(String contentType, String sha256) {
     }
 
+    /** Where the file went, and its wrapped data key when it is stored encrypted. */
+    private record Stored(String blobKey, String wrappedKey) {
+    }
+
     private final Caller caller;
     private final AuditLog audit;
     private final DocumentRepository documents;
@@ -64,9 +72,10 @@ public class DocumentResource {
     private final BlobStore blobs;
     private final IngestConfig config;
     private final Vertx vertx;
+    private final Envelope envelope;
 
     public DocumentResource(Caller caller, AuditLog audit, DocumentRepository documents, DocumentService service,
-                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx) {
+                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -75,6 +84,7 @@ public class DocumentResource {
         this.blobs = blobs;
         this.config = config;
         this.vertx = vertx;
+        this.envelope = envelope;
     }
 
     @POST
@@ -98,7 +108,8 @@ public class DocumentResource {
                     }
                     String id = DocumentService.newId();
                     return storeBlob(id, 1, upload)
-                            .chain(blobKey -> service.create(id, upload, inspected.contentType(), inspected.sha256(), blobKey, key.name())
+                            .chain(stored -> service.create(id, upload, inspected.contentType(), inspected.sha256(),
+                                            stored.blobKey(), stored.wrappedKey(), key.name())
                                     .onFailure().call(() -> discard(id)))
                             .chain(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok", doc.filename)
                                     .replaceWith(Response.accepted(DocumentView.of(doc)).build()))
@@ -175,7 +186,8 @@ public class DocumentResource {
             String previousBlob = doc.blobKey;
             return inspect(upload)
                     .chain(inspected -> storeBlob(id, version, upload)
-                            .chain(blobKey -> service.newVersion(doc, upload, inspected.contentType(), inspected.sha256(), blobKey)))
+                            .chain(stored -> service.newVersion(doc, upload, inspected.contentType(), inspected.sha256(),
+                                    stored.blobKey(), stored.wrappedKey())))
                     .call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
                         blobs.delete(previousBlob);
                         return null;
@@ -211,7 +223,11 @@ public class DocumentResource {
         if (file == null) {
             throw new InvalidUpload(400, "the form has no 'file' part");
         }
-        return Upload.of(file.uploadedFile(), file.fileName(), file.size(), config.maxFileBytes(), collection, metadata);
+        Upload upload = Upload.of(file.uploadedFile(), file.fileName(), file.size(), config.maxFileBytes(), collection, metadata);
+        if (upload.confidential() && !envelope.available()) {
+            throw new InvalidUpload(503, "confidential documents need a key-encryption key: set OSFRIA_INGEST_ENCRYPTION_KEK");
+        }
+        return upload;
     }
 
     /** The document if it exists and the key may read it; null otherwise, whichever the reason. */
@@ -236,8 +252,17 @@ public class DocumentResource {
         })));
     }
 
-    private Uni<String> storeBlob(String id, int version, Upload upload) {
-        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> blobs.put(id, version, upload.file()))));
+    /** Stores the original; a confidential one encrypted under a new data key, bound to its blob key. */
+    private Uni<Stored> storeBlob(String id, int version, Upload upload) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            if (!upload.confidential()) {
+                return new Stored(blobs.put(id, version, upload.file()), null);
+            }
+            SecretKey dataKey = envelope.newDataKey();
+            String blobKey = id + "/v" + version;
+            byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
+            return new Stored(blobs.put(id, version, sealed), envelope.wrap(dataKey));
+        })));
     }
 
     private Uni<Void> discard(String id) {
@@ -283,6 +308,7 @@ public class DocumentResource {
             case 413 -> "file_too_large";
             case 415 -> "unsupported_type";
             case 422 -> "unreadable_document";
+            case 503 -> "encryption_unavailable";
             default -> "invalid_request";
         };
     }

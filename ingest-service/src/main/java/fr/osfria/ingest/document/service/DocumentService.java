@@ -46,7 +46,8 @@ public class DocumentService {
     }
 
     /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
-    public Uni<Document> create(String id, Upload upload, String contentType, String sha256, String blobKey, String keyName) {
+    public Uni<Document> create(String id, Upload upload, String contentType, String sha256, String blobKey,
+                                String wrappedKey, String keyName) {
         Instant now = Instant.now();
         Document doc = new Document();
         doc.id = id;
@@ -60,6 +61,7 @@ public class DocumentService {
         doc.sha256 = sha256;
         doc.status = DocumentStatus.PROCESSING;
         doc.blobKey = blobKey;
+        doc.wrappedKey = wrappedKey;
         doc.uploadedBy = keyName;
         doc.uploadTime = now;
         doc.updatedAt = now;
@@ -70,7 +72,8 @@ public class DocumentService {
     }
 
     /** Replaces a document's content with a new version: its chunks will replace the old ones in the index. */
-    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey) {
+    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey,
+                                    String wrappedKey) {
         return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
             Instant now = Instant.now();
             doc.contentVersion++;
@@ -82,6 +85,7 @@ public class DocumentService {
             doc.sizeBytes = upload.size();
             doc.sha256 = sha256;
             doc.blobKey = blobKey;
+            doc.wrappedKey = wrappedKey;
             doc.status = DocumentStatus.PROCESSING;
             doc.error = null;
             doc.pages = null;

@@ -1,0 +1,85 @@
+package fr.osfria.ingest.crypto;
+
+import fr.osfria.ingest.IngestConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Envelope encryption: each confidential document version has its own random AES-256 data key, stored only
+ * wrapped by a key-encryption key (KEK) from configuration, as {@code <kek id>:<base64>}. The id lets a site
+ * rotate the KEK: new documents use the current one, older ones unwrap with the retired keys kept in configuration.
+ */
+@ApplicationScoped
+public class Envelope {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final byte[] WRAP_CONTEXT = "osfria-data-key".getBytes(StandardCharsets.UTF_8);
+
+    private final String currentId;
+    private final SecretKey current;
+    private final Map<String, SecretKey> keks = new HashMap<>();
+
+    public Envelope(IngestConfig config) {
+        IngestConfig.Encryption encryption = config.encryption();
+        this.currentId = encryption.kekId();
+        this.current = encryption.kek().map(k -> key("osfria.ingest.encryption.kek", k)).orElse(null);
+        if (current != null) {
+            keks.put(currentId, current);
+        }
+        encryption.retiredKeks().forEach((id, k) -> keks.put(id, key("osfria.ingest.encryption.retired-keks." + id, k)));
+    }
+
+    public boolean available() {
+        return current != null;
+    }
+
+    public SecretKey newDataKey() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return new SecretKeySpec(bytes, "AES");
+    }
+
+    public String wrap(SecretKey dataKey) {
+        if (current == null) {
+            throw new IllegalStateException("no key-encryption key configured");
+        }
+        return currentId + ":" + Base64.getEncoder().encodeToString(Aead.encrypt(current, dataKey.getEncoded(), WRAP_CONTEXT));
+    }
+
+    public SecretKey unwrap(String wrapped) throws GeneralSecurityException {
+        int colon = wrapped.indexOf(':');
+        SecretKey kek = colon > 0 ? keks.get(wrapped.substring(0, colon)) : null;
+        if (kek == null) {
+            throw new GeneralSecurityException("the key-encryption key '" + (colon > 0 ? wrapped.substring(0, colon) : "?")
+                    + "' that wrapped this document's key is not configured");
+        }
+        byte[] raw = Aead.decrypt(kek, Base64.getDecoder().decode(wrapped.substring(colon + 1)), WRAP_CONTEXT);
+        return new SecretKeySpec(raw, "AES");
+    }
+
+    private static SecretKey key(String property, String base64) {
+        byte[] raw;
+        try {
+            raw = Base64.getDecoder().decode(base64.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(property + " is not base64");
+        }
+        if (raw.length != 32) {
+            throw new IllegalArgumentException(property + " must be 32 bytes (AES-256), base64-encoded; it is " + raw.length);
+        }
+        return new SecretKeySpec(raw, "AES");
+    }
+
+    /** For tests and tools: the KEK as configured, to check ciphertexts from outside. */
+    public static Optional<SecretKey> parse(String base64) {
+        return Optional.ofNullable(base64).map(b -> key("kek", b));
+    }
+}
