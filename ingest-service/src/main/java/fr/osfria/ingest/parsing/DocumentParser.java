@@ -28,6 +28,7 @@ import org.apache.tika.metadata.TikaCoreProperties;
 import org.apache.tika.mime.MediaType;
 import org.apache.tika.parser.AutoDetectParser;
 import org.apache.tika.parser.ParseContext;
+import org.apache.tika.parser.pdf.PDFParserConfig;
 import org.apache.tika.sax.SecureContentHandler;
 import org.xml.sax.SAXException;
 
@@ -125,7 +126,11 @@ public class DocumentParser {
             SecureContentHandler secure = new SecureContentHandler(collector, in);
             try {
                 // no Parser in the context: embedded documents (attachments, OLE objects) are not parsed
-                parser.parse(in, secure, metadata, new ParseContext());
+                ParseContext context = new ParseContext();
+                PDFParserConfig pdf = new PDFParserConfig();
+                pdf.setExtractBookmarksText(false); // bookmarks name sections (PdfOutline), they are not text
+                context.set(PDFParserConfig.class, pdf);
+                parser.parse(in, secure, metadata, context);
             } catch (SAXException e) {
                 secure.throwIfCauseOf(e); // a zip bomb becomes a TikaException
                 throw e;
@@ -135,7 +140,13 @@ public class DocumentParser {
         if (pages == null) {
             pages = metadata.getInt(org.apache.tika.metadata.PagedText.N_PAGES);
         }
-        return new ParsedDocument(type, collector.blocks(), pages);
+        List<TextBlock> blocks = collector.blocks();
+        if ("application/pdf".equals(type)) {
+            try (TikaInputStream in = source.open()) {
+                blocks = PdfOutline.applyTo(blocks, in);
+            }
+        }
+        return new ParsedDocument(type, blocks, pages);
     }
 
     /** Plain text, Markdown and CSV: charset detected from the bytes, paragraphs at blank lines, Markdown headings as sections. */

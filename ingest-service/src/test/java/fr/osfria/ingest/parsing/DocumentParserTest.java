@@ -58,6 +58,16 @@ class DocumentParserTest {
     }
 
     @Test
+    void pdfSectionsComeFromItsBookmarks() throws Exception {
+        Path pdf = file("manuel.pdf", Fixtures.pdf(List.of("Introduction au manuel.", "Suite de l'introduction.",
+                "Installer le poste.", "Configurer le réseau."), java.util.Map.of(1, "Introduction", 3, "Installation"), null));
+        ParsedDocument doc = parser.parse(pdf, "manuel.pdf");
+        assertEquals(List.of("Introduction", "Introduction", "Installation", "Installation"),
+                doc.blocks().stream().map(TextBlock::section).toList());
+        assertEquals(List.of(1, 2, 3, 4), doc.blocks().stream().map(TextBlock::page).toList());
+    }
+
+    @Test
     void wordDocumentsKeepTheirHeadingsAsSections() throws Exception {
         Path docx = file("guide.docx", Fixtures.docx(List.of("# Congés", "Les congés se posent dans l'outil RH.",
                 "# Notes de frais", "Joindre les justificatifs originaux.")));
@@ -67,6 +77,35 @@ class DocumentParserTest {
         assertEquals("Notes de frais", receipts.section());
         TextBlock leave = doc.blocks().stream().filter(b -> b.text().startsWith("Les congés")).findFirst().orElseThrow();
         assertEquals("Congés", leave.section());
+    }
+
+    @Test
+    void presentationsHaveOnePagePerSlide() throws Exception {
+        ParsedDocument doc = parser.parse(file("deck.pptx", Fixtures.pptx(List.of("Stratégie 2027", "Budget prévisionnel",
+                "Questions ?"))), "deck.pptx");
+        assertEquals("application/vnd.openxmlformats-officedocument.presentationml.presentation", doc.contentType());
+        assertEquals(3, doc.pages());
+        assertEquals(2, doc.blocks().stream().filter(b -> b.text().contains("Budget")).findFirst().orElseThrow().page());
+    }
+
+    @Test
+    void spreadsheetsHaveOneSectionPerSheet() throws Exception {
+        ParsedDocument doc = parser.parse(file("comptes.xlsx", Fixtures.xlsx(new java.util.LinkedHashMap<>(java.util.Map.of(
+                "Recettes", List.of(List.of("Mois", "Montant"), List.of("janvier", "1200")))))), "comptes.xlsx");
+        assertEquals("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", doc.contentType());
+        TextBlock row = doc.blocks().stream().filter(b -> b.text().contains("janvier")).findFirst().orElseThrow();
+        assertEquals("Recettes", row.section());
+        assertTrue(row.text().contains("1200"), row.text());
+    }
+
+    @Test
+    void openDocumentTextKeepsItsHeadings() throws Exception {
+        ParsedDocument doc = parser.parse(file("compte-rendu.odt", Fixtures.odt(List.of("# Ordre du jour",
+                "Point sur la sécurité & les accès.", "# Décisions", "Le comité approuve le budget."))), "compte-rendu.odt");
+        assertEquals("application/vnd.oasis.opendocument.text", doc.contentType());
+        TextBlock decision = doc.blocks().stream().filter(b -> b.text().startsWith("Le comité")).findFirst().orElseThrow();
+        assertEquals("Décisions", decision.section());
+        assertTrue(text(doc).contains("Point sur la sécurité & les accès."), text(doc));
     }
 
     @Test
