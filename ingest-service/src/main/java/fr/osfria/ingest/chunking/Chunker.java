@@ -64,8 +64,9 @@ public final class Chunker {
             }
             text.append(p.text());
         }
-        String joined = text.toString();
-        chunks.add(new Chunk(chunks.size(), first.page(), first.section(), joined, TokenEstimator.count(joined)));
+        // the estimate is additive over white space, so the pieces' counts add up to the chunk's
+        chunks.add(new Chunk(chunks.size(), first.page(), first.section(), text.toString(),
+                pieces.stream().mapToInt(Piece::tokens).sum()));
     }
 
     /** The tail of a chunk, whole pieces only, of at most {@code overlapTokens}. */
@@ -110,7 +111,7 @@ public final class Chunker {
     private List<String> wordRuns(String sentence, int budget) {
         List<String> runs = new ArrayList<>();
         StringBuilder run = new StringBuilder();
-        for (String word : sentence.split("\\s+")) {
+        for (String word : WORD_BREAK.split(sentence)) {
             if (TokenEstimator.count(word) > maxTokens) {
                 // not a word but a blob (a hash, base64, a URL with no end): cut it, there is no boundary to keep
                 if (!run.isEmpty()) {
@@ -150,8 +151,17 @@ public final class Chunker {
         return parts;
     }
 
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("[\\s\\u00A0]+");
+    private static final java.util.regex.Pattern WORD_BREAK = java.util.regex.Pattern.compile("\\s+");
+
     /** One space between words; paragraphs are already separate blocks. */
     private static String normalize(String text) {
-        return text.replaceAll("[\\s\\u00A0]+", " ").strip();
+        boolean clean = true;
+        for (int i = 0; i < text.length() && clean; i++) {
+            char c = text.charAt(i);
+            // parsers mostly hand over text already spaced this way: skip the regex then
+            clean = c == ' ' ? i + 1 < text.length() && text.charAt(i + 1) != ' ' && i > 0 : !Character.isWhitespace(c) && c != '\u00A0';
+        }
+        return clean ? text : SPACES.matcher(text).replaceAll(" ").strip();
     }
 }

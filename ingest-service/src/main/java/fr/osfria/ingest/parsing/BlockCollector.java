@@ -26,6 +26,9 @@ final class BlockCollector extends DefaultHandler {
     private static final Set<String> BLOCKS = Set.of("p", "li", "tr", "pre", "blockquote", "div", "dd", "dt",
             "caption", "title", "table", "ul", "ol", "body");
 
+    private static final java.util.regex.Pattern BLANK_LINE = java.util.regex.Pattern.compile("\\n\\s*\\n");
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
+
     private final long maxChars;
     private final List<TextBlock> blocks = new ArrayList<>();
     private final StringBuilder text = new StringBuilder();
@@ -110,8 +113,8 @@ final class BlockCollector extends DefaultHandler {
         if (text.isEmpty()) {
             return;
         }
-        for (String paragraph : text.toString().split("\\n\\s*\\n")) {
-            String clean = paragraph.replaceAll("\\s+", " ").strip();
+        for (String paragraph : BLANK_LINE.split(text)) {
+            String clean = SPACES.matcher(paragraph).replaceAll(" ").strip();
             if (!clean.isEmpty()) {
                 blocks.add(new TextBlock(currentPage(), section, clean));
             }

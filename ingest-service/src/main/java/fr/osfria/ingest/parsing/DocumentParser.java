@@ -17,6 +17,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pdfbox.io.RandomAccessRead;
+import org.apache.pdfbox.io.RandomAccessReadBuffer;
+import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.tika.config.TikaConfig;
 import org.apache.tika.detect.AutoDetectReader;
 import org.apache.tika.detect.Detector;
@@ -60,14 +63,40 @@ public class DocumentParser {
     }
 
     /** Where a document's bytes come from: a file, or memory for a decrypted confidential document. */
-    @FunctionalInterface
     private interface Source {
         TikaInputStream open() throws IOException;
+
+        /** Random access for PDFBox, which then reads only the objects it needs (the outline), not the whole file. */
+        RandomAccessRead randomAccess() throws IOException;
+
+        static Source of(Path file) {
+            return new Source() {
+                public TikaInputStream open() throws IOException {
+                    return TikaInputStream.get(file);
+                }
+
+                public RandomAccessRead randomAccess() throws IOException {
+                    return new RandomAccessReadBufferedFile(file);
+                }
+            };
+        }
+
+        static Source of(byte[] content) {
+            return new Source() {
+                public TikaInputStream open() {
+                    return TikaInputStream.get(content);
+                }
+
+                public RandomAccessRead randomAccess() {
+                    return new RandomAccessReadBuffer(content);
+                }
+            };
+        }
     }
 
     /** The media type the bytes say, helped by the file name only where bytes cannot tell (text formats). */
     public String detect(Path file, String filename) throws IOException {
-        return detect(() -> TikaInputStream.get(file), filename);
+        return detect(Source.of(file), filename);
     }
 
     private String detect(Source source, String filename) throws IOException {
@@ -81,29 +110,40 @@ public class DocumentParser {
     }
 
     public ParsedDocument parse(Path file, String filename) throws ParseFailure {
-        return parse(() -> TikaInputStream.get(file), filename);
+        return parse(Source.of(file), filename, null);
+    }
+
+    /**
+     * Parses a file whose type was detected from these same bytes at upload ({@code knownType}), skipping a
+     * second detection; null detects again.
+     */
+    public ParsedDocument parse(Path file, String filename, String knownType) throws ParseFailure {
+        return parse(Source.of(file), filename, knownType);
     }
 
     /** Parses bytes held in memory, so a decrypted document never touches the disk. */
-    public ParsedDocument parse(byte[] content, String filename) throws ParseFailure {
-        return parse(() -> TikaInputStream.get(content), filename);
+    public ParsedDocument parse(byte[] content, String filename, String knownType) throws ParseFailure {
+        return parse(Source.of(content), filename, knownType);
     }
 
-    private ParsedDocument parse(Source source, String filename) throws ParseFailure {
-        String type;
-        try {
-            type = detect(source, filename);
-        } catch (IOException e) {
-            throw new ParseFailure("the file could not be read", e);
+    private ParsedDocument parse(Source source, String filename, String knownType) throws ParseFailure {
+        String type = knownType;
+        if (type == null) {
+            try {
+                type = detect(source, filename);
+            } catch (IOException e) {
+                throw new ParseFailure("the file could not be read", e);
+            }
         }
+        String finalType = type;
         if ("application/x-tika-ooxml-protected".equals(type) || "application/x-tika-msoffice-protected".equals(type)) {
             throw new ParseFailure("the document is password-protected");
         }
         if (!SupportedTypes.supported(type)) {
             throw new ParseFailure("unsupported type " + type);
         }
-        Future<ParsedDocument> job = workers.submit(() -> SupportedTypes.plainText(type)
-                ? parseText(source, type) : parseWithTika(source, type));
+        Future<ParsedDocument> job = workers.submit(() -> SupportedTypes.plainText(finalType)
+                ? parseText(source, finalType) : parseWithTika(source, finalType));
         try {
             return job.get(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -142,8 +182,8 @@ public class DocumentParser {
         }
         List<TextBlock> blocks = collector.blocks();
         if ("application/pdf".equals(type)) {
-            try (TikaInputStream in = source.open()) {
-                blocks = PdfOutline.applyTo(blocks, in);
+            try (RandomAccessRead pdf = source.randomAccess()) {
+                blocks = PdfOutline.applyTo(blocks, pdf);
             }
         }
         return new ParsedDocument(type, blocks, pages);

@@ -2,11 +2,10 @@ package fr.osfria.ingest.parsing;
 
 import fr.osfria.ingest.chunking.TextBlock;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pdfbox.Loader;
-import org.apache.pdfbox.io.RandomAccessReadBuffer;
+import org.apache.pdfbox.io.RandomAccessRead;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlineItem;
@@ -22,9 +21,9 @@ final class PdfOutline {
     }
 
     /** The blocks with their sections from the outline; unchanged when the PDF has none. */
-    static List<TextBlock> applyTo(List<TextBlock> blocks, InputStream pdf) throws IOException {
+    static List<TextBlock> applyTo(List<TextBlock> blocks, RandomAccessRead pdf) throws IOException {
         List<Mark> marks = new ArrayList<>();
-        try (PDDocument doc = Loader.loadPDF(new RandomAccessReadBuffer(pdf))) {
+        try (PDDocument doc = Loader.loadPDF(pdf)) {
             if (doc.getDocumentCatalog().getDocumentOutline() == null) {
                 return blocks;
             }

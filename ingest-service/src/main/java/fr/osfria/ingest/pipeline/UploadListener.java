@@ -78,7 +78,7 @@ public class UploadListener {
                     || doc.chunkedAt != null) {
                 return Uni.createFrom().voidItem(); // deleted, superseded, or already done: a redelivery
             }
-            return vertx.executeBlocking(Uni.createFrom().item(() -> parseAndChunk(upload, doc.wrappedKey)))
+            return vertx.executeBlocking(Uni.createFrom().item(() -> parseAndChunk(upload, doc.contentType, doc.wrappedKey)))
                     .chain(outcome -> outcome.error() != null
                             ? service.failed(doc.id, upload.version(), outcome.error())
                             : publish(doc, upload, outcome)
@@ -86,17 +86,17 @@ public class UploadListener {
         });
     }
 
-    private Outcome parseAndChunk(DocumentUploaded upload, String wrappedKey) {
+    private Outcome parseAndChunk(DocumentUploaded upload, String contentType, String wrappedKey) {
         try {
             SecretKey dataKey = null;
             ParsedDocument parsed;
             if (wrappedKey == null) {
-                parsed = parser.parse(blobs.path(upload.blobKey()), upload.filename());
+                parsed = parser.parse(blobs.path(upload.blobKey()), upload.filename(), contentType);
             } else {
                 // decrypted in memory only: the clear text of a confidential document never reaches a disk
                 dataKey = envelope.unwrap(wrappedKey);
                 byte[] clear = Aead.decrypt(dataKey, blobs.read(upload.blobKey()), upload.blobKey().getBytes(StandardCharsets.UTF_8));
-                parsed = parser.parse(clear, upload.filename());
+                parsed = parser.parse(clear, upload.filename(), contentType);
             }
             List<Chunk> result = chunker.chunk(parsed.blocks());
             if (result.isEmpty()) {

@@ -1,0 +1,156 @@
+package fr.osfria.ingest.bench;
+
+import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.upload;
+
+import fr.osfria.events.Topics;
+import fr.osfria.ingest.chunking.Chunker;
+import fr.osfria.ingest.parsing.DocumentParser;
+import fr.osfria.ingest.parsing.Fixtures;
+import fr.osfria.ingest.parsing.ParsedDocument;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.apache.tika.metadata.Metadata;
+import org.apache.tika.parser.AutoDetectParser;
+import org.apache.tika.parser.ParseContext;
+import org.apache.tika.sax.BodyContentHandler;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Not a test: figures. Parse+chunk throughput in pages/s next to bare Tika on the same files in the same run,
+ * and the latency from upload to the last chunk on the topic. Run with {@code bench/ingest.sh}.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
+class IngestPipelineBenchmark {
+
+    private static final int DOCUMENTS = 24;
+    private static final int PAGES = 12;
+    private static final int ROUNDS = 9;
+    private long chunkingNs;
+    private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
+            + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
+            + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
+
+    @Inject
+    DocumentParser parser;
+
+    @Test
+    void figures() throws Exception {
+        Path dir = Files.createTempDirectory("osfria-bench");
+        Random random = new Random(42);
+        List<Path> files = new ArrayList<>();
+        for (int d = 0; d < DOCUMENTS; d++) {
+            List<String> pages = new ArrayList<>();
+            for (int p = 0; p < PAGES; p++) {
+                pages.add(page(random));
+            }
+            files.add(Files.write(dir.resolve("doc" + d + ".pdf"), Fixtures.pdf(pages, null)));
+        }
+        Chunker chunker = new Chunker(400, 50);
+        AutoDetectParser tika = new AutoDetectParser();
+
+        // warm both paths up, then measure alternately so neither gets a quieter machine
+        runTika(tika, files);
+        runOurs(chunker, files);
+        long[] tikaNs = new long[ROUNDS];
+        long[] oursNs = new long[ROUNDS];
+        for (int round = 0; round < ROUNDS; round++) {
+            if (round % 2 == 0) {
+                tikaNs[round] = runTika(tika, files);
+                oursNs[round] = runOurs(chunker, files);
+            } else {
+                oursNs[round] = runOurs(chunker, files);
+                tikaNs[round] = runTika(tika, files);
+            }
+        }
+        double pages = DOCUMENTS * PAGES;
+        double tikaPps = pages / (median(tikaNs) / 1e9);
+        double oursPps = pages / (median(oursNs) / 1e9);
+        System.out.printf("BENCH parse: %d PDFs x %d pages%n", DOCUMENTS, PAGES);
+        System.out.printf("BENCH bare Tika          %8.1f pages/s%n", tikaPps);
+        System.out.printf("BENCH Osfria parse+chunk %8.1f pages/s%n", oursPps);
+        System.out.printf("BENCH ratio              %8.2f (target >= 0.80); medians of %d rounds%n", oursPps / tikaPps, ROUNDS);
+        System.out.printf("BENCH of which chunking  %8.1f ms per round%n", chunkingNs / 1e6 / (ROUNDS + 1));
+
+        List<Long> latencies = new ArrayList<>();
+        try (TopicProbe chunks = TopicProbe.open(Topics.DOCUMENT_CHUNKS)) {
+            for (Path f : files) {
+                byte[] bytes = Files.readAllBytes(f);
+                bytes = Arrays.copyOf(bytes, bytes.length + 1); // a fresh document each run (not a duplicate)
+                bytes[bytes.length - 1] = (byte) '\n';
+                long start = System.nanoTime();
+                String id = upload(TestKeys.FINANCE, f.getFileName().toString(), bytes, KB, "{\"department\":\"finance\"}")
+                        .statusCode(202).extract().path("document_id");
+                var first = chunks.await(r -> id.equals(r.key()), Duration.ofSeconds(120));
+                int total = Integer.parseInt(first.value().replaceAll(".*\"totalChunks\":(\\d+).*", "$1"));
+                chunks.await(r -> id.equals(r.key()) && r.value().contains("\"ordinal\":" + (total - 1) + ","), Duration.ofSeconds(120));
+                latencies.add((System.nanoTime() - start) / 1_000_000);
+            }
+        }
+        System.out.println("BENCH upload -> all chunks published, in upload order (ms): " + latencies);
+        // the first uploads after start-up include the consumers joining their group: reported, then left out
+        List<Long> steady = new ArrayList<>(latencies.subList(4, latencies.size()));
+        steady.sort(Long::compare);
+        System.out.printf("BENCH steady state (%d documents of %d pages, one at a time): p50 %d ms, p95 %d ms, max %d ms%n",
+                steady.size(), PAGES, steady.get(steady.size() / 2), steady.get((int) (steady.size() * 0.95)),
+                steady.get(steady.size() - 1));
+    }
+
+    private long runTika(AutoDetectParser tika, List<Path> files) throws Exception {
+        long start = System.nanoTime();
+        for (Path f : files) {
+            try (InputStream in = Files.newInputStream(f)) {
+                tika.parse(in, new BodyContentHandler(-1), new Metadata(), new ParseContext());
+            }
+        }
+        return System.nanoTime() - start;
+    }
+
+    private long runOurs(Chunker chunker, List<Path> files) throws Exception {
+        long start = System.nanoTime();
+        for (Path f : files) {
+            // as the pipeline does: the type is known from the upload's detection
+            ParsedDocument doc = parser.parse(f, f.getFileName().toString(), "application/pdf");
+            long c = System.nanoTime();
+            chunker.chunk(doc.blocks());
+            chunkingNs += System.nanoTime() - c;
+        }
+        return System.nanoTime() - start;
+    }
+
+    private static String page(Random random) {
+        StringBuilder text = new StringBuilder();
+        for (int line = 0; line < 40; line++) {
+            StringBuilder l = new StringBuilder();
+            for (int w = 0; w < 12; w++) {
+                l.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
+            }
+            text.append(line == 0 ? "" : "\n").append(Character.toUpperCase(l.charAt(0))).append(l.substring(1))
+                    .append(random.nextInt(3) == 0 ? "." : "");
+        }
+        return text.toString();
+    }
+
+    private static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
