@@ -44,6 +44,8 @@ public final class Osfria {
     public static void main(String[] args) {
         // the launcher's own libraries (Kafka admin client, embedded PostgreSQL) speak only when something is wrong
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // while the broker starts, the readiness probe's connection refusals are expected
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "error");
         Path home = Path.of(System.getProperty("osfria.home", ".")).toAbsolutePath().normalize();
         try {
             LocalSettings settings = LocalSettings.from(System.getenv(), home);

@@ -19,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 
 /**
@@ -48,7 +49,7 @@ public class DocumentService {
     /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
     public Uni<Document> create(String id, Upload upload, String contentType, String sha256, String blobKey,
                                 String wrappedKey, String keyName) {
-        Instant now = Instant.now();
+        Instant now = now();
         Document doc = new Document();
         doc.id = id;
         doc.collection = upload.collection();
@@ -75,7 +76,7 @@ public class DocumentService {
     public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey,
                                     String wrappedKey) {
         return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
-            Instant now = Instant.now();
+            Instant now = now();
             doc.contentVersion++;
             doc.filename = upload.filename();
             doc.department = upload.department();
@@ -111,7 +112,7 @@ public class DocumentService {
     public Uni<Void> chunked(String id, int version, int chunks, Integer pages) {
         return Panache.withTransaction(() -> documents.findById(id).invoke(doc -> {
             if (doc != null && doc.contentVersion == version && doc.status == DocumentStatus.PROCESSING) {
-                doc.chunkedAt = Instant.now();
+                doc.chunkedAt = now();
                 doc.updatedAt = doc.chunkedAt;
                 doc.chunksCount = chunks;
                 doc.pages = pages;
@@ -131,7 +132,7 @@ public class DocumentService {
             }
             doc.status = DocumentStatus.INDEXED;
             doc.chunksCount = chunks;
-            doc.indexedAt = Instant.now();
+            doc.indexedAt = now();
             doc.updatedAt = doc.indexedAt;
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
             return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
@@ -159,7 +160,7 @@ public class DocumentService {
             Log.warnf("document %s stalled; starting attempt %d", doc.id, doc.attempts + 1);
             doc.attempts++;
             doc.chunkedAt = null;
-            doc.updatedAt = Instant.now();
+            doc.updatedAt = now();
             return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWithVoid();
         })).call(this::nudge);
     }
@@ -167,9 +168,14 @@ public class DocumentService {
     private Uni<Void> fail(Document doc, String error) {
         doc.status = DocumentStatus.FAILED;
         doc.error = error;
-        doc.updatedAt = Instant.now();
+        doc.updatedAt = now();
         return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_FAILED, doc.id,
                 new DocumentFailed(doc.id, doc.filename, doc.collection, error))).persist().replaceWithVoid();
+    }
+
+    /** PostgreSQL keeps microseconds: answer with the time as it will read back. */
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MICROS);
     }
 
     private static CloudEvent<DocumentUploaded> uploaded(Document doc) {
