@@ -26,9 +26,6 @@ final class BlockCollector extends DefaultHandler {
     private static final Set<String> BLOCKS = Set.of("p", "li", "tr", "pre", "blockquote", "div", "dd", "dt",
             "caption", "title", "table", "ul", "ol", "body");
 
-    private static final java.util.regex.Pattern BLANK_LINE = java.util.regex.Pattern.compile("\\n\\s*\\n");
-    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
-
     private final long maxChars;
     private final List<TextBlock> blocks = new ArrayList<>();
     private final StringBuilder text = new StringBuilder();
@@ -108,18 +105,44 @@ final class BlockCollector extends DefaultHandler {
         return paged ? page : null;
     }
 
-    /** Ends the current paragraph; plain text arrives as one element, so blank lines split it further. */
+    /**
+     * Ends the current paragraph. Plain text arrives as one element, so blank lines split it further; runs of
+     * white space become one space. One pass, no regular expressions: this runs on every paragraph of every page.
+     */
     private void flush() {
         if (text.isEmpty()) {
             return;
         }
-        for (String paragraph : BLANK_LINE.split(text)) {
-            String clean = SPACES.matcher(paragraph).replaceAll(" ").strip();
-            if (!clean.isEmpty()) {
-                blocks.add(new TextBlock(currentPage(), section, clean));
+        StringBuilder paragraph = new StringBuilder(text.length());
+        boolean pendingSpace = false;
+        int newlines = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isWhitespace(c) || c == '\u00A0') {
+                if (c == '\n') {
+                    newlines++;
+                }
+                pendingSpace = true;
+                continue;
             }
+            if (newlines >= 2) {
+                addBlock(paragraph);
+            } else if (pendingSpace && !paragraph.isEmpty()) {
+                paragraph.append(' ');
+            }
+            paragraph.append(c);
+            pendingSpace = false;
+            newlines = 0;
         }
+        addBlock(paragraph);
         text.setLength(0);
+    }
+
+    private void addBlock(StringBuilder paragraph) {
+        if (!paragraph.isEmpty()) {
+            blocks.add(new TextBlock(currentPage(), section, paragraph.toString()));
+            paragraph.setLength(0);
+        }
     }
 
     private Integer currentPage() {
