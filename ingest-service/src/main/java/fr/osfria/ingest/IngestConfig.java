@@ -26,22 +26,6 @@ public interface IngestConfig {
 
     Stall stall();
 
-    Encryption encryption();
-
-    interface Encryption {
-        /**
-         * The key-encryption key, 32 random bytes in base64 (a Kubernetes Secret in production; the local platform
-         * generates one). Without it, confidential documents are refused.
-         */
-        java.util.Optional<String> kek();
-
-        /** The name of {@link #kek()}, stored with every wrapped key. Change it when rotating. */
-        @WithDefault("kek-1")
-        String kekId();
-
-        /** Earlier KEKs by id, kept so documents wrapped with them can still be read. */
-        java.util.Map<String, String> retiredKeks();
-    }
 
     interface Stall {
         /** A document still processing this long after its last progress is considered stalled. */

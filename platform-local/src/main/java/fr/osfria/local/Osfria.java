@@ -112,7 +112,7 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
         }
         if ("ingest-service".equals(service.name()) || "embed-service".equals(service.name())) {
-            env.put("OSFRIA_INGEST_ENCRYPTION_KEK", kek);
+            env.put("OSFRIA_ENCRYPTION_KEK", kek);
         }
         if ("inference-router".equals(service.name()) && !settings.routerBackends().isBlank()) {
             env.put("OSFRIA_ROUTER_BACKENDS", settings.routerBackends());

@@ -3,8 +3,8 @@ package fr.osfria.ingest.document.rest;
 import fr.osfria.events.EventJson;
 import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.blob.BlobStore;
-import fr.osfria.ingest.crypto.Aead;
-import fr.osfria.ingest.crypto.Envelope;
+import fr.osfria.security.crypto.Aead;
+import fr.osfria.security.crypto.Envelope;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import fr.osfria.ingest.document.service.DocumentService;
@@ -225,7 +225,7 @@ public class DocumentResource {
         }
         Upload upload = Upload.of(file.uploadedFile(), file.fileName(), file.size(), config.maxFileBytes(), collection, metadata);
         if (upload.confidential() && !envelope.available()) {
-            throw new InvalidUpload(503, "confidential documents need a key-encryption key: set OSFRIA_INGEST_ENCRYPTION_KEK");
+            throw new InvalidUpload(503, "confidential documents need a key-encryption key: set OSFRIA_ENCRYPTION_KEK");
         }
         return upload;
     }

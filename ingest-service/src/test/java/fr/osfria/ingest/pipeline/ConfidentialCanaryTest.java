@@ -1,4 +1,4 @@
-package fr.osfria.ingest.crypto;
+package fr.osfria.ingest.pipeline;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.parsing.Fixtures;
+import fr.osfria.security.crypto.Aead;
+import fr.osfria.security.crypto.Envelope;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
@@ -46,7 +48,7 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class ConfidentialCanaryTest {
 
-    @ConfigProperty(name = "osfria.ingest.encryption.kek")
+    @ConfigProperty(name = "osfria.encryption.kek")
     String kek;
 
     @Inject

@@ -1,6 +1,5 @@
-package fr.osfria.ingest.crypto;
+package fr.osfria.security.crypto;
 
-import fr.osfria.ingest.IngestConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -27,14 +26,13 @@ public class Envelope {
     private final SecretKey current;
     private final Map<String, SecretKey> keks = new HashMap<>();
 
-    public Envelope(IngestConfig config) {
-        IngestConfig.Encryption encryption = config.encryption();
+    public Envelope(EncryptionConfig encryption) {
         this.currentId = encryption.kekId();
-        this.current = encryption.kek().map(k -> key("osfria.ingest.encryption.kek", k)).orElse(null);
+        this.current = encryption.kek().map(k -> key("osfria.encryption.kek", k)).orElse(null);
         if (current != null) {
             keks.put(currentId, current);
         }
-        encryption.retiredKeks().forEach((id, k) -> keks.put(id, key("osfria.ingest.encryption.retired-keks." + id, k)));
+        encryption.retiredKeks().forEach((id, k) -> keks.put(id, key("osfria.encryption.retired-keks." + id, k)));
     }
 
     public boolean available() {

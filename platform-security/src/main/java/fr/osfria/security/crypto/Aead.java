@@ -1,4 +1,4 @@
-package fr.osfria.ingest.crypto;
+package fr.osfria.security.crypto;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
