@@ -111,6 +111,9 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_USERNAME", settings.postgresUser());
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
         }
+        if ("embed-service".equals(service.name())) {
+            env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
+        }
         if ("ingest-service".equals(service.name()) || "embed-service".equals(service.name())) {
             env.put("OSFRIA_ENCRYPTION_KEK", kek);
         }

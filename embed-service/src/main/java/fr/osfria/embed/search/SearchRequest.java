@@ -16,7 +16,7 @@ public record SearchRequest(
         @NotBlank @Size(max = 128) String collection,
         Map<String, Object> filters,
         @Min(1) @Max(100) @JsonProperty("top_k") Integer topK,
-        @DecimalMin("0.0") @DecimalMax("1.0") @JsonProperty("score_threshold") Double scoreThreshold,
+        @DecimalMin("-1.0") @DecimalMax("1.0") @JsonProperty("score_threshold") Double scoreThreshold,
         @Pattern(regexp = "dense|keyword|hybrid", message = "mode is dense, keyword or hybrid") String mode) {
 
     public int topKOrDefault() {

@@ -63,6 +63,23 @@ public class Envelope {
         return new SecretKeySpec(raw, "AES");
     }
 
+    /**
+     * A key for another purpose derived from the current KEK (HMAC-SHA256 of the purpose), e.g. the key of the
+     * blind keyword index. Every service with the same KEK derives the same key.
+     */
+    public SecretKey derivedKey(String purpose) {
+        if (current == null) {
+            throw new IllegalStateException("no key-encryption key configured");
+        }
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(current);
+            return new SecretKeySpec(mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required by every Java runtime", e);
+        }
+    }
+
     private static SecretKey key(String property, String base64) {
         byte[] raw;
         try {

@@ -41,6 +41,16 @@ public class ErrorMappers {
         return ErrorResponses.notFound("no such resource");
     }
 
+    /** JSON of the wrong shape ("top_k": "five", "filters": [1]): which field, without Java class names. */
+    @ServerExceptionMapper
+    public Response wrongShape(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+        String field = e.getPath().stream()
+                .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining("."));
+        return ErrorResponses.badRequest(field.isEmpty() ? "the request body does not have the expected shape"
+                : "'" + field + "' does not have the expected type");
+    }
+
     @ServerExceptionMapper
     public Response invalidJson(JsonProcessingException e) {
         return ErrorResponses.badRequest("request body is not valid JSON: " + e.getOriginalMessage());

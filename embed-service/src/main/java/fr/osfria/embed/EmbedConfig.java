@@ -1,0 +1,38 @@
+package fr.osfria.embed;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+
+@ConfigMapping(prefix = "osfria.embed")
+public interface EmbedConfig {
+
+    /** Where the embedded index lives (a volume in Kubernetes). */
+    @WithDefault("data/index")
+    Path indexDir();
+
+    Model model();
+
+    interface Model {
+        /**
+         * An ONNX embedding model file; empty for the built-in quantized e5-small-v2 (384 dimensions, English
+         * vocabulary). A site drops in, say, multilingual-e5 with its {@code tokenizer.json}.
+         */
+        Optional<Path> onnxFile();
+
+        /** The model's {@code tokenizer.json}, with {@link #onnxFile()}. */
+        Optional<Path> tokenizerFile();
+
+        /** The name recorded with the index; a different name against an existing index is refused. */
+        @WithDefault("e5-small-v2-q")
+        String name();
+
+        /** Prefix for passages (e5 models are trained with {@code passage: } and {@code query: }). */
+        @WithDefault("passage: ")
+        String passagePrefix();
+
+        @WithDefault("query: ")
+        String queryPrefix();
+    }
+}

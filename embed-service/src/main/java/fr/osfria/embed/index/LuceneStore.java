@@ -1,0 +1,354 @@
+package fr.osfria.embed.index;
+
+import fr.osfria.events.EventJson;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.core.WhitespaceAnalyzer;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.fr.FrenchAnalyzer;
+import org.apache.lucene.analysis.miscellaneous.PerFieldAnalyzerWrapper;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.IntPoint;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause.Occur;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.QueryBuilder;
+
+/**
+ * The embedded vector store: one Lucene index on local disk with an HNSW vector field, BM25 text fields analysed
+ * in French and in English, a blind-index field for confidential chunks, and the permission and metadata fields
+ * every query filters on inside the search. Writes become durable at {@link #commit()}.
+ */
+public class LuceneStore implements Closeable {
+
+    /** Reciprocal-rank fusion constant, as in the original RRF paper. */
+    private static final int RRF_K = 60;
+    private static final String NO_DEPARTMENT = "\u0000none";
+    private static final String MODEL = "osfria.model";
+    private static final String DIMENSION = "osfria.dimension";
+
+    private final FSDirectory directory;
+    private final IndexWriter writer;
+    private final SearcherManager searchers;
+    private final Analyzer french = new FrenchAnalyzer();
+    private final Analyzer english = new EnglishAnalyzer();
+    private final int dimension;
+
+    /**
+     * Opens (or creates) the index at {@code dir} for {@code model}. An index built by another model is refused:
+     * its vectors would be compared with vectors they have nothing in common with.
+     */
+    public LuceneStore(Path dir, String model, int dimension) throws IOException {
+        Files.createDirectories(dir);
+        this.directory = FSDirectory.open(dir);
+        this.dimension = dimension;
+        if (DirectoryReader.indexExists(directory)) {
+            Map<String, String> data = new HashMap<>();
+            try (DirectoryReader reader = DirectoryReader.open(directory)) {
+                data.putAll(reader.getIndexCommit().getUserData());
+            }
+            String builtWith = data.get(MODEL);
+            if (builtWith != null && (!builtWith.equals(model) || !String.valueOf(dimension).equals(data.get(DIMENSION)))) {
+                directory.close();
+                throw new IllegalStateException("the index in " + dir + " was built with model " + builtWith + " ("
+                        + data.get(DIMENSION) + " dimensions), not " + model + " (" + dimension
+                        + "); re-index with the new model, or start with the model that built it");
+            }
+        }
+        Map<String, Analyzer> perField = Map.of("text_fr", french, "text_en", english, "blind", new WhitespaceAnalyzer());
+        IndexWriterConfig config = new IndexWriterConfig(new PerFieldAnalyzerWrapper(new WhitespaceAnalyzer(), perField));
+        config.setCommitOnClose(true);
+        this.writer = new IndexWriter(directory, config);
+        writer.setLiveCommitData(Map.of(MODEL, model, DIMENSION, String.valueOf(dimension)).entrySet());
+        this.searchers = new SearcherManager(writer, null);
+    }
+
+    /** Adds or replaces chunks by id: a redelivered chunk overwrites itself. */
+    public void upsert(Collection<IndexedChunk> chunks) throws IOException {
+        for (IndexedChunk chunk : chunks) {
+            if (chunk.vector().length != dimension) {
+                throw new IllegalArgumentException("vector of " + chunk.vector().length + " dimensions, the index has " + dimension);
+            }
+            writer.updateDocument(new Term("id", chunk.chunkId()), toDocument(chunk));
+        }
+    }
+
+    public void deleteDocument(String documentId) throws IOException {
+        writer.deleteDocuments(new Term("document_id", documentId));
+    }
+
+    /** Drops a document's chunks of versions before {@code version}: a new version replaces them. */
+    public void deleteVersionsBefore(String documentId, int version) throws IOException {
+        writer.deleteDocuments(new BooleanQuery.Builder()
+                .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
+                .add(IntPoint.newRangeQuery("version", Integer.MIN_VALUE, version - 1), Occur.FILTER)
+                .build());
+    }
+
+    /** Makes every write so far durable and visible to searches. */
+    public void commit() throws IOException {
+        writer.commit();
+        searchers.maybeRefreshBlocking();
+    }
+
+    /** How many chunks of this version of a document are searchable now. */
+    public int count(String documentId, int version) throws IOException {
+        return withSearcher(s -> s.count(new BooleanQuery.Builder()
+                .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
+                .add(IntPoint.newExactQuery("version", version), Occur.FILTER)
+                .build()));
+    }
+
+    /** Whether a version newer than {@code version} of the document is indexed (a late chunk must not come back). */
+    public boolean hasNewerVersion(String documentId, int version) throws IOException {
+        return withSearcher(s -> s.count(new BooleanQuery.Builder()
+                .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
+                .add(IntPoint.newRangeQuery("version", version + 1, Integer.MAX_VALUE), Occur.FILTER)
+                .build()) > 0);
+    }
+
+    public int size() throws IOException {
+        return withSearcher(s -> s.count(new MatchAllDocsQuery()));
+    }
+
+    public List<SearchHit> search(SearchQuery query) throws IOException {
+        return withSearcher(searcher -> {
+            Query filter = filter(query);
+            int candidates = query.mode() == SearchQuery.Mode.HYBRID ? Math.max(50, query.topK() * 4) : query.topK();
+            List<ScoredDoc> dense = query.mode() == SearchQuery.Mode.KEYWORD ? List.of() : dense(searcher, query, filter, candidates);
+            List<ScoredDoc> keyword = query.mode() == SearchQuery.Mode.DENSE ? List.of() : keyword(searcher, query, filter, candidates);
+            List<ScoredDoc> ranked = switch (query.mode()) {
+                case DENSE -> dense;
+                case KEYWORD -> normalise(keyword);
+                case HYBRID -> fuse(searcher, query, dense, keyword);
+            };
+            List<SearchHit> hits = new ArrayList<>();
+            for (ScoredDoc d : ranked.subList(0, Math.min(query.topK(), ranked.size()))) {
+                hits.add(toHit(searcher.storedFields().document(d.doc()), d.score()));
+            }
+            return hits;
+        });
+    }
+
+    private record ScoredDoc(int doc, float score) {
+    }
+
+    /** Nearest neighbours among the permitted chunks only: the filter runs inside the HNSW search. */
+    private List<ScoredDoc> dense(IndexSearcher searcher, SearchQuery query, Query filter, int k) throws IOException {
+        TopDocs top = searcher.search(new KnnFloatVectorQuery("vector", query.vector(), k, filter), k);
+        List<ScoredDoc> result = new ArrayList<>();
+        for (ScoreDoc sd : top.scoreDocs) {
+            result.add(new ScoredDoc(sd.doc, 2 * sd.score - 1)); // Lucene's dot-product score back to cosine
+        }
+        return result;
+    }
+
+    private List<ScoredDoc> keyword(IndexSearcher searcher, SearchQuery query, Query filter, int k) throws IOException {
+        BooleanQuery.Builder words = new BooleanQuery.Builder();
+        add(words, new QueryBuilder(french).createBooleanQuery("text_fr", query.keywordText()));
+        add(words, new QueryBuilder(english).createBooleanQuery("text_en", query.keywordText()));
+        if (query.cleared() && query.blindTerms() != null && !query.blindTerms().isBlank()) {
+            add(words, new QueryBuilder(new WhitespaceAnalyzer()).createBooleanQuery("blind", query.blindTerms()));
+        }
+        BooleanQuery wordsQuery = words.build();
+        if (wordsQuery.clauses().isEmpty()) {
+            return List.of(); // only stop words
+        }
+        TopDocs top = searcher.search(new BooleanQuery.Builder().add(wordsQuery, Occur.MUST).add(filter, Occur.FILTER).build(), k);
+        List<ScoredDoc> result = new ArrayList<>();
+        for (ScoreDoc sd : top.scoreDocs) {
+            result.add(new ScoredDoc(sd.doc, sd.score));
+        }
+        return result;
+    }
+
+    /** BM25 scores have no fixed scale: relative to the best hit, so a threshold means the same across queries. */
+    private static List<ScoredDoc> normalise(List<ScoredDoc> keyword) {
+        if (keyword.isEmpty()) {
+            return keyword;
+        }
+        float best = keyword.get(0).score();
+        return keyword.stream().map(d -> new ScoredDoc(d.doc(), best > 0 ? d.score() / best : 0)).toList();
+    }
+
+    /**
+     * Reciprocal-rank fusion of the dense and keyword lists; each hit keeps its cosine similarity to the query as
+     * its score, so {@code score_threshold} means the same in dense and hybrid modes.
+     */
+    private List<ScoredDoc> fuse(IndexSearcher searcher, SearchQuery query, List<ScoredDoc> dense, List<ScoredDoc> keyword)
+            throws IOException {
+        Map<Integer, Double> rrf = new LinkedHashMap<>();
+        Map<Integer, Float> cosine = new HashMap<>();
+        for (int i = 0; i < dense.size(); i++) {
+            rrf.merge(dense.get(i).doc(), 1.0 / (RRF_K + i + 1), Double::sum);
+            cosine.put(dense.get(i).doc(), dense.get(i).score());
+        }
+        for (int i = 0; i < keyword.size(); i++) {
+            rrf.merge(keyword.get(i).doc(), 1.0 / (RRF_K + i + 1), Double::sum);
+        }
+        List<ScoredDoc> fused = new ArrayList<>();
+        for (var e : rrf.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).toList()) {
+            Float cos = cosine.get(e.getKey());
+            if (cos == null) {
+                cos = dot(query.vector(), storedVector(searcher, e.getKey()));
+            }
+            fused.add(new ScoredDoc(e.getKey(), cos));
+        }
+        return fused;
+    }
+
+    private static float[] storedVector(IndexSearcher searcher, int doc) throws IOException {
+        BytesRef bytes = searcher.storedFields().document(doc).getBinaryValue("vector_stored");
+        ByteBuffer buffer = ByteBuffer.wrap(bytes.bytes, bytes.offset, bytes.length);
+        float[] v = new float[bytes.length / 4];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = buffer.getFloat();
+        }
+        return v;
+    }
+
+    private static float dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    /** The caller's rights and the request's filters, as one query every search runs inside. */
+    private static Query filter(SearchQuery query) {
+        BooleanQuery.Builder filter = new BooleanQuery.Builder()
+                .add(new TermQuery(new Term("collection", query.collection())), Occur.FILTER);
+        if (query.departments() != null) {
+            List<BytesRef> allowed = new ArrayList<>();
+            allowed.add(new BytesRef(NO_DEPARTMENT));
+            query.departments().forEach(d -> allowed.add(new BytesRef(d)));
+            filter.add(new TermInSetQuery("department", allowed), Occur.FILTER);
+        }
+        if (!query.cleared()) {
+            filter.add(new TermQuery(new Term("confidential", "false")), Occur.FILTER);
+        }
+        query.filters().forEach((key, values) -> filter.add(new TermInSetQuery(filterField(key),
+                values.stream().map(BytesRef::new).toList()), Occur.FILTER));
+        return filter.build();
+    }
+
+    private static String filterField(String key) {
+        return switch (key) {
+            case "department", "confidential", "document_id" -> key;
+            default -> "m." + key;
+        };
+    }
+
+    private static void add(BooleanQuery.Builder words, Query q) {
+        if (q != null) {
+            words.add(q, Occur.SHOULD);
+        }
+    }
+
+    private Document toDocument(IndexedChunk c) {
+        Document doc = new Document();
+        doc.add(new StringField("id", c.chunkId(), Field.Store.YES));
+        doc.add(new StringField("document_id", c.documentId(), Field.Store.YES));
+        doc.add(new IntPoint("version", c.version()));
+        doc.add(new StoredField("version", c.version()));
+        doc.add(new StringField("collection", c.collection(), Field.Store.YES));
+        doc.add(new StringField("department", c.department() == null ? NO_DEPARTMENT : c.department(), Field.Store.YES));
+        doc.add(new StringField("confidential", String.valueOf(c.confidential()), Field.Store.YES));
+        if (c.page() != null) {
+            doc.add(new StoredField("page", c.page()));
+        }
+        if (c.section() != null) {
+            doc.add(new StoredField("section", c.section()));
+        }
+        doc.add(new StoredField("text", c.text()));
+        if (c.wrappedKey() != null) {
+            doc.add(new StoredField("wrapped_key", c.wrappedKey()));
+        }
+        doc.add(new StoredField("metadata", EventJson.encodeMap(c.metadata())));
+        c.metadata().forEach((key, value) -> {
+            if (value instanceof List<?> list) {
+                list.forEach(v -> addScalar(doc, key, v));
+            } else {
+                addScalar(doc, key, value);
+            }
+        });
+        if (c.keywordText() != null) {
+            doc.add(new TextField("text_fr", c.keywordText(), Field.Store.NO));
+            doc.add(new TextField("text_en", c.keywordText(), Field.Store.NO));
+        }
+        if (c.blindTerms() != null) {
+            doc.add(new TextField("blind", c.blindTerms(), Field.Store.NO));
+        }
+        doc.add(new KnnFloatVectorField("vector", c.vector(), VectorSimilarityFunction.DOT_PRODUCT));
+        ByteBuffer buffer = ByteBuffer.allocate(c.vector().length * 4);
+        for (float f : c.vector()) {
+            buffer.putFloat(f);
+        }
+        doc.add(new StoredField("vector_stored", buffer.array()));
+        return doc;
+    }
+
+    private static void addScalar(Document doc, String key, Object value) {
+        if (value instanceof String || value instanceof Number || value instanceof Boolean) {
+            doc.add(new StringField("m." + key, String.valueOf(value), Field.Store.NO));
+        }
+    }
+
+    private static SearchHit toHit(Document d, float score) {
+        return new SearchHit(d.get("id"), d.get("document_id"), score, Boolean.parseBoolean(d.get("confidential")),
+                d.getField("page") == null ? null : d.getField("page").numericValue().intValue(), d.get("section"),
+                d.get("text"), d.get("wrapped_key"), EventJson.decodeMap(d.get("metadata")));
+    }
+
+    @FunctionalInterface
+    private interface SearcherWork<T> {
+        T apply(IndexSearcher searcher) throws IOException;
+    }
+
+    private <T> T withSearcher(SearcherWork<T> work) throws IOException {
+        IndexSearcher searcher = searchers.acquire();
+        try {
+            return work.apply(searcher);
+        } finally {
+            searchers.release(searcher);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        searchers.close();
+        writer.close();
+        directory.close();
+    }
+}
