@@ -65,6 +65,7 @@ class LocalPlatformIT {
         assertEquals(401, get(url + "/v1/models", null).statusCode());
         assertEquals(404, get(url + "/v1/documents/doc_missing", key).statusCode());
         assertEquals(404, get(url + "/nowhere", key).statusCode());
+        uploadIndexAndFind(url, key);
 
         first.interrupt();
         assertFalse(first.anyProcessLeft(), "a process of the platform is still running after Ctrl-C");
@@ -89,6 +90,33 @@ class LocalPlatformIT {
         Run run = Run.start(Map.of("OSFRIA_DATA", notADirectory.resolve("data").toString()));
         assertEquals(1, run.exitCode());
         assertTrue(run.output().contains("is not writable") && run.output().contains("OSFRIA_DATA"), run.output());
+    }
+
+    /** A user's first path through RAG+: upload, wait for "indexed", find the passage. */
+    private void uploadIndexAndFind(String url, String key) throws Exception {
+        String boundary = "osfria" + System.nanoTime();
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nguides\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"frais.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nLa procédure de remboursement des frais : remplir le formulaire.\r\n"
+                + "--" + boundary + "--\r\n";
+        HttpResponse<String> uploaded = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/documents"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, uploaded.statusCode(), uploaded.body());
+        String id = uploaded.body().replaceAll(".*\"document_id\":\"(doc_[0-9a-f]+)\".*", "$1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        String status = "";
+        while (!status.contains("\"status\":\"indexed\"") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            status = get(url + "/v1/documents/" + id, key).body();
+        }
+        assertTrue(status.contains("\"status\":\"indexed\""), "not indexed in time: " + status);
+        HttpResponse<String> found = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/search"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"query\":\"rembourser mes frais\",\"collection\":\"guides\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, found.statusCode(), found.body());
+        assertTrue(found.body().contains("\"document_id\":\"" + id + "\""), found.body());
     }
 
     private HttpResponse<String> get(String url, String key) throws IOException, InterruptedException {

@@ -1,0 +1,95 @@
+package fr.osfria.embed.index;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded store on its own, with vectors made for the test. */
+class LuceneStoreTest {
+
+    private static final int DIM = 16;
+
+    @TempDir
+    Path dir;
+
+    private static float[] unit(Random random) {
+        float[] v = new float[DIM];
+        double norm = 0;
+        for (int i = 0; i < DIM; i++) {
+            v[i] = (float) random.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < DIM; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    private static IndexedChunk chunk(String doc, int version, int ordinal, String department, float[] vector, String text) {
+        return new IndexedChunk("chunk_" + doc + "_v" + version + "_" + ordinal, doc, version, ordinal, 1, "kb", department,
+                false, 1, null, text, null, Map.of("lang", "fr"), vector, text, null);
+    }
+
+    @Test
+    void writesSurviveARestartOnceCommitted() throws Exception {
+        Random random = new Random(7);
+        float[] v = unit(random);
+        try (LuceneStore store = new LuceneStore(dir, "model-a", DIM)) {
+            store.upsert(List.of(chunk("d1", 1, 0, null, v, "bonjour le monde")));
+            store.commit();
+        }
+        try (LuceneStore reopened = new LuceneStore(dir, "model-a", DIM)) {
+            assertEquals(1, reopened.size());
+            List<SearchHit> hits = reopened.search(new SearchQuery("kb", null, false, Map.of(), SearchQuery.Mode.DENSE, v, null, null, 5));
+            assertEquals("d1", hits.get(0).documentId());
+            assertEquals(1.0f, hits.get(0).score(), 1e-4, "the same vector is at cosine 1");
+        }
+    }
+
+    @Test
+    void anIndexBuiltByAnotherModelIsRefused() throws Exception {
+        try (LuceneStore store = new LuceneStore(dir, "model-a", DIM)) {
+            store.upsert(List.of(chunk("d1", 1, 0, null, unit(new Random(1)), "x")));
+            store.commit();
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new LuceneStore(dir, "model-b", DIM));
+        assertTrue(e.getMessage().contains("built with model model-a"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> new LuceneStore(dir, "model-a", DIM * 2));
+    }
+
+    @Test
+    void hiddenDocumentsDoNotTakeResultSlots() throws Exception {
+        Random random = new Random(3);
+        float[] query = unit(random);
+        try (LuceneStore store = new LuceneStore(dir, "m", DIM)) {
+            List<IndexedChunk> chunks = new ArrayList<>();
+            // fifty finance chunks right next to the query, five hr chunks further away
+            for (int i = 0; i < 50; i++) {
+                float[] near = query.clone();
+                near[i % DIM] += 0.01f;
+                chunks.add(chunk("fin" + i, 1, 0, "finance", near, "texte finance"));
+            }
+            for (int i = 0; i < 5; i++) {
+                chunks.add(chunk("hr" + i, 1, 0, "hr", unit(random), "texte rh"));
+            }
+            store.upsert(chunks);
+            store.commit();
+            List<SearchHit> hits = store.search(new SearchQuery("kb", List.of("hr"), false, Map.of(), SearchQuery.Mode.DENSE,
+                    query, null, null, 5));
+            assertEquals(5, hits.size(), "the filter runs inside the search: all five permitted chunks come back");
+            assertTrue(hits.stream().allMatch(h -> h.documentId().startsWith("hr")));
+            assertEquals(5, store.search(new SearchQuery("kb", List.of("hr"), false, Map.of(), SearchQuery.Mode.HYBRID,
+                    query, "texte", null, 10)).size());
+            assertEquals(0, store.search(new SearchQuery("kb", List.of("hr"), false, Map.of("lang", List.of("en")),
+                    SearchQuery.Mode.DENSE, query, null, null, 10)).size());
+        }
+    }
+}
