@@ -12,6 +12,13 @@ public interface EmbedConfig {
     @WithDefault("data/index")
     Path indexDir();
 
+    /**
+     * Rebuild the index with the configured model when it was built by another one (set once, after changing the
+     * model; the old index is kept beside the new one). Without it, such an index stops the service at start.
+     */
+    @WithDefault("false")
+    boolean reindex();
+
     Model model();
 
     interface Model {

@@ -2,6 +2,7 @@ package fr.osfria.embed.index;
 
 import fr.osfria.embed.EmbedConfig;
 import fr.osfria.embed.embedding.Embedder;
+import fr.osfria.embed.indexing.ChunkPreparer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
@@ -16,12 +17,33 @@ public class IndexHolder {
 
     private final LuceneStore store;
 
-    public IndexHolder(EmbedConfig config, Embedder embedder) {
+    public IndexHolder(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) {
         try {
-            store = new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
+            store = open(config, embedder, preparer);
             Log.infof("index %s opened: %d chunks", config.indexDir(), store.size());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the index in " + config.indexDir(), e);
+        }
+    }
+
+    private static LuceneStore open(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) throws IOException {
+        try {
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
+        } catch (IllegalStateException mismatch) {
+            if (!config.reindex()) {
+                throw mismatch;
+            }
+            Log.warnf("%s; re-indexing with %s", mismatch.getMessage(), embedder.name());
+            long start = System.nanoTime();
+            int chunks = LuceneStore.reindex(config.indexDir(), embedder.name(), embedder.dimension(), stored -> {
+                try {
+                    return preparer.prepare(stored);
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IllegalStateException("chunk " + stored.chunkId() + " cannot be opened: " + e.getMessage(), e);
+                }
+            });
+            Log.infof("re-indexed %d chunks in %d s", chunks, (System.nanoTime() - start) / 1_000_000_000);
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
         }
     }
 

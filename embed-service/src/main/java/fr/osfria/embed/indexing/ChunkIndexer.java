@@ -1,7 +1,5 @@
 package fr.osfria.embed.indexing;
 
-import fr.osfria.embed.embedding.Embedder;
-import fr.osfria.embed.index.BlindIndex;
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.embed.index.IndexedChunk;
 import fr.osfria.embed.index.LuceneStore;
@@ -10,11 +8,8 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.document.ChunksIndexed;
 import fr.osfria.events.document.DocumentChunk;
-import fr.osfria.security.crypto.Aead;
-import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.messaging.EventMessages;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -26,12 +21,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import javax.crypto.SecretKey;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -55,22 +48,17 @@ public class ChunkIndexer {
     }
 
     private final LuceneStore store;
-    private final Embedder embedder;
-    private final Envelope envelope;
+    private final ChunkPreparer preparer;
     private final MutinyEmitter<String> results;
     private final MutinyEmitter<String> deadLetters;
-    private final Timer embedTimer;
-    private BlindIndex blindIndex;
 
-    public ChunkIndexer(IndexHolder index, Embedder embedder, Envelope envelope, MeterRegistry metrics,
+    public ChunkIndexer(IndexHolder index, ChunkPreparer preparer, MeterRegistry metrics,
                         @Channel(INDEX_RESULTS) MutinyEmitter<String> results,
                         @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
         this.store = index.store();
-        this.embedder = embedder;
-        this.envelope = envelope;
+        this.preparer = preparer;
         this.results = results;
         this.deadLetters = deadLetters;
-        this.embedTimer = Timer.builder("osfria.embed.embedding").description("time to embed one chunk").register(metrics);
         metrics.gauge("osfria.embed.index.chunks", store, s -> {
             try {
                 return s.size();
@@ -89,11 +77,11 @@ public class ChunkIndexer {
             DocumentChunk chunk = null;
             try {
                 chunk = EventJson.decode(record.getPayload(), DocumentChunk.class).data();
-                check(chunk);
+                ChunkPreparer.check(chunk);
                 if (store.hasNewerVersion(chunk.documentId(), chunk.version())) {
                     continue; // a late chunk of a replaced version
                 }
-                chunks.add(prepare(chunk));
+                chunks.add(preparer.prepare(chunk));
                 versions.merge(chunk.documentId(), new Version(chunk.documentId(), chunk.version(), chunk.totalChunks()),
                         (a, b) -> a.version() >= b.version() ? a : b);
             } catch (EventJson.MalformedEventException | IllegalArgumentException | GeneralSecurityException e) {
@@ -118,61 +106,6 @@ public class ChunkIndexer {
             }
         }
         return batch.ack();
-    }
-
-    private static void check(DocumentChunk c) {
-        if (c.chunkId() == null || c.documentId() == null || c.collection() == null || c.text() == null
-                || c.text().isBlank() || c.totalChunks() < 1 || c.ordinal() < 0) {
-            throw new IllegalArgumentException("chunk without id, document, collection, text or counts");
-        }
-        if (c.encrypted() && c.wrappedKey() == null) {
-            throw new IllegalArgumentException("encrypted chunk without its wrapped key");
-        }
-    }
-
-    /** Embeds the clear text; a confidential chunk is opened in memory, stored sealed, keyword-indexed blind. */
-    private IndexedChunk prepare(DocumentChunk c) throws GeneralSecurityException {
-        Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
-        if (!c.encrypted()) {
-            float[] vector = embed(c.text());
-            String keywords = c.section() == null ? c.text() : c.section() + "\n" + c.text();
-            return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                    c.department(), c.confidential(), c.page(), c.section(), c.text(), null, metadata, vector, keywords, null);
-        }
-        if (!envelope.available()) {
-            throw new GeneralSecurityException("no key-encryption key configured (OSFRIA_ENCRYPTION_KEK)");
-        }
-        SecretKey dataKey = envelope.unwrap(c.wrappedKey());
-        String clear = open(dataKey, c.text(), c.chunkId());
-        String section = c.section() == null ? null : open(dataKey, c.section(), c.chunkId() + "#section");
-        float[] vector = embed(clear);
-        String blind = blind().terms(section == null ? clear : section + "\n" + clear);
-        return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind);
-    }
-
-    private float[] embed(String text) {
-        return embedTimer.record(() -> embedder.passage(text));
-    }
-
-    private BlindIndex blind() {
-        if (blindIndex == null) {
-            blindIndex = new BlindIndex(envelope.derivedKey(BLIND_INDEX_PURPOSE));
-        }
-        return blindIndex;
-    }
-
-    /** The purpose string of the blind index key; search derives the same key. */
-    public static final String BLIND_INDEX_PURPOSE = "osfria-blind-index-v1";
-
-    static String open(SecretKey key, String sealed, String associatedData) throws GeneralSecurityException {
-        byte[] raw;
-        try {
-            raw = Base64.getDecoder().decode(sealed);
-        } catch (IllegalArgumentException e) {
-            throw new GeneralSecurityException("sealed text is not base64");
-        }
-        return new String(Aead.decrypt(key, raw, associatedData.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
     }
 
     private void publish(ChunksIndexed result) {

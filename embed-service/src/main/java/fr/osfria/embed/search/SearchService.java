@@ -5,7 +5,7 @@ import fr.osfria.embed.index.BlindIndex;
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.embed.index.SearchHit;
 import fr.osfria.embed.index.SearchQuery;
-import fr.osfria.embed.indexing.ChunkIndexer;
+import fr.osfria.embed.indexing.ChunkPreparer;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.key.KeyEntry;
@@ -51,7 +51,7 @@ public class SearchService {
         List<String> departments = key.admin() || key.departments().contains(KeyEntry.ALL) ? null : key.departments();
         float[] vector = mode == SearchQuery.Mode.KEYWORD ? null : embedder.query(request.query());
         String blind = cleared && mode != SearchQuery.Mode.DENSE && envelope.available()
-                ? new BlindIndex(envelope.derivedKey(ChunkIndexer.BLIND_INDEX_PURPOSE)).queryTerms(request.query()) : null;
+                ? new BlindIndex(envelope.derivedKey(ChunkPreparer.BLIND_INDEX_PURPOSE)).queryTerms(request.query()) : null;
         List<SearchHit> hits = index.store().search(new SearchQuery(request.collection(), departments, cleared, filters, mode,
                 vector, request.query(), blind, request.topKOrDefault()));
         List<SearchResponse.Result> results = new ArrayList<>();

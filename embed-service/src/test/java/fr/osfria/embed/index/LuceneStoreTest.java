@@ -66,6 +66,30 @@ class LuceneStoreTest {
     }
 
     @Test
+    void reindexingRebuildsEveryChunkForTheNewModel() throws Exception {
+        Random random = new Random(11);
+        try (LuceneStore store = new LuceneStore(dir, "model-a", DIM)) {
+            store.upsert(List.of(chunk("d1", 1, 0, "finance", unit(random), "premier"), chunk("d2", 3, 0, null, unit(random), "second")));
+            store.commit();
+            store.deleteDocument("d2");
+            store.upsert(List.of(chunk("d3", 1, 0, null, unit(random), "troisième")));
+            store.commit();
+        }
+        float[] newVector = unit(random);
+        int rebuilt = LuceneStore.reindex(dir, "model-b", DIM, s -> new IndexedChunk(s.chunkId(), s.documentId(), s.version(),
+                s.ordinal(), s.totalChunks(), s.collection(), s.department(), s.confidential(), s.page(), s.section(), s.text(),
+                s.wrappedKey(), s.metadata(), newVector, s.text(), null));
+        assertEquals(2, rebuilt, "deleted chunks stay deleted");
+        try (LuceneStore reopened = new LuceneStore(dir, "model-b", DIM)) {
+            List<SearchHit> hits = reopened.search(new SearchQuery("kb", List.of(), false, Map.of(), SearchQuery.Mode.DENSE,
+                    newVector, null, null, 10));
+            assertEquals(List.of("d3"), hits.stream().map(SearchHit::documentId).toList(), "rights still apply: d1 is finance");
+            assertEquals("troisième", hits.get(0).text());
+            assertEquals(1, reopened.count("d1", 1));
+        }
+    }
+
+    @Test
     void hiddenDocumentsDoNotTakeResultSlots() throws Exception {
         Random random = new Random(3);
         float[] query = unit(random);

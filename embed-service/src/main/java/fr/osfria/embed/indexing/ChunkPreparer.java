@@ -1,0 +1,100 @@
+package fr.osfria.embed.indexing;
+
+import fr.osfria.embed.embedding.Embedder;
+import fr.osfria.embed.index.BlindIndex;
+import fr.osfria.embed.index.IndexedChunk;
+import fr.osfria.embed.index.StoredChunk;
+import fr.osfria.events.document.DocumentChunk;
+import fr.osfria.security.crypto.Aead;
+import fr.osfria.security.crypto.Envelope;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+import java.util.Map;
+import javax.crypto.SecretKey;
+
+/**
+ * Turns a chunk event into what the index stores: its embedding, and its keyword terms (clear words, or keyed
+ * hashes for a confidential chunk, which is opened in memory only). Used by indexing and by re-indexing.
+ */
+@ApplicationScoped
+public class ChunkPreparer {
+
+    /** The purpose string of the blind index key; search derives the same key. */
+    public static final String BLIND_INDEX_PURPOSE = "osfria-blind-index-v1";
+
+    private final Embedder embedder;
+    private final Envelope envelope;
+    private final Timer embedTimer;
+    private BlindIndex blindIndex;
+
+    public ChunkPreparer(Embedder embedder, Envelope envelope, MeterRegistry metrics) {
+        this.embedder = embedder;
+        this.envelope = envelope;
+        this.embedTimer = Timer.builder("osfria.embed.embedding").description("time to embed one chunk").register(metrics);
+    }
+
+    /** A chunk read back from the index, as the event it came from. */
+    public IndexedChunk prepare(StoredChunk s) throws GeneralSecurityException {
+        return prepare(new DocumentChunk(s.documentId(), s.version(), s.chunkId(), s.ordinal(), s.totalChunks(), s.collection(),
+                s.department(), s.confidential(), s.wrappedKey() != null, s.page(), s.section(), s.text(), s.metadata(),
+                s.wrappedKey()));
+    }
+
+    static void check(DocumentChunk c) {
+        if (c.chunkId() == null || c.documentId() == null || c.collection() == null || c.text() == null
+                || c.text().isBlank() || c.totalChunks() < 1 || c.ordinal() < 0) {
+            throw new IllegalArgumentException("chunk without id, document, collection, text or counts");
+        }
+        if (c.encrypted() && c.wrappedKey() == null) {
+            throw new IllegalArgumentException("encrypted chunk without its wrapped key");
+        }
+    }
+
+    /** Embeds the clear text; a confidential chunk is opened in memory, stored sealed, keyword-indexed blind. */
+    public IndexedChunk prepare(DocumentChunk c) throws GeneralSecurityException {
+        Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
+        if (!c.encrypted()) {
+            float[] vector = embed(c.text());
+            String keywords = c.section() == null ? c.text() : c.section() + "\n" + c.text();
+            return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                    c.department(), c.confidential(), c.page(), c.section(), c.text(), null, metadata, vector, keywords, null);
+        }
+        if (!envelope.available()) {
+            throw new GeneralSecurityException("no key-encryption key configured (OSFRIA_ENCRYPTION_KEK)");
+        }
+        SecretKey dataKey = envelope.unwrap(c.wrappedKey());
+        String clear = open(dataKey, c.text(), c.chunkId());
+        String section = c.section() == null ? null : open(dataKey, c.section(), c.chunkId() + "#section");
+        float[] vector = embed(clear);
+        String blind = blind().terms(section == null ? clear : section + "\n" + clear);
+        return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind);
+    }
+
+    private float[] embed(String text) {
+        return embedTimer.record(() -> embedder.passage(text));
+    }
+
+    private BlindIndex blind() {
+        if (blindIndex == null) {
+            blindIndex = new BlindIndex(envelope.derivedKey(BLIND_INDEX_PURPOSE));
+        }
+        return blindIndex;
+    }
+
+
+    static String open(SecretKey key, String sealed, String associatedData) throws GeneralSecurityException {
+        byte[] raw;
+        try {
+            raw = Base64.getDecoder().decode(sealed);
+        } catch (IllegalArgumentException e) {
+            throw new GeneralSecurityException("sealed text is not base64");
+        }
+        return new String(Aead.decrypt(key, raw, associatedData.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+    }
+
+}
