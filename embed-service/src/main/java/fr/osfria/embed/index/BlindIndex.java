@@ -32,19 +32,19 @@ public final class BlindIndex {
 
     /** The hashed terms of {@code text}, space separated, repeated as often as the words are (BM25 counts them). */
     public String terms(String text) {
-        StringBuilder out = new StringBuilder();
-        Mac mac = mac();
-        analyse(french, "f:", text, mac, out, false);
-        analyse(english, "e:", text, mac, out, false);
-        return out.toString();
+        return hashedTerms(text, false);
     }
 
     /** The same for a query, each distinct term once. */
     public String queryTerms(String text) {
+        return hashedTerms(text, true);
+    }
+
+    private String hashedTerms(String text, boolean distinct) {
         StringBuilder out = new StringBuilder();
         Mac mac = mac();
-        analyse(french, "f:", text, mac, out, true);
-        analyse(english, "e:", text, mac, out, true);
+        analyse(french, "f:", text, mac, out, distinct);
+        analyse(english, "e:", text, mac, out, distinct);
         return out.toString();
     }
 

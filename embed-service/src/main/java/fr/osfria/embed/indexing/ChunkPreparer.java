@@ -10,9 +10,7 @@ import fr.osfria.security.crypto.Envelope;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.util.Base64;
 import java.util.Map;
 import javax.crypto.SecretKey;
 
@@ -67,8 +65,8 @@ public class ChunkPreparer {
             throw new GeneralSecurityException("no key-encryption key configured (OSFRIA_ENCRYPTION_KEK)");
         }
         SecretKey dataKey = envelope.unwrap(c.wrappedKey());
-        String clear = open(dataKey, c.text(), c.chunkId());
-        String section = c.section() == null ? null : open(dataKey, c.section(), c.chunkId() + "#section");
+        String clear = Aead.openText(dataKey, c.text(), c.chunkId());
+        String section = c.section() == null ? null : Aead.openText(dataKey, c.section(), c.chunkId() + "#section");
         float[] vector = embed(clear);
         String blind = blind().terms(section == null ? clear : section + "\n" + clear);
         return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
@@ -87,14 +85,5 @@ public class ChunkPreparer {
     }
 
 
-    static String open(SecretKey key, String sealed, String associatedData) throws GeneralSecurityException {
-        byte[] raw;
-        try {
-            raw = Base64.getDecoder().decode(sealed);
-        } catch (IllegalArgumentException e) {
-            throw new GeneralSecurityException("sealed text is not base64");
-        }
-        return new String(Aead.decrypt(key, raw, associatedData.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
-    }
 
 }

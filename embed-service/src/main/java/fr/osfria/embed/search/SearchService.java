@@ -13,10 +13,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -72,8 +70,8 @@ public class SearchService {
         if (hit.confidential() && hit.wrappedKey() != null) {
             try {
                 SecretKey dataKey = envelope.unwrap(hit.wrappedKey());
-                content = open(dataKey, content, hit.chunkId());
-                section = section == null ? null : open(dataKey, section, hit.chunkId() + "#section");
+                content = Aead.openText(dataKey, content, hit.chunkId());
+                section = section == null ? null : Aead.openText(dataKey, section, hit.chunkId() + "#section");
             } catch (GeneralSecurityException e) {
                 throw new IOException("a confidential chunk cannot be opened: " + e.getMessage(), e);
             }
@@ -86,10 +84,5 @@ public class SearchService {
             metadata.put("section", section);
         }
         return new SearchResponse.Result(hit.documentId(), hit.chunkId(), content, hit.score(), metadata);
-    }
-
-    private static String open(SecretKey key, String sealed, String associatedData) throws GeneralSecurityException {
-        return new String(Aead.decrypt(key, Base64.getDecoder().decode(sealed), associatedData.getBytes(StandardCharsets.UTF_8)),
-                StandardCharsets.UTF_8);
     }
 }

@@ -232,7 +232,7 @@ class SearchTest {
     }
 
     private static String seal(SecretKey key, String clear, String aad) {
-        return Base64.getEncoder().encodeToString(Aead.encrypt(key, clear.getBytes(StandardCharsets.UTF_8), aad.getBytes(StandardCharsets.UTF_8)));
+        return Aead.sealText(key, clear, aad);
     }
 
     private static void send(DocumentChunk chunk) {

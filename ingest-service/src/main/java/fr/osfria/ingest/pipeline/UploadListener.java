@@ -27,7 +27,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import javax.crypto.SecretKey;
@@ -122,20 +121,15 @@ public class UploadListener {
         boolean encrypt = outcome.dataKey() != null;
         List<Uni<Void>> sends = parts.stream().map(c -> {
             String id = chunkId(doc.id, upload.version(), c.ordinal());
-            String text = encrypt ? seal(outcome.dataKey(), c.text(), id) : c.text();
+            String text = encrypt ? Aead.sealText(outcome.dataKey(), c.text(), id) : c.text();
             // a heading can say as much as the text under it: sealed too, bound to the chunk
-            String section = encrypt && c.section() != null ? seal(outcome.dataKey(), c.section(), id + "#section") : c.section();
+            String section = encrypt && c.section() != null ? Aead.sealText(outcome.dataKey(), c.section(), id + "#section") : c.section();
             return chunks.sendMessage(EventMessages.of(CloudEvent.of(DocumentService.SOURCE, EventTypes.DOCUMENT_CHUNKED, doc.id,
                     new DocumentChunk(doc.id, upload.version(), id, c.ordinal(), parts.size(), doc.collection,
                             department instanceof String d ? d : null, doc.confidential, encrypt, c.page(),
                             section, text, metadata, encrypt ? doc.wrappedKey : null))));
         }).toList();
         return Uni.join().all(sends).andFailFast().replaceWithVoid();
-    }
-
-    private static String seal(SecretKey key, String clear, String associatedData) {
-        return Base64.getEncoder().encodeToString(Aead.encrypt(key, clear.getBytes(StandardCharsets.UTF_8),
-                associatedData.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Stable across redeliveries, so the index overwrites a chunk rather than adding it twice. */

@@ -43,6 +43,24 @@ public final class Aead {
         return cipher.doFinal(sealed, NONCE, sealed.length - NONCE);
     }
 
+    /** Seals text for a JSON field or a stored string: base64 of nonce, ciphertext and tag. */
+    public static String sealText(SecretKey key, String clear, String associatedData) {
+        return java.util.Base64.getEncoder().encodeToString(encrypt(key, clear.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                associatedData.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /** Opens what {@link #sealText} sealed with the same key and associated data. */
+    public static String openText(SecretKey key, String sealed, String associatedData) throws GeneralSecurityException {
+        byte[] raw;
+        try {
+            raw = java.util.Base64.getDecoder().decode(sealed);
+        } catch (IllegalArgumentException e) {
+            throw new GeneralSecurityException("sealed text is not base64");
+        }
+        return new String(decrypt(key, raw, associatedData.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private Aead() {
     }
 }

@@ -53,19 +53,8 @@ public class DocumentService {
         Document doc = new Document();
         doc.id = id;
         doc.collection = upload.collection();
-        doc.filename = upload.filename();
-        doc.department = upload.department();
-        doc.confidential = upload.confidential();
-        doc.metadataJson = EventJson.encodeMap(upload.metadata());
-        doc.contentType = contentType;
-        doc.sizeBytes = upload.size();
-        doc.sha256 = sha256;
-        doc.status = DocumentStatus.PROCESSING;
-        doc.blobKey = blobKey;
-        doc.wrappedKey = wrappedKey;
         doc.uploadedBy = keyName;
-        doc.uploadTime = now;
-        doc.updatedAt = now;
+        setContent(doc, upload, contentType, sha256, blobKey, wrappedKey, now);
         return Panache.withTransaction(() -> documents.persist(doc)
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
                 .replaceWith(doc))
@@ -76,24 +65,8 @@ public class DocumentService {
     public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey,
                                     String wrappedKey) {
         return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
-            Instant now = now();
             doc.contentVersion++;
-            doc.filename = upload.filename();
-            doc.department = upload.department();
-            doc.confidential = upload.confidential();
-            doc.metadataJson = EventJson.encodeMap(upload.metadata());
-            doc.contentType = contentType;
-            doc.sizeBytes = upload.size();
-            doc.sha256 = sha256;
-            doc.blobKey = blobKey;
-            doc.wrappedKey = wrappedKey;
-            doc.status = DocumentStatus.PROCESSING;
-            doc.error = null;
-            doc.pages = null;
-            doc.chunkedAt = null;
-            doc.attempts = 1;
-            doc.uploadTime = now;
-            doc.updatedAt = now;
+            setContent(doc, upload, contentType, sha256, blobKey, wrappedKey, now());
             return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWith(doc);
         })).call(this::nudge);
     }
@@ -163,6 +136,27 @@ public class DocumentService {
             doc.updatedAt = now();
             return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWithVoid();
         })).call(this::nudge);
+    }
+
+    /** What an upload sets, for a new document and for a new version alike: its content starts processing afresh. */
+    private static void setContent(Document doc, Upload upload, String contentType, String sha256, String blobKey,
+                                   String wrappedKey, Instant now) {
+        doc.filename = upload.filename();
+        doc.department = upload.department();
+        doc.confidential = upload.confidential();
+        doc.metadataJson = EventJson.encodeMap(upload.metadata());
+        doc.contentType = contentType;
+        doc.sizeBytes = upload.size();
+        doc.sha256 = sha256;
+        doc.blobKey = blobKey;
+        doc.wrappedKey = wrappedKey;
+        doc.status = DocumentStatus.PROCESSING;
+        doc.error = null;
+        doc.pages = null;
+        doc.chunkedAt = null;
+        doc.attempts = 1;
+        doc.uploadTime = now;
+        doc.updatedAt = now;
     }
 
     private Uni<Void> fail(Document doc, String error) {
