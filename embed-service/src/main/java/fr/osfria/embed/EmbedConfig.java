@@ -8,6 +8,32 @@ import java.util.Optional;
 @ConfigMapping(prefix = "osfria.embed")
 public interface EmbedConfig {
 
+    /** Which vector store: the embedded index (one machine) or Qdrant (a cluster). */
+    @WithDefault("lucene")
+    Store store();
+
+    enum Store { LUCENE, QDRANT }
+
+    Qdrant qdrant();
+
+    interface Qdrant {
+        /** Qdrant's gRPC host, e.g. {@code qdrant.osfria.svc}. */
+        @WithDefault("localhost")
+        String host();
+
+        @WithDefault("6334")
+        int port();
+
+        @WithDefault("false")
+        boolean tls();
+
+        Optional<String> apiKey();
+
+        /** The collection holding every chunk (Osfria collections are a payload field). */
+        @WithDefault("osfria_chunks")
+        String collection();
+    }
+
     /** Where the embedded index lives (a volume in Kubernetes). */
     @WithDefault("data/index")
     Path indexDir();

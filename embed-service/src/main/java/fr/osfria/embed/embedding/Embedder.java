@@ -21,8 +21,12 @@ public class Embedder {
     private final String passagePrefix;
     private final String queryPrefix;
 
+    @jakarta.inject.Inject
     public Embedder(EmbedConfig config) {
-        EmbedConfig.Model m = config.model();
+        this(config.model());
+    }
+
+    public Embedder(EmbedConfig.Model m) {
         // run on the calling thread: on two cores the library's own thread pool was slower
         java.util.concurrent.Executor sameThread = Runnable::run;
         if (m.onnxFile().isPresent()) {

@@ -10,23 +10,28 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Opens the embedded index at start-up, so a model mismatch stops the service at once with the reason. */
+/**
+ * Opens the vector store at start-up (the embedded index, or Qdrant when configured), so a model mismatch stops
+ * the service at once with the reason.
+ */
 @Startup
 @ApplicationScoped
 public class IndexHolder {
 
-    private final LuceneStore store;
+    private final VectorStore store;
 
     public IndexHolder(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) {
         try {
-            store = open(config, embedder, preparer);
-            Log.infof("index %s opened: %d chunks", config.indexDir(), store.size());
+            store = config.store() == EmbedConfig.Store.QDRANT
+                    ? new QdrantStore(config.qdrant(), embedder.name(), embedder.dimension())
+                    : openLucene(config, embedder, preparer);
+            Log.infof("%s store opened: %d chunks", config.store(), store.size());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the index in " + config.indexDir(), e);
         }
     }
 
-    private static LuceneStore open(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) throws IOException {
+    private static VectorStore openLucene(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) throws IOException {
         try {
             return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
         } catch (IllegalStateException mismatch) {
@@ -47,7 +52,7 @@ public class IndexHolder {
         }
     }
 
-    public LuceneStore store() {
+    public VectorStore store() {
         return store;
     }
 

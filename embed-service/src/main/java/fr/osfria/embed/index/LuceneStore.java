@@ -1,7 +1,6 @@
 package fr.osfria.embed.index;
 
 import fr.osfria.events.EventJson;
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -49,7 +48,7 @@ import org.apache.lucene.util.QueryBuilder;
  * in French and in English, a blind-index field for confidential chunks, and the permission and metadata fields
  * every query filters on inside the search. Writes become durable at {@link #commit()}.
  */
-public class LuceneStore implements Closeable {
+public class LuceneStore implements VectorStore {
 
     /** Reciprocal-rank fusion constant, as in the original RRF paper. */
     private static final int RRF_K = 60;
@@ -110,6 +109,7 @@ public class LuceneStore implements Closeable {
     }
 
     /** Adds or replaces chunks by id: a redelivered chunk overwrites itself. */
+    @Override
     public void upsert(Collection<IndexedChunk> chunks) throws IOException {
         for (IndexedChunk chunk : chunks) {
             if (chunk.vector().length != dimension) {
@@ -119,11 +119,13 @@ public class LuceneStore implements Closeable {
         }
     }
 
+    @Override
     public void deleteDocument(String documentId) throws IOException {
         writer.deleteDocuments(new Term("document_id", documentId));
     }
 
     /** Drops a document's chunks of versions before {@code version}: a new version replaces them. */
+    @Override
     public void deleteVersionsBefore(String documentId, int version) throws IOException {
         writer.deleteDocuments(new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
@@ -132,12 +134,14 @@ public class LuceneStore implements Closeable {
     }
 
     /** Makes every write so far durable and visible to searches. */
+    @Override
     public void commit() throws IOException {
         writer.commit();
         searchers.maybeRefreshBlocking();
     }
 
     /** How many chunks of this version of a document are searchable now. */
+    @Override
     public int count(String documentId, int version) throws IOException {
         return withSearcher(s -> s.count(new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
@@ -146,6 +150,7 @@ public class LuceneStore implements Closeable {
     }
 
     /** Whether a version newer than {@code version} of the document is indexed (a late chunk must not come back). */
+    @Override
     public boolean hasNewerVersion(String documentId, int version) throws IOException {
         return withSearcher(s -> s.count(new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
@@ -153,10 +158,12 @@ public class LuceneStore implements Closeable {
                 .build()) > 0);
     }
 
+    @Override
     public int size() throws IOException {
         return withSearcher(s -> s.count(new MatchAllDocsQuery()));
     }
 
+    @Override
     public List<SearchHit> search(SearchQuery query) throws IOException {
         return withSearcher(searcher -> {
             Query filter = filter(query);

@@ -2,7 +2,7 @@ package fr.osfria.embed.indexing;
 
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.embed.index.IndexedChunk;
-import fr.osfria.embed.index.LuceneStore;
+import fr.osfria.embed.index.VectorStore;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
@@ -47,7 +47,7 @@ public class ChunkIndexer {
     private record Version(String documentId, int version, int totalChunks) {
     }
 
-    private final LuceneStore store;
+    private final VectorStore store;
     private final ChunkPreparer preparer;
     private final MutinyEmitter<String> results;
     private final MutinyEmitter<String> deadLetters;

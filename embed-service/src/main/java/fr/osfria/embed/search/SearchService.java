@@ -45,6 +45,9 @@ public class SearchService {
         long start = System.nanoTime();
         SearchQuery.Mode mode = request.mode() == null ? SearchQuery.Mode.HYBRID
                 : SearchQuery.Mode.valueOf(request.mode().toUpperCase(Locale.ROOT));
+        if (!index.store().ranksKeywords()) {
+            mode = SearchQuery.Mode.DENSE;
+        }
         boolean cleared = key.admin() || key.confidential();
         List<String> departments = key.admin() || key.departments().contains(KeyEntry.ALL) ? null : key.departments();
         float[] vector = mode == SearchQuery.Mode.KEYWORD ? null : embedder.query(request.query());

@@ -221,38 +221,26 @@ class EmbedSearchBenchmark {
         return target;
     }
 
-    private static EmbedConfig config() {
-        return new EmbedConfig() {
-            public Path indexDir() {
-                return Path.of("unused");
+    private static EmbedConfig.Model config() {
+        return new EmbedConfig.Model() {
+            public Optional<Path> onnxFile() {
+                return Optional.empty();
             }
 
-            public boolean reindex() {
-                return false;
+            public Optional<Path> tokenizerFile() {
+                return Optional.empty();
             }
 
-            public Model model() {
-                return new Model() {
-                    public Optional<Path> onnxFile() {
-                        return Optional.empty();
-                    }
+            public String name() {
+                return "e5-small-v2-q";
+            }
 
-                    public Optional<Path> tokenizerFile() {
-                        return Optional.empty();
-                    }
+            public String passagePrefix() {
+                return "passage: ";
+            }
 
-                    public String name() {
-                        return "e5-small-v2-q";
-                    }
-
-                    public String passagePrefix() {
-                        return "passage: ";
-                    }
-
-                    public String queryPrefix() {
-                        return "query: ";
-                    }
-                };
+            public String queryPrefix() {
+                return "query: ";
             }
         };
     }

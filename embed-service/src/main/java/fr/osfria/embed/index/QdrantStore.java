@@ -1,0 +1,224 @@
+package fr.osfria.embed.index;
+
+import static io.qdrant.client.ConditionFactory.match;
+import static io.qdrant.client.ConditionFactory.matchKeyword;
+import static io.qdrant.client.ConditionFactory.matchKeywords;
+import static io.qdrant.client.ConditionFactory.range;
+import static io.qdrant.client.PointIdFactory.id;
+import static io.qdrant.client.ValueFactory.list;
+import static io.qdrant.client.ValueFactory.value;
+import static io.qdrant.client.VectorsFactory.vectors;
+
+import fr.osfria.embed.EmbedConfig;
+import fr.osfria.events.EventJson;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.QdrantGrpcClient;
+import io.qdrant.client.WithPayloadSelectorFactory;
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Common.Filter;
+import io.qdrant.client.grpc.Common.Range;
+import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.ScoredPoint;
+import io.qdrant.client.grpc.Points.SearchPoints;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+/**
+ * The chunks in a Qdrant collection, over gRPC: one point per chunk (id derived from the chunk id, so a
+ * redelivery overwrites), the permission and filter fields as indexed payload, the caller's rights as the
+ * search's filter. Qdrant serves dense search; keyword and hybrid requests are answered by dense search here.
+ * Confidential chunks carry sealed text and their blind-index terms, never clear words.
+ */
+public class QdrantStore implements VectorStore {
+
+    private static final String NO_DEPARTMENT = "__none__";
+
+    private final QdrantClient client;
+    private final String collection;
+    private final int dimension;
+
+    public QdrantStore(EmbedConfig.Qdrant config, String model, int dimension) throws IOException {
+        QdrantGrpcClient.Builder grpc = QdrantGrpcClient.newBuilder(config.host(), config.port(), config.tls());
+        config.apiKey().ifPresent(grpc::withApiKey);
+        this.client = new QdrantClient(grpc.build());
+        this.collection = config.collection();
+        this.dimension = dimension;
+        if (!get(client.collectionExistsAsync(collection))) {
+            get(client.createCollectionAsync(collection, VectorParams.newBuilder().setSize(dimension).setDistance(Distance.Cosine).build()));
+            for (String field : List.of("chunk_id", "document_id", "collection", "department")) {
+                get(client.createPayloadIndexAsync(collection, field, PayloadSchemaType.Keyword, null, true, null, null));
+            }
+            get(client.createPayloadIndexAsync(collection, "version", PayloadSchemaType.Integer, null, true, null, null));
+            get(client.createPayloadIndexAsync(collection, "confidential", PayloadSchemaType.Bool, null, true, null, null));
+        } else {
+            long size = get(client.getCollectionInfoAsync(collection)).getConfig().getParams().getVectorsConfig().getParams().getSize();
+            if (size != dimension) {
+                throw new IllegalStateException("the Qdrant collection " + collection + " holds " + size
+                        + "-dimension vectors, not " + dimension + " (" + model + "); re-index into a new collection");
+            }
+        }
+    }
+
+    /** Qdrant point ids are UUIDs: the chunk id's name-based UUID, the same on every delivery. */
+    static UUID pointId(String chunkId) {
+        return UUID.nameUUIDFromBytes(chunkId.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void upsert(Collection<IndexedChunk> chunks) throws IOException {
+        if (chunks.isEmpty()) {
+            return;
+        }
+        List<PointStruct> points = new ArrayList<>();
+        for (IndexedChunk c : chunks) {
+            if (c.vector().length != dimension) {
+                throw new IllegalArgumentException("vector of " + c.vector().length + " dimensions, the collection has " + dimension);
+            }
+            Map<String, Value> payload = new HashMap<>();
+            payload.put("chunk_id", value(c.chunkId()));
+            payload.put("document_id", value(c.documentId()));
+            payload.put("version", value(c.version()));
+            payload.put("ordinal", value(c.ordinal()));
+            payload.put("total", value(c.totalChunks()));
+            payload.put("collection", value(c.collection()));
+            payload.put("department", value(c.department() == null ? NO_DEPARTMENT : c.department()));
+            payload.put("confidential", value(c.confidential()));
+            payload.put("text", value(c.text()));
+            payload.put("metadata", value(EventJson.encodeMap(c.metadata())));
+            if (c.page() != null) {
+                payload.put("page", value(c.page()));
+            }
+            if (c.section() != null) {
+                payload.put("section", value(c.section()));
+            }
+            if (c.wrappedKey() != null) {
+                payload.put("wrapped_key", value(c.wrappedKey()));
+            }
+            if (c.blindTerms() != null) {
+                payload.put("blind", list(java.util.Arrays.stream(c.blindTerms().split(" ")).distinct().map(t -> value(t)).toList()));
+            }
+            c.metadata().forEach((key, v) -> {
+                List<Value> values = (v instanceof List<?> l ? l.stream() : java.util.stream.Stream.of(v))
+                        .filter(x -> x instanceof String || x instanceof Number || x instanceof Boolean)
+                        .map(x -> value(String.valueOf(x))).toList();
+                if (!values.isEmpty()) {
+                    payload.put("m." + key, list(values));
+                }
+            });
+            points.add(PointStruct.newBuilder().setId(id(pointId(c.chunkId()))).setVectors(vectors(c.vector()))
+                    .putAllPayload(payload).build());
+        }
+        get(client.upsertAsync(collection, points));
+    }
+
+    @Override
+    public void deleteDocument(String documentId) throws IOException {
+        get(client.deleteAsync(collection, Filter.newBuilder().addMust(matchKeyword("document_id", documentId)).build()));
+    }
+
+    @Override
+    public void deleteVersionsBefore(String documentId, int version) throws IOException {
+        get(client.deleteAsync(collection, Filter.newBuilder().addMust(matchKeyword("document_id", documentId))
+                .addMust(range("version", Range.newBuilder().setLt(version).build())).build()));
+    }
+
+    @Override
+    public void commit() {
+        // upserts and deletes wait for Qdrant's acknowledgement: nothing is pending here
+    }
+
+    @Override
+    public int count(String documentId, int version) throws IOException {
+        return Math.toIntExact(get(client.countAsync(collection, Filter.newBuilder().addMust(matchKeyword("document_id", documentId))
+                .addMust(match("version", version)).build(), true)));
+    }
+
+    @Override
+    public boolean hasNewerVersion(String documentId, int version) throws IOException {
+        return get(client.countAsync(collection, Filter.newBuilder().addMust(matchKeyword("document_id", documentId))
+                .addMust(range("version", Range.newBuilder().setGt(version).build())).build(), true)) > 0;
+    }
+
+    @Override
+    public int size() throws IOException {
+        return Math.toIntExact(get(client.countAsync(collection)));
+    }
+
+    @Override
+    public List<SearchHit> search(SearchQuery query) throws IOException {
+        List<Float> vector = new ArrayList<>(query.vector().length);
+        for (float f : query.vector()) {
+            vector.add(f);
+        }
+        List<ScoredPoint> points = get(client.searchAsync(SearchPoints.newBuilder().setCollectionName(collection)
+                .addAllVector(vector).setFilter(filter(query)).setLimit(query.topK())
+                .setWithPayload(WithPayloadSelectorFactory.enable(true)).build()));
+        List<SearchHit> hits = new ArrayList<>();
+        for (ScoredPoint p : points) {
+            Map<String, Value> pl = p.getPayloadMap();
+            hits.add(new SearchHit(pl.get("chunk_id").getStringValue(), pl.get("document_id").getStringValue(), p.getScore(),
+                    pl.get("confidential").getBoolValue(), pl.containsKey("page") ? (int) pl.get("page").getIntegerValue() : null,
+                    pl.containsKey("section") ? pl.get("section").getStringValue() : null, pl.get("text").getStringValue(),
+                    pl.containsKey("wrapped_key") ? pl.get("wrapped_key").getStringValue() : null,
+                    EventJson.decodeMap(pl.get("metadata").getStringValue())));
+        }
+        return hits;
+    }
+
+    /** The caller's rights and the request's filters, translated to one Qdrant filter. */
+    static Filter filter(SearchQuery query) {
+        Filter.Builder f = Filter.newBuilder().addMust(matchKeyword("collection", query.collection()));
+        if (query.departments() != null) {
+            List<String> allowed = new ArrayList<>(query.departments());
+            allowed.add(NO_DEPARTMENT);
+            f.addMust(matchKeywords("department", allowed));
+        }
+        if (!query.cleared()) {
+            f.addMust(match("confidential", false));
+        }
+        query.filters().forEach((key, values) -> {
+            switch (key) {
+                case "confidential" -> {
+                    if (values.size() == 1) { // both true and false: no constraint
+                        f.addMust(match("confidential", Boolean.parseBoolean(values.get(0))));
+                    }
+                }
+                case "department", "document_id" -> f.addMust(matchKeywords(key, values));
+                default -> f.addMust(matchKeywords("m." + key, values));
+            }
+        });
+        return f.build();
+    }
+
+    private static <T> T get(Future<T> future) throws IOException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for Qdrant", e);
+        } catch (ExecutionException e) {
+            throw new IOException("Qdrant: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    @Override
+    public boolean ranksKeywords() {
+        return false;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

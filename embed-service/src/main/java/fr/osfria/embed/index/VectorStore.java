@@ -1,0 +1,38 @@
+package fr.osfria.embed.index;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Where chunks and their vectors live: the embedded Lucene index on one machine, Qdrant on a cluster. Every
+ * search carries the caller's rights in its {@link SearchQuery}; a store applies them inside the search.
+ */
+public interface VectorStore extends Closeable {
+
+    /** Adds or replaces chunks by chunk id. */
+    void upsert(Collection<IndexedChunk> chunks) throws IOException;
+
+    void deleteDocument(String documentId) throws IOException;
+
+    /** Drops a document's chunks of versions before {@code version}. */
+    void deleteVersionsBefore(String documentId, int version) throws IOException;
+
+    /** Makes the writes so far durable and searchable. */
+    void commit() throws IOException;
+
+    /** Chunks of this version of the document that are searchable. */
+    int count(String documentId, int version) throws IOException;
+
+    boolean hasNewerVersion(String documentId, int version) throws IOException;
+
+    int size() throws IOException;
+
+    List<SearchHit> search(SearchQuery query) throws IOException;
+
+    /** Whether the store ranks by keywords (BM25); one that does not answers keyword and hybrid modes densely. */
+    default boolean ranksKeywords() {
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+package fr.osfria.embed.index;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The Qdrant adapter against an in-process server built from the client's own gRPC stubs. */
+class QdrantStoreTest {
+
+    @Test
+    void createsTheCollectionWithItsPayloadIndexesAndServesTheScenarios() throws Exception {
+        try (InProcessQdrant qdrant = new InProcessQdrant();
+             QdrantStore store = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM)) {
+            assertTrue(qdrant.payloadIndexes.containsAll(List.of("document_id:FieldTypeKeyword", "collection:FieldTypeKeyword",
+                    "department:FieldTypeKeyword", "version:FieldTypeInteger", "confidential:FieldTypeBool")), qdrant.payloadIndexes.toString());
+            QdrantScenarios.lifecycleAndRights(store);
+        }
+    }
+
+    @Test
+    void aCollectionOfAnotherDimensionIsRefused() throws Exception {
+        try (InProcessQdrant qdrant = new InProcessQdrant()) {
+            new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM).close();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "bigger", 16));
+            assertTrue(e.getMessage().contains("8-dimension"), e.getMessage());
+        }
+    }
+
+    @Test
+    void nothingConfidentialIsSentInClear() throws Exception {
+        String canary = "CANARY" + System.nanoTime();
+        try (InProcessQdrant qdrant = new InProcessQdrant();
+             QdrantStore store = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM)) {
+            // what embed-service stores for a confidential chunk: sealed text and section, hashed terms
+            IndexedChunk sealed = new IndexedChunk("chunk_x_v1_0", "doc_x", 1, 0, 1, "kb", "hr", true, 1, "U0VDVElPTg==",
+                    "Q0lQSEVSVEVYVA==", "kek-1:d3JhcHBlZA==", Map.of("confidential", true), QdrantScenarios.unit(new Random(1)),
+                    null, "9f86d081884c 7d865e959b24");
+            store.upsert(List.of(sealed));
+            // and a clear chunk carrying the canary, to prove the check sees what is sent
+            store.upsert(List.of(QdrantScenarios.chunk("plain", 1, null, false, QdrantScenarios.unit(new Random(2)),
+                    Map.of("note", canary))));
+            String confidentialRequest = new String(qdrant.upserts.get(0).toByteArray(), StandardCharsets.ISO_8859_1);
+            String plainRequest = new String(qdrant.upserts.get(1).toByteArray(), StandardCharsets.ISO_8859_1);
+            assertFalse(confidentialRequest.contains("texte"), "no clear text field for a confidential chunk");
+            assertTrue(confidentialRequest.contains("Q0lQSEVSVEVYVA=="), "the sealed text is what is sent");
+            assertTrue(plainRequest.contains(canary), "the request bytes are readable by this check");
+        }
+    }
+}
