@@ -194,6 +194,16 @@ class SearchTest {
     }
 
     @Test
+    void metricsShowEmbeddingSearchIndexSizeAndConsumerLag() {
+        search(TestKeys.FINANCE, "{\"query\":\"frais\",\"collection\":\"knowledge-base\"}").statusCode(200);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String name : List.of("osfria_embed_embedding_seconds_count", "osfria_embed_search_seconds_bucket",
+                "osfria_embed_index_chunks", "kafka_consumer_fetch_manager_records_lag")) {
+            assertTrue(metrics.contains(name), "no " + name + " in /q/metrics");
+        }
+    }
+
+    @Test
     void badSearchesAre400() {
         for (String body : List.of("{\"collection\":\"knowledge-base\"}", "{\"query\":\"\",\"collection\":\"knowledge-base\"}",
                 "{\"query\":\"x\",\"collection\":\"knowledge-base\",\"top_k\":0}",
