@@ -114,7 +114,7 @@ public final class Osfria {
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
         }
-        if ("ingest-service".equals(service.name()) || "embed-service".equals(service.name())) {
+        if (List.of("ingest-service", "embed-service", "webhook-service").contains(service.name())) {
             env.put("OSFRIA_ENCRYPTION_KEK", kek);
         }
         if ("inference-router".equals(service.name()) && !settings.routerBackends().isBlank()) {

@@ -1,0 +1,29 @@
+package fr.osfria.webhook;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+@ConfigMapping(prefix = "osfria.webhook")
+public interface WebhookConfig {
+
+    /**
+     * Hosts (names or addresses) that may be targets although they are loopback or link-local; on-prem receivers on
+     * private networks are allowed without it. Cloud metadata addresses are refused unless listed here too.
+     */
+    Optional<List<String>> allowedHosts();
+
+    /** Time-out of one delivery attempt. */
+    @WithDefault("15s")
+    Duration timeout();
+
+    /** Delays before each retry (the first attempt is immediate); after the last, the delivery is exhausted. */
+    @WithDefault("5s,5m,30m,2h,5h,10h,10h")
+    List<Duration> retrySchedule();
+
+    /** How often due deliveries are looked for (a new event also wakes the sender at once). */
+    @WithDefault("1s")
+    Duration pollInterval();
+}

@@ -1,0 +1,258 @@
+package fr.osfria.webhook.delivery;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.webhook.WebhookExhausted;
+import fr.osfria.security.messaging.EventMessages;
+import fr.osfria.webhook.WebhookConfig;
+import fr.osfria.webhook.signing.Signatures;
+import fr.osfria.webhook.subscription.SecretBox;
+import fr.osfria.webhook.subscription.TargetPolicy;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.ext.web.client.HttpResponse;
+import io.vertx.mutiny.ext.web.client.WebClient;
+import io.vertx.mutiny.ext.web.codec.BodyCodec;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+
+/**
+ * Sends due deliveries. A delivery is claimed with a lease (row lock, SKIP LOCKED) so that replicas never send it
+ * at the same time, sent with no lock held, and its outcome recorded with the attempt: delivered, retried later on
+ * the schedule (or after the receiver's {@code Retry-After}), exhausted, or failed because the receiver answered
+ * {@code 410 Gone}, which also disables the subscription.
+ */
+@ApplicationScoped
+public class DeliverySender {
+
+    public static final String PUBLIC_EVENTS_OUT = "public-events-out";
+    private static final int BATCH = 200;
+    private static final Duration LEASE = Duration.ofMinutes(2);
+
+    private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
+                       String body, int attempts) {
+    }
+
+    private record Outcome(int status, long durationMs, String error, Duration retryAfter) {
+        boolean success() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    private final Pool db;
+    private final WebhookConfig config;
+    private final SecretBox secrets;
+    private final TargetPolicy targets;
+    private final MutinyEmitter<String> events;
+    private final WebClient http;
+    private final MeterRegistry metrics;
+    private final Timer attemptTimer;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
+
+    public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
+                          MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events) {
+        this.db = db;
+        this.config = config;
+        this.secrets = secrets;
+        this.targets = targets;
+        this.events = events;
+        this.metrics = metrics;
+        this.http = WebClient.create(vertx, new WebClientOptions()
+                .setFollowRedirects(false) // a redirect is an answer, not an instruction to send elsewhere
+                .setConnectTimeout((int) config.timeout().toMillis())
+                .setMaxPoolSize(64)
+                .setUserAgent("Osfria-Webhooks/1"));
+        this.attemptTimer = Timer.builder("osfria.webhook.attempt").description("one delivery attempt")
+                .publishPercentileHistogram().register(metrics);
+    }
+
+    @Scheduled(every = "${osfria.webhook.poll-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> tick() {
+        wake();
+        return Uni.createFrom().voidItem();
+    }
+
+    /** Sends what is due now; a call while a round runs makes that round go again rather than start a second one. */
+    public void wake() {
+        if (!running.compareAndSet(false, true)) {
+            again.set(true);
+            return;
+        }
+        round().subscribe().with(sent -> {
+            running.set(false);
+            if (sent == BATCH || again.getAndSet(false)) {
+                wake();
+            }
+        }, e -> {
+            running.set(false);
+            Log.warnf("delivery round failed, will retry: %s", e.getMessage());
+        });
+    }
+
+    private Uni<Integer> round() {
+        Instant now = Instant.now();
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery SET lease_until = $1 WHERE id IN (
+                          SELECT id FROM delivery WHERE status = 'PENDING' AND next_attempt_at <= $2
+                            AND (lease_until IS NULL OR lease_until < $2)
+                          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                        RETURNING id""")
+                        .execute(Tuple.of(at(now.plus(LEASE)), at(now), BATCH)))
+                .chain(claimed -> {
+                    List<String> ids = new ArrayList<>();
+                    claimed.forEach(r -> ids.add(r.getString("id")));
+                    if (ids.isEmpty()) {
+                        return Uni.createFrom().item(0);
+                    }
+                    return db.preparedQuery("""
+                                    SELECT d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts
+                                    FROM delivery d JOIN subscription s ON s.id = d.subscription_id WHERE d.id = ANY($1)""")
+                            .execute(Tuple.of(ids.toArray(String[]::new)))
+                            .onItem().transformToMulti(rows -> Multi.createFrom().iterable(rows))
+                            .map(DeliverySender::due)
+                            .onItem().transformToUniAndMerge(this::attempt)
+                            .collect().asList().map(List::size);
+                });
+    }
+
+    private static Due due(Row r) {
+        return new Due(r.getString("id"), r.getString("subscription_id"), r.getString("url"), r.getString("secret_sealed"),
+                r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"));
+    }
+
+    private Uni<Void> attempt(Due d) {
+        if (!d.active()) {
+            return finish(d, "FAILED", null, 0, "the subscription is inactive");
+        }
+        String refusal = targets.refusal(d.url());
+        String signedBody;
+        byte[] key;
+        try {
+            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
+            signedBody = Signatures.withBodySignature(key, d.body());
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            return record(d, new Outcome(0, 0, "the subscription's secret cannot be read: " + e.getMessage(), null));
+        }
+        if (refusal != null) {
+            return record(d, new Outcome(0, 0, "target refused: " + refusal, null));
+        }
+        long timestamp = Instant.now().getEpochSecond();
+        long start = System.nanoTime();
+        return http.postAbs(d.url())
+                .timeout(config.timeout().toMillis())
+                .putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json")
+                .putHeader("webhook-id", d.id())
+                .putHeader("webhook-timestamp", String.valueOf(timestamp))
+                .putHeader("webhook-signature", Signatures.standard(key, d.id(), timestamp, signedBody))
+                .putHeader("X-Osfria-Signature", Signatures.github(key, signedBody))
+                .putHeader("X-Osfria-Event", d.eventType())
+                .as(BodyCodec.none()) // the answer's body is not read: a receiver cannot make us hold 10 MB
+                .sendBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(signedBody))
+                .map(response -> new Outcome(response.statusCode(), elapsed(start), null, retryAfter(response)))
+                .onFailure().recoverWithItem(e -> new Outcome(0, elapsed(start), describe(e), null))
+                .chain(outcome -> record(d, outcome));
+    }
+
+    private Uni<Void> record(Due d, Outcome o) {
+        attemptTimer.record(Duration.ofMillis(o.durationMs()));
+        int attempts = d.attempts() + 1;
+        if (o.success()) {
+            metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment();
+            return finish(d, "DELIVERED", o.status(), o.durationMs(), null);
+        }
+        String error = o.error() != null ? o.error() : "the receiver answered " + o.status();
+        if (o.status() == 410) {
+            metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment();
+            return finish(d, "FAILED", 410, o.durationMs(), error)
+                    .chain(() -> db.preparedQuery("UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = $1")
+                            .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
+                            .replaceWithVoid());
+        }
+        List<Duration> schedule = config.retrySchedule();
+        if (attempts > schedule.size()) {
+            metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
+            return finish(d, "EXHAUSTED", o.status() == 0 ? null : o.status(), o.durationMs(), error)
+                    .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
+                            : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
+                            d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, error)))));
+        }
+        metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment();
+        Duration delay = jitter(schedule.get(attempts - 1));
+        if (o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0) {
+            delay = o.retryAfter();
+        }
+        Instant next = Instant.now().plus(delay);
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery SET attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status = $4, last_error = $5
+                        WHERE id = $1""").execute(Tuple.of(d.id(), attempts, at(next), o.status() == 0 ? null : o.status(), error))
+                .chain(() -> attemptRow(conn, d.id(), o.status(), o.durationMs(), error)));
+    }
+
+    private Uni<Void> finish(Due d, String status, Integer code, long durationMs, String error) {
+        Instant now = Instant.now();
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery SET status = $2, attempts = attempts + 1, lease_until = NULL, last_status = $3,
+                          last_error = $4, finished_at = $5 WHERE id = $1""")
+                .execute(Tuple.of(d.id(), status, code, error, at(now)))
+                .chain(() -> attemptRow(conn, d.id(), code == null ? 0 : code, durationMs, error)));
+    }
+
+    private static Uni<Void> attemptRow(io.vertx.mutiny.sqlclient.SqlConnection conn, String id, int status, long durationMs, String error) {
+        return conn.preparedQuery("INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5)")
+                .execute(Tuple.of(id, at(Instant.now()), status == 0 ? null : status, (int) durationMs, error)).replaceWithVoid();
+    }
+
+    private static Duration jitter(Duration base) {
+        long ms = base.toMillis();
+        return Duration.ofMillis(ms + (long) (ms * 0.1 * (ThreadLocalRandom.current().nextDouble() * 2 - 1)));
+    }
+
+    /** {@code Retry-After} in seconds (the HTTP-date form is rare for webhooks and is read as no advice). */
+    private static Duration retryAfter(HttpResponse<?> response) {
+        String value = response.getHeader("Retry-After");
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Math.min(Long.parseLong(value.trim()), 86_400));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String describe(Throwable e) {
+        String name = e.getClass().getSimpleName();
+        if (name.contains("Timeout")) {
+            return "no answer within the time-out";
+        }
+        return "connection failed: " + (e.getMessage() == null ? name : e.getMessage());
+    }
+
+    private static long elapsed(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private static OffsetDateTime at(Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
+    }
+}

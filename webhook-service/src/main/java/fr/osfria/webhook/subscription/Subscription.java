@@ -1,0 +1,50 @@
+package fr.osfria.webhook.subscription;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+@Entity
+@Table(name = "subscription")
+public class Subscription extends PanacheEntityBase {
+
+    public static final String ALL = "*";
+
+    @Id
+    public String id;
+
+    /** The name of the key that created it. */
+    @Column(nullable = false)
+    public String owner;
+
+    @Column(nullable = false)
+    public String url;
+
+    /** Comma-separated event types, or {@code *}. */
+    @Column(nullable = false)
+    public String events;
+
+    @Column(name = "secret_sealed", nullable = false)
+    public String secretSealed;
+
+    @Column(nullable = false)
+    public boolean active;
+
+    @Column(name = "disabled_reason")
+    public String disabledReason;
+
+    @Column(name = "created_at", nullable = false)
+    public Instant createdAt;
+
+    @Column(name = "updated_at", nullable = false)
+    public Instant updatedAt;
+
+    public List<String> eventList() {
+        return Arrays.asList(events.split(","));
+    }
+}

@@ -1,0 +1,201 @@
+package fr.osfria.webhook.subscription;
+
+import fr.osfria.events.EventTypes;
+import fr.osfria.security.error.ErrorResponses;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.rights.Caller;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/** Webhook subscriptions. A key sees and changes only its own; an admin sees all. */
+@Path("/v1/webhooks")
+@Consumes(MediaType.APPLICATION_JSON)
+@Produces(MediaType.APPLICATION_JSON)
+public class SubscriptionResource {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Caller caller;
+    private final TargetPolicy targets;
+    private final SecretBox secrets;
+
+    public SubscriptionResource(Caller caller, TargetPolicy targets, SecretBox secrets) {
+        this.caller = caller;
+        this.targets = targets;
+        this.secrets = secrets;
+    }
+
+    @POST
+    @WithSession
+    public Uni<Response> create(SubscriptionRequest request) {
+        if (request == null) {
+            return bad("a JSON body with 'url' and 'events' is required");
+        }
+        String problem = checkUrl(request.url());
+        if (problem == null) {
+            problem = checkEvents(request.events());
+        }
+        if (problem == null && request.secret() != null) {
+            problem = checkSecret(request.secret());
+        }
+        if (problem != null) {
+            return bad(problem);
+        }
+        if (!secrets.available()) {
+            return Uni.createFrom().item(ErrorResponses.of(503, "webhook secrets need a key-encryption key: set OSFRIA_ENCRYPTION_KEK",
+                    "encryption_unavailable"));
+        }
+        Subscription s = new Subscription();
+        byte[] id = new byte[12];
+        RANDOM.nextBytes(id);
+        s.id = "wh_" + HexFormat.of().formatHex(id);
+        s.owner = caller.name();
+        s.url = request.url();
+        s.events = String.join(",", new LinkedHashSet<>(request.events()));
+        String secret = request.secret() != null ? request.secret() : SecretBox.generate();
+        s.secretSealed = secrets.seal(s.id, secret);
+        s.active = request.active() == null || request.active();
+        s.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        s.updatedAt = s.createdAt;
+        return Panache.withTransaction(s::persist)
+                .replaceWith(Response.status(201).entity(SubscriptionView.of(s, secret)).build());
+    }
+
+    @GET
+    @WithSession
+    public Uni<Map<String, List<SubscriptionView>>> list() {
+        KeyEntry key = caller.key();
+        Uni<List<Subscription>> found = key.admin() ? Subscription.list("order by createdAt")
+                : Subscription.list("owner = ?1 order by createdAt", key.name());
+        return found.map(list -> Map.of("data", list.stream().map(s -> SubscriptionView.of(s, null)).toList()));
+    }
+
+    @GET
+    @Path("/{id}")
+    @WithSession
+    public Uni<Response> get(@PathParam("id") String id) {
+        return visible(id).map(s -> s == null ? notFound(id) : Response.ok(SubscriptionView.of(s, null)).build());
+    }
+
+    @PUT
+    @Path("/{id}")
+    @WithSession
+    public Uni<Response> update(@PathParam("id") String id, SubscriptionRequest request) {
+        if (request == null) {
+            return bad("a JSON body is required");
+        }
+        String problem = request.url() == null ? null : checkUrl(request.url());
+        if (problem == null && request.events() != null) {
+            problem = checkEvents(request.events());
+        }
+        if (problem == null && request.secret() != null) {
+            problem = checkSecret(request.secret());
+        }
+        if (problem != null) {
+            return bad(problem);
+        }
+        return Panache.withTransaction(() -> visible(id).map(s -> {
+            if (s == null) {
+                return notFound(id);
+            }
+            if (request.url() != null) {
+                s.url = request.url();
+            }
+            if (request.events() != null) {
+                s.events = String.join(",", new LinkedHashSet<>(request.events()));
+            }
+            if (request.secret() != null) {
+                s.secretSealed = secrets.seal(s.id, request.secret());
+            }
+            if (request.active() != null) {
+                s.active = request.active();
+                if (s.active) {
+                    s.disabledReason = null;
+                }
+            }
+            s.updatedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            return Response.ok(SubscriptionView.of(s, null)).build();
+        }));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @WithSession
+    public Uni<Response> delete(@PathParam("id") String id) {
+        return Panache.withTransaction(() -> visible(id).chain(s -> s == null ? Uni.createFrom().item(notFound(id))
+                : s.delete().replaceWith(Response.noContent().build())));
+    }
+
+    /** The subscription if the caller may see it; null otherwise, whichever the reason. */
+    Uni<Subscription> visible(String id) {
+        if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
+            return Uni.createFrom().nullItem();
+        }
+        KeyEntry key = caller.key();
+        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+    }
+
+    private String checkUrl(String url) {
+        if (url == null || url.isBlank()) {
+            return "'url' is required";
+        }
+        if (url.length() > 2048) {
+            return "'url' is longer than 2048 characters";
+        }
+        String refusal = targets.refusal(url);
+        return refusal == null ? null : "'url' refused: " + refusal;
+    }
+
+    private static String checkEvents(List<String> events) {
+        if (events == null || events.isEmpty()) {
+            return "'events' lists at least one event type, or \"*\" for all";
+        }
+        for (String e : events) {
+            if (e == null || (!Subscription.ALL.equals(e) && !EventTypes.PUBLIC.contains(e))) {
+                return "unknown event type '" + e + "'; known: " + new java.util.TreeSet<>(EventTypes.PUBLIC) + " or \"*\"";
+            }
+        }
+        return null;
+    }
+
+    private static String checkSecret(String secret) {
+        if (secret.startsWith("whsec_")) {
+            try {
+                if (Base64.getDecoder().decode(secret.substring(6)).length < 24) {
+                    return "a whsec_ secret carries at least 24 random bytes";
+                }
+            } catch (IllegalArgumentException e) {
+                return "a whsec_ secret is base64 after its prefix";
+            }
+            return null;
+        }
+        return secret.length() < 16 || secret.length() > 256 ? "'secret' is 16 to 256 characters" : null;
+    }
+
+    private static Uni<Response> bad(String message) {
+        return Uni.createFrom().item(ErrorResponses.badRequest(message));
+    }
+
+    private static Response notFound(String id) {
+        return ErrorResponses.notFound("no webhook subscription " + id);
+    }
+}

@@ -1,0 +1,46 @@
+package fr.osfria.webhook.delivery;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/** A company's application receiving webhooks, on loopback: records what arrives, answers what it is told. */
+final class Receiver implements AutoCloseable {
+
+    record Request(Instant at, MultiMap headers, String body) {
+    }
+
+    private final Vertx vertx = Vertx.vertx();
+    private final HttpServer server;
+    final List<Request> received = new CopyOnWriteArrayList<>();
+    /** Statuses to answer, in order; when empty, 200. */
+    final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
+    volatile String retryAfter;
+
+    Receiver() throws Exception {
+        server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+            received.add(new Request(Instant.now(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body.toString()));
+            Integer status = answers.poll();
+            var response = req.response().setStatusCode(status == null ? 200 : status);
+            if (retryAfter != null && status != null && status == 429) {
+                response.putHeader("Retry-After", retryAfter);
+            }
+            response.end("ok");
+        })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + server.actualPort() + "/hooks";
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,184 @@
+package fr.osfria.webhook.delivery;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.events.document.DocumentIndexed;
+import fr.osfria.events.model.ModelAvailability;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+
+/** Public events reach a real HTTP receiver, signed, retried, never lost. */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "webhook"))
+class WebhookDeliveryTest {
+
+    private static Map<String, Object> subscribe(String key, String url, List<String> events, Boolean active) {
+        Map<String, Object> body = new java.util.HashMap<>(Map.of("url", url, "events", events));
+        if (active != null) {
+            body.put("active", active);
+        }
+        return given().header("Authorization", TestKeys.bearer(key)).contentType(ContentType.JSON).body(body)
+                .post("/v1/webhooks").then().statusCode(201).extract().as(Map.class);
+    }
+
+    private static String publish(String type, Object data) {
+        String subject = UUID.randomUUID().toString();
+        TopicProbe.send(Topics.PUBLIC_EVENTS, subject, EventJson.encode(CloudEvent.of("/osfria/test", type, subject, data)));
+        return subject;
+    }
+
+    private static byte[] hmac(byte[] key, String data) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aMatchingEventArrivesSignedThreeWays() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            Map<String, Object> sub = subscribe(TestKeys.FINANCE, receiver.url(), List.of("document.indexed"), null);
+            String secret = (String) sub.get("secret");
+            assertTrue(secret.startsWith("whsec_"));
+            subscribe(TestKeys.FINANCE, receiver.url(), List.of("*"), false); // inactive: never delivered to
+
+            publish(EventTypes.MODEL_LOADED, new ModelAvailability("m", "b", 1)); // not subscribed to
+            String docId = "doc_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+            publish(EventTypes.DOCUMENT_INDEXED, new DocumentIndexed(docId, "rapport.pdf", "reports", 24, 15642));
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.stream().anyMatch(r -> r.body().contains(docId)));
+            Thread.sleep(500);
+            assertEquals(1, receiver.received.size(), "one delivery: filtered by type, inactive subscription skipped");
+
+            Receiver.Request r = receiver.received.get(0);
+            byte[] key = Base64.getDecoder().decode(secret.substring("whsec_".length()));
+            // Standard Webhooks
+            String id = r.headers().get("webhook-id");
+            String timestamp = r.headers().get("webhook-timestamp");
+            assertEquals("v1," + Base64.getEncoder().encodeToString(hmac(key, id + "." + timestamp + "." + r.body())),
+                    r.headers().get("webhook-signature"));
+            // GitHub style, over the exact body
+            assertEquals("sha256=" + HexFormat.of().formatHex(hmac(key, r.body())), r.headers().get("X-Osfria-Signature"));
+            // the seed's body field, over the body without it
+            JsonNode body = EventJson.MAPPER.readTree(r.body());
+            String unsigned = r.body().substring(0, r.body().lastIndexOf(",\"signature\":")) + "}";
+            assertEquals("sha256=" + HexFormat.of().formatHex(hmac(key, unsigned)), body.get("signature").asText());
+            assertEquals("document.indexed", body.get("event").asText());
+            assertEquals(docId, body.at("/data/document_id").asText());
+            assertEquals(24, body.at("/data/chunks_count").asInt());
+            assertEquals(15642, body.at("/data/processing_time_ms").asInt());
+        }
+    }
+
+    @Test
+    void aReceiverThatFailsIsRetriedWithTheSameIdUntilItAnswers() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            receiver.answers.addAll(List.of(503, 500));
+            subscribe(TestKeys.FINANCE, receiver.url(), List.of("model.loaded"), null);
+            String model = publish(EventTypes.MODEL_LOADED, new ModelAvailability("llama-" + UUID.randomUUID(), "gpu-1", 1));
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() >= 3);
+            Thread.sleep(800);
+            assertEquals(3, receiver.received.size(), "two failures, then success, then nothing more");
+            assertEquals(1, receiver.received.stream().map(r -> r.headers().get("webhook-id")).distinct().count());
+            Duration first = Duration.between(receiver.received.get(0).at(), receiver.received.get(1).at());
+            Duration second = Duration.between(receiver.received.get(1).at(), receiver.received.get(2).at());
+            assertTrue(first.toMillis() >= 150 && second.toMillis() >= 300, first + " then " + second);
+            assertTrue(model != null);
+        }
+    }
+
+    @Test
+    void exhaustionIsAnnouncedAndGoneDisables() throws Exception {
+        try (Receiver down = new Receiver(); Receiver gone = new Receiver();
+             TopicProbe events = TopicProbe.open(Topics.PUBLIC_EVENTS)) {
+            for (int i = 0; i < 10; i++) {
+                down.answers.add(500);
+            }
+            gone.answers.add(410);
+            Map<String, Object> downSub = subscribe(TestKeys.HR, down.url(), List.of("alert.triggered"), null);
+            Map<String, Object> goneSub = subscribe(TestKeys.HR, gone.url(), List.of("alert.triggered"), null);
+            publish(EventTypes.ALERT_TRIGGERED, Map.of("alertName", "DiskFull", "fingerprint", UUID.randomUUID().toString()));
+
+            JsonNode exhausted = EventJson.MAPPER.readTree(events.await(r -> r.value().contains(EventTypes.WEBHOOK_EXHAUSTED)
+                    && r.value().contains((String) downSub.get("id")), Duration.ofSeconds(30)).value());
+            assertEquals(4, exhausted.at("/data/attempts").asInt(), "the first attempt and three retries");
+            assertEquals(4, down.received.size());
+
+            given().header("Authorization", TestKeys.bearer(TestKeys.HR)).get("/v1/webhooks/" + goneSub.get("id")).then()
+                    .statusCode(200).body("active", equalTo(false)).body("disabled_reason", startsWith("disabled: the receiver answered 410"));
+            assertEquals(1, gone.received.size(), "no retry after 410 Gone");
+        }
+    }
+
+    @Test
+    void retryAfterIsHonoured() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            receiver.answers.add(429);
+            receiver.retryAfter = "2";
+            subscribe(TestKeys.READER, receiver.url(), List.of("usage.threshold"), null);
+            publish(EventTypes.USAGE_THRESHOLD, Map.of("keyName", "k", "window", "daily"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() >= 2);
+            Duration gap = Duration.between(receiver.received.get(0).at(), receiver.received.get(1).at());
+            assertTrue(gap.toMillis() >= 1900, "waited " + gap + " instead of the 2 s asked");
+        }
+    }
+
+    @Test
+    void subscriptionsAreTheirOwnersAndBadOnesAreRefused() {
+        Map<String, Object> mine = subscribe(TestKeys.FINANCE, "https://apps.entreprise.local/hook", List.of("*"), null);
+        String id = (String) mine.get("id");
+        given().header("Authorization", TestKeys.bearer(TestKeys.HR)).get("/v1/webhooks/" + id).then().statusCode(404);
+        given().header("Authorization", TestKeys.bearer(TestKeys.HR)).delete("/v1/webhooks/" + id).then().statusCode(404);
+        given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + id).then().statusCode(200)
+                .body("secret", equalTo(null));
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).contentType(ContentType.JSON)
+                .body(Map.of("events", List.of("document.failed"), "active", false)).put("/v1/webhooks/" + id).then()
+                .statusCode(200).body("events", equalTo(List.of("document.failed"))).body("active", equalTo(false));
+        List<String> hrSees = given().header("Authorization", TestKeys.bearer(TestKeys.HR)).get("/v1/webhooks").then()
+                .statusCode(200).extract().path("data.id");
+        assertTrue(!hrSees.contains(id));
+
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(
+                Map.of("url", "not a url", "events", List.of("*")),
+                Map.of("url", "ftp://files.local/x", "events", List.of("*")),
+                Map.of("url", "http://169.254.169.254/latest/meta-data", "events", List.of("*")),
+                Map.of("url", "http://[::1]:9000/hook", "events", List.of("*")),
+                Map.of("url", "https://user:pw@apps.local/hook", "events", List.of("*")),
+                Map.of("url", "https://apps.local/hook", "events", List.of()),
+                Map.of("url", "https://apps.local/hook", "events", List.of("document.exploded")),
+                Map.of("url", "https://apps.local/hook", "events", List.of("*"), "secret", "short"))) {
+            given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).contentType(ContentType.JSON).body(bad)
+                    .post("/v1/webhooks").then().statusCode(400).body("error.type", equalTo("invalid_request_error"));
+        }
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).delete("/v1/webhooks/" + id).then().statusCode(204);
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).get("/v1/webhooks/" + id).then().statusCode(404);
+        given().contentType(ContentType.JSON).body(Map.of("url", "https://a.local", "events", List.of("*")))
+                .post("/v1/webhooks").then().statusCode(401);
+    }
+}
