@@ -23,6 +23,10 @@ public interface WebhookConfig {
     @WithDefault("5s,5m,30m,2h,5h,10h,10h")
     List<Duration> retrySchedule();
 
+    /** A subscription whose deliveries have all failed for this long is disabled, and says so. */
+    @WithDefault("5d")
+    Duration disableAfter();
+
     /** How often due deliveries are looked for (a new event also wakes the sender at once). */
     @WithDefault("1s")
     Duration pollInterval();

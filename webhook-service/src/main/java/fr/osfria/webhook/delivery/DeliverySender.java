@@ -178,7 +178,9 @@ public class DeliverySender {
         int attempts = d.attempts() + 1;
         if (o.success()) {
             metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment();
-            return finish(d, "DELIVERED", o.status(), o.durationMs(), null);
+            return finish(d, "DELIVERED", o.status(), o.durationMs(), null)
+                    .chain(() -> db.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+                            .execute(Tuple.of(d.subscriptionId())).replaceWithVoid());
         }
         String error = o.error() != null ? o.error() : "the receiver answered " + o.status();
         if (o.status() == 410) {
@@ -188,6 +190,27 @@ public class DeliverySender {
                             .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
                             .replaceWithVoid());
         }
+        return noteFailure(d).chain(() -> retryOrExhaust(d, o, attempts, error));
+    }
+
+    /**
+     * Remembers since when the subscription fails, and disables it once that has lasted
+     * {@code osfria.webhook.disable-after} with no success in between.
+     */
+    private Uni<Void> noteFailure(Due d) {
+        Instant now = Instant.now();
+        return db.preparedQuery("""
+                        UPDATE subscription SET failing_since = COALESCE(failing_since, $2),
+                          active = CASE WHEN COALESCE(failing_since, $2) < $3 THEN false ELSE active END,
+                          disabled_reason = CASE WHEN COALESCE(failing_since, $2) < $3
+                            THEN 'disabled: every delivery failed since ' || to_char(COALESCE(failing_since, $2), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                            ELSE disabled_reason END
+                        WHERE id = $1""")
+                .execute(Tuple.of(d.subscriptionId(), at(now), at(now.minus(config.disableAfter()))))
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> retryOrExhaust(Due d, Outcome o, int attempts, String error) {
         List<Duration> schedule = config.retrySchedule();
         if (attempts > schedule.size()) {
             metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();

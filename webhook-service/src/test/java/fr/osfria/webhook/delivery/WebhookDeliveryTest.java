@@ -137,6 +137,34 @@ class WebhookDeliveryTest {
     }
 
     @Test
+    void operatorsSeeTheAttemptsAndReplayWhatFailed() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            for (int i = 0; i < 4; i++) {
+                receiver.answers.add(502);
+            }
+            Map<String, Object> sub = subscribe(TestKeys.READER, receiver.url(), List.of("document.failed"), null);
+            String id = (String) sub.get("id");
+            publish(EventTypes.DOCUMENT_FAILED, Map.of("documentId", "doc_x", "error", "PDF is password-protected"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "exhausted".equals(given()
+                    .header("Authorization", TestKeys.bearer(TestKeys.READER)).get("/v1/webhooks/" + id + "/deliveries")
+                    .then().extract().path("data[0].status")));
+            given().header("Authorization", TestKeys.bearer(TestKeys.READER)).get("/v1/webhooks/" + id + "/deliveries").then()
+                    .statusCode(200).body("data[0].attempts", equalTo(4)).body("data[0].history.size()", equalTo(4))
+                    .body("data[0].history[0].status_code", equalTo(502)).body("data[0].event", equalTo("document.failed"));
+
+            given().header("Authorization", TestKeys.bearer(TestKeys.READER)).post("/v1/webhooks/" + id + "/replay").then()
+                    .statusCode(202).body("replayed", equalTo(1));
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() == 5);
+            assertEquals(1, receiver.received.stream().map(r -> r.headers().get("webhook-id")).distinct().count(),
+                    "a replay is the same delivery");
+
+            given().header("Authorization", TestKeys.bearer(TestKeys.READER)).post("/v1/webhooks/" + id + "/ping").then().statusCode(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.stream().anyMatch(r -> r.body().contains("webhook.ping")));
+            given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).get("/v1/webhooks/" + id + "/deliveries").then().statusCode(404);
+        }
+    }
+
+    @Test
     void retryAfterIsHonoured() throws Exception {
         try (Receiver receiver = new Receiver()) {
             receiver.answers.add(429);

@@ -1,0 +1,34 @@
+package fr.osfria.webhook.delivery;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Pending deliveries and the age of the oldest, read from the database every few seconds for the gauges. */
+@ApplicationScoped
+public class BacklogMetrics {
+
+    private final Pool db;
+    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicLong oldestSeconds = new AtomicLong();
+
+    public BacklogMetrics(Pool db, MeterRegistry metrics) {
+        this.db = db;
+        metrics.gauge("osfria.webhook.backlog", backlog);
+        metrics.gauge("osfria.webhook.oldest.pending.seconds", oldestSeconds);
+    }
+
+    @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> refresh() {
+        return db.query("SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM delivery WHERE status = 'PENDING'")
+                .execute()
+                .invoke(rows -> rows.forEach(r -> {
+                    backlog.set(r.getLong("n"));
+                    oldestSeconds.set((long) r.getDouble("age").doubleValue());
+                }))
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+}

@@ -1,0 +1,158 @@
+package fr.osfria.webhook.delivery;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import fr.osfria.security.error.ErrorResponses;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.rights.Caller;
+import fr.osfria.webhook.subscription.Subscription;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** What happened to a subscription's deliveries, and the levers: replay one, replay the failed ones, ping. */
+@Path("/v1/webhooks/{id}")
+@Produces(MediaType.APPLICATION_JSON)
+public class DeliveryResource {
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Attempt(@JsonProperty("attempted_at") OffsetDateTime attemptedAt, @JsonProperty("status_code") Integer statusCode,
+                          @JsonProperty("duration_ms") int durationMs, String error) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DeliveryView(String id, String event, @JsonProperty("event_id") String eventId, String status, int attempts,
+                               @JsonProperty("next_attempt_at") OffsetDateTime nextAttemptAt,
+                               @JsonProperty("created_at") OffsetDateTime createdAt, List<Attempt> history) {
+    }
+
+    private final Caller caller;
+    private final Pool db;
+    private final DeliverySender sender;
+
+    public DeliveryResource(Caller caller, Pool db, DeliverySender sender) {
+        this.caller = caller;
+        this.db = db;
+        this.sender = sender;
+    }
+
+    @GET
+    @Path("/deliveries")
+    @WithSession
+    public Uni<Response> recent(@PathParam("id") String id, @QueryParam("limit") @DefaultValue("50") int limit) {
+        if (limit < 1 || limit > 500) {
+            return Uni.createFrom().item(ErrorResponses.badRequest("'limit' is between 1 and 500"));
+        }
+        return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        SELECT d.id, d.event_type, d.event_id, d.status, d.attempts, d.next_attempt_at, d.created_at,
+                               a.attempted_at, a.status_code, a.duration_ms, a.error
+                        FROM (SELECT * FROM delivery WHERE subscription_id = $1 ORDER BY created_at DESC LIMIT $2) d
+                        LEFT JOIN delivery_attempt a ON a.delivery_id = d.id
+                        ORDER BY d.created_at DESC, a.attempted_at""").execute(Tuple.of(id, limit))
+                .map(rows -> {
+                    Map<String, DeliveryView> byId = new LinkedHashMap<>();
+                    for (Row r : rows) {
+                        DeliveryView v = byId.computeIfAbsent(r.getString("id"), k -> new DeliveryView(k, r.getString("event_type"),
+                                r.getString("event_id"), r.getString("status").toLowerCase(), r.getInteger("attempts"),
+                                "PENDING".equals(r.getString("status")) ? r.getOffsetDateTime("next_attempt_at") : null,
+                                r.getOffsetDateTime("created_at"), new ArrayList<>()));
+                        if (r.getOffsetDateTime("attempted_at") != null) {
+                            v.history().add(new Attempt(r.getOffsetDateTime("attempted_at"), r.getInteger("status_code"),
+                                    r.getInteger("duration_ms"), r.getString("error")));
+                        }
+                    }
+                    return Response.ok(Map.of("data", List.copyOf(byId.values()))).build();
+                }));
+    }
+
+    /** Sends one delivery again, now, whatever became of it; its id (and so {@code webhook-id}) stays the same. */
+    @POST
+    @Path("/deliveries/{delivery}/replay")
+    @WithSession
+    public Uni<Response> replay(@PathParam("id") String id, @PathParam("delivery") String delivery) {
+        return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
+                        WHERE id = $2 AND subscription_id = $1""").execute(Tuple.of(id, delivery, now()))
+                .map(r -> {
+                    if (r.rowCount() == 0) {
+                        return ErrorResponses.notFound("no delivery " + delivery);
+                    }
+                    sender.wake();
+                    return Response.accepted(Map.of("replayed", 1)).build();
+                }));
+    }
+
+    /** Sends again every delivery that failed or was exhausted since {@code since} (ISO-8601). */
+    @POST
+    @Path("/replay")
+    @WithSession
+    public Uni<Response> replayFailed(@PathParam("id") String id, @QueryParam("since") String since) {
+        OffsetDateTime from;
+        try {
+            from = since == null ? OffsetDateTime.now(ZoneOffset.UTC).minusDays(1) : Instant.parse(since).atOffset(ZoneOffset.UTC);
+        } catch (DateTimeParseException e) {
+            return Uni.createFrom().item(ErrorResponses.badRequest("'since' is an ISO-8601 instant, e.g. 2026-11-26T08:00:00Z"));
+        }
+        return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
+                        WHERE subscription_id = $1 AND status IN ('FAILED', 'EXHAUSTED') AND created_at >= $2""")
+                .execute(Tuple.of(id, from, now()))
+                .map(r -> {
+                    sender.wake();
+                    return Response.accepted(Map.of("replayed", r.rowCount())).build();
+                }));
+    }
+
+    /** A {@code webhook.ping} delivery, to check a receiver end to end (signatures included). */
+    @POST
+    @Path("/ping")
+    @WithSession
+    public Uni<Response> ping(@PathParam("id") String id) {
+        String eventId = "ping-" + UUID.randomUUID();
+        String body = "{\"event\":\"webhook.ping\",\"timestamp\":\"" + Instant.now() + "\",\"data\":{\"subscription_id\":\"" + id + "\"}}";
+        return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
+                        VALUES ('msg_' || md5($1 || $2), $1, $2, 'webhook.ping', $3, 'PENDING', 0, $4, $4)
+                        RETURNING id""").execute(Tuple.of(id, eventId, body, now()))
+                .map(rows -> {
+                    sender.wake();
+                    return Response.accepted(Map.of("delivery_id", rows.iterator().next().getString("id"))).build();
+                }));
+    }
+
+    private Uni<Subscription> owned(String id) {
+        if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
+            return Uni.createFrom().nullItem();
+        }
+        KeyEntry key = caller.key();
+        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+    }
+
+    private static Uni<Response> notFound(String id) {
+        return Uni.createFrom().item(ErrorResponses.notFound("no webhook subscription " + id));
+    }
+
+    private static OffsetDateTime now() {
+        return OffsetDateTime.now(ZoneOffset.UTC);
+    }
+}
