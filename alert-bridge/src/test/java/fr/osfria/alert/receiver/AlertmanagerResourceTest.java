@@ -68,6 +68,29 @@ class AlertmanagerResourceTest {
     }
 
     @Test
+    void aBatchOfAlertsFromAnHaPairIsPublishedOncePerAlertState() throws Exception {
+        String a = UUID.randomUUID().toString().substring(0, 16);
+        String b = UUID.randomUUID().toString().substring(0, 16);
+        String batch = """
+                {"version":"4","groupKey":"g","truncatedAlerts":3,"status":"firing","receiver":"osfria","groupLabels":{},
+                 "commonLabels":{"severity":"warning"},"commonAnnotations":{},"externalURL":"http://am",
+                 "alerts":[
+                  {"status":"firing","labels":{"alertname":"HighLatency","instance":"router-1"},"annotations":{},
+                   "startsAt":"2026-11-26T08:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"%1$s"},
+                  {"status":"resolved","labels":{"alertname":"KafkaLag","instance":"embed-1"},"annotations":{},
+                   "startsAt":"2026-11-26T07:00:00Z","endsAt":"2026-11-26T07:30:00Z","generatorURL":"","fingerprint":"%2$s"}]}
+                """.formatted(a, b);
+        try (TopicProbe events = TopicProbe.open(Topics.PUBLIC_EVENTS)) {
+            post(batch).statusCode(200).body("received", equalTo(2)).body("published", equalTo(2));
+            post(batch).statusCode(200).body("published", equalTo(0)); // the second Alertmanager of the pair
+            events.await(r -> a.equals(r.key()) && r.value().contains(EventTypes.ALERT_TRIGGERED), Duration.ofSeconds(20));
+            events.await(r -> b.equals(r.key()) && r.value().contains(EventTypes.ALERT_RESOLVED), Duration.ofSeconds(20));
+            long published = events.drain(Duration.ofMillis(500)).stream().filter(r -> a.equals(r.key()) || b.equals(r.key())).count();
+            assertEquals(2, published);
+        }
+    }
+
+    @Test
     void refusesWhatIsNotAnAlertmanagerV4Payload() {
         post(payload("firing", "abc").replace("\"version\":\"4\"", "\"version\":\"3\""))
                 .statusCode(400);
