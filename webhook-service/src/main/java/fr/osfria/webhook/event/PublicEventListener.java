@@ -5,37 +5,73 @@ import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Takes in every public event once: a redelivered event (same CloudEvent id) changes nothing. A record that is
- * not a CloudEvent fails here and goes to the dead-letter topic with the reason.
+ * Takes in every public event once: a redelivered event (same CloudEvent id) changes nothing.
  */
 @ApplicationScoped
 public class PublicEventListener {
 
     public static final String PUBLIC_EVENTS = "public-events";
 
+    public static final String DEAD_LETTERS = "public-events-dead-letters";
+
     private final MeterRegistry metrics;
     private final fr.osfria.webhook.delivery.DeliverySender sender;
+    private final MutinyEmitter<String> deadLetters;
 
-    public PublicEventListener(MeterRegistry metrics, fr.osfria.webhook.delivery.DeliverySender sender) {
+    public PublicEventListener(MeterRegistry metrics, fr.osfria.webhook.delivery.DeliverySender sender,
+                               @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
         this.metrics = metrics;
         this.sender = sender;
+        this.deadLetters = deadLetters;
     }
 
+    /**
+     * Takes a poll's worth of events in one transaction (one commit for the batch, not one per event); a record that
+     * is not a CloudEvent goes to the dead-letter topic with the reason, and the others carry on.
+     */
     @Incoming(PUBLIC_EVENTS)
-    @WithTransaction
-    public Uni<Void> receive(String json) {
-        CloudEvent<JsonNode> event = EventJson.decode(json, JsonNode.class);
+    public Uni<Void> receive(KafkaRecordBatch<String, String> batch) {
+        List<CloudEvent<JsonNode>> events = new ArrayList<>();
+        List<Uni<Void>> deadLetters = new ArrayList<>();
+        for (KafkaRecord<String, String> record : batch.getRecords()) {
+            try {
+                events.add(EventJson.decode(record.getPayload(), JsonNode.class));
+            } catch (EventJson.MalformedEventException e) {
+                deadLetters.add(deadLetter(record, e.getMessage()));
+            }
+        }
+        Uni<Void> sideTrack = deadLetters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLetters).andFailFast().replaceWithVoid();
+        return sideTrack
+                .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : Panache.withTransaction(() ->
+                        Multi.createFrom().iterable(events).onItem().transformToUniAndConcatenate(this::takeIn)
+                                .collect().last().replaceWithVoid()))
+                .invoke(sender::wake)
+                .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    /** Records one event (once, by its id) and its deliveries; called inside the batch's transaction. */
+    private Uni<Void> takeIn(CloudEvent<JsonNode> event) {
         return Panache.getSession().chain(session -> session.createNativeQuery("""
-                        INSERT INTO received_event (event_id, type, subject, received_at)
-                        VALUES (:id, :type, :subject, :at) ON CONFLICT (event_id) DO NOTHING""")
+                INSERT INTO received_event (event_id, type, subject, received_at)
+                VALUES (:id, :type, :subject, :at) ON CONFLICT (event_id) DO NOTHING""")
                 .setParameter("id", event.id())
                 .setParameter("type", event.type())
                 .setParameter("subject", event.subject())
@@ -47,10 +83,16 @@ public class PublicEventListener {
                         return Uni.createFrom().voidItem();
                     }
                     metrics.counter("osfria.webhook.events.received", "type", event.type()).increment();
-                    return recordDeliveries(event);
-                })
-                .call(() -> Uni.createFrom().voidItem().invoke(sender::wake))
-                .replaceWithVoid();
+                    return recordDeliveries(event).replaceWithVoid();
+                });
+    }
+
+    private Uni<Void> deadLetter(KafkaRecord<String, String> record, String reason) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add("dead-letter-reason", String.valueOf(reason).getBytes(StandardCharsets.UTF_8));
+        headers.add("dead-letter-topic", record.getTopic().getBytes(StandardCharsets.UTF_8));
+        return deadLetters.sendMessage(Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(record.getKey()).withHeaders(headers).build()));
     }
 
     /** The public API speaks snake_case ({@code document_id}); event records are Java records in camelCase. */

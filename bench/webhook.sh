@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Webhook delivery benchmark: deliveries per second to a local receiver, event-to-first-attempt latency, and a
+# flapping receiver counted for lost deliveries, against the real broker and database. Prints figures only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./mvnw -B -q -DskipTests install -pl webhook-service -am
+./mvnw -B -pl webhook-service test -Dtest=DeliveryBenchmark -Dsurefire.failIfNoSpecifiedTests=false | grep '^BENCH'
