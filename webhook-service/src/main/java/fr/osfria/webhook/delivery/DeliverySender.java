@@ -52,7 +52,13 @@ public class DeliverySender {
                        String body, int attempts) {
     }
 
+    /** A delivery and what its attempt gave. */
+    private record Sent(Due due, Outcome outcome) {
+    }
+
     private record Outcome(int status, long durationMs, String error, Duration retryAfter) {
+        static final int INACTIVE = -1;
+
         boolean success() {
             return status >= 200 && status < 300;
         }
@@ -131,7 +137,9 @@ public class DeliverySender {
                             .onItem().transformToMulti(rows -> Multi.createFrom().iterable(rows))
                             .map(DeliverySender::due)
                             .onItem().transformToUniAndMerge(this::attempt)
-                            .collect().asList().map(List::size);
+                            .collect().asList()
+                            .call(this::recordAll)
+                            .map(List::size);
                 });
     }
 
@@ -140,9 +148,9 @@ public class DeliverySender {
                 r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"));
     }
 
-    private Uni<Void> attempt(Due d) {
+    private Uni<Sent> attempt(Due d) {
         if (!d.active()) {
-            return finish(d, "FAILED", null, 0, "the subscription is inactive");
+            return Uni.createFrom().item(new Sent(d, new Outcome(Outcome.INACTIVE, 0, "the subscription is inactive", null)));
         }
         String refusal = targets.refusal(d.url());
         String signedBody;
@@ -151,10 +159,10 @@ public class DeliverySender {
             key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
             signedBody = Signatures.withBodySignature(key, d.body());
         } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
-            return record(d, new Outcome(0, 0, "the subscription's secret cannot be read: " + e.getMessage(), null));
+            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "the subscription's secret cannot be read: " + e.getMessage(), null)));
         }
         if (refusal != null) {
-            return record(d, new Outcome(0, 0, "target refused: " + refusal, null));
+            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "target refused: " + refusal, null)));
         }
         long timestamp = Instant.now().getEpochSecond();
         long start = System.nanoTime();
@@ -170,18 +178,48 @@ public class DeliverySender {
                 .sendBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(signedBody))
                 .map(response -> new Outcome(response.statusCode(), elapsed(start), null, retryAfter(response)))
                 .onFailure().recoverWithItem(e -> new Outcome(0, elapsed(start), describe(e), null))
-                .chain(outcome -> record(d, outcome));
+                .map(outcome -> new Sent(d, outcome));
+    }
+
+    /**
+     * Writes a round's outcomes: every success of the round in three statements (the common case, and the one
+     * throughput depends on), the rest one by one.
+     */
+    private Uni<Void> recordAll(List<Sent> round) {
+        List<Sent> delivered = round.stream().filter(x -> x.outcome().success()).toList();
+        List<Sent> others = round.stream().filter(x -> !x.outcome().success()).toList();
+        Uni<Void> bulk = Uni.createFrom().voidItem();
+        if (!delivered.isEmpty()) {
+            String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
+            Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
+            Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
+            String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
+            delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
+            OffsetDateTime now = at(Instant.now());
+            bulk = db.withTransaction(conn -> conn.preparedQuery("""
+                            UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
+                              last_status = v.code, last_error = NULL, finished_at = $3
+                            FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
+                    .execute(Tuple.of(ids, codes, now))
+                    .chain(() -> conn.preparedQuery("""
+                            INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
+                            SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
+                            .execute(Tuple.of(ids, codes, durations, now)))
+                    .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
+                            .execute(Tuple.of(subscriptions)))
+                    .replaceWithVoid())
+                    .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
+        }
+        return bulk.chain(() -> others.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(others)
+                .onItem().transformToUniAndConcatenate(x -> x.outcome().status() == Outcome.INACTIVE
+                        ? finish(x.due(), "FAILED", null, 0, x.outcome().error())
+                        : record(x.due(), x.outcome()))
+                .collect().last().replaceWithVoid());
     }
 
     private Uni<Void> record(Due d, Outcome o) {
         attemptTimer.record(Duration.ofMillis(o.durationMs()));
         int attempts = d.attempts() + 1;
-        if (o.success()) {
-            metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment();
-            return finish(d, "DELIVERED", o.status(), o.durationMs(), null)
-                    .chain(() -> db.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-                            .execute(Tuple.of(d.subscriptionId())).replaceWithVoid());
-        }
         String error = o.error() != null ? o.error() : "the receiver answered " + o.status();
         if (o.status() == 410) {
             metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment();

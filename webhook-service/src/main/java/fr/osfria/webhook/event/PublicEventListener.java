@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Instant;
-import io.smallrye.mutiny.Multi;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
@@ -35,12 +35,14 @@ public class PublicEventListener {
     private final MeterRegistry metrics;
     private final fr.osfria.webhook.delivery.DeliverySender sender;
     private final MutinyEmitter<String> deadLetters;
+    private final Pool db;
 
     public PublicEventListener(MeterRegistry metrics, fr.osfria.webhook.delivery.DeliverySender sender,
-                               @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
+                               @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, Pool db) {
         this.metrics = metrics;
         this.sender = sender;
         this.deadLetters = deadLetters;
+        this.db = db;
     }
 
     /**
@@ -60,31 +62,52 @@ public class PublicEventListener {
         }
         Uni<Void> sideTrack = deadLetters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLetters).andFailFast().replaceWithVoid();
         return sideTrack
-                .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : Panache.withTransaction(() ->
-                        Multi.createFrom().iterable(events).onItem().transformToUniAndConcatenate(this::takeIn)
-                                .collect().last().replaceWithVoid()))
+                .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : takeIn(events))
                 .invoke(sender::wake)
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
     }
 
-    /** Records one event (once, by its id) and its deliveries; called inside the batch's transaction. */
-    private Uni<Void> takeIn(CloudEvent<JsonNode> event) {
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                INSERT INTO received_event (event_id, type, subject, received_at)
-                VALUES (:id, :type, :subject, :at) ON CONFLICT (event_id) DO NOTHING""")
-                .setParameter("id", event.id())
-                .setParameter("type", event.type())
-                .setParameter("subject", event.subject())
-                .setParameter("at", Instant.now())
-                .executeUpdate())
-                .chain(inserted -> {
-                    if (inserted == 0) {
-                        Log.debugf("event %s seen before; ignored", event.id());
-                        return Uni.createFrom().voidItem();
-                    }
-                    metrics.counter("osfria.webhook.events.received", "type", event.type()).increment();
-                    return recordDeliveries(event).replaceWithVoid();
-                });
+    /**
+     * One statement for the whole batch: records the events not seen before (by CloudEvent id) and, for those only,
+     * one delivery per active subscription that wants the type. It commits whole or not at all.
+     */
+    private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events) {
+        String[] ids = new String[events.size()];
+        String[] types = new String[events.size()];
+        String[] subjects = new String[events.size()];
+        String[] bodies = new String[events.size()];
+        for (int i = 0; i < events.size(); i++) {
+            CloudEvent<JsonNode> e = events.get(i);
+            ids[i] = e.id();
+            types[i] = e.type();
+            subjects[i] = e.subject();
+            bodies[i] = body(e);
+            metrics.counter("osfria.webhook.events.received", "type", e.type()).increment();
+        }
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        WITH input AS (
+                          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) AS i(id, type, subject, body)),
+                        fresh AS (
+                          INSERT INTO received_event (event_id, type, subject, received_at)
+                          SELECT id, type, subject, $5 FROM input
+                          ON CONFLICT (event_id) DO NOTHING
+                          RETURNING event_id, type)
+                        INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
+                        SELECT 'msg_' || md5(s.id || f.event_id), s.id, f.event_id, f.type, i.body, 'PENDING', 0, $5, $5
+                        FROM fresh f JOIN input i ON i.id = f.event_id
+                        JOIN subscription s ON s.active AND (s.events = '*' OR (',' || s.events || ',') LIKE ('%,' || f.type || ',%'))
+                        ON CONFLICT (subscription_id, event_id) DO NOTHING""")
+                .execute(Tuple.of(ids, types, subjects, bodies, OffsetDateTime.now(ZoneOffset.UTC))))
+                .replaceWithVoid();
+    }
+
+    /** The delivery body without its signature: {@code {"event","timestamp","data"}}, data in snake_case. */
+    private static String body(CloudEvent<JsonNode> event) {
+        com.fasterxml.jackson.databind.node.ObjectNode body = EventJson.MAPPER.createObjectNode();
+        body.put("event", event.type());
+        body.put("timestamp", event.time().toString());
+        body.set("data", snakeCase(event.data()));
+        return body.toString();
     }
 
     private Uni<Void> deadLetter(KafkaRecord<String, String> record, String reason) {
@@ -111,26 +134,4 @@ public class PublicEventListener {
         return node;
     }
 
-    /**
-     * One delivery per active subscription that wants this type, in the same transaction as the event's record:
-     * if the transaction commits, every delivery exists; if the event comes again, none is added twice.
-     */
-    private Uni<Integer> recordDeliveries(CloudEvent<JsonNode> event) {
-        com.fasterxml.jackson.databind.node.ObjectNode body = EventJson.MAPPER.createObjectNode();
-        body.put("event", event.type());
-        body.put("timestamp", event.time().toString());
-        body.set("data", snakeCase(event.data()));
-        Instant now = Instant.now();
-        return Panache.getSession().chain(session -> session.createNativeQuery("""
-                        INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                        SELECT 'msg_' || md5(s.id || :eventId), s.id, :eventId, :type, :body, 'PENDING', 0, :now, :now
-                        FROM subscription s
-                        WHERE s.active AND (s.events = '*' OR (',' || s.events || ',') LIKE ('%,' || :type || ',%'))
-                        ON CONFLICT (subscription_id, event_id) DO NOTHING""")
-                .setParameter("eventId", event.id())
-                .setParameter("type", event.type())
-                .setParameter("body", body.toString())
-                .setParameter("now", now)
-                .executeUpdate());
-    }
 }
