@@ -21,16 +21,7 @@ class LuceneStoreTest {
     Path dir;
 
     private static float[] unit(Random random) {
-        float[] v = new float[DIM];
-        double norm = 0;
-        for (int i = 0; i < DIM; i++) {
-            v[i] = (float) random.nextGaussian();
-            norm += v[i] * v[i];
-        }
-        for (int i = 0; i < DIM; i++) {
-            v[i] /= (float) Math.sqrt(norm);
-        }
-        return v;
+        return QdrantScenarios.unit(random, DIM);
     }
 
     private static IndexedChunk chunk(String doc, int version, int ordinal, String department, float[] vector, String text) {

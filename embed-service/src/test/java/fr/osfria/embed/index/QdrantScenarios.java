@@ -41,13 +41,18 @@ final class QdrantScenarios {
     }
 
     static float[] unit(Random random) {
-        float[] v = new float[DIM];
+        return unit(random, DIM);
+    }
+
+    /** A random unit vector of {@code dim} dimensions (test data for the stores). */
+    static float[] unit(Random random, int dim) {
+        float[] v = new float[dim];
         double n = 0;
-        for (int i = 0; i < DIM; i++) {
+        for (int i = 0; i < dim; i++) {
             v[i] = (float) random.nextGaussian();
             n += v[i] * v[i];
         }
-        for (int i = 0; i < DIM; i++) {
+        for (int i = 0; i < dim; i++) {
             v[i] /= (float) Math.sqrt(n);
         }
         return v;

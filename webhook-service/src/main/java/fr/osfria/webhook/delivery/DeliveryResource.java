@@ -3,7 +3,6 @@ package fr.osfria.webhook.delivery;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import fr.osfria.security.error.ErrorResponses;
-import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.webhook.subscription.Subscription;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -141,11 +140,7 @@ public class DeliveryResource {
     }
 
     private Uni<Subscription> owned(String id) {
-        if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
-            return Uni.createFrom().nullItem();
-        }
-        KeyEntry key = caller.key();
-        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+        return Subscription.findVisible(id, caller.key());
     }
 
     private static Uni<Response> notFound(String id) {

@@ -3,6 +3,7 @@ package fr.osfria.webhook.event;
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
+import fr.osfria.security.messaging.EventMessages;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,14 +14,10 @@ import java.time.ZoneOffset;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Takes in every public event once: a redelivered event (same CloudEvent id) changes nothing.
@@ -111,11 +108,7 @@ public class PublicEventListener {
     }
 
     private Uni<Void> deadLetter(KafkaRecord<String, String> record, String reason) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("dead-letter-reason", String.valueOf(reason).getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-topic", record.getTopic().getBytes(StandardCharsets.UTF_8));
-        return deadLetters.sendMessage(Message.of(record.getPayload()).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(record.getKey()).withHeaders(headers).build()));
+        return deadLetters.sendMessage(EventMessages.deadLetter(record, reason));
     }
 
     /** The public API speaks snake_case ({@code document_id}); event records are Java records in camelCase. */

@@ -44,6 +44,14 @@ public class Subscription extends PanacheEntityBase {
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
 
+    /** The subscription if {@code key} may see it (its owner, or an admin); null otherwise, whichever the reason. */
+    public static io.smallrye.mutiny.Uni<Subscription> findVisible(String id, fr.osfria.security.key.KeyEntry key) {
+        if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
+            return io.smallrye.mutiny.Uni.createFrom().nullItem();
+        }
+        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+    }
+
     public List<String> eventList() {
         return Arrays.asList(events.split(","));
     }

@@ -145,13 +145,8 @@ public class SubscriptionResource {
                 : s.delete().replaceWith(Response.noContent().build())));
     }
 
-    /** The subscription if the caller may see it; null otherwise, whichever the reason. */
-    Uni<Subscription> visible(String id) {
-        if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
-            return Uni.createFrom().nullItem();
-        }
-        KeyEntry key = caller.key();
-        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+    private Uni<Subscription> visible(String id) {
+        return Subscription.findVisible(id, caller.key());
     }
 
     private String checkUrl(String url) {
