@@ -72,7 +72,8 @@ public class DeliverySender {
     private final WebClient http;
     private final MeterRegistry metrics;
     private final Timer attemptTimer;
-    private final AtomicBoolean running = new AtomicBoolean();
+    /** Rounds under way: two, so one round's HTTP calls overlap the next one's claim and writes. */
+    private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
     private final AtomicBoolean again = new AtomicBoolean();
 
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
@@ -98,19 +99,22 @@ public class DeliverySender {
         return Uni.createFrom().voidItem();
     }
 
-    /** Sends what is due now; a call while a round runs makes that round go again rather than start a second one. */
+    /**
+     * Sends what is due now. At most two rounds run at once (their claims never overlap: SKIP LOCKED); a call while
+     * both run makes the next one to finish go again.
+     */
     public void wake() {
-        if (!running.compareAndSet(false, true)) {
+        if (!rounds.tryAcquire()) {
             again.set(true);
             return;
         }
         round().subscribe().with(sent -> {
-            running.set(false);
+            rounds.release();
             if (sent == BATCH || again.getAndSet(false)) {
                 wake();
             }
         }, e -> {
-            running.set(false);
+            rounds.release();
             Log.warnf("delivery round failed, will retry: %s", e.getMessage());
         });
     }
