@@ -2,20 +2,47 @@ package fr.osfria.router;
 
 import fr.osfria.testing.OpenAiSimulator;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.util.HashMap;
 import java.util.Map;
 
-/** Two simulated vLLM servers, started before the router so that its configuration can name them. */
+/**
+ * Two simulated vLLM servers, started before the router so that its configuration can name them, and time-outs
+ * short enough for fault tests to run in seconds.
+ */
 public class SimulatedBackends implements QuarkusTestResourceLifecycleManager {
+
+    public static final String LLAMA = "meta-llama/Llama-3.1-8B-Instruct";
+    public static final String MISTRAL = "mistralai/Mistral-7B-Instruct-v0.3";
 
     public static OpenAiSimulator first;
     public static OpenAiSimulator second;
 
     @Override
     public Map<String, String> start() {
-        first = OpenAiSimulator.start("meta-llama/Llama-3.1-8B-Instruct");
-        second = OpenAiSimulator.start("meta-llama/Llama-3.1-8B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3");
-        return Map.of("osfria.router.backends", first.baseUrl() + "," + second.baseUrl(),
-                "osfria.router.probe-interval", "200ms");
+        first = OpenAiSimulator.start(LLAMA);
+        second = OpenAiSimulator.start(LLAMA, MISTRAL);
+        Map<String, String> config = new HashMap<>();
+        config.put("osfria.router.backends", first.baseUrl() + "," + second.baseUrl());
+        config.put("osfria.router.probe-interval", "200ms");
+        config.put("osfria.router.timeouts.connect", "500ms");
+        config.put("osfria.router.timeouts.first-token", "1s");
+        config.put("osfria.router.timeouts.idle", "1s");
+        config.put("osfria.router.timeouts.request", "3s");
+        config.put("osfria.router.circuit-breaker.failures", "2");
+        config.put("osfria.router.circuit-breaker.eject-for", "1s");
+        config.put("osfria.router.retries.budget-min-per-second", "100");
+        config.put("osfria.router.admission.max-in-flight-per-backend", "16");
+        config.put("osfria.router.admission.queue-size", "8");
+        config.put("osfria.router.admission.queue-timeout", "1s");
+        return config;
+    }
+
+    /** Both backends healthy and behaving, serving their initial models. */
+    public static void resetAll() {
+        first.reset();
+        second.reset();
+        first.setModels(LLAMA);
+        second.setModels(LLAMA, MISTRAL);
     }
 
     @Override

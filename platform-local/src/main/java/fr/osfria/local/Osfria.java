@@ -157,7 +157,7 @@ public final class Osfria {
             return null;
         }
         return KeysCli.create(settings.keysFile(), new KeyEntry("admin", null, null, Set.of("admin"),
-                List.of("*"), List.of("*"), List.of("*"), true, null, null, null, null));
+                List.of("*"), List.of("*"), List.of("*"), true, null, null, null, null, null, null));
     }
 
     /**

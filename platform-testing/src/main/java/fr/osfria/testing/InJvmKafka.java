@@ -32,6 +32,8 @@ public final class InJvmKafka {
                         .setConfigProp("auto.create.topics.enable", "true")
                         .setConfigProp("num.partitions", "3")
                         .setConfigProp("offsets.topic.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.min.isr", "1")
                         .setConfigProp("group.initial.rebalance.delay.ms", "0")
                         .setDeleteOnClose(false)
                         .build();

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Stands in for a GPU vLLM server, which cannot run here: an OpenAI-compatible HTTP server on loopback with the
  * model list, chat and text completions (whole or streamed as SSE, paced per token), vLLM-style {@code /metrics},
- * and switches to make it fail or disappear. Answers are made of numbered tokens ("tok1 tok2 …"), never text a
+ * and faults: refused connections ({@link #stop()}), error statuses, a hang before the first byte, a stream cut off
+ * mid-way, a slow decode. Answers are made of numbered tokens ("tok1 tok2 …"), never text a
  * test could mistake for a model's.
  */
 public final class OpenAiSimulator implements AutoCloseable {
@@ -23,8 +24,14 @@ public final class OpenAiSimulator implements AutoCloseable {
     private final List<String> models = new CopyOnWriteArrayList<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger served = new AtomicInteger();
+    private final AtomicInteger cancelled = new AtomicInteger();
     private volatile int failWithStatus;
+    private volatile int failCompletionsWith;
+    private volatile boolean hang;
+    private volatile int dropAfterTokens;
     private volatile long tokenDelayMillis;
+    private volatile long firstTokenDelayMillis;
+    private volatile JsonObject lastRequest;
     private HttpServer server;
 
     private OpenAiSimulator(List<String> models) {
@@ -59,6 +66,51 @@ public final class OpenAiSimulator implements AutoCloseable {
     /** Every request answers this status from now on (0: behave). */
     public void failWith(int status) {
         failWithStatus = status;
+    }
+
+    /** Completion requests answer this status (0: behave) while the model list stays up, as an overloaded vLLM does. */
+    public void failCompletionsWith(int status) {
+        failCompletionsWith = status;
+    }
+
+    /** Completion requests are read and never answered: no status, no byte. */
+    public void hang(boolean on) {
+        hang = on;
+    }
+
+    /** Streams close their connection after this many tokens, without [DONE] (0: never). */
+    public void dropStreamsAfter(int tokens) {
+        dropAfterTokens = tokens;
+    }
+
+    /** Delay before the first token (prefill), for streamed and whole answers alike. */
+    public void firstTokenDelay(long millis) {
+        firstTokenDelayMillis = millis;
+    }
+
+    /** The body of the last completion request received, as the backend saw it. */
+    public JsonObject lastRequest() {
+        return lastRequest;
+    }
+
+    /** Streams whose client went away before the end (the router cancelled them). */
+    public int cancelled() {
+        return cancelled.get();
+    }
+
+    /** Requests generating right now. */
+    public int running() {
+        return running.get();
+    }
+
+    /** Puts every switch back to normal behaviour. */
+    public void reset() {
+        failWithStatus = 0;
+        failCompletionsWith = 0;
+        hang = false;
+        dropAfterTokens = 0;
+        tokenDelayMillis = 0;
+        firstTokenDelayMillis = 0;
     }
 
     /** Delay between streamed tokens, as a GPU's decode rate would impose. */
@@ -106,7 +158,30 @@ public final class OpenAiSimulator implements AutoCloseable {
             request.response().setStatusCode(200).end();
         } else if ("POST".equals(request.method().name())
                 && ("/v1/chat/completions".equals(path) || "/v1/completions".equals(path))) {
-            request.body().onSuccess(body -> complete(request, body.toJsonObject(), path.contains("chat")));
+            request.body().onSuccess(body -> {
+                JsonObject json;
+                try {
+                    json = body.toJsonObject();
+                } catch (RuntimeException e) {
+                    json(request, 400, error("invalid JSON"));
+                    return;
+                }
+                lastRequest = json;
+                if (hang) {
+                    return;
+                }
+                if (failCompletionsWith != 0) {
+                    json(request, failCompletionsWith, error("simulated failure " + failCompletionsWith));
+                    return;
+                }
+                JsonObject received = json;
+                Runnable answer = () -> complete(request, received, path.contains("chat"));
+                if (firstTokenDelayMillis > 0) {
+                    vertx.setTimer(firstTokenDelayMillis, t -> answer.run());
+                } else {
+                    answer.run();
+                }
+            });
         } else {
             json(request, 404, error("no route " + path));
         }
@@ -120,6 +195,10 @@ public final class OpenAiSimulator implements AutoCloseable {
         }
         served.incrementAndGet();
         int maxTokens = body.getInteger("max_tokens", 16);
+        if (body.containsKey("n") && body.getInteger("n", 1) > 1) {
+            json(request, 400, error("this simulator answers n=1 only"));
+            return;
+        }
         int promptTokens = String.valueOf(chat ? body.getValue("messages") : body.getValue("prompt")).split("\\s+").length;
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
         if (!body.getBoolean("stream", false)) {
@@ -138,12 +217,27 @@ public final class OpenAiSimulator implements AutoCloseable {
         }
         running.incrementAndGet();
         request.response().setChunked(true).putHeader("content-type", "text/event-stream");
+        request.response().closeHandler(v -> {
+            if (!request.response().ended()) {
+                cancelled.incrementAndGet();
+                running.decrementAndGet();
+            }
+        });
         boolean includeUsage = body.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false);
         streamToken(request, id, model, chat, 1, maxTokens, promptTokens, includeUsage);
     }
 
     private void streamToken(HttpServerRequest request, String id, String model, boolean chat, int n, int max,
                              int promptTokens, boolean includeUsage) {
+        if (request.response().closed()) {
+            return;
+        }
+        if (dropAfterTokens > 0 && n > dropAfterTokens) {
+            request.response().closeHandler(null); // a crash, not a cancellation
+            running.decrementAndGet();
+            request.connection().close();
+            return;
+        }
         if (n > max) {
             if (includeUsage) {
                 sse(request, chunk(id, model, chat).put("choices", new JsonArray()).put("usage", usage(promptTokens, max)));

@@ -55,7 +55,21 @@ public class TestKeys implements QuarkusTestResourceLifecycleManager {
     private static String create(String name, Set<String> roles, List<String> read, List<String> write,
                                  List<String> departments, boolean confidential) throws IOException {
         return KeysCli.create(FILE, new KeyEntry(name, null, null, roles, read, write, departments, confidential,
-                null, null, null, null));
+                null, null, null, null, null, null));
+    }
+
+    /**
+     * A user key with inference limits (null: none), added to the key file while the test runs; services pick it
+     * up at their next reload (every 200 ms under this resource).
+     */
+    public static synchronized String metered(String name, Long dailyTokens, Long monthlyTokens, Long requestsPerMinute,
+                                 Long tokensPerMinute) {
+        try {
+            return KeysCli.create(FILE, new KeyEntry(name, null, null, Set.of("user"), List.of(), List.of(), List.of(),
+                    false, dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, null, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static String bearer(String key) {

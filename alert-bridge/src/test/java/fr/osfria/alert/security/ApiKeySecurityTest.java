@@ -81,7 +81,7 @@ class ApiKeySecurityTest {
     @Test
     void keysCreatedOrRevokedWithTheToolTakeEffectWithoutRestart() throws Exception {
         String key = KeysCli.create(TestKeys.FILE, new KeyEntry("hot-reload", null, null, Set.of("alertmanager"),
-                List.of(), List.of(), List.of(), false, null, null, null, null));
+                List.of(), List.of(), List.of(), false, null, null, null, null, null, null));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> call(TestKeys.bearer(key)).statusCode(200));
 
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());

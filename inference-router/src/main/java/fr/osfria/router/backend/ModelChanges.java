@@ -15,9 +15,7 @@ public record ModelChanges(List<Change> loaded, List<Change> unloaded) {
     public record Change(String model, String backend, int backends) {
     }
 
-    public static ModelChanges between(Collection<Backend> before, Collection<Backend> after) {
-        Map<String, Set<String>> was = servers(before);
-        Map<String, Set<String>> now = servers(after);
+    public static ModelChanges between(Map<String, Set<String>> was, Map<String, Set<String>> now) {
         List<Change> loaded = new ArrayList<>();
         List<Change> unloaded = new ArrayList<>();
         now.forEach((model, backends) -> {

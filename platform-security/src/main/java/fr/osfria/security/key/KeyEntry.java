@@ -18,6 +18,8 @@ import java.util.Set;
  * @param confidential    whether the key may see confidential documents
  * @param dailyTokens     token quota per day, null for none
  * @param monthlyTokens   token quota per month, null for none
+ * @param requestsPerMinute inference requests per minute, null for no limit
+ * @param tokensPerMinute inference tokens (prompt + completion) per minute, null for no limit
  * @param revokedAt       set when the key was revoked; a revoked key authenticates nobody
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -32,6 +34,8 @@ public record KeyEntry(
         boolean confidential,
         Long dailyTokens,
         Long monthlyTokens,
+        Long requestsPerMinute,
+        Long tokensPerMinute,
         Instant createdAt,
         Instant revokedAt) {
 
@@ -55,6 +59,6 @@ public record KeyEntry(
 
     public KeyEntry revoke(Instant when) {
         return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
-                dailyTokens, monthlyTokens, createdAt, when);
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when);
     }
 }

@@ -21,6 +21,7 @@ public final class KeysCli {
             usage: keys [--file PATH] create NAME [--roles admin,user] [--read COLLECTIONS] [--write COLLECTIONS]
                                                 [--departments DEPTS] [--confidential]
                                                 [--daily-tokens N] [--monthly-tokens N]
+                                                [--requests-per-minute N] [--tokens-per-minute N]
                    keys [--file PATH] list
                    keys [--file PATH] revoke NAME
               Lists are comma-separated; '*' means all. The file defaults to $OSFRIA_KEYS_FILE.""";
@@ -72,7 +73,8 @@ public final class KeysCli {
         String key = ApiKeys.generate();
         keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
                 template.readCollections(), template.writeCollections(), template.departments(),
-                template.confidential(), template.dailyTokens(), template.monthlyTokens(), Instant.now(), null));
+                template.confidential(), template.dailyTokens(), template.monthlyTokens(),
+                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null));
         KeyFile.write(file, keys);
         return key;
     }
@@ -84,6 +86,8 @@ public final class KeysCli {
         String departments = takeOption(args, "--departments");
         Long daily = takeLong(args, "--daily-tokens");
         Long monthly = takeLong(args, "--monthly-tokens");
+        Long rpm = takeLong(args, "--requests-per-minute");
+        Long tpm = takeLong(args, "--tokens-per-minute");
         boolean confidential = args.remove("--confidential");
         if (args.size() != 1 || args.get(0).startsWith("--")) {
             throw new IllegalArgumentException("create takes one NAME and known options; got " + args);
@@ -93,7 +97,7 @@ public final class KeysCli {
             throw new IllegalArgumentException("a key name is 1-64 letters, digits, '.', '_', '@' or '-'");
         }
         KeyEntry template = new KeyEntry(name, null, null, new LinkedHashSet<>(list(roles == null ? "user" : roles)),
-                list(read), list(write), list(departments), confidential, daily, monthly, null, null);
+                list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null);
         String key = create(file, template);
         out.println(key);
         err.println("Key '" + name + "' created. It is shown once: store it now.");

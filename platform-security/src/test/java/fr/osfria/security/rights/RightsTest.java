@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class RightsTest {
 
     static KeyEntry key(Set<String> roles, List<String> read, List<String> write, List<String> depts, boolean confidential) {
-        return new KeyEntry("k", "sha256:x", null, roles, read, write, depts, confidential, null, null, null, null);
+        return new KeyEntry("k", "sha256:x", null, roles, read, write, depts, confidential, null, null, null, null, null, null);
     }
 
     private final KeyEntry finance = key(Set.of("user"), List.of("kb"), List.of("kb"), List.of("finance"), false);

@@ -1,0 +1,450 @@
+package fr.osfria.router.proxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.usage.UsageRecord;
+import fr.osfria.router.backend.Backend;
+import fr.osfria.router.balance.Dispatcher;
+import fr.osfria.security.key.KeyEntry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client request on its way through the pool. Until the first byte goes back to the client, a failed attempt
+ * (refused connection, 429/502/503/504, no first token in time) is sent again to a backend not tried yet; after
+ * that, a break ends the stream with an error event. Everything here runs on the client connection's event loop.
+ */
+final class ProxyExchange {
+
+    private static final Set<Integer> RETRYABLE = Set.of(429, 502, 503, 504);
+
+    private final CompletionProxy proxy;
+    private final RoutingContext ctx;
+    private final HttpServerResponse out;
+    private final KeyEntry key;
+    private final CompletionRequest request;
+    private final String path;
+    private final String requestId;
+    private final String affinityKey;
+    private final long startNanos = System.nanoTime();
+    private final Set<Backend> tried = new HashSet<>();
+
+    private int attempt;
+    private Backend backend;
+    private Future<Backend> waiting;
+    private HttpClientRequest upstream;
+    private long timer = -1;
+    private long watchdog = -1;
+    private boolean finished;
+    private boolean started;
+    private boolean sawDone;
+    private long lastChunkNanos;
+    private long firstTokenNanos;
+    private long chunks;
+    private long promptTokens = -1;
+    private long completionTokens = -1;
+    private Buffer pending;
+    private int lastStatus = 502;
+    private String lastError = "no backend answered";
+    private String lastCode = "backend_unavailable";
+
+    ProxyExchange(CompletionProxy proxy, RoutingContext ctx, KeyEntry key, CompletionRequest request, String path,
+                  String requestId, String affinityKey) {
+        this.proxy = proxy;
+        this.ctx = ctx;
+        this.out = ctx.response();
+        this.key = key;
+        this.request = request;
+        this.path = path;
+        this.requestId = requestId;
+        this.affinityKey = affinityKey;
+    }
+
+    void start() {
+        out.closeHandler(v -> clientGone());
+        proxy.retryBudget().request(System.currentTimeMillis());
+        nextAttempt();
+    }
+
+    private void nextAttempt() {
+        attempt++;
+        Future<Backend> slot = proxy.dispatcher().acquire(request.model(), affinityKey, tried);
+        waiting = slot;
+        slot.onComplete(ar -> {
+            waiting = null;
+            if (finished) {
+                if (ar.succeeded()) {
+                    proxy.dispatcher().release(ar.result());
+                }
+                return;
+            }
+            if (ar.failed()) {
+                Dispatcher.NoSlot no = ar.cause() instanceof Dispatcher.NoSlot n ? n : null;
+                if (tried.isEmpty() && no != null) {
+                    proxy.metrics().rejection(no.code);
+                    ErrorWriter.write(out, no.status, no.getMessage(), no.code);
+                    finish(no.code.equals("overloaded") ? "overloaded" : "no_backend");
+                } else {
+                    failWithLast();
+                }
+                return;
+            }
+            backend = ar.result();
+            tried.add(backend);
+            send(attempt);
+        });
+    }
+
+    private void send(int attemptNo) {
+        Backend b = backend;
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setAbsoluteURI(b.url() + path)
+                .putHeader("content-type", "application/json")
+                .putHeader("accept", request.stream() ? "text/event-stream" : "application/json")
+                .putHeader("x-request-id", requestId);
+        proxy.backendApiKey().ifPresent(k -> options.putHeader("authorization", "Bearer " + k));
+        long wait = request.stream() ? proxy.config().timeouts().firstToken().toMillis()
+                : proxy.config().timeouts().request().toMillis();
+        timer = proxy.vertx().setTimer(wait, id -> {
+            if (attemptNo == attempt && !started && !finished) {
+                attemptFailed(attemptNo, 504, "backend_timeout", "Backend " + b.id() + " sent no "
+                        + (request.stream() ? "first token" : "answer") + " within " + wait + " ms", true);
+            }
+        });
+        proxy.client().request(options)
+                .onFailure(e -> attemptFailed(attemptNo, 502, "backend_unavailable",
+                        "Backend " + b.id() + " refused the connection: " + e.getMessage(), true))
+                .onSuccess(req -> {
+                    if (attemptNo != attempt || finished) {
+                        req.reset();
+                        return;
+                    }
+                    upstream = req;
+                    req.response()
+                            .onSuccess(resp -> onResponse(attemptNo, resp))
+                            .onFailure(e -> attemptFailed(attemptNo, 502, "backend_error",
+                                    "Backend " + b.id() + " closed the connection: " + e.getMessage(), false));
+                    req.end(request.forward());
+                });
+    }
+
+    private void onResponse(int attemptNo, HttpClientResponse resp) {
+        if (attemptNo != attempt || finished) {
+            resp.request().reset();
+            return;
+        }
+        int status = resp.statusCode();
+        if (RETRYABLE.contains(status)) {
+            resp.request().reset();
+            attemptFailed(attemptNo, status, "backend_" + status, "Backend " + backend.id() + " answered " + status, false);
+            return;
+        }
+        String type = resp.getHeader("content-type");
+        if (request.stream() && status == 200 && type != null && type.startsWith("text/event-stream")) {
+            relayStream(attemptNo, resp);
+        } else {
+            relayWhole(attemptNo, resp);
+        }
+    }
+
+    private void relayWhole(int attemptNo, HttpClientResponse resp) {
+        resp.body().onComplete(ar -> {
+            if (attemptNo != attempt || finished) {
+                return;
+            }
+            if (ar.failed()) {
+                attemptFailed(attemptNo, 502, "backend_error", "Backend " + backend.id() + " broke off its answer: "
+                        + ar.cause().getMessage(), false);
+                return;
+            }
+            proxy.vertx().cancelTimer(timer);
+            started = true;
+            Buffer body = ar.result();
+            int status = resp.statusCode();
+            if (status == 200) {
+                readUsage(body);
+            }
+            if (status >= 500) {
+                breakerFailure();
+            } else {
+                backend.breaker().success();
+            }
+            String type = resp.getHeader("content-type");
+            out.setStatusCode(status).putHeader("content-type", type != null ? type : "application/json")
+                    .putHeader("x-request-id", requestId).end(body);
+            finish(status == 200 ? "ok" : status < 500 ? "client_error" : "backend_error");
+        });
+    }
+
+    private void relayStream(int attemptNo, HttpClientResponse resp) {
+        resp.handler(chunk -> {
+            if (attemptNo != attempt || finished) {
+                return;
+            }
+            if (!started) {
+                started = true;
+                proxy.vertx().cancelTimer(timer);
+                out.setStatusCode(200).setChunked(true)
+                        .putHeader("content-type", "text/event-stream")
+                        .putHeader("cache-control", "no-cache")
+                        .putHeader("x-accel-buffering", "no")
+                        .putHeader("x-request-id", requestId);
+                lastChunkNanos = System.nanoTime();
+                startWatchdog(attemptNo);
+            }
+            onChunk(chunk);
+            if (out.writeQueueFull()) { // a slow client: stop reading the backend until it catches up
+                resp.pause();
+                out.drainHandler(v -> resp.resume());
+            }
+        });
+        resp.exceptionHandler(e -> {
+            if (attemptNo == attempt && !finished) {
+                if (started) {
+                    brokenStream("The backend's stream broke off: " + e.getMessage());
+                } else {
+                    attemptFailed(attemptNo, 502, "backend_error", "Backend " + backend.id() + " broke off: "
+                            + e.getMessage(), false);
+                }
+            }
+        });
+        resp.endHandler(v -> {
+            if (attemptNo != attempt || finished) {
+                return;
+            }
+            if (pending != null && pending.length() > 0) {
+                out.write(pending);
+                pending = null;
+            }
+            if (!sawDone) {
+                brokenStream("The backend ended the stream before [DONE]");
+                return;
+            }
+            backend.breaker().success();
+            out.end();
+            finish("ok");
+        });
+    }
+
+    /** Splits what arrived into whole SSE events and forwards them, minus the usage chunk the client did not ask for. */
+    private void onChunk(Buffer chunk) {
+        long now = System.nanoTime();
+        Buffer data = pending == null ? chunk : pending.appendBuffer(chunk);
+        Buffer forward = Buffer.buffer(data.length());
+        int from = 0;
+        int end;
+        while ((end = eventEnd(data, from)) >= 0) {
+            Buffer event = data.getBuffer(from, end);
+            from = end;
+            if (keep(event, now)) {
+                forward.appendBuffer(event);
+            }
+        }
+        pending = from < data.length() ? data.getBuffer(from, data.length()) : null;
+        if (forward.length() > 0) {
+            out.write(forward);
+        }
+    }
+
+    private static int eventEnd(Buffer data, int from) {
+        for (int i = from; i + 1 < data.length(); i++) {
+            if (data.getByte(i) == '\n' && data.getByte(i + 1) == '\n') {
+                return i + 2;
+            }
+        }
+        return -1;
+    }
+
+    private boolean keep(Buffer event, long now) {
+        String text = event.toString();
+        if (text.startsWith("data: [DONE]")) {
+            sawDone = true;
+            return true;
+        }
+        if (text.contains("\"usage\"") && !text.contains("\"usage\":null") && readUsage(text.substring(text.indexOf('{')))) {
+            JsonNode choices = usageChoices;
+            if (choices == null || choices.isEmpty()) {
+                return request.clientWantsUsage();
+            }
+        }
+        if (text.contains("\"choices\"")) {
+            if (chunks == 0) {
+                firstTokenNanos = now;
+                proxy.metrics().timeToFirstToken(request.model(), now - startNanos);
+            } else {
+                interTokenTimer().record(now - lastChunkNanos, TimeUnit.NANOSECONDS);
+            }
+            chunks++;
+        }
+        lastChunkNanos = now;
+        return true;
+    }
+
+    private JsonNode usageChoices;
+    private Timer interToken;
+
+    private Timer interTokenTimer() {
+        if (interToken == null) {
+            interToken = proxy.metrics().interTokenTimer(request.model());
+        }
+        return interToken;
+    }
+
+    private boolean readUsage(String json) {
+        try {
+            return readUsage(EventJson.MAPPER.readTree(json));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private void readUsage(Buffer body) {
+        try {
+            readUsage(EventJson.MAPPER.readTree(body.getBytes()));
+        } catch (Exception e) {
+            Log.debugf("answer of %s has no readable usage", requestId);
+        }
+    }
+
+    private boolean readUsage(JsonNode root) {
+        JsonNode usage = root.path("usage");
+        if (!usage.isObject()) {
+            return false;
+        }
+        promptTokens = usage.path("prompt_tokens").asLong(0);
+        completionTokens = usage.path("completion_tokens").asLong(0);
+        usageChoices = root.get("choices");
+        return true;
+    }
+
+    private void startWatchdog(int attemptNo) {
+        long idle = proxy.config().timeouts().idle().toNanos();
+        long period = Math.max(10, Math.min(1000, idle / 4_000_000));
+        watchdog = proxy.vertx().setPeriodic(period, id -> {
+            if (finished || attemptNo != attempt) {
+                proxy.vertx().cancelTimer(id);
+            } else if (System.nanoTime() - lastChunkNanos > idle) {
+                brokenStream("The backend sent nothing for " + proxy.config().timeouts().idle().toMillis() + " ms");
+            }
+        });
+    }
+
+    private void brokenStream(String why) {
+        Log.warnf("stream %s from backend %s broke: %s", requestId, backend.id(), why);
+        if (upstream != null) {
+            upstream.reset();
+        }
+        breakerFailure();
+        out.end(ErrorWriter.streamError(why, "stream_interrupted"));
+        finish("backend_error");
+    }
+
+    /** An attempt failed before anything reached the client: try another backend, or give the client the error. */
+    private void attemptFailed(int attemptNo, int status, String code, String message, boolean connectFailure) {
+        if (attemptNo != attempt || finished || started || backend == null) {
+            return; // stale, or this attempt's failure was handled already (a reset reports it a second time)
+        }
+        proxy.vertx().cancelTimer(timer);
+        if (upstream != null) {
+            upstream.reset();
+            upstream = null;
+        }
+        Backend failed = backend;
+        if (connectFailure && code.equals("backend_unavailable")) {
+            proxy.pool().markDown(failed, message);
+        }
+        breakerFailure();
+        proxy.dispatcher().release(failed);
+        backend = null;
+        lastStatus = status;
+        lastCode = code;
+        lastError = message;
+        Log.debugf("request %s: %s", requestId, message);
+        if (attempt < proxy.config().retries().maxAttempts() && proxy.retryBudget().tryRetry(System.currentTimeMillis())) {
+            proxy.metrics().retry(code);
+            long base = proxy.config().retries().backoff().toMillis() << Math.min(attempt - 1, 6);
+            long delay = Math.max(1, (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble())));
+            proxy.vertx().setTimer(delay, id -> {
+                if (!finished) {
+                    nextAttempt();
+                }
+            });
+        } else {
+            failWithLast();
+        }
+    }
+
+    private void failWithLast() {
+        int status = lastStatus == 504 ? 504 : lastStatus == 429 ? 429 : lastStatus >= 500 ? lastStatus : 502;
+        ErrorWriter.write(out, status, lastError + " (after " + tried.size() + " backend(s))", lastCode);
+        finish(status == 504 ? "timeout" : "backend_error");
+    }
+
+    private void breakerFailure() {
+        if (backend != null && backend.breaker().failure(System.nanoTime())) {
+            Log.warnf("backend %s ejected after repeated failures", backend.id());
+            proxy.metrics().ejection(backend.id());
+        }
+    }
+
+    /** The client went away: stop the backend's work and free the slot. */
+    private void clientGone() {
+        if (finished) {
+            return;
+        }
+        if (waiting != null) {
+            proxy.dispatcher().abandon(waiting);
+        }
+        if (upstream != null) {
+            upstream.reset();
+        }
+        finish("client_cancelled");
+    }
+
+    private void finish(String outcome) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        proxy.vertx().cancelTimer(timer);
+        if (watchdog >= 0) {
+            proxy.vertx().cancelTimer(watchdog);
+        }
+        long now = System.nanoTime();
+        Backend b = backend;
+        if (b != null) {
+            proxy.dispatcher().release(b);
+        }
+        proxy.metrics().request(request.model(), outcome, now - startNanos);
+        if (b == null) {
+            return; // no backend answered: nothing generated, nothing to count
+        }
+        boolean counted = promptTokens >= 0;
+        long prompt = counted ? promptTokens : 0;
+        // without a usage figure (a stream cut short), each content chunk is one token, as vLLM streams them
+        long completion = counted ? completionTokens : chunks;
+        if (prompt + completion > 0) {
+            proxy.metrics().tokens(request.model(), prompt, completion);
+            if (request.stream() && chunks > 1 && now > firstTokenNanos) {
+                proxy.metrics().generationSpeed(request.model(), (completion - 1) * 1e9 / (lastChunkNanos - firstTokenNanos + 1));
+            }
+            proxy.rateLimiter().charge(key, prompt + completion, now);
+            proxy.usage().record(new UsageRecord(requestId, key.name(), request.model(), b.id(), prompt, completion,
+                    prompt + completion, request.stream(), outcome, Instant.now()));
+        }
+    }
+}

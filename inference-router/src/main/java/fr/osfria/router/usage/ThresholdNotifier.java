@@ -1,0 +1,251 @@
+package fr.osfria.router.usage;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.events.usage.UsageRecord;
+import fr.osfria.events.usage.UsageThreshold;
+import fr.osfria.security.key.KeyEntry;
+import io.quarkus.logging.Log;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Publishes {@code usage.threshold} exactly once per key, window and fraction, however many router replicas run.
+ *
+ * <p>Replicas share a consumer group on the usage topic, whose records are keyed by key name, so each key's records
+ * are read by one replica at a time. Each poll's threshold events and the consumed offsets are committed in one Kafka
+ * transaction: a replica that dies mid-batch leaves nothing visible, and the next owner resumes at the last
+ * committed offset. A new owner rebuilds the totals by re-reading its partitions from the start of the month up to
+ * the committed offset, without publishing; only records past it can cross a threshold.
+ */
+public final class ThresholdNotifier implements Runnable, AutoCloseable {
+
+    static final String SOURCE = "/osfria/inference-router";
+
+    private final String bootstrap;
+    private final String groupId;
+    private final Function<String, KeyEntry> keys;
+    private final List<Double> fractions;
+    private final UsageTotals totals;
+    private final Map<TopicPartition, Long> replayUntil = new HashMap<>();
+    private volatile boolean running = true;
+    private volatile KafkaConsumer<String, String> consumer;
+    private volatile boolean rebuild;
+
+    public ThresholdNotifier(String bootstrap, String groupId, Function<String, KeyEntry> keys, List<Double> fractions,
+                             ZoneId zone) {
+        this.bootstrap = bootstrap;
+        this.groupId = groupId;
+        this.keys = keys;
+        this.fractions = List.copyOf(fractions);
+        this.totals = new UsageTotals(zone);
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+                    new StringDeserializer());
+                 KafkaProducer<String, String> producer = new KafkaProducer<>(producerProperties(),
+                         new StringSerializer(), new StringSerializer())) {
+                consumer = c;
+                producer.initTransactions();
+                c.subscribe(List.of(Topics.USAGE), new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                        rebuild(c);
+                    }
+                });
+                while (running) {
+                    if (rebuild) {
+                        rebuild(c);
+                    }
+                    ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(500));
+                    if (!records.isEmpty()) {
+                        process(c, producer, records);
+                    }
+                }
+            } catch (WakeupException e) {
+                return;
+            } catch (Exception e) {
+                if (!running) {
+                    return;
+                }
+                Log.warnf("usage thresholds: %s; starting again in 2 s", e.toString());
+                sleep(2000);
+            }
+        }
+    }
+
+    private void process(KafkaConsumer<String, String> c, KafkaProducer<String, String> producer,
+                         ConsumerRecords<String, String> records) {
+        List<ProducerRecord<String, String>> events = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (ConsumerRecord<String, String> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            List<ProducerRecord<String, String>> caused = apply(r);
+            // replayed records only rebuild the totals: their events were committed by an earlier owner, and
+            // their offsets must not move the committed position back
+            if (r.offset() >= replayUntil.getOrDefault(tp, 0L)) {
+                events.addAll(caused);
+                offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        producer.beginTransaction();
+        try {
+            events.forEach(producer::send);
+            producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
+            producer.commitTransaction();
+        } catch (RuntimeException e) {
+            // nothing of this batch is visible; the totals it touched are rebuilt from the committed offsets
+            try {
+                producer.abortTransaction();
+            } catch (RuntimeException ignored) {
+                throw e; // fenced or broken producer: the outer loop starts over with new clients
+            }
+            rebuild = true;
+            Log.warnf("usage thresholds: batch aborted (%s); rebuilding", e.toString());
+        }
+    }
+
+    /** The threshold events one usage record causes. */
+    private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r) {
+        UsageRecord u;
+        try {
+            u = EventJson.decode(r.value(), UsageRecord.class).data();
+        } catch (RuntimeException e) {
+            Log.warnf("usage thresholds: skipped an unreadable record at %s-%d@%d", r.topic(), r.partition(), r.offset());
+            return List.of();
+        }
+        UsageTotals.Change change = totals.add(u.keyName(), u.time(), u.totalTokens());
+        KeyEntry key = keys.apply(u.keyName());
+        if (key == null) {
+            return List.of();
+        }
+        List<ProducerRecord<String, String>> events = new ArrayList<>();
+        crossed(key, "daily", change.day(), key.dailyTokens(), change.dayBefore(), change.dayAfter(), events);
+        crossed(key, "monthly", change.month(), key.monthlyTokens(), change.monthBefore(), change.monthAfter(), events);
+        return events;
+    }
+
+    private void crossed(KeyEntry key, String window, String period, Long quota, long before, long after,
+                         List<ProducerRecord<String, String>> out) {
+        if (quota == null || quota <= 0) {
+            return;
+        }
+        for (double f : fractions) {
+            double mark = f * quota;
+            if (before < mark && after >= mark) {
+                UsageThreshold data = new UsageThreshold(key.name(), window, period, f, after, quota);
+                // the id names the crossing, so a receiver can recognise it even if it were ever published again
+                String id = "usage-threshold:" + key.name() + ":" + window + ":" + period + ":" + f;
+                CloudEvent<UsageThreshold> event = new CloudEvent<>(CloudEvent.SPEC_VERSION, id, SOURCE,
+                        EventTypes.USAGE_THRESHOLD, Instant.now(), key.name(), CloudEvent.JSON, data);
+                out.add(new ProducerRecord<>(Topics.PUBLIC_EVENTS, key.name(), EventJson.encode(event)));
+                Log.infof("usage.threshold: key %s reached %.0f%% of its %s quota (%d/%d tokens, %s)",
+                        key.name(), f * 100, window, after, quota, period);
+            }
+        }
+    }
+
+    /** Re-reads the assigned partitions from the month's start; records before the committed offsets only count. */
+    private void rebuild(KafkaConsumer<String, String> c) {
+        rebuild = false;
+        totals.clear();
+        replayUntil.clear();
+        Set<TopicPartition> assigned = c.assignment();
+        if (assigned.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = c.committed(assigned);
+        long start = totals.monthStart(Instant.now()).toEpochMilli();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        assigned.forEach(p -> query.put(p, start));
+        Map<TopicPartition, OffsetAndTimestamp> monthStart = c.offsetsForTimes(query);
+        Map<TopicPartition, Long> ends = c.endOffsets(assigned);
+        for (TopicPartition p : assigned) {
+            OffsetAndMetadata done = committed.get(p);
+            OffsetAndTimestamp from = monthStart.get(p);
+            long fromOffset = from != null ? from.offset() : ends.get(p);
+            if (done == null) {
+                c.seek(p, fromOffset); // never processed by anyone: every record of the month may cross
+            } else {
+                c.seek(p, Math.min(fromOffset, done.offset()));
+                replayUntil.put(p, done.offset());
+            }
+        }
+    }
+
+    private Properties consumerProperties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, groupId + "-" + UUID.randomUUID().toString().substring(0, 8));
+        return p;
+    }
+
+    private Properties producerProperties() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        // unique per instance: fencing of a zombie goes through the consumer group generation (KIP-447)
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, groupId + "-" + UUID.randomUUID());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // a crashed replica's open transaction holds back read_committed readers until it times out
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "15000");
+        return p;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, String> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

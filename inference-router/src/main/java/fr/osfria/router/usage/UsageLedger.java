@@ -1,0 +1,164 @@
+package fr.osfria.router.usage;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.Topics;
+import fr.osfria.events.usage.UsageRecord;
+import fr.osfria.router.RouterConfig;
+import fr.osfria.router.limit.RateLimiter.Refusal;
+import fr.osfria.security.key.KeyEntry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Every key's token use this day and month, read by every router replica from the whole usage topic (from the
+ * start of the month on start-up), so a daily or monthly quota is enforced the same by all replicas, whichever
+ * served the requests.
+ */
+@ApplicationScoped
+public class UsageLedger {
+
+    private final String bootstrap;
+    private final UsageTotals totals;
+    private volatile boolean running;
+    private volatile boolean caughtUp;
+    private Thread thread;
+    private KafkaConsumer<String, String> consumer;
+
+    public UsageLedger(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, RouterConfig config) {
+        this.bootstrap = bootstrap;
+        this.totals = new UsageTotals(ZoneId.of(config.quota().zone()));
+    }
+
+    void start(@Observes StartupEvent event) {
+        running = true;
+        thread = new Thread(this::run, "osfria-usage-ledger");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        KafkaConsumer<String, String> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    /** A quota refusal for the key, or null while it is under its daily and monthly quotas. */
+    public Refusal check(KeyEntry key, Instant now) {
+        if (key.dailyTokens() != null && totals.today(key.name(), now) >= key.dailyTokens()) {
+            return new Refusal(totals.secondsToEndOfDay(now), "Key '" + key.name() + "' has used its daily quota of "
+                    + key.dailyTokens() + " tokens");
+        }
+        if (key.monthlyTokens() != null && totals.thisMonth(key.name(), now) >= key.monthlyTokens()) {
+            return new Refusal(totals.secondsToEndOfMonth(now), "Key '" + key.name()
+                    + "' has used its monthly quota of " + key.monthlyTokens() + " tokens");
+        }
+        return null;
+    }
+
+    public long usedToday(String key, Instant now) {
+        return totals.today(key, now);
+    }
+
+    /** Whether the initial replay reached the end of the topic. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    private void run() {
+        while (running) {
+            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(properties(), new StringDeserializer(),
+                    new StringDeserializer())) {
+                consumer = c;
+                List<TopicPartition> partitions = c.partitionsFor(Topics.USAGE, Duration.ofSeconds(10)).stream()
+                        .map(p -> new TopicPartition(Topics.USAGE, p.partition())).toList();
+                if (partitions.isEmpty()) {
+                    Thread.sleep(1000);
+                    continue;
+                }
+                c.assign(partitions);
+                seekToMonthStart(c, partitions);
+                Map<TopicPartition, Long> ends = c.endOffsets(partitions);
+                while (running) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                        add(r);
+                    }
+                    if (!caughtUp && partitions.stream().allMatch(p -> c.position(p) >= ends.get(p))) {
+                        caughtUp = true;
+                        Log.infof("usage ledger caught up with %s", Topics.USAGE);
+                    }
+                }
+            } catch (WakeupException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                Log.warnf("usage ledger: %s; reading the usage topic again in 2 s", e.toString());
+                totals.clear();
+                sleep(2000);
+            }
+        }
+    }
+
+    private void seekToMonthStart(KafkaConsumer<String, String> c, List<TopicPartition> partitions) {
+        long start = totals.monthStart(Instant.now()).toEpochMilli();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        partitions.forEach(p -> query.put(p, start));
+        Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query);
+        for (TopicPartition p : partitions) {
+            OffsetAndTimestamp at = found.get(p);
+            if (at != null) {
+                c.seek(p, at.offset());
+            } else {
+                c.seekToEnd(List.of(p));
+            }
+        }
+    }
+
+    private void add(ConsumerRecord<String, String> r) {
+        try {
+            CloudEvent<UsageRecord> event = EventJson.decode(r.value(), UsageRecord.class);
+            UsageRecord u = event.data();
+            totals.add(u.keyName(), u.time(), u.totalTokens());
+        } catch (RuntimeException e) {
+            Log.warnf("usage ledger: skipped an unreadable record at %s-%d@%d", r.topic(), r.partition(), r.offset());
+        }
+    }
+
+    private Properties properties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "inference-router-usage-ledger");
+        return p;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
