@@ -33,7 +33,7 @@ public class SimulatedBackends implements QuarkusTestResourceLifecycleManager {
         config.put("osfria.router.retries.budget-min-per-second", "100");
         config.put("osfria.router.admission.max-in-flight-per-backend", "16");
         config.put("osfria.router.admission.queue-size", "8");
-        config.put("osfria.router.admission.queue-timeout", "1s");
+        config.put("osfria.router.admission.queue-timeout", "3s");
         return config;
     }
 

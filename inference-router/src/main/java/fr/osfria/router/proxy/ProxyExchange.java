@@ -359,20 +359,20 @@ final class ProxyExchange {
             return; // stale, or this attempt's failure was handled already (a reset reports it a second time)
         }
         proxy.vertx().cancelTimer(timer);
+        lastStatus = status;
+        lastCode = code;
+        lastError = message;
+        breakerFailure();
+        Backend failed = backend;
+        backend = null; // first: the reset below reports this failure again, and it must be ignored
         if (upstream != null) {
             upstream.reset();
             upstream = null;
         }
-        Backend failed = backend;
         if (connectFailure && code.equals("backend_unavailable")) {
             proxy.pool().markDown(failed, message);
         }
-        breakerFailure();
         proxy.dispatcher().release(failed);
-        backend = null;
-        lastStatus = status;
-        lastCode = code;
-        lastError = message;
         Log.debugf("request %s: %s", requestId, message);
         if (attempt < proxy.config().retries().maxAttempts() && proxy.retryBudget().tryRetry(System.currentTimeMillis())) {
             proxy.metrics().retry(code);
