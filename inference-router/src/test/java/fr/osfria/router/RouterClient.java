@@ -65,6 +65,16 @@ public final class RouterClient {
                 .formatted(model, maxTokens, stream);
     }
 
+    /** An error in OpenAI's shape with this status and code. */
+    public static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
+        org.junit.jupiter.api.Assertions.assertEquals(status, response.statusCode(), response.body());
+        com.fasterxml.jackson.databind.JsonNode error = fr.osfria.events.EventJson.MAPPER.readTree(response.body()).get("error");
+        org.junit.jupiter.api.Assertions.assertNotNull(error, response.body());
+        org.junit.jupiter.api.Assertions.assertEquals(code, error.get("code").asText(), response.body());
+        org.junit.jupiter.api.Assertions.assertFalse(error.get("message").asText().isBlank());
+        org.junit.jupiter.api.Assertions.assertFalse(error.get("type").asText().isBlank());
+    }
+
     private RouterClient() {
     }
 }

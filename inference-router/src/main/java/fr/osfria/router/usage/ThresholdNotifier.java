@@ -113,10 +113,11 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (ConsumerRecord<String, String> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            List<ProducerRecord<String, String>> caused = apply(r);
             // replayed records only rebuild the totals: their events were committed by an earlier owner, and
             // their offsets must not move the committed position back
-            if (r.offset() >= replayUntil.getOrDefault(tp, 0L)) {
+            boolean replaying = r.offset() < replayUntil.getOrDefault(tp, 0L);
+            List<ProducerRecord<String, String>> caused = apply(r, !replaying);
+            if (!replaying) {
                 events.addAll(caused);
                 offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
             }
@@ -142,7 +143,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
     }
 
     /** The threshold events one usage record causes. */
-    private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r) {
+    private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r, boolean live) {
         UsageRecord u;
         try {
             u = EventJson.decode(r.value(), UsageRecord.class).data();
@@ -156,13 +157,13 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
             return List.of();
         }
         List<ProducerRecord<String, String>> events = new ArrayList<>();
-        crossed(key, "daily", change.day(), key.dailyTokens(), change.dayBefore(), change.dayAfter(), events);
-        crossed(key, "monthly", change.month(), key.monthlyTokens(), change.monthBefore(), change.monthAfter(), events);
+        crossed(key, "daily", change.day(), key.dailyTokens(), change.dayBefore(), change.dayAfter(), events, live);
+        crossed(key, "monthly", change.month(), key.monthlyTokens(), change.monthBefore(), change.monthAfter(), events, live);
         return events;
     }
 
     private void crossed(KeyEntry key, String window, String period, Long quota, long before, long after,
-                         List<ProducerRecord<String, String>> out) {
+                         List<ProducerRecord<String, String>> out, boolean live) {
         if (quota == null || quota <= 0) {
             return;
         }
@@ -175,8 +176,10 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                 CloudEvent<UsageThreshold> event = new CloudEvent<>(CloudEvent.SPEC_VERSION, id, SOURCE,
                         EventTypes.USAGE_THRESHOLD, Instant.now(), key.name(), CloudEvent.JSON, data);
                 out.add(new ProducerRecord<>(Topics.PUBLIC_EVENTS, key.name(), EventJson.encode(event)));
-                Log.infof("usage.threshold: key %s reached %.0f%% of its %s quota (%d/%d tokens, %s)",
-                        key.name(), f * 100, window, after, quota, period);
+                if (live) {
+                    Log.infof("usage.threshold: key %s reached %.0f%% of its %s quota (%d/%d tokens, %s)",
+                            key.name(), f * 100, window, after, quota, period);
+                }
             }
         }
     }
@@ -187,6 +190,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
         totals.clear();
         replayUntil.clear();
         Set<TopicPartition> assigned = c.assignment();
+        Log.infof("usage thresholds: %s owns %s", c.groupMetadata().memberId(), assigned);
         if (assigned.isEmpty()) {
             return;
         }

@@ -123,22 +123,22 @@ class CompletionContractTest {
 
     @Test
     void badRequestsGetClearErrorsInOpenAiShape() throws Exception {
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, "{not json"), 400, "invalid_request");
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, ""), 400, "invalid_request");
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, "[1,2]"), 400, "invalid_request");
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER,
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, "{not json"), 400, "invalid_request");
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, ""), 400, "invalid_request");
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER, "[1,2]"), 400, "invalid_request");
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER,
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 400, "invalid_request");
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER,
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.READER,
                 "{\"model\":\"" + LLAMA + "\",\"stream\":\"yes\",\"messages\":[]}"), 400, "invalid_request");
         HttpResponse<String> unknown = RouterClient.post("/v1/chat/completions", TestKeys.READER,
                 RouterClient.chat("gpt-5", 2, false));
-        assertError(unknown, 404, "model_not_found");
+        RouterClient.assertError(unknown, 404, "model_not_found");
         assertEquals("not_found_error", EventJson.MAPPER.readTree(unknown.body()).at("/error/type").asText());
-        assertError(RouterClient.post("/v1/chat/completions", null, RouterClient.chat(LLAMA, 2, false)), 401, "invalid_api_key");
-        assertError(RouterClient.post("/v1/chat/completions", TestKeys.REVOKED, RouterClient.chat(LLAMA, 2, false)), 401,
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", null, RouterClient.chat(LLAMA, 2, false)), 401, "invalid_api_key");
+        RouterClient.assertError(RouterClient.post("/v1/chat/completions", TestKeys.REVOKED, RouterClient.chat(LLAMA, 2, false)), 401,
                 "invalid_api_key");
         String huge = "{\"model\":\"" + LLAMA + "\",\"prompt\":\"" + "x".repeat(10 * 1024 * 1024) + "\"}";
-        assertError(RouterClient.post("/v1/completions", TestKeys.READER, huge), 413, "request_too_large");
+        RouterClient.assertError(RouterClient.post("/v1/completions", TestKeys.READER, huge), 413, "request_too_large");
         // a backend's own 4xx (here: an option the backend rejects) is relayed as it is
         HttpResponse<String> rejected = RouterClient.post("/v1/completions", TestKeys.READER,
                 "{\"model\":\"" + LLAMA + "\",\"prompt\":\"x\",\"n\":3}");
@@ -206,12 +206,4 @@ class CompletionContractTest {
         return total;
     }
 
-    static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
-        assertEquals(status, response.statusCode(), response.body());
-        JsonNode error = EventJson.MAPPER.readTree(response.body()).get("error");
-        assertNotNull(error, response.body());
-        assertEquals(code, error.get("code").asText(), response.body());
-        assertFalse(error.get("message").asText().isBlank());
-        assertFalse(error.get("type").asText().isBlank());
-    }
 }

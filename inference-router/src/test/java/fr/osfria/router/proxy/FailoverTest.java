@@ -106,7 +106,7 @@ class FailoverTest {
         HttpResponse<String> r = RouterClient.post("/v1/chat/completions", TestKeys.READER,
                 RouterClient.chat(LLAMA, 3, true));
         long millis = (System.nanoTime() - start) / 1_000_000;
-        CompletionContractTest.assertError(r, 504, "backend_timeout");
+        RouterClient.assertError(r, 504, "backend_timeout");
         assertTrue(millis < 3500, "gave up after " + millis + " ms: two attempts of 1 s each");
     }
 
@@ -141,7 +141,7 @@ class FailoverTest {
             long start = System.nanoTime();
             HttpResponse<String> r = RouterClient.post("/v1/chat/completions", TestKeys.READER, RouterClient.chat(LLAMA, 2, false));
             long millis = (System.nanoTime() - start) / 1_000_000;
-            CompletionContractTest.assertError(r, 503, "no_healthy_backend");
+            RouterClient.assertError(r, 503, "no_healthy_backend");
             assertTrue(millis < 500, millis + " ms");
             assertEquals(503, HttpClient.newHttpClient().send(HttpRequest.newBuilder(RouterClient.uri("/health")).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode());
@@ -205,7 +205,7 @@ class FailoverTest {
                 assertTrue(r.body().endsWith("data: [DONE]\n\n"));
                 ok++;
             } else {
-                CompletionContractTest.assertError(r, 503, "overloaded");
+                RouterClient.assertError(r, 503, "overloaded");
                 refused++;
             }
         }
