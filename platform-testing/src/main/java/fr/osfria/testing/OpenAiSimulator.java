@@ -194,7 +194,7 @@ public final class OpenAiSimulator implements AutoCloseable {
             return;
         }
         served.incrementAndGet();
-        int maxTokens = body.getInteger("max_tokens", 16);
+        int maxTokens = body.getInteger("max_tokens", body.getInteger("max_completion_tokens", 16));
         if (body.containsKey("n") && body.getInteger("n", 1) > 1) {
             json(request, 400, error("this simulator answers n=1 only"));
             return;

@@ -196,6 +196,32 @@ class CompletionContractTest {
         }
     }
 
+    @Test
+    void metricsCarryTheDocumentedNamesAndTypes() throws Exception {
+        SimulatedBackends.second.tokenDelay(2);
+        assertTrue(RouterClient.stream("/v1/chat/completions", TestKeys.READER, RouterClient.chat(MISTRAL, 8, true)).endsWithDone());
+        String metrics = FailoverTest.metrics();
+        for (String histogram : List.of("osfria_router_request_duration_seconds", "osfria_router_time_to_first_token_seconds",
+                "osfria_router_inter_token_latency_seconds", "osfria_router_generation_tokens_per_second")) {
+            assertTrue(metrics.contains("# TYPE " + histogram + " histogram"), histogram);
+            assertTrue(metrics.contains(histogram + "_bucket{"), histogram);
+        }
+        for (String counter : List.of("osfria_router_requests_total", "osfria_router_tokens_total")) {
+            assertTrue(metrics.contains("# TYPE " + counter + " counter"), counter);
+        }
+        for (String gauge : List.of("osfria_router_queue_depth", "osfria_router_backend_in_flight", "osfria_router_backend_healthy",
+                "osfria_router_backend_ejected", "osfria_router_backend_queue_depth", "osfria_router_backend_running",
+                "osfria_router_backend_kv_cache_usage")) {
+            assertTrue(metrics.contains("# TYPE " + gauge + " gauge"), gauge);
+        }
+        assertTrue(FailoverTest.value(metrics, "osfria_router_requests_total", "outcome=\"ok\"") >= 1, metrics);
+        assertTrue(FailoverTest.value(metrics, "osfria_router_tokens_total", "kind=\"completion\",model=\"" + MISTRAL + "\"") >= 8, metrics);
+        // the same registry is on the Quarkus path every service uses
+        String quarkus = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                RouterClient.uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(quarkus.contains("osfria_router_requests_total"), quarkus);
+    }
+
     private static int inFlight() throws Exception {
         HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(
                 java.net.http.HttpRequest.newBuilder(RouterClient.uri("/health")).build(), HttpResponse.BodyHandlers.ofString());
