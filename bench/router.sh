@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Inference router benchmark: latency the router adds at a fixed rate (vs calling a simulated vLLM directly, and vs
+# nginx as a baseline proxy), concurrent SSE streams held with a 512 MiB heap, and heap growth over a long run.
+# nginx comes from Debian's package, unpacked under target/ (no install, no root needed to run it).
+# Options: -Dbench.rate=1000 -Dbench.seconds=15 -Dbench.streams=2000 -Dbench.long-run-seconds=60
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./mvnw -B -q -DskipTests install -pl inference-router -am
+nginx_dir=inference-router/target/nginx
+if [ ! -x "$nginx_dir/usr/sbin/nginx" ]; then
+  mkdir -p "$nginx_dir"
+  (cd "$nginx_dir" && apt-get download nginx >/dev/null && dpkg -x nginx_*.deb .) \
+    || echo "nginx could not be fetched from Debian's packages: the baseline is skipped" >&2
+fi
+nginx_opt=()
+if [ -x "$nginx_dir/usr/sbin/nginx" ]; then
+  nginx_opt=("-Dbench.nginx=$PWD/$nginx_dir/usr/sbin/nginx")
+fi
+./mvnw -B -pl inference-router test -Dtest=RouterBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+  "${nginx_opt[@]}" "$@" | grep '^BENCH'

@@ -1,0 +1,306 @@
+package fr.osfria.router.bench;
+
+import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.OpenAiSimulator;
+import fr.osfria.testing.TestKeys;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Not a test: figures, run with {@code bench/router.sh}. The router runs as its own process (the packaged
+ * application, heap capped at 512 MiB) in front of two simulated vLLM servers; nginx, from Debian's package, is the
+ * baseline proxy. Prints latency added at a fixed rate, concurrent streams held, and heap before and after a long
+ * run.
+ */
+class RouterBenchmark {
+
+    private static final String MODEL = "bench/model";
+    private static final String BODY = "{\"model\":\"" + MODEL + "\",\"prompt\":\"hello\",\"max_tokens\":1}";
+    private static final int RATE = Integer.getInteger("bench.rate", 1000);
+    private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
+    private static final int STREAMS = Integer.getInteger("bench.streams", 2000);
+    private static final int LONG_RUN = Integer.getInteger("bench.long-run-seconds", 60);
+
+    @Test
+    void figures() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        OpenAiSimulator a = OpenAiSimulator.start(MODEL);
+        OpenAiSimulator b = OpenAiSimulator.start(MODEL);
+        int routerPort = freePort();
+        Process router = startRouter(routerPort, a, b);
+        Process nginx = null;
+        try {
+            URI routerUri = URI.create("http://127.0.0.1:" + routerPort);
+            waitUntil(() -> get(routerUri + "/health") == 200, Duration.ofSeconds(60));
+            String nginxBinary = System.getProperty("bench.nginx", "");
+            URI nginxUri = null;
+            if (!nginxBinary.isBlank()) {
+                int nginxPort = freePort();
+                nginx = startNginx(Path.of(nginxBinary), nginxPort, a, b);
+                nginxUri = URI.create("http://127.0.0.1:" + nginxPort);
+                URI n = nginxUri;
+                waitUntil(() -> post(n + "/v1/completions") == 200, Duration.ofSeconds(20));
+            }
+            HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(512).setKeepAlive(true)
+                    .setTcpNoDelay(true));
+
+            // warm-up of every path, then the measured runs one after the other, same rate, same client
+            for (URI target : nonNull(URI.create(a.baseUrl()), routerUri, nginxUri)) {
+                run(vertx, client, target, RATE, 5);
+            }
+            long[] direct = run(vertx, client, URI.create(a.baseUrl()), RATE, SECONDS);
+            long[] viaRouter = run(vertx, client, routerUri, RATE, SECONDS);
+            report("direct", direct, null);
+            report("router", viaRouter, direct);
+            if (nginxUri != null) {
+                long[] viaNginx = run(vertx, client, nginxUri, RATE, SECONDS);
+                report("nginx", viaNginx, direct);
+                System.out.printf("BENCH router p99 minus nginx p99: %.3f ms (target <= 0.5 ms)%n",
+                        (pct(viaRouter, 99) - pct(viaNginx, 99)) / 1e6);
+            } else {
+                System.out.println("BENCH nginx: not measured (bench.nginx not set)");
+            }
+
+            long heapBefore = heapAfterGc(router, routerUri);
+            streams(vertx, routerUri, a, b, router);
+            run(vertx, client, routerUri, RATE, LONG_RUN);
+            long heapAfter = heapAfterGc(router, routerUri);
+            System.out.printf("BENCH heap after GC: %.1f MiB before, %.1f MiB after %d s at %d req/s and %d streams "
+                    + "(growth %.1f MiB)%n", heapBefore / 1048576.0, heapAfter / 1048576.0, LONG_RUN, RATE, STREAMS,
+                    (heapAfter - heapBefore) / 1048576.0);
+        } finally {
+            router.destroy();
+            router.waitFor(10, TimeUnit.SECONDS);
+            if (nginx != null) {
+                nginx.destroy();
+            }
+            a.close();
+            b.close();
+            vertx.close();
+        }
+    }
+
+    /** Sends {@code rate} requests per second for {@code seconds}; returns each request's latency in nanoseconds. */
+    private static long[] run(Vertx vertx, HttpClient client, URI target, int rate, int seconds) throws Exception {
+        int total = rate * seconds;
+        long[] latencies = new long[total];
+        AtomicInteger sent = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(total);
+        long start = System.nanoTime();
+        long interval = 1_000_000_000L / rate;
+        // a 1 ms tick sends what the schedule says is due: a fixed rate, whatever the answers' speed
+        long timer = vertx.setPeriodic(1, id -> {
+            long due = Math.min(total, (System.nanoTime() - start) / interval + 1);
+            while (sent.get() < due) {
+                int i = sent.getAndIncrement();
+                long t0 = System.nanoTime();
+                client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(target + "/v1/completions")
+                                .putHeader("content-type", "application/json")
+                                .putHeader("authorization", "Bearer " + TestKeys.ADMIN))
+                        .compose(req -> req.send(Buffer.buffer(BODY)))
+                        .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()))
+                        .onComplete(ar -> {
+                            latencies[i] = System.nanoTime() - t0;
+                            if (ar.failed()) {
+                                failed.incrementAndGet();
+                            }
+                            done.countDown();
+                        });
+            }
+        });
+        done.await(seconds + 60L, TimeUnit.SECONDS);
+        vertx.cancelTimer(timer);
+        if (failed.get() > 0) {
+            System.out.printf("BENCH %s: %d of %d requests failed%n", target, failed.get(), total);
+        }
+        return latencies;
+    }
+
+    /** Opens STREAMS slow streams at once through the router and checks every one ends with [DONE]. */
+    private static void streams(Vertx vertx, URI router, OpenAiSimulator a, OpenAiSimulator b, Process process)
+            throws Exception {
+        a.tokenDelay(250);
+        b.tokenDelay(250);
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(STREAMS).setKeepAlive(true));
+        String body = "{\"model\":\"" + MODEL + "\",\"prompt\":\"hello\",\"max_tokens\":60,\"stream\":true}";
+        AtomicInteger complete = new AtomicInteger();
+        AtomicInteger broken = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(STREAMS);
+        long start = System.nanoTime();
+        for (int i = 0; i < STREAMS; i++) {
+            client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(router + "/v1/completions")
+                            .putHeader("content-type", "application/json")
+                            .putHeader("authorization", "Bearer " + TestKeys.ADMIN))
+                    .compose(req -> req.send(Buffer.buffer(body)))
+                    .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()))
+                    .onComplete(ar -> {
+                        if (ar.succeeded() && ar.result().toString().endsWith("data: [DONE]\n\n")) {
+                            complete.incrementAndGet();
+                        } else {
+                            broken.incrementAndGet();
+                        }
+                        done.countDown();
+                    });
+        }
+        // while they all run: how many are open at once, and the heap they need
+        Thread.sleep(8000);
+        long running = a.running() + b.running();
+        long heap = heapUsed(router);
+        done.await(120, TimeUnit.SECONDS);
+        System.out.printf("BENCH streams: %d opened, %d open at once mid-run, %d completed with [DONE], %d failed, "
+                        + "heap in use mid-run %.1f MiB (cap 512 MiB), %.1f s%n", STREAMS, running, complete.get(),
+                broken.get(), heap / 1048576.0, (System.nanoTime() - start) / 1e9);
+        a.tokenDelay(0);
+        b.tokenDelay(0);
+        client.close();
+    }
+
+    private static void report(String name, long[] latencies, long[] baseline) {
+        System.out.printf("BENCH %-6s %d req/s: p50 %.3f ms, p99 %.3f ms, max %.3f ms", name, RATE,
+                pct(latencies, 50) / 1e6, pct(latencies, 99) / 1e6, pct(latencies, 100) / 1e6);
+        if (baseline != null) {
+            System.out.printf("; added p50 %.3f ms, p99 %.3f ms", (pct(latencies, 50) - pct(baseline, 50)) / 1e6,
+                    (pct(latencies, 99) - pct(baseline, 99)) / 1e6);
+        }
+        System.out.println();
+    }
+
+    private static double pct(long[] values, double p) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int i = (int) Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1);
+        return sorted[Math.max(0, i)];
+    }
+
+    private static Process startRouter(int port, OpenAiSimulator a, OpenAiSimulator b) throws IOException {
+        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: bench/router.sh packages the router first");
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:+UseG1GC",
+                "-Dquarkus.http.port=" + port,
+                "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
+                "-Dosfria.security.keys-file=" + TestKeys.FILE,
+                "-Dosfria.router.backends=" + a.baseUrl() + "," + b.baseUrl(),
+                "-Dosfria.router.admission.max-in-flight-per-backend=2000",
+                "-Dosfria.router.admission.queue-size=4000",
+                "-Dquarkus.log.level=WARN",
+                "-jar", jar.toString()));
+        return new ProcessBuilder(command).inheritIO().start();
+    }
+
+    private static Process startNginx(Path binary, int port, OpenAiSimulator a, OpenAiSimulator b) throws IOException {
+        Path dir = Files.createTempDirectory("bench-nginx");
+        Files.createDirectories(dir.resolve("logs"));
+        String conf = """
+                worker_processes 1;
+                daemon off;
+                error_log %1$s/logs/error.log warn;
+                pid %1$s/nginx.pid;
+                events { worker_connections 4096; }
+                http {
+                  access_log off;
+                  client_body_temp_path %1$s/body;
+                  proxy_temp_path %1$s/proxy;
+                  fastcgi_temp_path %1$s/fastcgi;
+                  uwsgi_temp_path %1$s/uwsgi;
+                  scgi_temp_path %1$s/scgi;
+                  upstream vllm { least_conn; server %2$s; server %3$s; keepalive 512; }
+                  server {
+                    listen 127.0.0.1:%4$d;
+                    location / {
+                      proxy_pass http://vllm;
+                      proxy_http_version 1.1;
+                      proxy_set_header Connection "";
+                      proxy_buffering off;
+                    }
+                  }
+                }
+                """.formatted(dir, URI.create(a.baseUrl()).getAuthority(), URI.create(b.baseUrl()).getAuthority(), port);
+        Files.writeString(dir.resolve("nginx.conf"), conf);
+        return new ProcessBuilder(binary.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
+                .inheritIO().start();
+    }
+
+    private static long heapAfterGc(Process router, URI uri) throws Exception {
+        new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(router.pid()), "GC.run").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+        Thread.sleep(1000);
+        return heapUsed(uri);
+    }
+
+    /** Sum of jvm_memory_used_bytes over the heap pools, from the router's own metrics. */
+    private static long heapUsed(URI uri) throws Exception {
+        String metrics = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(uri + "/q/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        double sum = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return (long) sum;
+    }
+
+    private static int get(String url) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static int post(String url) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not ready within " + timeout);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static List<URI> nonNull(URI... uris) {
+        return Arrays.stream(uris).filter(java.util.Objects::nonNull).toList();
+    }
+}
