@@ -22,10 +22,27 @@ final class Receiver implements AutoCloseable {
     /** Statuses to answer, in order; when empty, 200. */
     final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
     volatile String retryAfter;
+    /** Reads requests and never answers them. */
+    volatile boolean silent;
+    /** Bytes of body to answer with (a receiver that says far too much). */
+    volatile int answerBytes;
+    /** Answers 302 to this location. */
+    volatile String redirectTo;
 
     Receiver() throws Exception {
         server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
             received.add(new Request(Instant.now(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body.toString()));
+            if (silent) {
+                return;
+            }
+            if (redirectTo != null) {
+                req.response().setStatusCode(302).putHeader("Location", redirectTo).end();
+                return;
+            }
+            if (answerBytes > 0) {
+                req.response().setStatusCode(200).end(io.vertx.core.buffer.Buffer.buffer(new byte[answerBytes]));
+                return;
+            }
             Integer status = answers.poll();
             var response = req.response().setStatusCode(status == null ? 200 : status);
             if (retryAfter != null && status != null && status == 429) {

@@ -2,6 +2,7 @@ package fr.osfria.webhook.delivery;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -162,6 +163,40 @@ class WebhookDeliveryTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.stream().anyMatch(r -> r.body().contains("webhook.ping")));
             given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).get("/v1/webhooks/" + id + "/deliveries").then().statusCode(404);
         }
+    }
+
+    @Test
+    void receiversThatNeverAnswerAnswerTooMuchOrRedirectAreHandled() throws Exception {
+        try (Receiver silent = new Receiver(); Receiver verbose = new Receiver(); Receiver redirecting = new Receiver();
+             Receiver elsewhere = new Receiver()) {
+            silent.silent = true;
+            verbose.answerBytes = 10 * 1024 * 1024;
+            redirecting.redirectTo = elsewhere.url();
+            String silentId = (String) subscribe(TestKeys.ADMIN, silent.url(), List.of("document.deleted"), null).get("id");
+            String verboseId = (String) subscribe(TestKeys.ADMIN, verbose.url(), List.of("document.deleted"), null).get("id");
+            String redirectId = (String) subscribe(TestKeys.ADMIN, redirecting.url(), List.of("document.deleted"), null).get("id");
+            publish(EventTypes.DOCUMENT_DELETED, Map.of("documentId", "doc_" + UUID.randomUUID()));
+
+            // 10 MB of answer: delivered, the body is never read
+            await().atMost(Duration.ofSeconds(20)).until(() -> "delivered".equals(deliveryStatus(verboseId)));
+            // a redirect is a failed attempt, never followed
+            await().atMost(Duration.ofSeconds(20)).until(() -> redirecting.received.size() >= 2);
+            assertEquals(0, elsewhere.received.size(), "the redirect was followed");
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + redirectId + "/deliveries")
+                    .then().body("data[0].history[0].status_code", equalTo(302));
+            // a receiver that never answers: each attempt ends at the 2 s time-out and is retried
+            await().atMost(Duration.ofSeconds(20)).until(() -> silent.received.size() >= 2);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given()
+                    .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + silentId + "/deliveries")
+                    .then().body("data[0].history[0].error", containsString("time-out")));
+            // and the service answers all along
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks").then().statusCode(200);
+        }
+    }
+
+    private static String deliveryStatus(String subscriptionId) {
+        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + subscriptionId + "/deliveries")
+                .then().extract().path("data[0].status");
     }
 
     @Test
