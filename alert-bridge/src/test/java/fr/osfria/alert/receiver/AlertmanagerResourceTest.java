@@ -25,6 +25,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(TestKeys.class)
 class AlertmanagerResourceTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(AlertmanagerResourceTest.class);
+    }
+
+
     static String payload(String status, String fingerprint) {
         return """
                 {"version":"4","groupKey":"{}:{alertname=\\"GpuMemoryHigh\\"}","truncatedAlerts":0,"status":"%s",

@@ -49,6 +49,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(FreshIndex.class)
 class SearchTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(SearchTest.class);
+    }
+
+
     private static final String KB = "knowledge-base";
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     private static final String EXPENSES = "doc_exp" + RUN;

@@ -33,6 +33,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(SimulatedBackends.class)
 class CompletionContractTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(CompletionContractTest.class);
+    }
+
+
     @BeforeEach
     void backendsUp() {
         SimulatedBackends.resetAll();

@@ -34,6 +34,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(SimulatedBackends.class)
 class FailoverTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(FailoverTest.class);
+    }
+
+
     @BeforeEach
     @AfterEach
     void backendsUp() {

@@ -41,6 +41,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "webhook"))
 class WebhookDeliveryTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(WebhookDeliveryTest.class);
+    }
+
+
     private static Map<String, Object> subscribe(String key, String url, List<String> events, Boolean active) {
         Map<String, Object> body = new java.util.HashMap<>(Map.of("url", url, "events", events));
         if (active != null) {

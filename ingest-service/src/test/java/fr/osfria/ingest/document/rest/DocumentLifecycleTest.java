@@ -40,6 +40,13 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class DocumentLifecycleTest {
 
+    /** What this class made the service export, for the k8s module's check of alert rules and dashboards. */
+    @org.junit.jupiter.api.AfterAll
+    static void saveExportedMetrics() {
+        fr.osfria.testing.ExportedMetrics.save(DocumentLifecycleTest.class);
+    }
+
+
     private static JsonNode json(ConsumerRecord<String, String> record) {
         try {
             return EventJson.MAPPER.readTree(record.value());

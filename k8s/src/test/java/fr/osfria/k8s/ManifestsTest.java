@@ -1,0 +1,273 @@
+package fr.osfria.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import fr.osfria.events.Topics;
+import fr.osfria.local.LocalSettings;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Both overlays, rendered offline and read with the fabric8 Kubernetes model. */
+class ManifestsTest {
+
+    /** Paths the local entry port routes that the Ingress leaves out on purpose, and why. */
+    private static final Map<String, String> NOT_PUBLIC = Map.of(
+            "/v1/alerts", "Alertmanager reaches alert-bridge inside the cluster; only the monitoring namespace may");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyWorkloadHasProbesLimitsAndANonRootContext(String overlay) {
+        Rendered r = Rendered.of(overlay);
+        assertTrue(r.objects.size() > 40, "rendered " + r.objects.size() + " objects");
+        r.objects.forEach(o -> assertNotNull(o.getMetadata().getName(), "an object without a name: " + o.getKind()));
+        Map<String, PodTemplateSpec> workloads = workloads(r);
+        assertTrue(workloads.keySet().containsAll(List.of("Deployment/ingest-service", "Deployment/embed-service",
+                "Deployment/inference-router", "Deployment/webhook-service", "Deployment/alert-bridge", "Deployment/vllm",
+                "StatefulSet/qdrant")), workloads.keySet().toString());
+        workloads.forEach((name, template) -> {
+            var pod = template.getSpec();
+            assertEquals(Boolean.TRUE, pod.getSecurityContext() == null ? null : pod.getSecurityContext().getRunAsNonRoot(),
+                    name + " must run as non-root");
+            for (Container c : pod.getContainers()) {
+                String where = name + "/" + c.getName();
+                assertNotNull(c.getLivenessProbe(), where + " has no liveness probe");
+                assertNotNull(c.getReadinessProbe(), where + " has no readiness probe");
+                assertNotNull(c.getResources().getLimits(), where + " has no limits");
+                assertTrue(c.getResources().getLimits().containsKey("cpu") && c.getResources().getLimits().containsKey("memory"),
+                        where + " needs cpu and memory limits");
+                assertNotNull(c.getResources().getRequests(), where + " has no requests");
+                assertEquals(Boolean.FALSE, c.getSecurityContext().getAllowPrivilegeEscalation(), where);
+                boolean osfria = "osfria-service".equals(template.getMetadata().getLabels().get("app.kubernetes.io/component"));
+                if (osfria) {
+                    assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem(), where + " root filesystem");
+                    assertNotNull(c.getStartupProbe(), where + " has no startup probe");
+                    assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
+                }
+            }
+        });
+        // GPU pods ask for one GPU each and land on GPU nodes
+        Deployment vllm = r.all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("vllm")).findFirst().orElseThrow();
+        Container server = vllm.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("1", server.getResources().getLimits().get("nvidia.com/gpu").getAmount());
+        assertEquals("true", vllm.getSpec().getTemplate().getSpec().getNodeSelector().get("osfria.fr/gpu"));
+        assertTrue(server.getArgs().stream().anyMatch(a -> a.startsWith("--max-model-len")));
+        assertTrue(server.getArgs().stream().anyMatch(a -> a.startsWith("--gpu-memory-utilization")));
+        assertTrue(vllm.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .anyMatch(v -> v.getPersistentVolumeClaim() != null && Boolean.TRUE.equals(v.getPersistentVolumeClaim().getReadOnly())));
+        // every Osfria service has a disruption budget; router and embed scale with an HPA
+        for (String svc : List.of("ingest-service", "embed-service", "inference-router", "webhook-service", "alert-bridge")) {
+            assertTrue(r.has("PodDisruptionBudget", svc), svc + " has no PodDisruptionBudget");
+        }
+        for (String hpa : List.of("inference-router", "embed-service", "vllm")) {
+            assertTrue(r.has("HorizontalPodAutoscaler", hpa), hpa + " has no HPA");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyServiceSelectsPodsThatExist(String overlay) {
+        Rendered r = Rendered.of(overlay);
+        List<Map<String, String>> podLabels = workloads(r).values().stream().map(t -> t.getMetadata().getLabels()).toList();
+        for (Service s : r.all(Service.class)) {
+            Map<String, String> selector = s.getSpec().getSelector();
+            assertNotNull(selector, s.getMetadata().getName() + " selects nothing");
+            assertTrue(podLabels.stream().anyMatch(l -> l.entrySet().containsAll(selector.entrySet())),
+                    "Service " + s.getMetadata().getName() + " selects " + selector + ": no pod has those labels");
+        }
+        // the router discovers vLLM through the headless service its configuration names
+        ConfigMap config = r.all(ConfigMap.class).stream().filter(c -> c.getMetadata().getName().equals("osfria-config")).findFirst().orElseThrow();
+        String dns = config.getData().get("OSFRIA_ROUTER_DISCOVERY_DNS_NAME");
+        Service headless = r.all(Service.class).stream().filter(s -> dns.startsWith(s.getMetadata().getName() + ".")).findFirst().orElseThrow();
+        assertEquals("None", headless.getSpec().getClusterIP());
+        assertEquals(Map.of("app.kubernetes.io/name", "vllm"), headless.getSpec().getSelector());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyConfigMapSecretAndClaimAWorkloadNamesExists(String overlay) {
+        Rendered r = Rendered.of(overlay);
+        Set<String> configMaps = names(r.all(ConfigMap.class));
+        Map<String, Set<String>> secretKeys = new LinkedHashMap<>();
+        r.all(Secret.class).forEach(s -> secretKeys.put(s.getMetadata().getName(), s.getData() == null ? Set.of() : s.getData().keySet()));
+        Set<String> claims = names(r.all(PersistentVolumeClaim.class));
+        List<String> missing = new ArrayList<>();
+        workloads(r).forEach((name, template) -> {
+            for (Container c : template.getSpec().getContainers()) {
+                for (EnvFromSource from : c.getEnvFrom() == null ? List.<EnvFromSource>of() : c.getEnvFrom()) {
+                    if (from.getConfigMapRef() != null && !configMaps.contains(from.getConfigMapRef().getName())) {
+                        missing.add(name + " envFrom ConfigMap " + from.getConfigMapRef().getName());
+                    }
+                }
+                for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
+                    if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+                        var ref = e.getValueFrom().getSecretKeyRef();
+                        if (!secretKeys.getOrDefault(ref.getName(), Set.of()).contains(ref.getKey())) {
+                            missing.add(name + " env " + e.getName() + " → Secret " + ref.getName() + "/" + ref.getKey());
+                        }
+                    }
+                }
+            }
+            for (Volume v : template.getSpec().getVolumes() == null ? List.<Volume>of() : template.getSpec().getVolumes()) {
+                if (v.getSecret() != null && !secretKeys.containsKey(v.getSecret().getSecretName())) {
+                    missing.add(name + " volume Secret " + v.getSecret().getSecretName());
+                }
+                if (v.getConfigMap() != null && !configMaps.contains(v.getConfigMap().getName())) {
+                    missing.add(name + " volume ConfigMap " + v.getConfigMap().getName());
+                }
+                if (v.getPersistentVolumeClaim() != null && !claims.contains(v.getPersistentVolumeClaim().getClaimName())) {
+                    missing.add(name + " volume claim " + v.getPersistentVolumeClaim().getClaimName());
+                }
+            }
+        });
+        // custom resources that name a Secret
+        for (JsonNode cluster : r.ofKind("Cluster")) {
+            String secret = cluster.at("/spec/bootstrap/initdb/secret/name").asText();
+            if (!secretKeys.getOrDefault(secret, Set.of()).containsAll(Set.of("username", "password"))) {
+                missing.add("CloudNativePG Cluster → Secret " + secret + " with username and password");
+            }
+        }
+        assertEquals(List.of(), missing);
+        // and no secret value is in the repository: every Secret comes from the overlay's untracked files
+        for (Secret s : r.all(Secret.class)) {
+            assertTrue(Set.of("osfria-keys", "osfria-kek", "osfria-pg-app").contains(s.getMetadata().getName()),
+                    "unexpected Secret " + s.getMetadata().getName());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void everyTopicTheCodeUsesIsDeclared(String overlay) throws Exception {
+        Rendered r = Rendered.of(overlay);
+        Set<String> declared = new TreeSet<>();
+        Map<String, Integer> replicas = new LinkedHashMap<>();
+        for (JsonNode t : r.ofKind("KafkaTopic")) {
+            declared.add(t.at("/spec/topicName").asText());
+            replicas.put(t.at("/spec/topicName").asText(), t.at("/spec/replicas").asInt());
+        }
+        Set<String> used = topicsInCode();
+        assertTrue(used.size() >= 12, "found only " + used);
+        Set<String> undeclared = new TreeSet<>(used);
+        undeclared.removeAll(declared);
+        assertEquals(Set.of(), undeclared, "topics the services use but the overlay does not declare");
+        int expected = overlay.equals("prod") ? 3 : 1;
+        replicas.forEach((topic, n) -> assertEquals(expected, n, topic + " replication"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theIngressRoutesWhatTheLocalEntryPortRoutes(String overlay) {
+        Rendered r = Rendered.of(overlay);
+        List<Ingress> ingresses = r.all(Ingress.class);
+        assertEquals(1, ingresses.size());
+        Ingress ingress = ingresses.get(0);
+        assertFalse(ingress.getSpec().getTls().isEmpty(), "no TLS");
+        assertEquals(1, ingress.getSpec().getRules().size(), "one host");
+        List<HTTPIngressPath> paths = ingress.getSpec().getRules().get(0).getHttp().getPaths();
+        for (LocalSettings.Service service : LocalSettings.SERVICES) {
+            for (String prefix : service.paths()) {
+                if (NOT_PUBLIC.containsKey(prefix)) {
+                    assertTrue(paths.stream().noneMatch(p -> p.getPath().startsWith(prefix)), prefix + ": " + NOT_PUBLIC.get(prefix));
+                    continue;
+                }
+                String path = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+                assertTrue(paths.stream().anyMatch(p -> p.getPath().equals(path)
+                                && p.getBackend().getService().getName().equals(service.name())),
+                        "the Ingress does not route " + prefix + " to " + service.name());
+            }
+        }
+        Set<String> services = names(r.all(Service.class));
+        paths.forEach(p -> assertTrue(services.contains(p.getBackend().getService().getName())));
+    }
+
+    @Test
+    void aMissingSecretFailsTheRenderAndNamesTheFile() {
+        for (String overlay : List.of("dev", "prod")) {
+            Tools.Result r = Rendered.kustomize(overlay, false);
+            assertNotEquals(0, r.exit(), "rendered without its secrets");
+            assertTrue(r.err().contains("secrets/keys.json"), r.err());
+        }
+    }
+
+    @Test
+    void networkPoliciesDenyByDefaultAndOpenOnlyWhatIsNeeded() {
+        Rendered r = Rendered.of("prod");
+        List<JsonNode> policies = r.ofKind("NetworkPolicy");
+        JsonNode deny = policies.stream().filter(p -> p.at("/metadata/name").asText().equals("default-deny-ingress")).findFirst().orElseThrow();
+        assertTrue(deny.at("/spec/podSelector").isEmpty() && deny.at("/spec/ingress").isMissingNode());
+        JsonNode publicPolicy = policies.stream().filter(p -> p.at("/metadata/name").asText().equals("public-services-from-ingress")).findFirst().orElseThrow();
+        List<String> exposed = new ArrayList<>();
+        publicPolicy.at("/spec/podSelector/matchExpressions/0/values").forEach(v -> exposed.add(v.asText()));
+        assertFalse(exposed.contains("alert-bridge"), "the ingress must not reach alert-bridge");
+        for (Ingress ingress : r.all(Ingress.class)) {
+            ingress.getSpec().getRules().get(0).getHttp().getPaths().forEach(p ->
+                    assertTrue(exposed.contains(p.getBackend().getService().getName()), p.getPath() + " is routed but not reachable"));
+        }
+    }
+
+    private static Map<String, PodTemplateSpec> workloads(Rendered r) {
+        Map<String, PodTemplateSpec> all = new LinkedHashMap<>();
+        r.all(Deployment.class).forEach(d -> all.put("Deployment/" + d.getMetadata().getName(), d.getSpec().getTemplate()));
+        r.all(StatefulSet.class).forEach(s -> all.put("StatefulSet/" + s.getMetadata().getName(), s.getSpec().getTemplate()));
+        return all;
+    }
+
+    private static <T extends HasMetadata> Set<String> names(List<T> objects) {
+        Set<String> names = new TreeSet<>();
+        objects.forEach(o -> names.add(o.getMetadata().getName()));
+        return names;
+    }
+
+    /** The topic constants of the events module, and every topic a service's configuration names. */
+    static Set<String> topicsInCode() throws Exception {
+        Set<String> topics = new TreeSet<>();
+        for (Field f : Topics.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+                topics.add((String) f.get(null));
+            }
+        }
+        Path root = Rendered.K8S.getParent();
+        try (Stream<Path> files = Files.walk(root, 6)) {
+            for (Path p : files.filter(f -> f.toString().contains("src/main/resources")
+                    && (f.getFileName().toString().equals("application.properties")
+                    || f.getFileName().toString().equals("microprofile-config.properties"))).toList()) {
+                for (String line : Files.readAllLines(p)) {
+                    if (line.matches("^[^#%]*\\.topic=.*") || line.matches("^[^#%]*dead-letter-queue\\.topic=.*")) {
+                        topics.add(line.substring(line.indexOf('=') + 1).trim());
+                    }
+                }
+            }
+        }
+        return topics;
+    }
+}

@@ -1,0 +1,114 @@
+package fr.osfria.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** An overlay rendered offline by {@code kubectl kustomize}, parsed into Kubernetes model objects. */
+final class Rendered {
+
+    static final Path K8S = Path.of("").toAbsolutePath();
+    static final YAMLMapper YAML = new YAMLMapper();
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    final String overlay;
+    final List<HasMetadata> objects;
+    final List<JsonNode> raw;
+
+    private Rendered(String overlay, List<HasMetadata> objects, List<JsonNode> raw) {
+        this.overlay = overlay;
+        this.objects = objects;
+        this.raw = raw;
+    }
+
+    /**
+     * A copy of k8s/ with placeholder secret files (what an operator creates before applying), rendered.
+     * {@code withSecrets=false} renders without them, to see the failure an operator would see.
+     */
+    static Tools.Result kustomize(String overlay, boolean withSecrets) {
+        Path kubectl = Tools.kubectl();
+        try {
+            Path copy = Files.createTempDirectory("osfria-k8s");
+            copyTree(K8S.resolve("base"), copy.resolve("base"));
+            copyTree(K8S.resolve("overlays"), copy.resolve("overlays"));
+            Path secrets = copy.resolve("overlays").resolve(overlay).resolve("secrets");
+            deleteTree(secrets); // whatever a developer keeps locally must not make the test pass
+            if (withSecrets) {
+                Files.createDirectories(secrets);
+                Files.writeString(secrets.resolve("keys.json"), "{\"version\":1,\"keys\":[]}");
+                Files.writeString(secrets.resolve("kek"), "placeholder-not-a-key");
+                Files.writeString(secrets.resolve("pg-username"), "osfria");
+                Files.writeString(secrets.resolve("pg-password"), "placeholder");
+            }
+            Tools.Result r = Tools.run(copy, Map.of(), kubectl.toString(), "kustomize", "overlays/" + overlay);
+            deleteTree(copy);
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Rendered of(String overlay) {
+        Tools.Result r = kustomize(overlay, true);
+        assertEquals(0, r.exit(), "kubectl kustomize overlays/" + overlay + " failed:\n" + r.err());
+        try {
+            List<JsonNode> raw = new ArrayList<>();
+            YAML.readerFor(JsonNode.class).readValues(r.out()).forEachRemaining(n -> raw.add((JsonNode) n));
+            List<HasMetadata> objects = new ArrayList<>();
+            for (JsonNode node : raw) {
+                objects.add(SERIALIZATION.unmarshal(YAML.writeValueAsString(node)));
+            }
+            return new Rendered(overlay, objects, raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    <T extends HasMetadata> List<T> all(Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    List<JsonNode> ofKind(String kind) {
+        return raw.stream().filter(n -> kind.equals(n.path("kind").asText())).toList();
+    }
+
+    boolean has(String kind, String name) {
+        return objects.stream().anyMatch(o -> kind.equals(o.getKind()) && name.equals(o.getMetadata().getName()));
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
