@@ -46,6 +46,11 @@ final class Tools {
                 Files.createDirectories(dir);
                 Result download = run(dir, Map.of(), "apt-get", "download", debianPackage);
                 if (download.exit() != 0) {
+                    // a fresh machine may have no package lists yet
+                    run(dir, Map.of(), "apt-get", "update", "-qq");
+                    download = run(dir, Map.of(), "apt-get", "download", debianPackage);
+                }
+                if (download.exit() != 0) {
                     return Optional.empty();
                 }
                 try (var debs = Files.list(dir)) {
