@@ -27,6 +27,13 @@ public interface WebhookConfig {
     @WithDefault("5d")
     Duration disableAfter();
 
+    /**
+     * How long a claimed delivery belongs to the instance that claimed it. If that instance dies, another sends the
+     * delivery once the lease has run out; it must outlast an attempt's time-out.
+     */
+    @WithDefault("2m")
+    Duration lease();
+
     /** How often due deliveries are looked for (a new event also wakes the sender at once). */
     @WithDefault("1s")
     Duration pollInterval();

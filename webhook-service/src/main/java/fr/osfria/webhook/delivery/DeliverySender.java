@@ -46,7 +46,6 @@ public class DeliverySender {
 
     public static final String PUBLIC_EVENTS_OUT = "public-events-out";
     private static final int BATCH = 200;
-    private static final Duration LEASE = Duration.ofMinutes(2);
 
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
                        String body, int attempts) {
@@ -75,6 +74,7 @@ public class DeliverySender {
     /** Rounds under way: two, so one round's HTTP calls overlap the next one's claim and writes. */
     private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
     private final AtomicBoolean again = new AtomicBoolean();
+    private volatile boolean stopping;
 
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
                           MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events) {
@@ -104,6 +104,9 @@ public class DeliverySender {
      * both run makes the next one to finish go again.
      */
     public void wake() {
+        if (stopping) {
+            return;
+        }
         if (!rounds.tryAcquire()) {
             again.set(true);
             return;
@@ -119,6 +122,23 @@ public class DeliverySender {
         });
     }
 
+    /**
+     * On shutdown, starts no new round and waits for the running ones to record what they sent: a delivery that
+     * left must not be sent again by the next instance (which a crash, unlike a restart, cannot avoid).
+     */
+    void stop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
+        stopping = true;
+        try {
+            if (rounds.tryAcquire(2, config.timeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                rounds.release(2);
+            } else {
+                Log.warn("delivery rounds still running at shutdown: their deliveries will be sent again when their lease ends");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private Uni<Integer> round() {
         Instant now = Instant.now();
         return db.withTransaction(conn -> conn.preparedQuery("""
@@ -127,7 +147,7 @@ public class DeliverySender {
                             AND (lease_until IS NULL OR lease_until < $2)
                           ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
                         RETURNING id""")
-                        .execute(Tuple.of(at(now.plus(LEASE)), at(now), BATCH)))
+                        .execute(Tuple.of(at(now.plus(config.lease())), at(now), BATCH)))
                 .chain(claimed -> {
                     List<String> ids = new ArrayList<>();
                     claimed.forEach(r -> ids.add(r.getString("id")));

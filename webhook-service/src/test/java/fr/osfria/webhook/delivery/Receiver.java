@@ -26,6 +26,8 @@ final class Receiver implements AutoCloseable {
     volatile boolean silent;
     /** Bytes of body to answer with (a receiver that says far too much). */
     volatile int answerBytes;
+    /** Milliseconds to wait before answering 200. */
+    volatile long delayMillis;
     /** Answers 302 to this location. */
     volatile String redirectTo;
 
@@ -41,6 +43,10 @@ final class Receiver implements AutoCloseable {
             }
             if (answerBytes > 0) {
                 req.response().setStatusCode(200).end(io.vertx.core.buffer.Buffer.buffer(new byte[answerBytes]));
+                return;
+            }
+            if (delayMillis > 0 && answers.isEmpty()) {
+                vertx.setTimer(delayMillis, t -> req.response().setStatusCode(200).end("ok"));
                 return;
             }
             Integer status = answers.poll();

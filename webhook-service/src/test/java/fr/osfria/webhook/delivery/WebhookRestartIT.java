@@ -1,0 +1,166 @@
+package fr.osfria.webhook.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.testing.EmbeddedPostgres;
+import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.TestKeys;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged webhook-service, stopped and started again while deliveries are pending: a restart (SIGTERM) loses
+ * nothing and sends nothing twice; a crash (SIGKILL) loses nothing, and what it sends again keeps its webhook-id.
+ */
+class WebhookRestartIT {
+
+    private static final int EVENTS = 300;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String database = "webhook_restart";
+    private int port;
+
+    @Test
+    void restartsAndCrashesLoseNothing() throws Exception {
+        EmbeddedPostgres.ensureDatabase(database);
+        port = freePort();
+        try (Receiver receiver = new Receiver()) {
+            receiver.delayMillis = 300; // a slow receiver: deliveries are in flight when the service stops
+            Process service = start();
+            String subscription = subscribe(receiver.url());
+
+            // 1. a restart: graceful stop while deliveries are in flight
+            publish(EVENTS, "restart");
+            waitUntil(() -> receiver.received.size() >= 1, Duration.ofSeconds(60));
+            service.destroy();
+            assertTrue(service.waitFor(60, TimeUnit.SECONDS), "the service did not stop");
+            service = start();
+            waitUntil(() -> distinct(receiver, "restart") == EVENTS, Duration.ofSeconds(90));
+            Thread.sleep(2000);
+            Map<String, Long> counts = counts(receiver, "restart");
+            assertEquals(EVENTS, counts.size(), "lost deliveries across a restart");
+            assertEquals(List.of(), counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList(),
+                    "sent twice across a restart");
+
+            // 2. a crash: killed while deliveries are in flight; their leases (3 s here) run out, then they go again
+            publish(EVENTS, "crash");
+            waitUntil(() -> distinct(receiver, "crash") >= 1, Duration.ofSeconds(60));
+            service.destroyForcibly();
+            service.waitFor(30, TimeUnit.SECONDS);
+            service = start();
+            waitUntil(() -> distinct(receiver, "crash") == EVENTS, Duration.ofSeconds(120));
+            Map<String, Long> afterCrash = counts(receiver, "crash");
+            assertEquals(EVENTS, afterCrash.size(), "lost deliveries across a crash");
+            long again = afterCrash.values().stream().filter(n -> n > 1).count();
+            System.out.printf("crash: %d of %d deliveries were sent again (same webhook-id)%n", again, EVENTS);
+            service.destroy();
+            service.waitFor(60, TimeUnit.SECONDS);
+            assertTrue(subscription.startsWith("wh_"));
+        }
+    }
+
+    private Process start() throws Exception {
+        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+        int pg = EmbeddedPostgres.port();
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-Dquarkus.http.port=" + port,
+                "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
+                "-Dmp.messaging.incoming.public-events.group.id=webhook-restart",
+                "-Dquarkus.datasource.reactive.url=postgresql://127.0.0.1:" + pg + "/" + database,
+                "-Dquarkus.datasource.jdbc.url=jdbc:postgresql://127.0.0.1:" + pg + "/" + database,
+                "-Dquarkus.datasource.username=" + EmbeddedPostgres.USER,
+                "-Dquarkus.datasource.password=" + EmbeddedPostgres.PASSWORD,
+                "-Dosfria.security.keys-file=" + TestKeys.FILE,
+                "-Dosfria.encryption.kek=q1sI2lFwqtg6qGvDhoJDhn2JX5vwVfCJmCh1ZGbk2Ow=",
+                "-Dosfria.webhook.allowed-hosts=127.0.0.1,localhost",
+                "-Dosfria.webhook.poll-interval=200ms",
+                "-Dosfria.webhook.timeout=2s",
+                "-Dosfria.webhook.lease=3s",
+                "-Dquarkus.log.level=WARN",
+                "-jar", jar.toString());
+        Path log = Files.createTempFile("webhook-service", ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        waitUntil(() -> status("/q/health/ready") == 200, Duration.ofSeconds(60));
+        return p;
+    }
+
+    private String subscribe(String url) throws Exception {
+        String body = "{\"url\":\"" + url + "\",\"events\":[\"document.deleted\"]}";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/webhooks"))
+                .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), r.body());
+        return EventJson.MAPPER.readTree(r.body()).get("id").asText();
+    }
+
+    private static void publish(int n, String tag) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InJvmKafka.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                String id = tag + "-" + i + "-" + UUID.randomUUID();
+                producer.send(new ProducerRecord<>(Topics.PUBLIC_EVENTS, id, EventJson.encode(CloudEvent.of("/osfria/test",
+                        EventTypes.DOCUMENT_DELETED, id, Map.of("documentId", id)))));
+            }
+        }
+    }
+
+    private static Map<String, Long> counts(Receiver receiver, String tag) {
+        return receiver.received.stream().filter(r -> r.body().contains("\"" + tag + "-"))
+                .collect(Collectors.groupingBy(r -> r.headers().get("webhook-id"), Collectors.counting()));
+    }
+
+    private static long distinct(Receiver receiver, String tag) {
+        return counts(receiver, tag).size();
+    }
+
+    private int status(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
