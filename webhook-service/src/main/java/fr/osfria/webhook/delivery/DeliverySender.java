@@ -176,7 +176,10 @@ public class DeliverySender {
         if (!d.active()) {
             return Uni.createFrom().item(new Sent(d, new Outcome(Outcome.INACTIVE, 0, "the subscription is inactive", null)));
         }
-        String refusal = targets.refusal(d.url());
+        return targets.check(d.url()).chain(refusal -> attempt(d, refusal));
+    }
+
+    private Uni<Sent> attempt(Due d, String refusal) {
         String signedBody;
         byte[] key;
         try {

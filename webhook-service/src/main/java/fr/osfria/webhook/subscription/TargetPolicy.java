@@ -22,9 +22,33 @@ public class TargetPolicy {
             "metadata.google.internal");
 
     private final List<String> allowed;
+    private final java.util.Map<String, Checked> recent = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Checked(String refusal, long until) {
+    }
 
     public TargetPolicy(WebhookConfig config) {
         this.allowed = config.allowedHosts().orElse(List.of()).stream().map(h -> h.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    /**
+     * {@link #refusal} for the delivery path: the DNS lookup runs on a worker thread, never on the event loop, and an
+     * answer is reused for a minute (a re-pointed name is caught within that minute).
+     */
+    public io.smallrye.mutiny.Uni<String> check(String url) {
+        long now = System.nanoTime();
+        Checked known = recent.get(url);
+        if (known != null && now - known.until() < 0) {
+            return io.smallrye.mutiny.Uni.createFrom().item(known.refusal());
+        }
+        return io.smallrye.mutiny.Uni.createFrom().item(() -> refusal(url))
+                .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
+                .invoke(refusal -> {
+                    if (recent.size() > 10_000) {
+                        recent.clear(); // bounded: subscriptions are few, URLs fewer
+                    }
+                    recent.put(url, new Checked(refusal, now + 60_000_000_000L));
+                });
     }
 
     /** @return why the URL is refused, or null when it may be used */
