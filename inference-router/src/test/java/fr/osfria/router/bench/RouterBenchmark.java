@@ -1,6 +1,9 @@
 package fr.osfria.router.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.Ports;
 import fr.osfria.testing.OpenAiSimulator;
 import fr.osfria.testing.TestKeys;
 import io.vertx.core.Future;
@@ -11,7 +14,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -46,20 +48,20 @@ class RouterBenchmark {
         Vertx vertx = Vertx.vertx();
         OpenAiSimulator a = OpenAiSimulator.start(MODEL);
         OpenAiSimulator b = OpenAiSimulator.start(MODEL);
-        int routerPort = freePort();
+        int routerPort = Ports.free();
         Process router = startRouter(routerPort, a, b);
         Process nginx = null;
         try {
             URI routerUri = URI.create("http://127.0.0.1:" + routerPort);
-            waitUntil(() -> get(routerUri + "/health") == 200, Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> get(routerUri + "/health") == 200);
             String nginxBinary = System.getProperty("bench.nginx", "");
             URI nginxUri = null;
             if (!nginxBinary.isBlank()) {
-                int nginxPort = freePort();
+                int nginxPort = Ports.free();
                 nginx = startNginx(Path.of(nginxBinary), nginxPort, a, b);
                 nginxUri = URI.create("http://127.0.0.1:" + nginxPort);
                 URI n = nginxUri;
-                waitUntil(() -> post(n + "/v1/completions") == 200, Duration.ofSeconds(20));
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> post(n + "/v1/completions") == 200);
             }
             HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(512).setKeepAlive(true)
                     .setTcpNoDelay(true));
@@ -284,21 +286,6 @@ class RouterBenchmark {
         }
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("not ready within " + timeout);
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static List<URI> nonNull(URI... uris) {
         return Arrays.stream(uris).filter(java.util.Objects::nonNull).toList();

@@ -1,5 +1,6 @@
 package fr.osfria.webhook.delivery;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,9 +10,9 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +47,7 @@ class WebhookRestartIT {
     @Test
     void restartsAndCrashesLoseNothing() throws Exception {
         EmbeddedPostgres.ensureDatabase(database);
-        port = freePort();
+        port = Ports.free();
         try (Receiver receiver = new Receiver()) {
             receiver.delayMillis = 300; // a slow receiver: deliveries are in flight when the service stops
             Process service = start();
@@ -54,11 +55,11 @@ class WebhookRestartIT {
 
             // 1. a restart: graceful stop while deliveries are in flight
             publish(EVENTS, "restart");
-            waitUntil(() -> receiver.received.size() >= 1, Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> receiver.received.size() >= 1);
             service.destroy();
             assertTrue(service.waitFor(60, TimeUnit.SECONDS), "the service did not stop");
             service = start();
-            waitUntil(() -> distinct(receiver, "restart") == EVENTS, Duration.ofSeconds(90));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> distinct(receiver, "restart") == EVENTS);
             Thread.sleep(2000);
             Map<String, Long> counts = counts(receiver, "restart");
             assertEquals(EVENTS, counts.size(), "lost deliveries across a restart");
@@ -67,11 +68,11 @@ class WebhookRestartIT {
 
             // 2. a crash: killed while deliveries are in flight; their leases (3 s here) run out, then they go again
             publish(EVENTS, "crash");
-            waitUntil(() -> distinct(receiver, "crash") >= 1, Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> distinct(receiver, "crash") >= 1);
             service.destroyForcibly();
             service.waitFor(30, TimeUnit.SECONDS);
             service = start();
-            waitUntil(() -> distinct(receiver, "crash") == EVENTS, Duration.ofSeconds(120));
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> distinct(receiver, "crash") == EVENTS);
             Map<String, Long> afterCrash = counts(receiver, "crash");
             assertEquals(EVENTS, afterCrash.size(), "lost deliveries across a crash");
             long again = afterCrash.values().stream().filter(n -> n > 1).count();
@@ -104,7 +105,7 @@ class WebhookRestartIT {
                 "-jar", jar.toString());
         Path log = Files.createTempFile("webhook-service", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        waitUntil(() -> status("/q/health/ready") == 200, Duration.ofSeconds(60));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> status("/q/health/ready") == 200);
         return p;
     }
 
@@ -148,19 +149,4 @@ class WebhookRestartIT {
         }
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout);
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
