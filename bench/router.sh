@@ -3,6 +3,7 @@
 # nginx as a baseline proxy), concurrent SSE streams held with a 512 MiB heap, and heap growth over a long run.
 # nginx comes from Debian's package, unpacked under target/ (no install, no root needed to run it).
 # Options: -Dbench.rate=1000 -Dbench.seconds=15 -Dbench.streams=2000 -Dbench.long-run-seconds=60
+#          -Dbench.jvm-opt=-XX:StartFlightRecording=filename=/tmp/router.jfr (one extra JVM option for the router)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests install -pl inference-router -am

@@ -201,7 +201,7 @@ class RouterBenchmark {
             throw new IllegalStateException(jar + " is missing: bench/router.sh packages the router first");
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseG1GC",
+                "-Xmx512m", "-XX:+UseG1GC", System.getProperty("bench.jvm-opt", "-Dbench=1"),
                 "-Dquarkus.http.port=" + port,
                 "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
                 "-Dosfria.security.keys-file=" + TestKeys.FILE,
