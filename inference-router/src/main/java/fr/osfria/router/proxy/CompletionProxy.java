@@ -48,7 +48,13 @@ public class CompletionProxy {
     private final RouterMetrics metrics;
     private final RetryBudget retryBudget;
     private final Optional<String> backendApiKey;
-    private HttpClient client;
+    private HttpClientOptions clientOptions;
+    /**
+     * One backend client per event loop: a request and its backend connection then live on the same thread, with no
+     * hand-over between loops on every chunk.
+     */
+    private final ThreadLocal<HttpClient> clients = new ThreadLocal<>();
+    private final java.util.List<HttpClient> allClients = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public CompletionProxy(RouterConfig config, Vertx vertx, BackendPool pool, Dispatcher dispatcher, KeyRegistry keys,
                            RateLimiter rateLimiter, UsageLedger ledger, UsageRecorder usage, RouterMetrics metrics,
@@ -67,12 +73,12 @@ public class CompletionProxy {
     }
 
     void routes(@Observes Router router) {
-        client = vertx.createHttpClient(new HttpClientOptions()
+        clientOptions = new HttpClientOptions()
                 .setConnectTimeout((int) config.timeouts().connect().toMillis())
                 .setKeepAlive(true)
                 .setMaxPoolSize(config.admission().maxInFlightPerBackend())
                 .setMaxWaitQueueSize(-1)
-                .setTcpNoDelay(true));
+                .setTcpNoDelay(true);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodySize().asLongValue());
         for (String path : new String[] {CHAT, COMPLETIONS}) {
             router.post(path).handler(body).handler(ctx -> handle(ctx, path)).failureHandler(this::failed);
@@ -80,9 +86,7 @@ public class CompletionProxy {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (client != null) {
-            client.close();
-        }
+        allClients.forEach(HttpClient::close);
     }
 
     private void handle(RoutingContext ctx, String path) {
@@ -176,6 +180,12 @@ public class CompletionProxy {
     }
 
     HttpClient client() {
+        HttpClient client = clients.get();
+        if (client == null) {
+            client = vertx.createHttpClient(clientOptions);
+            clients.set(client);
+            allClients.add(client);
+        }
         return client;
     }
 
