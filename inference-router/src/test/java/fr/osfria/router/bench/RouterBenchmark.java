@@ -85,8 +85,15 @@ class RouterBenchmark {
 
             long heapBefore = heapAfterGc(router, routerUri);
             streams(vertx, routerUri, a, b, router);
-            run(vertx, client, routerUri, RATE, LONG_RUN);
-            long heapAfter = heapAfterGc(router, routerUri);
+            // the long run in 30 s slices, heap after a full GC after each: a leak climbs, warm-up levels off
+            StringBuilder series = new StringBuilder();
+            long heapAfter = heapBefore;
+            for (int done = 0; done < LONG_RUN; done += 30) {
+                run(vertx, client, routerUri, RATE, Math.min(30, LONG_RUN - done));
+                heapAfter = heapAfterGc(router, routerUri);
+                series.append(String.format(" %.1f", heapAfter / 1048576.0));
+            }
+            System.out.printf("BENCH heap after GC every 30 s of the long run (MiB):%s%n", series);
             System.out.printf("BENCH heap after GC: %.1f MiB before, %.1f MiB after %d s at %d req/s and %d streams "
                     + "(growth %.1f MiB)%n", heapBefore / 1048576.0, heapAfter / 1048576.0, LONG_RUN, RATE, STREAMS,
                     (heapAfter - heapBefore) / 1048576.0);
