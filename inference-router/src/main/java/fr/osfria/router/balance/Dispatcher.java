@@ -22,6 +22,7 @@ import java.util.Set;
  * bounded queue, served in arrival order as slots free up; past the queue's size or wait it is refused.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup // its queue gauge exists from the start, not from the first request
 public class Dispatcher {
 
     /** Why no slot was given; the proxy turns it into the client's answer. */
@@ -52,7 +53,7 @@ public class Dispatcher {
                 config.balancing().loadBound());
         this.config = config.admission();
         this.vertx = vertx;
-        Gauge.builder("osfria.router.queue.depth", this, Dispatcher::queued)
+        Gauge.builder("osfria.router.queue.depth", this, Dispatcher::queued).strongReference(true)
                 .description("Requests waiting for a backend slot in the router").register(meters);
     }
 

@@ -147,6 +147,8 @@ final class ProxyExchange {
             resp.request().reset();
             return;
         }
+        // a response abandoned below (reset) reports it as an error: expected, not worth Vert.x's ERROR log line
+        resp.exceptionHandler(e -> { });
         int status = resp.statusCode();
         if (RETRYABLE.contains(status)) {
             resp.request().reset();
