@@ -8,6 +8,7 @@ import fr.osfria.router.limit.RateLimiter;
 import fr.osfria.router.metrics.RouterMetrics;
 import fr.osfria.router.usage.UsageLedger;
 import fr.osfria.router.usage.UsageRecorder;
+import fr.osfria.security.key.ApiKeys;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -127,8 +128,7 @@ public class CompletionProxy {
 
     private KeyEntry authenticate(RoutingContext ctx) {
         String header = ctx.request().getHeader("authorization");
-        String presented = header != null && header.regionMatches(true, 0, "bearer ", 0, 7)
-                ? header.substring(7).trim() : null;
+        String presented = ApiKeys.fromBearer(header);
         KeyEntry key = presented == null ? null : keys.find(presented).orElse(null);
         if (key == null) {
             metrics.rejection("unauthorized");

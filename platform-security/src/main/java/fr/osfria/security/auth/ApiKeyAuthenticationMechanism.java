@@ -1,5 +1,6 @@
 package fr.osfria.security.auth;
 
+import fr.osfria.security.key.ApiKeys;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.identity.IdentityProviderManager;
 import io.quarkus.security.identity.SecurityIdentity;
@@ -19,19 +20,17 @@ import java.util.Set;
 @ApplicationScoped
 public class ApiKeyAuthenticationMechanism implements HttpAuthenticationMechanism {
 
-    private static final String BEARER = "bearer ";
-
     @Override
     public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identityProviderManager) {
         String header = context.request().getHeader(HttpHeaders.AUTHORIZATION);
         if (header == null) {
             return Uni.createFrom().optional(java.util.Optional.empty());
         }
-        if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+        String key = ApiKeys.fromBearer(header);
+        if (key == null) {
             return Uni.createFrom().failure(new AuthenticationFailedException(
                     "Authorization header must be 'Bearer <api key>'"));
         }
-        String key = header.substring(BEARER.length()).trim();
         return identityProviderManager.authenticate(new ApiKeyAuthenticationRequest(key));
     }
 

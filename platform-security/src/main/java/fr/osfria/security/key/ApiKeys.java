@@ -45,6 +45,16 @@ public final class ApiKeys {
         return MessageDigest.isEqual(sha256(presented), expected);
     }
 
+    /** The key in an {@code Authorization: Bearer <key>} header value, or null when the value is not of that form. */
+    public static String fromBearer(String authorization) {
+        String scheme = "bearer ";
+        if (authorization == null || authorization.length() <= scheme.length()
+                || !authorization.regionMatches(true, 0, scheme, 0, scheme.length())) {
+            return null;
+        }
+        return authorization.substring(scheme.length()).trim();
+    }
+
     /** Whether a presented value has the shape of one of our keys (checked before any lookup). */
     public static boolean wellFormed(String presented) {
         if (presented == null || !presented.startsWith(PREFIX) || presented.length() > MAX_LENGTH
