@@ -63,13 +63,7 @@ public class Dispatcher {
 
     /** A slot on a backend for {@code model}; the caller must {@link #release} it exactly once. */
     public Future<Backend> acquire(String model, String affinityKey, Set<Backend> tried) {
-        List<Backend> serving = new ArrayList<>();
-        long now = System.nanoTime();
-        for (Backend b : pool.backends()) {
-            if (b.serves(model) && b.breaker().allows(now) && !tried.contains(b)) {
-                serving.add(b);
-            }
-        }
+        List<Backend> serving = serving(model, tried, System.nanoTime());
         if (serving.isEmpty()) {
             return Future.failedFuture(new NoSlot(503, "no_healthy_backend", tried.isEmpty()
                     ? "No healthy backend serves the model '" + model + "' right now; retry later"
@@ -94,6 +88,17 @@ public class Dispatcher {
         }
     }
 
+    /** Backends that serve the model, are not ejected and were not tried yet for this request. */
+    private List<Backend> serving(String model, Set<Backend> tried, long now) {
+        List<Backend> serving = new ArrayList<>();
+        for (Backend b : pool.backends()) {
+            if (b.serves(model) && b.breaker().allows(now) && !tried.contains(b)) {
+                serving.add(b);
+            }
+        }
+        return serving;
+    }
+
     private Backend take(List<Backend> serving, String affinityKey) {
         List<Backend> withRoom = new ArrayList<>(serving.size());
         for (Backend b : serving) {
@@ -116,12 +121,7 @@ public class Dispatcher {
             Iterator<Waiter> it = queue.iterator();
             while (it.hasNext()) {
                 Waiter w = it.next();
-                List<Backend> serving = new ArrayList<>();
-                for (Backend b : pool.backends()) {
-                    if (b.serves(w.model()) && b.breaker().allows(now) && !w.tried().contains(b)) {
-                        serving.add(b);
-                    }
-                }
+                List<Backend> serving = serving(w.model(), w.tried(), now);
                 Backend chosen = take(serving, w.affinityKey());
                 if (chosen == null) {
                     if (!serving.isEmpty() && serving.stream().allMatch(b -> b.inFlight() >= config.maxInFlightPerBackend())) {
