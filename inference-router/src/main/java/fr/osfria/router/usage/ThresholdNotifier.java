@@ -26,7 +26,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -144,11 +143,8 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
 
     /** The threshold events one usage record causes. */
     private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r, boolean live) {
-        UsageRecord u;
-        try {
-            u = EventJson.decode(r.value(), UsageRecord.class).data();
-        } catch (RuntimeException e) {
-            Log.warnf("usage thresholds: skipped an unreadable record at %s-%d@%d", r.topic(), r.partition(), r.offset());
+        UsageRecord u = UsageTopic.read(r, "usage thresholds");
+        if (u == null) {
             return List.of();
         }
         UsageTotals.Change change = totals.add(u.keyName(), u.time(), u.totalTokens());
@@ -195,15 +191,10 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
             return;
         }
         Map<TopicPartition, OffsetAndMetadata> committed = c.committed(assigned);
-        long start = totals.monthStart(Instant.now()).toEpochMilli();
-        Map<TopicPartition, Long> query = new HashMap<>();
-        assigned.forEach(p -> query.put(p, start));
-        Map<TopicPartition, OffsetAndTimestamp> monthStart = c.offsetsForTimes(query);
-        Map<TopicPartition, Long> ends = c.endOffsets(assigned);
+        Map<TopicPartition, Long> monthStart = UsageTopic.monthStartOffsets(c, assigned, totals.monthStart(Instant.now()));
         for (TopicPartition p : assigned) {
             OffsetAndMetadata done = committed.get(p);
-            OffsetAndTimestamp from = monthStart.get(p);
-            long fromOffset = from != null ? from.offset() : ends.get(p);
+            long fromOffset = monthStart.get(p);
             if (done == null) {
                 c.seek(p, fromOffset); // never processed by anyone: every record of the month may cross
             } else {
@@ -214,16 +205,10 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
     }
 
     private Properties consumerProperties() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties p = UsageTopic.consumerProperties(bootstrap, groupId + "-" + UUID.randomUUID().toString().substring(0, 8));
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // wake up for a batch, not for every record: quota figures may lag half a second, CPU is worth more
-        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "65536");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, groupId + "-" + UUID.randomUUID().toString().substring(0, 8));
         return p;
     }
 

@@ -1,7 +1,5 @@
 package fr.osfria.router.usage;
 
-import fr.osfria.events.CloudEvent;
-import fr.osfria.events.EventJson;
 import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageRecord;
 import fr.osfria.router.RouterConfig;
@@ -15,14 +13,10 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -87,7 +81,8 @@ public class UsageLedger {
 
     private void run() {
         while (running) {
-            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(properties(), new StringDeserializer(),
+            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(
+                    UsageTopic.consumerProperties(bootstrap, "inference-router-usage-ledger"), new StringDeserializer(),
                     new StringDeserializer())) {
                 consumer = c;
                 List<TopicPartition> partitions = c.partitionsFor(Topics.USAGE, Duration.ofSeconds(10)).stream()
@@ -97,7 +92,7 @@ public class UsageLedger {
                     continue;
                 }
                 c.assign(partitions);
-                seekToMonthStart(c, partitions);
+                UsageTopic.monthStartOffsets(c, partitions, totals.monthStart(Instant.now())).forEach(c::seek);
                 Map<TopicPartition, Long> ends = c.endOffsets(partitions);
                 while (running) {
                     for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
@@ -121,40 +116,11 @@ public class UsageLedger {
         }
     }
 
-    private void seekToMonthStart(KafkaConsumer<String, String> c, List<TopicPartition> partitions) {
-        long start = totals.monthStart(Instant.now()).toEpochMilli();
-        Map<TopicPartition, Long> query = new HashMap<>();
-        partitions.forEach(p -> query.put(p, start));
-        Map<TopicPartition, OffsetAndTimestamp> found = c.offsetsForTimes(query);
-        for (TopicPartition p : partitions) {
-            OffsetAndTimestamp at = found.get(p);
-            if (at != null) {
-                c.seek(p, at.offset());
-            } else {
-                c.seekToEnd(List.of(p));
-            }
-        }
-    }
-
     private void add(ConsumerRecord<String, String> r) {
-        try {
-            CloudEvent<UsageRecord> event = EventJson.decode(r.value(), UsageRecord.class);
-            UsageRecord u = event.data();
+        UsageRecord u = UsageTopic.read(r, "usage ledger");
+        if (u != null) {
             totals.add(u.keyName(), u.time(), u.totalTokens());
-        } catch (RuntimeException e) {
-            Log.warnf("usage ledger: skipped an unreadable record at %s-%d@%d", r.topic(), r.partition(), r.offset());
         }
-    }
-
-    private Properties properties() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "inference-router-usage-ledger");
-        // wake up for a batch, not for every record: quota figures may lag half a second, CPU is worth more
-        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "65536");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
-        return p;
     }
 
     private static void sleep(long millis) {
