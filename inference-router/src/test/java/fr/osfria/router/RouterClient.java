@@ -59,6 +59,27 @@ public final class RouterClient {
         return new Stream(response.statusCode(), data, raw.toString());
     }
 
+    /** The router's {@code /metrics} text. */
+    public static String metrics() throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** The value of the first sample of {@code name} whose labels contain {@code label}; -1 when there is none. */
+    public static double metricValue(String metrics, String name, String label) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + "{") && line.contains(label)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return -1;
+    }
+
+    /** The router's {@code /health} body (whatever its status). */
+    public static com.fasterxml.jackson.databind.JsonNode health() throws Exception {
+        return fr.osfria.events.EventJson.MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(uri("/health")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
     public static String chat(String model, int maxTokens, boolean stream) {
         return """
                 {"model":"%s","messages":[{"role":"user","content":"one two three"}],"max_tokens":%d,"stream":%s}"""

@@ -207,7 +207,7 @@ class CompletionContractTest {
     void metricsCarryTheDocumentedNamesAndTypes() throws Exception {
         SimulatedBackends.second.tokenDelay(2);
         assertTrue(RouterClient.stream("/v1/chat/completions", TestKeys.READER, RouterClient.chat(MISTRAL, 8, true)).endsWithDone());
-        String metrics = FailoverTest.metrics();
+        String metrics = RouterClient.metrics();
         for (String histogram : List.of("osfria_router_request_duration_seconds", "osfria_router_time_to_first_token_seconds",
                 "osfria_router_inter_token_latency_seconds", "osfria_router_generation_tokens_per_second")) {
             assertTrue(metrics.contains("# TYPE " + histogram + " histogram"), histogram);
@@ -221,8 +221,8 @@ class CompletionContractTest {
                 "osfria_router_backend_kv_cache_usage")) {
             assertTrue(metrics.contains("# TYPE " + gauge + " gauge"), gauge);
         }
-        assertTrue(FailoverTest.value(metrics, "osfria_router_requests_total", "outcome=\"ok\"") >= 1, metrics);
-        assertTrue(FailoverTest.value(metrics, "osfria_router_tokens_total", "kind=\"completion\",model=\"" + MISTRAL + "\"") >= 8, metrics);
+        assertTrue(RouterClient.metricValue(metrics, "osfria_router_requests_total", "outcome=\"ok\"") >= 1, metrics);
+        assertTrue(RouterClient.metricValue(metrics, "osfria_router_tokens_total", "kind=\"completion\",model=\"" + MISTRAL + "\"") >= 8, metrics);
         // the same registry is on the Quarkus path every service uses
         String quarkus = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 RouterClient.uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -230,10 +230,8 @@ class CompletionContractTest {
     }
 
     private static int inFlight() throws Exception {
-        HttpResponse<String> health = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(RouterClient.uri("/health")).build(), HttpResponse.BodyHandlers.ofString());
         int total = 0;
-        for (JsonNode b : EventJson.MAPPER.readTree(health.body()).get("backends")) {
+        for (JsonNode b : RouterClient.health().get("backends")) {
             total += b.get("in_flight").asInt();
         }
         return total;

@@ -45,7 +45,7 @@ class FailoverTest {
     @AfterEach
     void backendsUp() {
         SimulatedBackends.resetAll();
-        await().atMost(Duration.ofSeconds(10)).until(() -> healthyBackends() == 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> RouterClient.health().get("healthy_backends").asLong() == 2);
         // an ejection left by a test ends within the breaker's 1 s
         await().atMost(Duration.ofSeconds(5)).until(() -> ejected(first) == 0 && ejected(second) == 0);
     }
@@ -72,9 +72,9 @@ class FailoverTest {
             assertEquals(200, r.statusCode(), r.body());
         }
         assertEquals(10, second.served() - secondBefore);
-        String metrics = metrics();
-        assertTrue(value(metrics, "osfria_router_retries_total", "reason=\"backend_503\"") >= 1, metrics);
-        assertTrue(value(metrics, "osfria_router_ejections_total", backendLabel(first)) >= 1, metrics);
+        String metrics = RouterClient.metrics();
+        assertTrue(RouterClient.metricValue(metrics, "osfria_router_retries_total", "reason=\"backend_503\"") >= 1, metrics);
+        assertTrue(RouterClient.metricValue(metrics, "osfria_router_ejections_total", backendLabel(first)) >= 1, metrics);
     }
 
     @Test
@@ -144,7 +144,7 @@ class FailoverTest {
         first.stop();
         second.stop();
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> healthyBackends() == 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> RouterClient.health().get("healthy_backends").asLong() == 0);
             long start = System.nanoTime();
             HttpResponse<String> r = RouterClient.post("/v1/chat/completions", TestKeys.READER, RouterClient.chat(LLAMA, 2, false));
             long millis = (System.nanoTime() - start) / 1_000_000;
@@ -226,27 +226,6 @@ class FailoverTest {
     }
 
     private static double ejected(fr.osfria.testing.OpenAiSimulator sim) throws Exception {
-        return value(metrics(), "osfria_router_backend_ejected", backendLabel(sim));
-    }
-
-    /** The value of the first sample of {@code name} whose labels contain {@code label}; -1 when there is none. */
-    static double value(String metrics, String name, String label) {
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith(name + "{") && line.contains(label)) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return -1;
-    }
-
-    static String metrics() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(RouterClient.uri("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    static long healthyBackends() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(RouterClient.uri("/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return EventJson.MAPPER.readTree(r.body()).get("healthy_backends").asLong();
+        return RouterClient.metricValue(RouterClient.metrics(), "osfria_router_backend_ejected", backendLabel(sim));
     }
 }
