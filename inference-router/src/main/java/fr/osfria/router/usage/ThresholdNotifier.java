@@ -4,7 +4,6 @@ import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
-import fr.osfria.events.usage.UsageRecord;
 import fr.osfria.events.usage.UsageThreshold;
 import fr.osfria.security.key.KeyEntry;
 import io.quarkus.logging.Log;
@@ -42,10 +41,16 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * transaction: a replica that dies mid-batch leaves nothing visible, and the next owner resumes at the last
  * committed offset. A new owner rebuilds the totals by re-reading its partitions from the start of the month up to
  * the committed offset, without publishing; only records past it can cross a threshold.
+ *
+ * <p>A batch that crosses nothing has nothing to make visible, so its offsets wait and go with the next transaction,
+ * at the latest after {@link #QUIET_COMMIT_INTERVAL}: one transaction per poll (several a second under load) cost
+ * the router's request latency more than anything else on its CPU. Leaving them uncommitted is safe: a new owner
+ * replays those records live, and the same records give the same totals, so they cross nothing for it either.
  */
 public final class ThresholdNotifier implements Runnable, AutoCloseable {
 
     static final String SOURCE = "/osfria/inference-router";
+    static final Duration QUIET_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
     private final String bootstrap;
     private final String groupId;
@@ -53,6 +58,9 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
     private final List<Double> fractions;
     private final UsageTotals totals;
     private final Map<TopicPartition, Long> replayUntil = new HashMap<>();
+    /** Offsets of records processed live whose batches crossed nothing: committed with the next transaction. */
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+    private long lastCommitNanos = System.nanoTime();
     private volatile boolean running = true;
     private volatile KafkaConsumer<String, String> consumer;
     private volatile boolean rebuild;
@@ -78,6 +86,14 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                 c.subscribe(List.of(Topics.USAGE), new ConsumerRebalanceListener() {
                     @Override
                     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                        // still their owner here: hand them over with their position committed; if that fails the
+                        // next owner replays a little more, which is safe
+                        try {
+                            commit(c, producer, List.of());
+                        } catch (RuntimeException e) {
+                            uncommitted.clear();
+                            Log.debugf("usage thresholds: offsets not committed on hand-over: %s", e.toString());
+                        }
                     }
 
                     @Override
@@ -92,6 +108,9 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                     ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(500));
                     if (!records.isEmpty()) {
                         process(c, producer, records);
+                    } else if (!uncommitted.isEmpty() && System.nanoTime() - lastCommitNanos
+                            >= QUIET_COMMIT_INTERVAL.toNanos()) {
+                        commit(c, producer, List.of());
                     }
                 }
             } catch (WakeupException e) {
@@ -121,9 +140,21 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                 offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
             }
         }
-        if (offsets.isEmpty()) {
+        uncommitted.putAll(offsets);
+        if (!events.isEmpty() || System.nanoTime() - lastCommitNanos >= QUIET_COMMIT_INTERVAL.toNanos()) {
+            commit(c, producer, events);
+        }
+    }
+
+    /** The events and every uncommitted offset in one transaction. */
+    private void commit(KafkaConsumer<String, String> c, KafkaProducer<String, String> producer,
+                        List<ProducerRecord<String, String>> events) {
+        lastCommitNanos = System.nanoTime();
+        if (uncommitted.isEmpty()) {
             return;
         }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(uncommitted);
+        uncommitted.clear();
         producer.beginTransaction();
         try {
             events.forEach(producer::send);
@@ -143,7 +174,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
 
     /** The threshold events one usage record causes. */
     private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r, boolean live) {
-        UsageRecord u = UsageTopic.read(r, "usage thresholds");
+        UsageTopic.Usage u = UsageTopic.read(r, "usage thresholds");
         if (u == null) {
             return List.of();
         }
@@ -185,6 +216,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
         rebuild = false;
         totals.clear();
         replayUntil.clear();
+        uncommitted.clear();
         Set<TopicPartition> assigned = c.assignment();
         Log.infof("usage thresholds: %s owns %s", c.groupMetadata().memberId(), assigned);
         if (assigned.isEmpty()) {

@@ -1,7 +1,6 @@
 package fr.osfria.router.usage;
 
 import fr.osfria.events.Topics;
-import fr.osfria.events.usage.UsageRecord;
 import fr.osfria.router.RouterConfig;
 import fr.osfria.router.limit.RateLimiter.Refusal;
 import fr.osfria.security.key.KeyEntry;
@@ -117,7 +116,7 @@ public class UsageLedger {
     }
 
     private void add(ConsumerRecord<String, String> r) {
-        UsageRecord u = UsageTopic.read(r, "usage ledger");
+        UsageTopic.Usage u = UsageTopic.read(r, "usage ledger");
         if (u != null) {
             totals.add(u.keyName(), u.time(), u.totalTokens());
         }

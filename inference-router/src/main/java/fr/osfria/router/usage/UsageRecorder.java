@@ -6,13 +6,20 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageRecord;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,52 +28,97 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Sends one usage record per request to the usage topic, keyed by key name (so one partition holds a key's
- * records). A plain Kafka producer rather than a messaging channel: it sits on the hot path of every inference
- * request, and {@code send} only appends to a batch that leaves every 50 ms.
+ * records). The request's event loop only drops the record in a queue; one thread encodes and sends what gathered
+ * every {@link #HAND_OVER} ms. That thread may wait where an event loop must not: for the topic's metadata after a
+ * start (a send that may not wait loses the first records) and for Kafka while it is away (records then gather in
+ * the producer's 32 MiB buffer, ~100,000 records, for up to 10 minutes). A plain Kafka producer, not a messaging
+ * channel: it is fed by every inference request.
  */
 @ApplicationScoped
 public class UsageRecorder {
 
     private static final String SOURCE = "/osfria/inference-router";
+    private static final long HAND_OVER = 20;
+    private static final int QUEUE = 100_000;
 
     private final KafkaProducer<String, String> producer;
+    private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Counter lost;
+    private final Thread sender = new Thread(this::run, "osfria-usage-recorder");
+    private volatile boolean running = true;
 
     public UsageRecorder(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, MeterRegistry meters) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "50");
+        // few, large, compressed batches: each one wakes the broker and every usage reader in every replica
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "100");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "inference-router-usage");
-        // while Kafka is away, records wait in memory (32 MiB is ~100,000 records) for up to 10 minutes
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "0");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "600000");
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
         this.lost = Counter.builder("osfria.router.usage.records.lost")
                 .description("Usage records Kafka did not take (its outage outlasted the buffer)").register(meters);
+        Gauge.builder("osfria.router.usage.records.queued", queue, BlockingQueue::size)
+                .description("Usage records waiting to be handed to the Kafka producer").register(meters);
+        sender.setDaemon(true);
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void start(@Observes StartupEvent event) {
+        sender.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        running = false;
+        sender.interrupt();
+        sender.join(5000);
+        sendQueued(); // whatever arrived after the sender's last round
         producer.close(Duration.ofSeconds(10)); // flushes what is buffered
     }
 
+    /** Called on the request's event loop: never blocks. */
     public void record(UsageRecord record) {
-        String value = EventJson.encode(CloudEvent.of(SOURCE, EventTypes.USAGE_RECORDED, record.keyName(), record));
-        try {
-            producer.send(new ProducerRecord<>(Topics.USAGE, record.keyName(), value), (metadata, e) -> {
-                if (e != null) {
-                    failed(record, e);
-                }
-            });
-        } catch (RuntimeException e) {
-            failed(record, e);
+        if (!queue.offer(record)) {
+            failed(record, "the queue to Kafka is full (" + QUEUE + " records)");
         }
     }
 
-    private void failed(UsageRecord record, Exception e) {
+    private void run() {
+        while (running) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(HAND_OVER); // a pause, not a wake-up per record
+                sendQueued();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                Log.errorf(e, "usage recorder");
+            }
+        }
+    }
+
+    private void sendQueued() {
+        List<UsageRecord> batch = new ArrayList<>();
+        queue.drainTo(batch);
+        for (UsageRecord record : batch) {
+            String value = EventJson.encode(CloudEvent.of(SOURCE, EventTypes.USAGE_RECORDED, record.keyName(), record));
+            try {
+                producer.send(new ProducerRecord<>(Topics.USAGE, record.keyName(), value), (metadata, e) -> {
+                    if (e != null) {
+                        failed(record, e.getMessage());
+                    }
+                });
+            } catch (RuntimeException e) {
+                failed(record, e.getMessage());
+            }
+        }
+    }
+
+    private void failed(UsageRecord record, String why) {
         lost.increment();
         Log.errorf("usage record %s (key %s, %d tokens) not written: %s", record.requestId(), record.keyName(),
-                record.totalTokens(), e.getMessage());
+                record.totalTokens(), why);
     }
 }

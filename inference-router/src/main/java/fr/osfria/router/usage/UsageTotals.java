@@ -27,17 +27,25 @@ public final class UsageTotals {
         long monthTokens;
     }
 
+    /** A day or month of the zone, as text, with the instants it spans: most records fall in the last one seen. */
+    private record Window(String name, long fromSecond, long toSecond) {
+        boolean contains(Instant t) {
+            return t.getEpochSecond() >= fromSecond && t.getEpochSecond() < toSecond;
+        }
+    }
+
     private final ZoneId zone;
     private final Map<String, Totals> byKey = new HashMap<>();
+    private Window lastDay = new Window("", 0, 0);
+    private Window lastMonth = new Window("", 0, 0);
 
     public UsageTotals(ZoneId zone) {
         this.zone = zone;
     }
 
     public synchronized Change add(String key, Instant time, long tokens) {
-        ZonedDateTime at = time.atZone(zone);
-        String day = DAY.format(at);
-        String month = MONTH.format(at);
+        String day = day(time);
+        String month = month(time);
         Totals t = byKey.computeIfAbsent(key, k -> new Totals());
         if (day.compareTo(t.day) > 0) {
             t.day = day;
@@ -62,12 +70,30 @@ public final class UsageTotals {
     /** Tokens the key used today (in this zone). */
     public synchronized long today(String key, Instant now) {
         Totals t = byKey.get(key);
-        return t != null && t.day.equals(DAY.format(now.atZone(zone))) ? t.dayTokens : 0;
+        return t != null && t.day.equals(day(now)) ? t.dayTokens : 0;
     }
 
     public synchronized long thisMonth(String key, Instant now) {
         Totals t = byKey.get(key);
-        return t != null && t.month.equals(MONTH.format(now.atZone(zone))) ? t.monthTokens : 0;
+        return t != null && t.month.equals(month(now)) ? t.monthTokens : 0;
+    }
+
+    private String day(Instant time) {
+        if (!lastDay.contains(time)) {
+            ZonedDateTime start = time.atZone(zone).toLocalDate().atStartOfDay(zone);
+            lastDay = new Window(DAY.format(start), start.toEpochSecond(),
+                    start.toLocalDate().plusDays(1).atStartOfDay(zone).toEpochSecond());
+        }
+        return lastDay.name();
+    }
+
+    private String month(Instant time) {
+        if (!lastMonth.contains(time)) {
+            ZonedDateTime start = time.atZone(zone).toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+            lastMonth = new Window(MONTH.format(start), start.toEpochSecond(),
+                    start.toLocalDate().plusMonths(1).atStartOfDay(zone).toEpochSecond());
+        }
+        return lastMonth.name();
     }
 
     public synchronized void clear() {

@@ -42,6 +42,7 @@ class RouterBenchmark {
     private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
     private static final int STREAMS = Integer.getInteger("bench.streams", 2000);
     private static final int LONG_RUN = Integer.getInteger("bench.long-run-seconds", 60);
+    private static final int WARM_UP = Integer.getInteger("bench.warm-up-seconds", 5);
 
     @Test
     void figures() throws Exception {
@@ -68,12 +69,14 @@ class RouterBenchmark {
 
             // warm-up of every path, then the measured runs one after the other, same rate, same client
             for (URI target : nonNull(URI.create(a.baseUrl()), routerUri, nginxUri)) {
-                run(vertx, client, target, RATE, 5);
+                run(vertx, client, target, RATE, WARM_UP);
             }
             long[] direct = run(vertx, client, URI.create(a.baseUrl()), RATE, SECONDS);
+            System.out.println("PHASE router measured run");
             long[] viaRouter = run(vertx, client, routerUri, RATE, SECONDS);
             report("direct", direct, null);
             report("router", viaRouter, direct);
+            tailSpread("router", viaRouter);
             if (nginxUri != null) {
                 long[] viaNginx = run(vertx, client, nginxUri, RATE, SECONDS);
                 report("nginx", viaNginx, direct);
@@ -117,6 +120,7 @@ class RouterBenchmark {
         AtomicInteger failed = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(total);
         long start = System.nanoTime();
+        lastRunStart = java.time.LocalTime.now();
         long interval = 1_000_000_000L / rate;
         // a 1 ms tick sends what the schedule says is due: a fixed rate, whatever the answers' speed
         long timer = vertx.setPeriodic(1, id -> {
@@ -149,6 +153,9 @@ class RouterBenchmark {
     /** Opens STREAMS slow streams at once through the router and checks every one ends with [DONE]. */
     private static void streams(Vertx vertx, URI router, OpenAiSimulator a, OpenAiSimulator b, Process process)
             throws Exception {
+        if (STREAMS == 0) {
+            return;
+        }
         a.tokenDelay(250);
         b.tokenDelay(250);
         HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(STREAMS).setKeepAlive(true));
@@ -186,13 +193,36 @@ class RouterBenchmark {
     }
 
     private static void report(String name, long[] latencies, long[] baseline) {
-        System.out.printf("BENCH %-6s %d req/s: p50 %.3f ms, p99 %.3f ms, max %.3f ms", name, RATE,
-                pct(latencies, 50) / 1e6, pct(latencies, 99) / 1e6, pct(latencies, 100) / 1e6);
+        System.out.printf("BENCH %-6s %d req/s: p50 %.3f ms, p90 %.3f ms, p95 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, "
+                + "max %.3f ms", name, RATE, pct(latencies, 50) / 1e6, pct(latencies, 90) / 1e6,
+                pct(latencies, 95) / 1e6, pct(latencies, 99) / 1e6, pct(latencies, 99.9) / 1e6,
+                pct(latencies, 100) / 1e6);
         if (baseline != null) {
             System.out.printf("; added p50 %.3f ms, p99 %.3f ms", (pct(latencies, 50) - pct(baseline, 50)) / 1e6,
                     (pct(latencies, 99) - pct(baseline, 99)) / 1e6);
         }
         System.out.println();
+    }
+
+    /**
+     * Where the slowest 1 % sit in time: a few 100 ms windows mean pauses (GC, safepoints), many mean a per-request
+     * cost.
+     */
+    private static java.time.LocalTime lastRunStart;
+
+    private static void tailSpread(String name, long[] latencies) {
+        double p99 = pct(latencies, 99);
+        int perWindow = RATE / 10;
+        java.util.Map<Integer, Integer> windows = new java.util.TreeMap<>();
+        for (int i = 0; i < latencies.length; i++) {
+            if (latencies[i] >= p99) {
+                windows.merge(i / perWindow, 1, Integer::sum);
+            }
+        }
+        String top = windows.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue()).limit(8)
+                .map(e -> lastRunStart.plusNanos(e.getKey() * 100_000_000L) + "+" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
+        System.out.printf("BENCH %s slowest 1%%: in %d of %d 100-ms windows; busiest %s%n", name, windows.size(),
+                latencies.length / perWindow, top);
     }
 
     private static double pct(long[] values, double p) {
@@ -207,8 +237,14 @@ class RouterBenchmark {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: bench/router.sh packages the router first");
         }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseG1GC", System.getProperty("bench.jvm-opt", "-Dbench=1"),
+        List<String> command = new ArrayList<>();
+        String cpus = System.getProperty("bench.router-cpus", "");
+        if (!cpus.isBlank()) {
+            command.addAll(List.of("taskset", "-c", cpus));
+        }
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        command.addAll(Arrays.asList(System.getProperty("bench.jvm-opts", "-XX:+UseG1GC").trim().split("\\s+")));
+        command.addAll(List.of(
                 "-Dquarkus.http.port=" + port,
                 "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
                 "-Dosfria.security.keys-file=" + TestKeys.FILE,

@@ -25,4 +25,16 @@ class UsageTotalsTest {
         assertEquals(5, totals.thisMonth("k", Instant.parse("2026-11-02T08:00:00Z")));
         assertEquals(Instant.parse("2026-10-31T23:00:00Z"), totals.monthStart(Instant.parse("2026-11-15T00:00:00Z")));
     }
+
+    @Test
+    void theDayClocksGoBackLastsTwentyFiveHours() {
+        UsageTotals totals = new UsageTotals(ZoneId.of("Europe/Paris"));
+        // 25 October 2026 runs from 22:00 UTC on the 24th to 23:00 UTC on the 25th in Paris
+        assertEquals("2026-10-24", totals.add("k", Instant.parse("2026-10-24T21:59:59Z"), 1).day());
+        assertEquals("2026-10-25", totals.add("k", Instant.parse("2026-10-24T22:00:00Z"), 1).day());
+        assertEquals("2026-10-25", totals.add("k", Instant.parse("2026-10-25T22:59:59Z"), 1).day());
+        assertEquals(2, totals.today("k", Instant.parse("2026-10-25T12:00:00Z")));
+        assertEquals("2026-10-26", totals.add("k", Instant.parse("2026-10-25T23:00:00Z"), 1).day());
+        assertEquals(0, totals.today("k", Instant.parse("2026-10-25T12:00:00Z")));
+    }
 }
