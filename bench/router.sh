@@ -2,8 +2,11 @@
 # Inference router benchmark: latency the router adds at a fixed rate (vs calling a simulated vLLM directly, and vs
 # nginx as a baseline proxy), concurrent SSE streams held with a 512 MiB heap, and heap growth over a long run.
 # nginx comes from Debian's package, unpacked under target/ (no install, no root needed to run it).
-# Options: -Dbench.rate=1000 -Dbench.seconds=15 -Dbench.streams=2000 -Dbench.long-run-seconds=60
-#          -Dbench.jvm-opt=-XX:StartFlightRecording=filename=/tmp/router.jfr (one extra JVM option for the router)
+# The Kafka broker runs in a process of its own too (in the load generator's JVM its pauses counted as router latency).
+# Options: -Dbench.rate=1000 -Dbench.seconds=15 -Dbench.warm-up-seconds=30 -Dbench.streams=2000 (0: skip)
+#          -Dbench.long-run-seconds=60
+#          "-Dbench.jvm-opts=-XX:+UseG1GC -XX:StartFlightRecording=filename=/tmp/router.jfr" (the router's JVM options)
+#          -Dbench.router-cpus=1 (pin the router with taskset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests install -pl inference-router -am

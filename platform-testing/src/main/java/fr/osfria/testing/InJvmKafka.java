@@ -70,6 +70,20 @@ public final class InJvmKafka {
         }
     }
 
+    /**
+     * The broker alone in a process of its own, as benchmarks use it, so that its garbage collections and compilations
+     * do not pause the load generator and the simulated backends: prints {@code bootstrap=<servers>}, stops when its
+     * standard input closes.
+     */
+    public static void main(String[] args) throws Exception {
+        System.out.println("bootstrap=" + bootstrapServers());
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // until the parent goes away
+        }
+        System.exit(0);
+    }
+
     private InJvmKafka() {
     }
 }

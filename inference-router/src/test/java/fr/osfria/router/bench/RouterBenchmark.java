@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Not a test: figures, run with {@code bench/router.sh}. The router runs as its own process (the packaged
- * application, heap capped at 512 MiB) in front of two simulated vLLM servers; nginx, from Debian's package, is the
- * baseline proxy. Prints latency added at a fixed rate, concurrent streams held, and heap before and after a long
+ * application, heap capped at 512 MiB) in front of two simulated vLLM servers, and so does the Kafka broker; nginx,
+ * from Debian's package, is the baseline proxy. Prints latency added at a fixed rate, concurrent streams held, and heap before and after a long
  * run.
  */
 class RouterBenchmark {
@@ -42,15 +42,17 @@ class RouterBenchmark {
     private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
     private static final int STREAMS = Integer.getInteger("bench.streams", 2000);
     private static final int LONG_RUN = Integer.getInteger("bench.long-run-seconds", 60);
-    private static final int WARM_UP = Integer.getInteger("bench.warm-up-seconds", 5);
+    private static final int WARM_UP = Integer.getInteger("bench.warm-up-seconds", 30);
 
     @Test
     void figures() throws Exception {
         Vertx vertx = Vertx.vertx();
         OpenAiSimulator a = OpenAiSimulator.start(MODEL);
         OpenAiSimulator b = OpenAiSimulator.start(MODEL);
+        Process broker = startBroker();
+        String bootstrap = bootstrapOf(broker);
         int routerPort = Ports.free();
-        Process router = startRouter(routerPort, a, b);
+        Process router = startRouter(routerPort, a, b, bootstrap);
         Process nginx = null;
         try {
             URI routerUri = URI.create("http://127.0.0.1:" + routerPort);
@@ -67,12 +69,12 @@ class RouterBenchmark {
             HttpClient client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(512).setKeepAlive(true)
                     .setTcpNoDelay(true));
 
-            // warm-up of every path, then the measured runs one after the other, same rate, same client
+            // warm-up of every path (the router still compiles and deoptimises 20 s in: a router in service runs for
+            // days), then the measured runs one after the other, same rate, same client
             for (URI target : nonNull(URI.create(a.baseUrl()), routerUri, nginxUri)) {
                 run(vertx, client, target, RATE, WARM_UP);
             }
             long[] direct = run(vertx, client, URI.create(a.baseUrl()), RATE, SECONDS);
-            System.out.println("PHASE router measured run");
             long[] viaRouter = run(vertx, client, routerUri, RATE, SECONDS);
             report("direct", direct, null);
             report("router", viaRouter, direct);
@@ -103,6 +105,9 @@ class RouterBenchmark {
         } finally {
             router.destroy();
             router.waitFor(10, TimeUnit.SECONDS);
+            broker.getOutputStream().close();
+            broker.waitFor(30, TimeUnit.SECONDS);
+            broker.destroy();
             if (nginx != null) {
                 nginx.destroy();
             }
@@ -232,7 +237,32 @@ class RouterBenchmark {
         return sorted[Math.max(0, i)];
     }
 
-    private static Process startRouter(int port, OpenAiSimulator a, OpenAiSimulator b) throws IOException {
+    /**
+     * The Kafka broker in its own process, as in a deployment: inside this JVM its pauses would stall the load
+     * generator and the simulators, and count as router latency.
+     */
+    private static Process startBroker() throws IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), InJvmKafka.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static String bootstrapOf(Process broker) throws IOException {
+        java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(broker.getInputStream()));
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+            if (line.startsWith("bootstrap=")) {
+                String servers = line.substring("bootstrap=".length());
+                Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "broker-output");
+                drain.setDaemon(true);
+                drain.start();
+                return servers;
+            }
+        }
+        throw new IllegalStateException("the benchmark's Kafka broker did not start");
+    }
+
+    private static Process startRouter(int port, OpenAiSimulator a, OpenAiSimulator b, String bootstrap)
+            throws IOException {
         Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: bench/router.sh packages the router first");
@@ -246,7 +276,7 @@ class RouterBenchmark {
         command.addAll(Arrays.asList(System.getProperty("bench.jvm-opts", "-XX:+UseG1GC").trim().split("\\s+")));
         command.addAll(List.of(
                 "-Dquarkus.http.port=" + port,
-                "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
+                "-Dkafka.bootstrap.servers=" + bootstrap,
                 "-Dosfria.security.keys-file=" + TestKeys.FILE,
                 "-Dosfria.router.backends=" + a.baseUrl() + "," + b.baseUrl(),
                 "-Dosfria.router.admission.max-in-flight-per-backend=2000",

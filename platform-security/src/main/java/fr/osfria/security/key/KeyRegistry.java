@@ -101,10 +101,13 @@ public class KeyRegistry {
         if (!ApiKeys.wellFormed(presentedKey)) {
             return Optional.empty();
         }
+        // hashed once, not once per entry: the lookup runs on every request
+        byte[] presented = ApiKeys.hash(presentedKey).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         KeyEntry match = null;
         for (KeyEntry entry : state.keys()) {
             // no early exit: the time taken does not tell which entry matched
-            if (ApiKeys.matches(presentedKey, entry.hash()) && !entry.revoked()) {
+            if (entry.hash() != null && !entry.revoked() && MessageDigest.isEqual(presented,
+                    entry.hash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) { // the key file holds lower-case hex
                 match = entry;
             }
         }
