@@ -45,6 +45,15 @@ public final class ApiKeys {
         return MessageDigest.isEqual(sha256(presented), expected);
     }
 
+    /**
+     * Whether two stored-form hashes ({@link #hash}) are the same, in time that does not depend on where they differ:
+     * for a lookup that hashes the presented key once and compares it with every entry.
+     */
+    public static boolean sameHash(String presentedHash, String storedHash) {
+        return presentedHash != null && storedHash != null && MessageDigest.isEqual(
+                presentedHash.getBytes(StandardCharsets.US_ASCII), storedHash.getBytes(StandardCharsets.US_ASCII));
+    }
+
     /** The key in an {@code Authorization: Bearer <key>} header value, or null when the value is not of that form. */
     public static String fromBearer(String authorization) {
         String scheme = "bearer ";

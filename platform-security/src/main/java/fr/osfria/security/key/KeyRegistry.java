@@ -102,12 +102,11 @@ public class KeyRegistry {
             return Optional.empty();
         }
         // hashed once, not once per entry: the lookup runs on every request
-        byte[] presented = ApiKeys.hash(presentedKey).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        String presented = ApiKeys.hash(presentedKey);
         KeyEntry match = null;
         for (KeyEntry entry : state.keys()) {
             // no early exit: the time taken does not tell which entry matched
-            if (entry.hash() != null && !entry.revoked() && MessageDigest.isEqual(presented,
-                    entry.hash().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) { // the key file holds lower-case hex
+            if (ApiKeys.sameHash(presented, entry.hash()) && !entry.revoked()) { // the key file holds lower-case hex
                 match = entry;
             }
         }

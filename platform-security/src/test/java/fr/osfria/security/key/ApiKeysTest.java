@@ -36,6 +36,10 @@ class ApiKeysTest {
         assertFalse(ApiKeys.matches(key, "sha256:zz"));
         assertFalse(ApiKeys.matches(key, null));
         assertFalse(ApiKeys.matches(key, "md5:" + hash.substring(7)));
+        assertTrue(ApiKeys.sameHash(ApiKeys.hash(key), hash));
+        assertFalse(ApiKeys.sameHash(ApiKeys.hash(key + "x"), hash));
+        assertFalse(ApiKeys.sameHash(ApiKeys.hash(key), null));
+        assertFalse(ApiKeys.sameHash(ApiKeys.hash(key), hash.substring(0, 20)));
     }
 
     @Test
