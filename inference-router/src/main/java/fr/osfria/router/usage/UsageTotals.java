@@ -80,20 +80,28 @@ public final class UsageTotals {
 
     private String day(Instant time) {
         if (!lastDay.contains(time)) {
-            ZonedDateTime start = time.atZone(zone).toLocalDate().atStartOfDay(zone);
-            lastDay = new Window(DAY.format(start), start.toEpochSecond(),
-                    start.toLocalDate().plusDays(1).atStartOfDay(zone).toEpochSecond());
+            lastDay = dayOf(time);
         }
         return lastDay.name();
     }
 
     private String month(Instant time) {
         if (!lastMonth.contains(time)) {
-            ZonedDateTime start = time.atZone(zone).toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
-            lastMonth = new Window(MONTH.format(start), start.toEpochSecond(),
-                    start.toLocalDate().plusMonths(1).atStartOfDay(zone).toEpochSecond());
+            lastMonth = monthOf(time);
         }
         return lastMonth.name();
+    }
+
+    private Window dayOf(Instant time) {
+        ZonedDateTime start = time.atZone(zone).toLocalDate().atStartOfDay(zone);
+        return new Window(DAY.format(start), start.toEpochSecond(),
+                start.toLocalDate().plusDays(1).atStartOfDay(zone).toEpochSecond());
+    }
+
+    private Window monthOf(Instant time) {
+        ZonedDateTime start = time.atZone(zone).toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+        return new Window(MONTH.format(start), start.toEpochSecond(),
+                start.toLocalDate().plusMonths(1).atStartOfDay(zone).toEpochSecond());
     }
 
     public synchronized void clear() {
@@ -102,16 +110,14 @@ public final class UsageTotals {
 
     /** Start of the month containing {@code now}: where a replay of the usage topic begins. */
     public Instant monthStart(Instant now) {
-        return now.atZone(zone).withDayOfMonth(1).toLocalDate().atStartOfDay(zone).toInstant();
+        return Instant.ofEpochSecond(monthOf(now).fromSecond());
     }
 
     public long secondsToEndOfDay(Instant now) {
-        ZonedDateTime next = now.atZone(zone).toLocalDate().plusDays(1).atStartOfDay(zone);
-        return Math.max(1, next.toEpochSecond() - now.getEpochSecond());
+        return Math.max(1, dayOf(now).toSecond() - now.getEpochSecond());
     }
 
     public long secondsToEndOfMonth(Instant now) {
-        ZonedDateTime next = now.atZone(zone).toLocalDate().withDayOfMonth(1).plusMonths(1).atStartOfDay(zone);
-        return Math.max(1, next.toEpochSecond() - now.getEpochSecond());
+        return Math.max(1, monthOf(now).toSecond() - now.getEpochSecond());
     }
 }
