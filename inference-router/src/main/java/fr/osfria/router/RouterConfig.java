@@ -9,6 +9,9 @@ import java.util.Optional;
 @ConfigMapping(prefix = "osfria.router")
 public interface RouterConfig {
 
+    /** The CloudEvents {@code source} of every event the router publishes. */
+    String EVENT_SOURCE = "/osfria/inference-router";
+
     /** Base URLs of OpenAI-compatible backends (vLLM servers), e.g. {@code http://10.0.0.5:8000}. */
     Optional<List<String>> backends();
 

@@ -38,7 +38,6 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 public class BackendPool {
 
     public static final String PUBLIC_EVENTS = "public-events";
-    private static final String SOURCE = "/osfria/inference-router";
 
     private final RouterConfig config;
     private final Vertx vertx;
@@ -251,7 +250,7 @@ public class BackendPool {
 
     private Uni<Void> send(String type, ModelChanges.Change change) {
         Log.infof("%s %s (backend %s)", type, change.model(), change.backend());
-        return events.sendMessage(EventMessages.of(CloudEvent.of(SOURCE, type, change.model(),
+        return events.sendMessage(EventMessages.of(CloudEvent.of(RouterConfig.EVENT_SOURCE, type, change.model(),
                 new ModelAvailability(change.model(), change.backend(), change.backends()))));
     }
 }

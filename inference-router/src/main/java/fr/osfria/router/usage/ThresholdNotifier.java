@@ -5,6 +5,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageThreshold;
+import fr.osfria.router.RouterConfig;
 import fr.osfria.security.key.KeyEntry;
 import io.quarkus.logging.Log;
 import java.time.Duration;
@@ -49,7 +50,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class ThresholdNotifier implements Runnable, AutoCloseable {
 
-    static final String SOURCE = "/osfria/inference-router";
     static final Duration QUIET_COMMIT_INTERVAL = Duration.ofSeconds(5);
 
     private final String bootstrap;
@@ -108,8 +108,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                     ConsumerRecords<String, String> records = c.poll(Duration.ofMillis(500));
                     if (!records.isEmpty()) {
                         process(c, producer, records);
-                    } else if (!uncommitted.isEmpty() && System.nanoTime() - lastCommitNanos
-                            >= QUIET_COMMIT_INTERVAL.toNanos()) {
+                    } else if (quietTooLong()) {
                         commit(c, producer, List.of());
                     }
                 }
@@ -141,9 +140,14 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
             }
         }
         uncommitted.putAll(offsets);
-        if (!events.isEmpty() || System.nanoTime() - lastCommitNanos >= QUIET_COMMIT_INTERVAL.toNanos()) {
+        if (!events.isEmpty() || quietTooLong()) {
             commit(c, producer, events);
         }
+    }
+
+    /** Whether offsets have waited long enough without a crossing to go in a transaction of their own. */
+    private boolean quietTooLong() {
+        return !uncommitted.isEmpty() && System.nanoTime() - lastCommitNanos >= QUIET_COMMIT_INTERVAL.toNanos();
     }
 
     /** The events and every uncommitted offset in one transaction. */
@@ -200,7 +204,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                 UsageThreshold data = new UsageThreshold(key.name(), window, period, f, after, quota);
                 // the id names the crossing, so a receiver can recognise it even if it were ever published again
                 String id = "usage-threshold:" + key.name() + ":" + window + ":" + period + ":" + f;
-                CloudEvent<UsageThreshold> event = new CloudEvent<>(CloudEvent.SPEC_VERSION, id, SOURCE,
+                CloudEvent<UsageThreshold> event = new CloudEvent<>(CloudEvent.SPEC_VERSION, id, RouterConfig.EVENT_SOURCE,
                         EventTypes.USAGE_THRESHOLD, Instant.now(), key.name(), CloudEvent.JSON, data);
                 out.add(new ProducerRecord<>(Topics.PUBLIC_EVENTS, key.name(), EventJson.encode(event)));
                 if (live) {

@@ -5,6 +5,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageRecord;
+import fr.osfria.router.RouterConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,7 +38,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class UsageRecorder {
 
-    private static final String SOURCE = "/osfria/inference-router";
     private static final long HAND_OVER = 20;
     private static final int QUEUE = 100_000;
 
@@ -103,7 +103,8 @@ public class UsageRecorder {
         List<UsageRecord> batch = new ArrayList<>();
         queue.drainTo(batch);
         for (UsageRecord record : batch) {
-            String value = EventJson.encode(CloudEvent.of(SOURCE, EventTypes.USAGE_RECORDED, record.keyName(), record));
+            String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, EventTypes.USAGE_RECORDED,
+                    record.keyName(), record));
             try {
                 producer.send(new ProducerRecord<>(Topics.USAGE, record.keyName(), value), (metadata, e) -> {
                     if (e != null) {
