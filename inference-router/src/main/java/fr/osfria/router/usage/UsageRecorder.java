@@ -72,8 +72,7 @@ public class UsageRecorder {
     }
 
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
-        running = false;
-        sender.interrupt();
+        running = false; // no interrupt: one in the middle of a send would count the records of its round as lost
         sender.join(5000);
         sendQueued(); // whatever arrived after the sender's last round
         producer.close(Duration.ofSeconds(10)); // flushes what is buffered
