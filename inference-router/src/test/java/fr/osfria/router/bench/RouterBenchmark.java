@@ -75,10 +75,11 @@ class RouterBenchmark {
                 run(vertx, client, target, RATE, WARM_UP);
             }
             long[] direct = run(vertx, client, URI.create(a.baseUrl()), RATE, SECONDS);
+            java.time.LocalTime routerStart = java.time.LocalTime.now();
             long[] viaRouter = run(vertx, client, routerUri, RATE, SECONDS);
             report("direct", direct, null);
             report("router", viaRouter, direct);
-            tailSpread("router", viaRouter);
+            tailSpread("router", viaRouter, routerStart);
             if (nginxUri != null) {
                 long[] viaNginx = run(vertx, client, nginxUri, RATE, SECONDS);
                 report("nginx", viaNginx, direct);
@@ -89,7 +90,7 @@ class RouterBenchmark {
             }
 
             long heapBefore = heapAfterGc(router, routerUri);
-            streams(vertx, routerUri, a, b, router);
+            streams(vertx, routerUri, a, b);
             // the long run in 30 s slices, heap after a full GC after each: a leak climbs, warm-up levels off
             StringBuilder series = new StringBuilder();
             long heapAfter = heapBefore;
@@ -125,7 +126,6 @@ class RouterBenchmark {
         AtomicInteger failed = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(total);
         long start = System.nanoTime();
-        lastRunStart = java.time.LocalTime.now();
         long interval = 1_000_000_000L / rate;
         // a 1 ms tick sends what the schedule says is due: a fixed rate, whatever the answers' speed
         long timer = vertx.setPeriodic(1, id -> {
@@ -133,18 +133,13 @@ class RouterBenchmark {
             while (sent.get() < due) {
                 int i = sent.getAndIncrement();
                 long t0 = System.nanoTime();
-                client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(target + "/v1/completions")
-                                .putHeader("content-type", "application/json")
-                                .putHeader("authorization", "Bearer " + TestKeys.ADMIN))
-                        .compose(req -> req.send(Buffer.buffer(BODY)))
-                        .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()))
-                        .onComplete(ar -> {
-                            latencies[i] = System.nanoTime() - t0;
-                            if (ar.failed()) {
-                                failed.incrementAndGet();
-                            }
-                            done.countDown();
-                        });
+                completion(client, target, BODY).onComplete(ar -> {
+                    latencies[i] = System.nanoTime() - t0;
+                    if (ar.failed()) {
+                        failed.incrementAndGet();
+                    }
+                    done.countDown();
+                });
             }
         });
         done.await(seconds + 60L, TimeUnit.SECONDS);
@@ -156,8 +151,7 @@ class RouterBenchmark {
     }
 
     /** Opens STREAMS slow streams at once through the router and checks every one ends with [DONE]. */
-    private static void streams(Vertx vertx, URI router, OpenAiSimulator a, OpenAiSimulator b, Process process)
-            throws Exception {
+    private static void streams(Vertx vertx, URI router, OpenAiSimulator a, OpenAiSimulator b) throws Exception {
         if (STREAMS == 0) {
             return;
         }
@@ -170,19 +164,14 @@ class RouterBenchmark {
         CountDownLatch done = new CountDownLatch(STREAMS);
         long start = System.nanoTime();
         for (int i = 0; i < STREAMS; i++) {
-            client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(router + "/v1/completions")
-                            .putHeader("content-type", "application/json")
-                            .putHeader("authorization", "Bearer " + TestKeys.ADMIN))
-                    .compose(req -> req.send(Buffer.buffer(body)))
-                    .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()))
-                    .onComplete(ar -> {
-                        if (ar.succeeded() && ar.result().toString().endsWith("data: [DONE]\n\n")) {
-                            complete.incrementAndGet();
-                        } else {
-                            broken.incrementAndGet();
-                        }
-                        done.countDown();
-                    });
+            completion(client, router, body).onComplete(ar -> {
+                if (ar.succeeded() && ar.result().toString().endsWith("data: [DONE]\n\n")) {
+                    complete.incrementAndGet();
+                } else {
+                    broken.incrementAndGet();
+                }
+                done.countDown();
+            });
         }
         // while they all run: how many are open at once, and the heap they need
         Thread.sleep(8000);
@@ -195,6 +184,15 @@ class RouterBenchmark {
         a.tokenDelay(0);
         b.tokenDelay(0);
         client.close();
+    }
+
+    /** A completion request with the benchmark's key; the answer's body when it is a 200. */
+    private static Future<Buffer> completion(HttpClient client, URI target, String body) {
+        return client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(target + "/v1/completions")
+                        .putHeader("content-type", "application/json")
+                        .putHeader("authorization", "Bearer " + TestKeys.ADMIN))
+                .compose(req -> req.send(Buffer.buffer(body)))
+                .compose(resp -> resp.statusCode() == 200 ? resp.body() : Future.failedFuture("status " + resp.statusCode()));
     }
 
     private static void report(String name, long[] latencies, long[] baseline) {
@@ -213,9 +211,7 @@ class RouterBenchmark {
      * Where the slowest 1 % sit in time: a few 100 ms windows mean pauses (GC, safepoints), many mean a per-request
      * cost.
      */
-    private static java.time.LocalTime lastRunStart;
-
-    private static void tailSpread(String name, long[] latencies) {
+    private static void tailSpread(String name, long[] latencies, java.time.LocalTime start) {
         double p99 = pct(latencies, 99);
         int perWindow = RATE / 10;
         java.util.Map<Integer, Integer> windows = new java.util.TreeMap<>();
@@ -225,7 +221,7 @@ class RouterBenchmark {
             }
         }
         String top = windows.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue()).limit(8)
-                .map(e -> lastRunStart.plusNanos(e.getKey() * 100_000_000L) + "+" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
+                .map(e -> start.plusNanos(e.getKey() * 100_000_000L) + "+" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
         System.out.printf("BENCH %s slowest 1%%: in %d of %d 100-ms windows; busiest %s%n", name, windows.size(),
                 latencies.length / perWindow, top);
     }
