@@ -25,6 +25,7 @@ public final class EventTypes {
     public static final String CHUNKS_INDEXED = "document.chunks-indexed";
     public static final String AUDIT_RECORDED = "audit.recorded";
     public static final String USAGE_RECORDED = "usage.recorded";
+    public static final String USAGE_TALLIED = "usage.tallied";
 
     private EventTypes() {
     }

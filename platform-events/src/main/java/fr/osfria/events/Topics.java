@@ -18,6 +18,11 @@ public final class Topics {
     public static final String INDEX_RESULTS = "osfria.index-results.v1";
     /** Internal: one record per inference request, with its exact token counts. */
     public static final String USAGE = "osfria.usage.v1";
+    /**
+     * Internal: per key and minute, the tokens one router replica counted in about a second; what quotas and
+     * {@code usage.threshold} are computed from, so replicas read a record per key and second, not per request.
+     */
+    public static final String USAGE_TALLIES = "osfria.usage-tallies.v1";
 
     /** Where a consumer puts what it cannot process, with the reason in the record's headers. */
     public static String deadLetter(String topic) {

@@ -37,8 +37,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Publishes {@code usage.threshold} exactly once per key, window and fraction, however many router replicas run.
  *
- * <p>Replicas share a consumer group on the usage topic, whose records are keyed by key name, so each key's records
- * are read by one replica at a time. Each poll's threshold events and the consumed offsets are committed in one Kafka
+ * <p>Replicas share a consumer group on the usage tallies topic, whose records are keyed by key name, so each key's
+ * tallies are read by one replica at a time. A tally sums a second of one replica's usage of a key: a crossing is
+ * seen at the tally that reaches it, and one tally may cross several fractions. Each poll's threshold events and the consumed offsets are committed in one Kafka
  * transaction: a replica that dies mid-batch leaves nothing visible, and the next owner resumes at the last
  * committed offset. A new owner rebuilds the totals by re-reading its partitions from the start of the month up to
  * the committed offset, without publishing; only records past it can cross a threshold.
@@ -83,7 +84,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
                          new StringSerializer(), new StringSerializer())) {
                 consumer = c;
                 producer.initTransactions();
-                c.subscribe(List.of(Topics.USAGE), new ConsumerRebalanceListener() {
+                c.subscribe(List.of(Topics.USAGE_TALLIES), new ConsumerRebalanceListener() {
                     @Override
                     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                         // still their owner here: hand them over with their position committed; if that fails the
@@ -176,9 +177,9 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
         }
     }
 
-    /** The threshold events one usage record causes. */
+    /** The threshold events one tally causes. */
     private List<ProducerRecord<String, String>> apply(ConsumerRecord<String, String> r, boolean live) {
-        UsageTopic.Usage u = UsageTopic.read(r, "usage thresholds");
+        TalliesTopic.Tally u = TalliesTopic.read(r, "usage thresholds");
         if (u == null) {
             return List.of();
         }
@@ -227,7 +228,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
             return;
         }
         Map<TopicPartition, OffsetAndMetadata> committed = c.committed(assigned);
-        Map<TopicPartition, Long> monthStart = UsageTopic.monthStartOffsets(c, assigned, totals.monthStart(Instant.now()));
+        Map<TopicPartition, Long> monthStart = TalliesTopic.monthStartOffsets(c, assigned, totals.monthStart(Instant.now()));
         for (TopicPartition p : assigned) {
             OffsetAndMetadata done = committed.get(p);
             long fromOffset = monthStart.get(p);
@@ -241,7 +242,7 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
     }
 
     private Properties consumerProperties() {
-        Properties p = UsageTopic.consumerProperties(bootstrap, groupId + "-" + UUID.randomUUID().toString().substring(0, 8));
+        Properties p = TalliesTopic.consumerProperties(bootstrap, groupId + "-" + UUID.randomUUID().toString().substring(0, 8));
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -22,9 +22,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Every key's token use this day and month, read by every router replica from the whole usage topic (from the
- * start of the month on start-up), so a daily or monthly quota is enforced the same by all replicas, whichever
- * served the requests.
+ * Every key's token use this day and month, read by every router replica from the whole usage tallies topic (from
+ * the start of the month on start-up), so a daily or monthly quota is enforced the same by all replicas, whichever
+ * served the requests. Replicas tally their usage per key every second, so a key may overrun its quota by what it
+ * uses in about two seconds (the tally, then the read).
  */
 @ApplicationScoped
 public class UsageLedger {
@@ -81,17 +82,17 @@ public class UsageLedger {
     private void run() {
         while (running) {
             try (KafkaConsumer<String, String> c = new KafkaConsumer<>(
-                    UsageTopic.consumerProperties(bootstrap, "inference-router-usage-ledger"), new StringDeserializer(),
+                    TalliesTopic.consumerProperties(bootstrap, "inference-router-usage-ledger"), new StringDeserializer(),
                     new StringDeserializer())) {
                 consumer = c;
-                List<TopicPartition> partitions = c.partitionsFor(Topics.USAGE, Duration.ofSeconds(10)).stream()
-                        .map(p -> new TopicPartition(Topics.USAGE, p.partition())).toList();
+                List<TopicPartition> partitions = c.partitionsFor(Topics.USAGE_TALLIES, Duration.ofSeconds(10)).stream()
+                        .map(p -> new TopicPartition(Topics.USAGE_TALLIES, p.partition())).toList();
                 if (partitions.isEmpty()) {
                     Thread.sleep(1000);
                     continue;
                 }
                 c.assign(partitions);
-                UsageTopic.monthStartOffsets(c, partitions, totals.monthStart(Instant.now())).forEach(c::seek);
+                TalliesTopic.monthStartOffsets(c, partitions, totals.monthStart(Instant.now())).forEach(c::seek);
                 Map<TopicPartition, Long> ends = c.endOffsets(partitions);
                 while (running) {
                     for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
@@ -99,7 +100,7 @@ public class UsageLedger {
                     }
                     if (!caughtUp && partitions.stream().allMatch(p -> c.position(p) >= ends.get(p))) {
                         caughtUp = true;
-                        Log.infof("usage ledger caught up with %s", Topics.USAGE);
+                        Log.infof("usage ledger caught up with %s", Topics.USAGE_TALLIES);
                     }
                 }
             } catch (WakeupException e) {
@@ -108,7 +109,7 @@ public class UsageLedger {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
-                Log.warnf("usage ledger: %s; reading the usage topic again in 2 s", e.toString());
+                Log.warnf("usage ledger: %s; reading the tallies again in 2 s", e.toString());
                 totals.clear();
                 sleep(2000);
             }
@@ -116,7 +117,7 @@ public class UsageLedger {
     }
 
     private void add(ConsumerRecord<String, String> r) {
-        UsageTopic.Usage u = UsageTopic.read(r, "usage ledger");
+        TalliesTopic.Tally u = TalliesTopic.read(r, "usage ledger");
         if (u != null) {
             totals.add(u.keyName(), u.time(), u.totalTokens());
         }

@@ -5,6 +5,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageRecord;
+import fr.osfria.events.usage.UsageTally;
 import fr.osfria.router.RouterConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -28,9 +29,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Sends one usage record per request to the usage topic, keyed by key name (so one partition holds a key's
- * records). The request's event loop only drops the record in a queue; one thread encodes and sends what gathered
- * every {@link #HAND_OVER} ms. That thread may wait where an event loop must not: for the topic's metadata after a
+ * Sends one usage record per request to the usage topic (billing's exact record), keyed by key name so one
+ * partition holds a key's records, and every {@link #TALLY_INTERVAL} ms one tally per key to the tallies topic (what
+ * quotas and thresholds are computed from: every replica reads all of it, so it must not grow with the request
+ * rate). The request's event loop only drops the record in a queue; one thread encodes and sends what gathered
+ * every {@link #HAND_OVER} ms. That thread may wait where an event loop must not: for the topics' metadata after a
  * start (a send that may not wait loses the first records) and for Kafka while it is away (records then gather in
  * the producer's 32 MiB buffer, ~100,000 records, for up to 10 minutes). A plain Kafka producer, not a messaging
  * channel: it is fed by every inference request.
@@ -39,11 +42,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class UsageRecorder {
 
     private static final long HAND_OVER = 20;
+    private static final long TALLY_INTERVAL = 1000;
     private static final int QUEUE = 100_000;
 
     private final KafkaProducer<String, String> producer;
     private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final UsageTallies tallies = new UsageTallies();
     private final Counter lost;
+    private final Counter talliesLost;
     private final Thread sender = new Thread(this::run, "osfria-usage-recorder");
     private volatile boolean running = true;
 
@@ -62,6 +68,8 @@ public class UsageRecorder {
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
         this.lost = Counter.builder("osfria.router.usage.records.lost")
                 .description("Usage records Kafka did not take (its outage outlasted the buffer)").register(meters);
+        this.talliesLost = Counter.builder("osfria.router.usage.tallies.lost")
+                .description("Per-key usage tallies Kafka did not take: quotas undercount their tokens").register(meters);
         Gauge.builder("osfria.router.usage.records.queued", queue, BlockingQueue::size)
                 .description("Usage records waiting to be handed to the Kafka producer").register(meters);
         sender.setDaemon(true);
@@ -75,6 +83,7 @@ public class UsageRecorder {
         running = false; // no interrupt: one in the middle of a send would count the records of its round as lost
         sender.join(5000);
         sendQueued(); // whatever arrived after the sender's last round
+        sendTallies();
         producer.close(Duration.ofSeconds(10)); // flushes what is buffered
     }
 
@@ -86,10 +95,15 @@ public class UsageRecorder {
     }
 
     private void run() {
+        long lastTally = System.nanoTime();
         while (running) {
             try {
                 TimeUnit.MILLISECONDS.sleep(HAND_OVER); // a pause, not a wake-up per record
                 sendQueued();
+                if (System.nanoTime() - lastTally >= TimeUnit.MILLISECONDS.toNanos(TALLY_INTERVAL)) {
+                    lastTally = System.nanoTime();
+                    sendTallies();
+                }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -102,6 +116,7 @@ public class UsageRecorder {
         List<UsageRecord> batch = new ArrayList<>();
         queue.drainTo(batch);
         for (UsageRecord record : batch) {
+            tallies.add(record);
             String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, EventTypes.USAGE_RECORDED,
                     record.keyName(), record));
             try {
@@ -114,6 +129,28 @@ public class UsageRecorder {
                 failed(record, e.getMessage());
             }
         }
+    }
+
+    private void sendTallies() {
+        for (UsageTally tally : tallies.drain()) {
+            String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, EventTypes.USAGE_TALLIED,
+                    tally.keyName(), tally));
+            try {
+                producer.send(new ProducerRecord<>(Topics.USAGE_TALLIES, tally.keyName(), value), (metadata, e) -> {
+                    if (e != null) {
+                        failed(tally, e.getMessage());
+                    }
+                });
+            } catch (RuntimeException e) {
+                failed(tally, e.getMessage());
+            }
+        }
+    }
+
+    private void failed(UsageTally tally, String why) {
+        talliesLost.increment();
+        Log.errorf("usage tally of key %s (%d tokens in %d requests) not written, quotas will not count them: %s",
+                tally.keyName(), tally.totalTokens(), tally.requests(), why);
     }
 
     private void failed(UsageRecord record, String why) {

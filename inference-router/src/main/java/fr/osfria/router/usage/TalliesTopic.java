@@ -16,17 +16,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 
-/** What the two readers of the usage topic (the quota ledger and the threshold notifier) share. */
-final class UsageTopic {
+/** What the two readers of the usage tallies topic (the quota ledger and the threshold notifier) share. */
+final class TalliesTopic {
 
     static Properties consumerProperties(String bootstrap, String clientId) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        // wake up for a batch, not for every record: quota figures may lag half a second, CPU is worth more
-        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "65536");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
         return p;
     }
 
@@ -45,39 +42,39 @@ final class UsageTopic {
         return offsets;
     }
 
-    /** What the readers need of a usage record. */
-    record Usage(String keyName, Instant time, long totalTokens) {
+    /** What the readers need of a tally. */
+    record Tally(String keyName, Instant time, long totalTokens) {
     }
 
     /**
-     * The key, time and total of the usage record a Kafka record carries, or null (logged) when it cannot be read.
-     * Every replica reads every record of the topic, so this pulls the three fields out of the event with a streaming
-     * parser instead of binding the whole event: several times less CPU and garbage per record.
+     * The key, time and total of the tally a Kafka record carries, or null (logged) when it cannot be read. Every
+     * replica replays the month's tallies when it starts, so this pulls the three fields out of the event with a
+     * streaming parser instead of binding the whole event: several times less CPU and garbage per record.
      */
-    static Usage read(ConsumerRecord<String, String> r, String reader) {
+    static Tally read(ConsumerRecord<String, String> r, String reader) {
         try (JsonParser json = EventJson.MAPPER.getFactory().createParser(r.value())) {
-            Usage usage = null;
+            Tally tally = null;
             if (json.nextToken() == JsonToken.START_OBJECT) {
                 while (json.nextToken() == JsonToken.FIELD_NAME) {
                     String field = json.currentName();
                     if (json.nextToken() == JsonToken.START_OBJECT && "data".equals(field)) {
-                        usage = data(json);
+                        tally = data(json);
                     } else {
                         json.skipChildren();
                     }
                 }
             }
-            if (usage == null) {
-                throw new IllegalArgumentException("no usage data");
+            if (tally == null) {
+                throw new IllegalArgumentException("no tally data");
             }
-            return usage;
+            return tally;
         } catch (IOException | RuntimeException e) {
             Log.warnf("%s: skipped an unreadable record at %s-%d@%d", reader, r.topic(), r.partition(), r.offset());
             return null;
         }
     }
 
-    private static Usage data(JsonParser json) throws IOException {
+    private static Tally data(JsonParser json) throws IOException {
         String key = null;
         Instant time = null;
         long total = -1;
@@ -91,7 +88,7 @@ final class UsageTopic {
                 default -> json.skipChildren();
             }
         }
-        return key == null || key.isBlank() || time == null || total < 0 ? null : new Usage(key, time, total);
+        return key == null || key.isBlank() || time == null || total < 0 ? null : new Tally(key, time, total);
     }
 
     /**
@@ -141,6 +138,6 @@ final class UsageTopic {
         return c - '0';
     }
 
-    private UsageTopic() {
+    private TalliesTopic() {
     }
 }
