@@ -39,10 +39,11 @@ class RouterBenchmark {
     private static final String MODEL = "bench/model";
     private static final String BODY = "{\"model\":\"" + MODEL + "\",\"prompt\":\"hello\",\"max_tokens\":1}";
     private static final int RATE = Integer.getInteger("bench.rate", 1000);
-    private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
+    private static final int SECONDS = Integer.getInteger("bench.seconds", 30);
     private static final int STREAMS = Integer.getInteger("bench.streams", 2000);
     private static final int LONG_RUN = Integer.getInteger("bench.long-run-seconds", 60);
     private static final int WARM_UP = Integer.getInteger("bench.warm-up-seconds", 30);
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 6);
 
     @Test
     void figures() throws Exception {
@@ -70,21 +71,23 @@ class RouterBenchmark {
                     .setTcpNoDelay(true));
 
             // warm-up of every path (the router still compiles and deoptimises 20 s in: a router in service runs for
-            // days), then the measured runs one after the other, same rate, same client
-            for (URI target : nonNull(URI.create(a.baseUrl()), routerUri, nginxUri)) {
+            // days), then the measured runs in interleaved slices, same rate, same client: the box's own noise (the
+            // load generator's JIT and GC, the broker) then falls on the three alike instead of on whichever ran when
+            List<URI> targets = nonNull(URI.create(a.baseUrl()), routerUri, nginxUri);
+            for (URI target : targets) {
                 run(vertx, client, target, RATE, WARM_UP);
             }
-            long[] direct = run(vertx, client, URI.create(a.baseUrl()), RATE, SECONDS);
-            java.time.LocalTime routerStart = java.time.LocalTime.now();
-            long[] viaRouter = run(vertx, client, routerUri, RATE, SECONDS);
-            report("direct", direct, null);
-            report("router", viaRouter, direct);
-            tailSpread("router", viaRouter, routerStart);
+            Measured[] measured = measureInterleaved(vertx, client, targets);
+            Measured direct = measured[0];
+            Measured viaRouter = measured[1];
+            report("direct", direct.latencies(), null);
+            report("router", viaRouter.latencies(), direct.latencies());
+            tailSpread("router", viaRouter);
             if (nginxUri != null) {
-                long[] viaNginx = run(vertx, client, nginxUri, RATE, SECONDS);
-                report("nginx", viaNginx, direct);
+                Measured viaNginx = measured[2];
+                report("nginx", viaNginx.latencies(), direct.latencies());
                 System.out.printf("BENCH router p99 minus nginx p99: %.3f ms (target <= 0.5 ms)%n",
-                        (pct(viaRouter, 99) - pct(viaNginx, 99)) / 1e6);
+                        (pct(viaRouter.latencies(), 99) - pct(viaNginx.latencies(), 99)) / 1e6);
             } else {
                 System.out.println("BENCH nginx: not measured (bench.nginx not set)");
             }
@@ -116,6 +119,34 @@ class RouterBenchmark {
             b.close();
             vertx.close();
         }
+    }
+
+    /** Latencies of one target, slice after slice, and when each slice started. */
+    private record Measured(long[] latencies, List<java.time.LocalTime> sliceStarts, int sliceSeconds) {
+    }
+
+    /**
+     * {@link #SECONDS} of each target, in {@link #ROUNDS} rounds of one slice per target; the order turns each round
+     * so no target always follows the same one.
+     */
+    private static Measured[] measureInterleaved(Vertx vertx, HttpClient client, List<URI> targets) throws Exception {
+        int slice = Math.max(1, SECONDS / ROUNDS);
+        long[][] latencies = new long[targets.size()][RATE * slice * ROUNDS];
+        List<List<java.time.LocalTime>> starts = new ArrayList<>();
+        targets.forEach(t -> starts.add(new ArrayList<>()));
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int k = 0; k < targets.size(); k++) {
+                int t = (round + k) % targets.size();
+                starts.get(t).add(java.time.LocalTime.now());
+                long[] l = run(vertx, client, targets.get(t), RATE, slice);
+                System.arraycopy(l, 0, latencies[t], round * l.length, l.length);
+            }
+        }
+        Measured[] measured = new Measured[targets.size()];
+        for (int t = 0; t < targets.size(); t++) {
+            measured[t] = new Measured(latencies[t], starts.get(t), slice);
+        }
+        return measured;
     }
 
     /** Sends {@code rate} requests per second for {@code seconds}; returns each request's latency in nanoseconds. */
@@ -211,9 +242,11 @@ class RouterBenchmark {
      * Where the slowest 1 % sit in time: a few 100 ms windows mean pauses (GC, safepoints), many mean a per-request
      * cost.
      */
-    private static void tailSpread(String name, long[] latencies, java.time.LocalTime start) {
+    private static void tailSpread(String name, Measured m) {
+        long[] latencies = m.latencies();
         double p99 = pct(latencies, 99);
         int perWindow = RATE / 10;
+        int windowsPerSlice = m.sliceSeconds() * 10;
         java.util.Map<Integer, Integer> windows = new java.util.TreeMap<>();
         for (int i = 0; i < latencies.length; i++) {
             if (latencies[i] >= p99) {
@@ -221,7 +254,9 @@ class RouterBenchmark {
             }
         }
         String top = windows.entrySet().stream().sorted((x, y) -> y.getValue() - x.getValue()).limit(8)
-                .map(e -> start.plusNanos(e.getKey() * 100_000_000L) + "+" + e.getValue()).collect(java.util.stream.Collectors.joining(" "));
+                .map(e -> m.sliceStarts().get(e.getKey() / windowsPerSlice)
+                        .plusNanos(e.getKey() % windowsPerSlice * 100_000_000L) + "+" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(" "));
         System.out.printf("BENCH %s slowest 1%%: in %d of %d 100-ms windows; busiest %s%n", name, windows.size(),
                 latencies.length / perWindow, top);
     }
