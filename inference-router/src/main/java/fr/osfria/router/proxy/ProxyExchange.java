@@ -177,6 +177,10 @@ final class ProxyExchange {
             started = true;
             Buffer body = ar.result();
             int status = resp.statusCode();
+            String type = resp.getHeader("content-type");
+            out.setStatusCode(status).putHeader("content-type", type != null ? type : "application/json")
+                    .putHeader("x-request-id", requestId).end(body);
+            // the accounting after the answer is on its way: the client does not wait for it
             if (status == 200) {
                 readUsage(body);
             }
@@ -185,9 +189,6 @@ final class ProxyExchange {
             } else {
                 backend.breaker().success();
             }
-            String type = resp.getHeader("content-type");
-            out.setStatusCode(status).putHeader("content-type", type != null ? type : "application/json")
-                    .putHeader("x-request-id", requestId).end(body);
             finish(status == 200 ? "ok" : status < 500 ? "client_error" : "backend_error");
         });
     }
