@@ -1,5 +1,7 @@
 package fr.osfria.router.proxy;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.usage.UsageRecord;
@@ -16,6 +18,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
@@ -315,22 +318,38 @@ final class ProxyExchange {
         }
     }
 
+    /** A whole answer's usage, without building a tree of the whole answer (its text may be long). */
     private void readUsage(Buffer body) {
-        try {
-            readUsage(EventJson.MAPPER.readTree(body.getBytes()));
-        } catch (Exception e) {
+        try (JsonParser json = EventJson.MAPPER.getFactory().createParser(body.getBytes())) {
+            if (json.nextToken() == JsonToken.START_OBJECT) {
+                while (json.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = json.currentName();
+                    if (json.nextToken() == JsonToken.START_OBJECT && "usage".equals(field)) {
+                        count(json.readValueAsTree());
+                    } else {
+                        json.skipChildren();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
             Log.debugf("answer of %s has no readable usage", requestId);
         }
     }
 
     private boolean readUsage(JsonNode root) {
-        JsonNode usage = root.path("usage");
+        if (!count(root.path("usage"))) {
+            return false;
+        }
+        usageChoices = root.get("choices");
+        return true;
+    }
+
+    private boolean count(JsonNode usage) {
         if (!usage.isObject()) {
             return false;
         }
         promptTokens = usage.path("prompt_tokens").asLong(0);
         completionTokens = usage.path("completion_tokens").asLong(0);
-        usageChoices = root.get("choices");
         return true;
     }
 
