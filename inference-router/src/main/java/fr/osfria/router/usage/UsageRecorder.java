@@ -22,6 +22,7 @@ import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -118,33 +119,27 @@ public class UsageRecorder {
         queue.drainTo(batch);
         for (UsageRecord record : batch) {
             tallies.add(record);
-            String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, EventTypes.USAGE_RECORDED,
-                    record.keyName(), record));
-            try {
-                producer.send(new ProducerRecord<>(Topics.USAGE, record.keyName(), value), (metadata, e) -> {
-                    if (e != null) {
-                        failed(record, e.getMessage());
-                    }
-                });
-            } catch (RuntimeException e) {
-                failed(record, e.getMessage());
-            }
+            send(Topics.USAGE, EventTypes.USAGE_RECORDED, record.keyName(), record, why -> failed(record, why));
         }
     }
 
     private void sendTallies() {
         for (UsageTally tally : tallies.drain()) {
-            String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, EventTypes.USAGE_TALLIED,
-                    tally.keyName(), tally));
-            try {
-                producer.send(new ProducerRecord<>(Topics.USAGE_TALLIES, tally.keyName(), value), (metadata, e) -> {
-                    if (e != null) {
-                        failed(tally, e.getMessage());
-                    }
-                });
-            } catch (RuntimeException e) {
-                failed(tally, e.getMessage());
-            }
+            send(Topics.USAGE_TALLIES, EventTypes.USAGE_TALLIED, tally.keyName(), tally, why -> failed(tally, why));
+        }
+    }
+
+    /** One event keyed by key name; {@code failed} learns why when Kafka does not take it. */
+    private void send(String topic, String type, String keyName, Object data, Consumer<String> failed) {
+        String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, type, keyName, data));
+        try {
+            producer.send(new ProducerRecord<>(topic, keyName, value), (metadata, e) -> {
+                if (e != null) {
+                    failed.accept(e.getMessage());
+                }
+            });
+        } catch (RuntimeException e) {
+            failed.accept(e.getMessage());
         }
     }
 

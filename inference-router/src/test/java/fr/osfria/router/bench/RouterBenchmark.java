@@ -39,11 +39,11 @@ class RouterBenchmark {
     private static final String MODEL = "bench/model";
     private static final String BODY = "{\"model\":\"" + MODEL + "\",\"prompt\":\"hello\",\"max_tokens\":1}";
     private static final int RATE = Integer.getInteger("bench.rate", 1000);
-    private static final int SECONDS = Integer.getInteger("bench.seconds", 30);
+    private static final int SECONDS = Integer.getInteger("bench.seconds", 60);
     private static final int STREAMS = Integer.getInteger("bench.streams", 2000);
     private static final int LONG_RUN = Integer.getInteger("bench.long-run-seconds", 60);
     private static final int WARM_UP = Integer.getInteger("bench.warm-up-seconds", 30);
-    private static final int ROUNDS = Integer.getInteger("bench.rounds", 6);
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 12);
 
     @Test
     void figures() throws Exception {
