@@ -83,59 +83,12 @@ final class TalliesTopic {
             JsonToken value = json.nextToken();
             switch (field) {
                 case "keyName" -> key = value == JsonToken.VALUE_STRING ? json.getText() : null;
-                case "time" -> time = value == JsonToken.VALUE_STRING ? instant(json.getText()) : null;
+                case "time" -> time = value == JsonToken.VALUE_STRING ? Instant.parse(json.getText()) : null;
                 case "totalTokens" -> total = value == JsonToken.VALUE_NUMBER_INT ? json.getLongValue() : -1;
                 default -> json.skipChildren();
             }
         }
         return key == null || key.isBlank() || time == null || total < 0 ? null : new Tally(key, time, total);
-    }
-
-    /**
-     * ISO-8601 UTC time as the events module writes it ({@code 2026-11-26T13:20:53.123456789Z}) without the general
-     * formatter's per-call garbage; any other form goes through {@link Instant#parse}.
-     */
-    static Instant instant(String text) {
-        int n = text.length();
-        if (n < 20 || n > 30 || text.charAt(n - 1) != 'Z' || text.charAt(4) != '-' || text.charAt(7) != '-'
-                || text.charAt(10) != 'T' || text.charAt(13) != ':' || text.charAt(16) != ':'
-                || (n > 20 && (text.charAt(19) != '.' || n == 21))) {
-            return Instant.parse(text);
-        }
-        try {
-            if (digits(text, 11, 13) > 23 || digits(text, 14, 16) > 59 || digits(text, 17, 19) > 59) {
-                return Instant.parse(text);
-            }
-            long seconds = java.time.LocalDate.of(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10))
-                    .toEpochDay() * 86_400L + digits(text, 11, 13) * 3600L + digits(text, 14, 16) * 60L
-                    + digits(text, 17, 19);
-            int nanos = 0;
-            for (int i = 20; i < n - 1; i++) {
-                nanos = nanos * 10 + digit(text, i);
-            }
-            for (int i = n - 1; i < 29; i++) {
-                nanos *= 10;
-            }
-            return Instant.ofEpochSecond(seconds, n > 20 ? nanos : 0);
-        } catch (RuntimeException e) {
-            return Instant.parse(text);
-        }
-    }
-
-    private static int digits(String text, int from, int to) {
-        int v = 0;
-        for (int i = from; i < to; i++) {
-            v = v * 10 + digit(text, i);
-        }
-        return v;
-    }
-
-    private static int digit(String text, int i) {
-        char c = text.charAt(i);
-        if (c < '0' || c > '9') {
-            throw new java.time.format.DateTimeParseException("not a digit", text, i);
-        }
-        return c - '0';
     }
 
     private TalliesTopic() {

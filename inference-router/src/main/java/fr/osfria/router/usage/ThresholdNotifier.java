@@ -39,9 +39,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Replicas share a consumer group on the usage tallies topic, whose records are keyed by key name, so each key's
  * tallies are read by one replica at a time. A tally sums a second of one replica's usage of a key: a crossing is
- * seen at the tally that reaches it, and one tally may cross several fractions. Each poll's threshold events and the consumed offsets are committed in one Kafka
- * transaction: a replica that dies mid-batch leaves nothing visible, and the next owner resumes at the last
- * committed offset. A new owner rebuilds the totals by re-reading its partitions from the start of the month up to
+ * seen at the tally that reaches it, and one tally may cross several fractions. Each poll's threshold events and the
+ * consumed offsets are committed in one Kafka transaction: a replica that dies mid-batch leaves nothing visible, and
+ * the next owner resumes at the last committed offset. A new owner rebuilds the totals by re-reading its partitions from the start of the month up to
  * the committed offset, without publishing; only records past it can cross a threshold.
  *
  * <p>A batch that crosses nothing has nothing to make visible, so its offsets wait and go with the next transaction,

@@ -29,10 +29,6 @@ final class UsageTallies {
         sum[1]++;
     }
 
-    boolean isEmpty() {
-        return sums.isEmpty();
-    }
-
     /** What was added since the last call, one tally per key and minute, and forgets it. */
     List<UsageTally> drain() {
         List<UsageTally> tallies = new ArrayList<>(sums.size());
