@@ -175,7 +175,7 @@ class SearchTest {
             assertEquals(1, index.store().count(doc, 2));
         }
         TopicProbe.send(Topics.PUBLIC_EVENTS, doc, EventJson.encode(CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_DELETED, doc,
-                new DocumentDeleted(doc, "parking.txt", KB))));
+                new DocumentDeleted(doc, "parking.txt", KB, null, false))));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> index.store().count(doc, 2) == 0);
     }
 

@@ -11,7 +11,7 @@ import java.util.Set;
  * @param name            unique, the caller's name in audit records and usage
  * @param hash            {@code sha256:<hex>} of the key
  * @param hint            a non-secret label ({@code sk-osfria-AbCd…}) to recognise the key in listings
- * @param roles           e.g. {@code admin}, {@code user}
+ * @param roles           e.g. {@code admin}, {@code user}, {@code ops} (receives {@code model.*} and {@code alert.*} webhooks)
  * @param readCollections collections the key may read; {@code *} for all
  * @param writeCollections collections the key may write
  * @param departments     departments whose documents the key may see and write; {@code *} for all
@@ -41,6 +41,8 @@ public record KeyEntry(
 
     public static final String ALL = "*";
     public static final String ADMIN = "admin";
+    /** Operators: receive the platform's operational events ({@code model.*}, {@code alert.*}) without being admins. */
+    public static final String OPS = "ops";
 
     public KeyEntry {
         roles = roles == null ? Set.of() : Set.copyOf(roles);
@@ -55,6 +57,10 @@ public record KeyEntry(
 
     public boolean admin() {
         return roles.contains(ADMIN);
+    }
+
+    public boolean ops() {
+        return roles.contains(OPS);
     }
 
     public KeyEntry revoke(Instant when) {

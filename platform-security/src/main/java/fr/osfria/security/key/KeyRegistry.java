@@ -113,6 +113,16 @@ public class KeyRegistry {
         return Optional.ofNullable(match);
     }
 
+    /** The active (not revoked) key of that name: what a key may do now, for work done on its behalf later. */
+    public Optional<KeyEntry> active(String name) {
+        for (KeyEntry entry : state.keys()) {
+            if (entry.name().equals(name) && !entry.revoked()) {
+                return Optional.of(entry);
+            }
+        }
+        return Optional.empty();
+    }
+
     public State state() {
         return state;
     }

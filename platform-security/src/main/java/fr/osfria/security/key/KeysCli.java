@@ -18,13 +18,14 @@ import java.util.Map;
 public final class KeysCli {
 
     static final String USAGE = """
-            usage: keys [--file PATH] create NAME [--roles admin,user] [--read COLLECTIONS] [--write COLLECTIONS]
+            usage: keys [--file PATH] create NAME [--roles admin,ops,user] [--read COLLECTIONS] [--write COLLECTIONS]
                                                 [--departments DEPTS] [--confidential]
                                                 [--daily-tokens N] [--monthly-tokens N]
                                                 [--requests-per-minute N] [--tokens-per-minute N]
                    keys [--file PATH] list
                    keys [--file PATH] revoke NAME
-              Lists are comma-separated; '*' means all. The file defaults to $OSFRIA_KEYS_FILE.""";
+              Lists are comma-separated; '*' means all. Roles: user (default), ops (model.* and alert.*
+              webhooks), admin (everything). The file defaults to $OSFRIA_KEYS_FILE.""";
 
     public static void main(String[] args) {
         System.exit(run(args, System.getenv("OSFRIA_KEYS_FILE"), System.out, System.err));

@@ -57,6 +57,7 @@ public class DeliverySender {
 
     private record Outcome(int status, long durationMs, String error, Duration retryAfter) {
         static final int INACTIVE = -1;
+        static final int WITHHELD = -2;
 
         boolean success() {
             return status >= 200 && status < 300;
@@ -75,6 +76,9 @@ public class DeliverySender {
     private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
     private final AtomicBoolean again = new AtomicBoolean();
     private volatile boolean stopping;
+    /** Field-injected so that the constructor (and its callers) stay as they are. */
+    @jakarta.inject.Inject
+    AudienceCheck audience;
 
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
                           MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events) {
@@ -176,7 +180,9 @@ public class DeliverySender {
         if (!d.active()) {
             return Uni.createFrom().item(new Sent(d, new Outcome(Outcome.INACTIVE, 0, "the subscription is inactive", null)));
         }
-        return targets.check(d.url()).chain(refusal -> attempt(d, refusal));
+        return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
+                ? Uni.createFrom().item(new Sent(d, new Outcome(Outcome.WITHHELD, 0, withheld, null)))
+                : targets.check(d.url()).chain(refusal -> attempt(d, refusal)));
     }
 
     private Uni<Sent> attempt(Due d, String refusal) {
@@ -238,9 +244,11 @@ public class DeliverySender {
                     .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
         }
         return bulk.chain(() -> others.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(others)
-                .onItem().transformToUniAndConcatenate(x -> x.outcome().status() == Outcome.INACTIVE
-                        ? finish(x.due(), "FAILED", null, 0, x.outcome().error())
-                        : record(x.due(), x.outcome()))
+                .onItem().transformToUniAndConcatenate(x -> switch (x.outcome().status()) {
+                    case Outcome.INACTIVE -> finish(x.due(), "FAILED", null, 0, x.outcome().error());
+                    case Outcome.WITHHELD -> finish(x.due(), "SKIPPED", null, 0, x.outcome().error());
+                    default -> record(x.due(), x.outcome());
+                })
                 .collect().last().replaceWithVoid());
     }
 

@@ -3,24 +3,36 @@ package fr.osfria.webhook.event;
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeyRegistry;
+import fr.osfria.security.rights.EventAudience;
 import fr.osfria.security.messaging.EventMessages;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Takes in every public event once: a redelivered event (same CloudEvent id) changes nothing.
+ * Takes in every public event once: a redelivered event (same CloudEvent id) changes nothing. An event becomes a
+ * delivery only for subscriptions whose owner may see it; {@code delivery.AudienceCheck} asks again before sending.
  */
 @ApplicationScoped
 public class PublicEventListener {
@@ -33,13 +45,15 @@ public class PublicEventListener {
     private final fr.osfria.webhook.delivery.DeliverySender sender;
     private final MutinyEmitter<String> deadLetters;
     private final Pool db;
+    private final KeyRegistry keys;
 
     public PublicEventListener(MeterRegistry metrics, fr.osfria.webhook.delivery.DeliverySender sender,
-                               @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, Pool db) {
+                               @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, Pool db, KeyRegistry keys) {
         this.metrics = metrics;
         this.sender = sender;
         this.deadLetters = deadLetters;
         this.db = db;
+        this.keys = keys;
     }
 
     /**
@@ -65,45 +79,112 @@ public class PublicEventListener {
     }
 
     /**
-     * One statement for the whole batch: records the events not seen before (by CloudEvent id) and, for those only,
-     * one delivery per active subscription that wants the type. It commits whole or not at all.
+     * Records the events not seen before (by CloudEvent id) and, for those only, one delivery per active subscription
+     * that wants the type and whose owner's key may see the event now ({@link EventAudience}); all in one transaction,
+     * which commits whole or not at all. Until the key registry is loaded, who may see what is unknown: the batch
+     * waits (nothing is taken in, nothing is lost).
      */
     private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events) {
+        return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events)
+                        : Uni.createFrom().failure(new KeysNotLoaded()))
+                .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely();
+    }
+
+    private Uni<Void> record(List<CloudEvent<JsonNode>> events) {
         String[] ids = new String[events.size()];
         String[] types = new String[events.size()];
         String[] subjects = new String[events.size()];
-        String[] bodies = new String[events.size()];
+        String[] concerned = new String[events.size()];
+        Map<String, Taken> byId = new HashMap<>();
         for (int i = 0; i < events.size(); i++) {
             CloudEvent<JsonNode> e = events.get(i);
+            JsonNode data = snakeCase(e.data());
             ids[i] = e.id();
             types[i] = e.type();
             subjects[i] = e.subject();
-            bodies[i] = body(e);
+            concerned[i] = EventAudience.concernedSubscription(e.type(), data);
+            byId.putIfAbsent(e.id(), new Taken(e.type(), data, body(e, data)));
             metrics.counter("osfria.webhook.events.received", "type", e.type()).increment();
         }
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        // Candidates: every active subscription that wants the type (locked against deletion until the deliveries are
+        // written), with its owner and, for webhook.* events, the owner of the subscription the event is about.
         return db.withTransaction(conn -> conn.preparedQuery("""
                         WITH input AS (
-                          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) AS i(id, type, subject, body)),
+                          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS i(id, type, subject, concerned)),
                         fresh AS (
                           INSERT INTO received_event (event_id, type, subject, received_at)
                           SELECT id, type, subject, $5 FROM input
                           ON CONFLICT (event_id) DO NOTHING
                           RETURNING event_id, type)
-                        INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                        SELECT 'msg_' || md5(s.id || f.event_id), s.id, f.event_id, f.type, i.body, 'PENDING', 0, $5, $5
+                        SELECT f.event_id, s.id AS subscription_id, s.owner, c.owner AS concerned_owner
                         FROM fresh f JOIN input i ON i.id = f.event_id
                         JOIN subscription s ON s.active AND (s.events = '*' OR (',' || s.events || ',') LIKE ('%,' || f.type || ',%'))
-                        ON CONFLICT (subscription_id, event_id) DO NOTHING""")
-                .execute(Tuple.of(ids, types, subjects, bodies, OffsetDateTime.now(ZoneOffset.UTC))))
-                .replaceWithVoid();
+                        LEFT JOIN subscription c ON c.id = i.concerned
+                        FOR KEY SHARE OF s""")
+                .execute(Tuple.of(ids, types, subjects, concerned, now))
+                .chain(candidates -> {
+                    List<String[]> deliveries = allowed(candidates, byId);
+                    if (deliveries.isEmpty()) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    return conn.preparedQuery("""
+                                    INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
+                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $5, $5
+                                    FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) AS v(subscription, event, type, body)
+                                    ON CONFLICT (subscription_id, event_id) DO NOTHING""")
+                            .execute(Tuple.of(column(deliveries, 0), column(deliveries, 1), column(deliveries, 2),
+                                    column(deliveries, 3), now))
+                            .replaceWithVoid();
+                }));
+    }
+
+    /** The candidates whose owner's key, as the registry has it now, may see the event: subscription, event, type, body. */
+    private List<String[]> allowed(RowSet<Row> candidates, Map<String, Taken> byId) {
+        Map<String, Optional<KeyEntry>> owners = new HashMap<>();
+        Set<String> seen = new HashSet<>();
+        List<String[]> out = new ArrayList<>();
+        int withheld = 0;
+        for (Row r : candidates) {
+            String eventId = r.getString("event_id");
+            String subscription = r.getString("subscription_id");
+            Taken e = byId.get(eventId);
+            if (!seen.add(subscription + " " + eventId)) {
+                continue; // the same event twice in one poll
+            }
+            KeyEntry owner = owners.computeIfAbsent(r.getString("owner"), keys::active).orElse(null);
+            if (EventAudience.mayReceive(owner, e.type(), e.data(), r.getString("concerned_owner"))) {
+                out.add(new String[] {subscription, eventId, e.type(), e.body()});
+            } else {
+                withheld++;
+            }
+        }
+        if (withheld > 0) {
+            metrics.counter("osfria.webhook.withheld", "stage", "take-in").increment(withheld);
+        }
+        return out;
+    }
+
+    private static String[] column(List<String[]> rows, int i) {
+        return rows.stream().map(r -> r[i]).toArray(String[]::new);
+    }
+
+    /** An event taken in: its type, its data as receivers see it (snake_case) and the delivery body. */
+    private record Taken(String type, JsonNode data, String body) {
+    }
+
+    private static final class KeysNotLoaded extends IllegalStateException {
+        KeysNotLoaded() {
+            super("the key registry is not loaded yet: who may receive what is unknown");
+        }
     }
 
     /** The delivery body without its signature: {@code {"event","timestamp","data"}}, data in snake_case. */
-    private static String body(CloudEvent<JsonNode> event) {
+    private static String body(CloudEvent<JsonNode> event, JsonNode data) {
         com.fasterxml.jackson.databind.node.ObjectNode body = EventJson.MAPPER.createObjectNode();
         body.put("event", event.type());
         body.put("timestamp", event.time().toString());
-        body.set("data", snakeCase(event.data()));
+        body.set("data", data);
         return body.toString();
     }
 

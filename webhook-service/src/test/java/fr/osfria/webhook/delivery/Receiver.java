@@ -11,17 +11,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** A company's application receiving webhooks, on loopback: records what arrives, answers what it is told. */
-final class Receiver implements AutoCloseable {
+public final class Receiver implements AutoCloseable {
 
-    record Request(Instant at, MultiMap headers, String body) {
+    public record Request(Instant at, MultiMap headers, String body) {
     }
 
     private final Vertx vertx = Vertx.vertx();
     private final HttpServer server;
-    final List<Request> received = new CopyOnWriteArrayList<>();
+    public final List<Request> received = new CopyOnWriteArrayList<>();
     /** Statuses to answer, in order; when empty, 200. */
-    final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
-    volatile String retryAfter;
+    public final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
+    public volatile String retryAfter;
     /** Reads requests and never answers them. */
     volatile boolean silent;
     /** Bytes of body to answer with (a receiver that says far too much). */
@@ -31,7 +31,7 @@ final class Receiver implements AutoCloseable {
     /** Answers 302 to this location. */
     volatile String redirectTo;
 
-    Receiver() throws Exception {
+    public Receiver() throws Exception {
         server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
             received.add(new Request(Instant.now(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body.toString()));
             if (silent) {
@@ -58,7 +58,7 @@ final class Receiver implements AutoCloseable {
         })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.actualPort() + "/hooks";
     }
 

@@ -13,6 +13,7 @@ import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
+import fr.osfria.events.document.DocumentFailed;
 import fr.osfria.events.document.DocumentIndexed;
 import fr.osfria.events.model.ModelAvailability;
 import fr.osfria.testing.KafkaTestResource;
@@ -79,7 +80,8 @@ class WebhookDeliveryTest {
 
             publish(EventTypes.MODEL_LOADED, new ModelAvailability("m", "b", 1)); // not subscribed to
             String docId = "doc_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
-            publish(EventTypes.DOCUMENT_INDEXED, new DocumentIndexed(docId, "rapport.pdf", "reports", 24, 15642));
+            publish(EventTypes.DOCUMENT_INDEXED, new DocumentIndexed(docId, "rapport.pdf", "knowledge-base", 24, 15642,
+                    "finance", false));
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.stream().anyMatch(r -> r.body().contains(docId)));
             Thread.sleep(500);
             assertEquals(1, receiver.received.size(), "one delivery: filtered by type, inactive subscription skipped");
@@ -108,7 +110,7 @@ class WebhookDeliveryTest {
     void aReceiverThatFailsIsRetriedWithTheSameIdUntilItAnswers() throws Exception {
         try (Receiver receiver = new Receiver()) {
             receiver.answers.addAll(List.of(503, 500));
-            subscribe(TestKeys.FINANCE, receiver.url(), List.of("model.loaded"), null);
+            subscribe(TestKeys.ADMIN, receiver.url(), List.of("model.loaded"), null);
             String model = publish(EventTypes.MODEL_LOADED, new ModelAvailability("llama-" + UUID.randomUUID(), "gpu-1", 1));
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() >= 3);
             Thread.sleep(800);
@@ -129,8 +131,8 @@ class WebhookDeliveryTest {
                 down.answers.add(500);
             }
             gone.answers.add(410);
-            Map<String, Object> downSub = subscribe(TestKeys.HR, down.url(), List.of("alert.triggered"), null);
-            Map<String, Object> goneSub = subscribe(TestKeys.HR, gone.url(), List.of("alert.triggered"), null);
+            Map<String, Object> downSub = subscribe(TestKeys.ADMIN, down.url(), List.of("alert.triggered"), null);
+            Map<String, Object> goneSub = subscribe(TestKeys.ADMIN, gone.url(), List.of("alert.triggered"), null);
             publish(EventTypes.ALERT_TRIGGERED, Map.of("alertName", "DiskFull", "fingerprint", UUID.randomUUID().toString()));
 
             JsonNode exhausted = EventJson.MAPPER.readTree(events.await(r -> r.value().contains(EventTypes.WEBHOOK_EXHAUSTED)
@@ -138,7 +140,7 @@ class WebhookDeliveryTest {
             assertEquals(4, exhausted.at("/data/attempts").asInt(), "the first attempt and three retries");
             assertEquals(4, down.received.size());
 
-            given().header("Authorization", TestKeys.bearer(TestKeys.HR)).get("/v1/webhooks/" + goneSub.get("id")).then()
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + goneSub.get("id")).then()
                     .statusCode(200).body("active", equalTo(false)).body("disabled_reason", startsWith("disabled: the receiver answered 410"));
             assertEquals(1, gone.received.size(), "no retry after 410 Gone");
         }
@@ -152,7 +154,8 @@ class WebhookDeliveryTest {
             }
             Map<String, Object> sub = subscribe(TestKeys.READER, receiver.url(), List.of("document.failed"), null);
             String id = (String) sub.get("id");
-            publish(EventTypes.DOCUMENT_FAILED, Map.of("documentId", "doc_x", "error", "PDF is password-protected"));
+            publish(EventTypes.DOCUMENT_FAILED, new DocumentFailed("doc_x", "scan.pdf", "knowledge-base",
+                    "PDF is password-protected", null, false));
             await().atMost(Duration.ofSeconds(30)).until(() -> "exhausted".equals(given()
                     .header("Authorization", TestKeys.bearer(TestKeys.READER)).get("/v1/webhooks/" + id + "/deliveries")
                     .then().extract().path("data[0].status")));
@@ -212,7 +215,7 @@ class WebhookDeliveryTest {
             receiver.answers.add(429);
             receiver.retryAfter = "2";
             subscribe(TestKeys.READER, receiver.url(), List.of("usage.threshold"), null);
-            publish(EventTypes.USAGE_THRESHOLD, Map.of("keyName", "k", "window", "daily"));
+            publish(EventTypes.USAGE_THRESHOLD, Map.of("keyName", "test-reader", "window", "daily")); // its own key
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() >= 2);
             Duration gap = Duration.between(receiver.received.get(0).at(), receiver.received.get(1).at());
             assertTrue(gap.toMillis() >= 1900, "waited " + gap + " instead of the 2 s asked");

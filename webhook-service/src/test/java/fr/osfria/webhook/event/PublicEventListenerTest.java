@@ -38,7 +38,7 @@ class PublicEventListenerTest {
     @Test
     void aPublicEventIsTakenInOnceEvenWhenDeliveredTwice() throws Exception {
         CloudEvent<DocumentIndexed> event = CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_INDEXED, "doc_1",
-                new DocumentIndexed("doc_1", "rapport.pdf", "reports", 24, 15642));
+                new DocumentIndexed("doc_1", "rapport.pdf", "reports", 24, 15642, null, false));
         String json = EventJson.encode(event);
 
         TopicProbe.send(Topics.PUBLIC_EVENTS, "doc_1", json);
@@ -46,7 +46,7 @@ class PublicEventListenerTest {
 
         TopicProbe.send(Topics.PUBLIC_EVENTS, "doc_1", json); // Kafka delivers at least once
         CloudEvent<DocumentIndexed> marker = CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_INDEXED, "doc_1",
-                new DocumentIndexed("doc_1", "rapport.pdf", "reports", 24, 1));
+                new DocumentIndexed("doc_1", "rapport.pdf", "reports", 24, 1, null, false));
         TopicProbe.send(Topics.PUBLIC_EVENTS, "doc_1", EventJson.encode(marker)); // same key: same partition, after it
         await().atMost(Duration.ofSeconds(30)).until(() -> rows(marker.id()) == 1);
         assertEquals(1, rows(event.id()), "the redelivered event was recorded twice");

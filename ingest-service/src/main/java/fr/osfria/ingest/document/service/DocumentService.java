@@ -74,7 +74,7 @@ public class DocumentService {
     /** Deletes the row and announces it: the index drops the chunks, receivers hear {@code document.deleted}. */
     public Uni<Void> delete(Document doc) {
         CloudEvent<DocumentDeleted> event = CloudEvent.of(SOURCE, EventTypes.DOCUMENT_DELETED, doc.id,
-                new DocumentDeleted(doc.id, doc.filename, doc.collection));
+                new DocumentDeleted(doc.id, doc.filename, doc.collection, doc.department, doc.confidential));
         return Panache.withTransaction(() -> documents.deleteById(doc.id)
                 .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
                 .replaceWithVoid()
@@ -109,7 +109,8 @@ public class DocumentService {
             doc.updatedAt = doc.indexedAt;
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
             return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
-                    new DocumentIndexed(doc.id, doc.filename, doc.collection, chunks, processingMs))).persist().replaceWithVoid();
+                    new DocumentIndexed(doc.id, doc.filename, doc.collection, chunks, processingMs,
+                            doc.department, doc.confidential))).persist().replaceWithVoid();
         })).call(this::nudge);
     }
 
@@ -164,7 +165,8 @@ public class DocumentService {
         doc.error = error;
         doc.updatedAt = now();
         return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_FAILED, doc.id,
-                new DocumentFailed(doc.id, doc.filename, doc.collection, error))).persist().replaceWithVoid();
+                new DocumentFailed(doc.id, doc.filename, doc.collection, error, doc.department,
+                        doc.confidential))).persist().replaceWithVoid();
     }
 
     /** PostgreSQL keeps microseconds: answer with the time as it will read back. */

@@ -101,6 +101,10 @@ class DocumentLifecycleTest {
             assertEquals(v1.size(), indexed.at("/data/chunksCount").asInt());
             assertEquals("guide.docx", indexed.at("/data/filename").asText());
             assertTrue(indexed.at("/data/processingTimeMs").asLong() >= 0);
+            // what webhook-service needs to decide who may hear of it
+            assertEquals(KB, indexed.at("/data/collection").asText());
+            assertEquals("finance", indexed.at("/data/department").asText());
+            assertTrue(indexed.at("/data/confidential").isBoolean() && !indexed.at("/data/confidential").asBoolean());
 
             // the same bytes again: the existing document, not a second one
             upload(TestKeys.FINANCE, "copie.docx", docx, KB, "{\"department\":\"finance\"}")
@@ -124,7 +128,9 @@ class DocumentLifecycleTest {
 
             given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).delete("/v1/documents/" + id).then().statusCode(204);
             get(TestKeys.FINANCE, id).statusCode(404);
-            events.await(r -> id.equals(r.key()) && r.value().contains("document.deleted"), Duration.ofSeconds(20));
+            JsonNode deleted = json(events.await(r -> id.equals(r.key()) && r.value().contains("document.deleted"), Duration.ofSeconds(20)));
+            assertEquals("finance", deleted.at("/data/department").asText());
+            assertTrue(deleted.at("/data/confidential").isBoolean());
             assertFalse(Files.exists(Path.of("target/test-data/blobs", id)), "the original file is removed");
         }
     }
@@ -150,6 +156,8 @@ class DocumentLifecycleTest {
             JsonNode failed = json(events.await(r -> secret.equals(r.key()) && r.value().contains("document.failed"),
                     Duration.ofSeconds(20)));
             assertEquals("PDF is password-protected", failed.at("/data/error").asText());
+            assertEquals(KB, failed.at("/data/collection").asText());
+            assertTrue(failed.at("/data/confidential").isBoolean());
         }
     }
 }

@@ -1,0 +1,72 @@
+package fr.osfria.security.rights;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import fr.osfria.events.EventTypes;
+import fr.osfria.security.key.KeyEntry;
+import java.util.Set;
+
+/**
+ * Who may receive a public event (as a webhook): the one rule, read from the event's data in the public API's
+ * snake_case shape (what a delivery body carries). Admins receive everything. Otherwise:
+ * <ul>
+ * <li>{@code document.*}: by the read rule of {@code GET /v1/documents/{id}} ({@link Rights#canRead}) on the
+ * event's {@code collection}, {@code department} and {@code confidential}; an event that does not say whether it is
+ * confidential reaches admins only;</li>
+ * <li>{@code usage.threshold}: only about the key itself ({@code key_name});</li>
+ * <li>{@code model.*}, {@code alert.*}: the {@code ops} role;</li>
+ * <li>{@code webhook.*}: the owner of the subscription concerned ({@code subscription_id}), which the caller looks
+ * up (see {@link #concernedSubscription});</li>
+ * <li>any other type: admins only.</li>
+ * </ul>
+ * A revoked key, or no key, receives nothing.
+ */
+public final class EventAudience {
+
+    private static final Set<String> DOCUMENT_EVENTS = Set.of(EventTypes.DOCUMENT_INDEXED, EventTypes.DOCUMENT_FAILED,
+            EventTypes.DOCUMENT_DELETED);
+
+    /**
+     * @param data           the event's data, snake_case
+     * @param concernedOwner for {@code webhook.*}: the owner of {@link #concernedSubscription}, null if unknown
+     */
+    public static boolean mayReceive(KeyEntry key, String type, JsonNode data, String concernedOwner) {
+        if (key == null || key.revoked()) {
+            return false;
+        }
+        if (key.admin()) {
+            return true;
+        }
+        if (type == null || data == null || !data.isObject()) {
+            return false;
+        }
+        if (DOCUMENT_EVENTS.contains(type)) {
+            JsonNode confidential = data.get("confidential");
+            return confidential != null && confidential.isBoolean()
+                    && Rights.canRead(key, text(data, "collection"), text(data, "department"), confidential.booleanValue());
+        }
+        if (EventTypes.USAGE_THRESHOLD.equals(type)) {
+            return key.name().equals(text(data, "key_name"));
+        }
+        if (type.startsWith("model.") || type.startsWith("alert.")) {
+            return key.ops();
+        }
+        if (type.startsWith("webhook.")) {
+            return concernedOwner != null && key.name().equals(concernedOwner);
+        }
+        return false;
+    }
+
+    /** The subscription whose owner decides who receives this event ({@code webhook.*}), or null. */
+    public static String concernedSubscription(String type, JsonNode data) {
+        return type != null && type.startsWith("webhook.") && data != null && data.isObject()
+                ? text(data, "subscription_id") : null;
+    }
+
+    private static String text(JsonNode data, String field) {
+        JsonNode value = data.get(field);
+        return value != null && value.isTextual() ? value.textValue() : null;
+    }
+
+    private EventAudience() {
+    }
+}
