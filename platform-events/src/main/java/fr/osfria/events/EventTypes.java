@@ -22,6 +22,11 @@ public final class EventTypes {
     // Internal work events, each on its own topic.
     public static final String DOCUMENT_UPLOADED = "document.uploaded";
     public static final String DOCUMENT_CHUNKED = "document.chunked";
+    /**
+     * On the chunks topic, keyed by document id, ahead of a new version's chunks or at deletion: older chunks of the
+     * document leave the index and may never be indexed again ({@link fr.osfria.events.document.VersionSuperseded}).
+     */
+    public static final String VERSION_SUPERSEDED = "document.version-superseded";
     public static final String CHUNKS_INDEXED = "document.chunks-indexed";
     public static final String AUDIT_RECORDED = "audit.recorded";
     public static final String USAGE_RECORDED = "usage.recorded";

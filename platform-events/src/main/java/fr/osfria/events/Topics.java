@@ -12,7 +12,10 @@ public final class Topics {
     public static final String AUDIT = "osfria.audit.v1";
     /** Internal: a document (or a new version of one) waits to be parsed and chunked. */
     public static final String DOCUMENT_UPLOADS = "osfria.document-uploads.v1";
-    /** Internal: chunks ready to be embedded and indexed, keyed by document id. */
+    /**
+     * Internal: chunks ready to be embedded and indexed, keyed by document id; in the same order per document, the
+     * {@link EventTypes#VERSION_SUPERSEDED} records that retire older versions (or every version, on deletion).
+     */
     public static final String DOCUMENT_CHUNKS = "osfria.document-chunks.v1";
     /** Internal: embed-service's answer to a document's chunks (indexed or failed). */
     public static final String INDEX_RESULTS = "osfria.index-results.v1";

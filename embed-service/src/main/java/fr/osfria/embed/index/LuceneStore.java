@@ -57,6 +57,9 @@ public class LuceneStore implements VectorStore {
     private static final int DENSE_CANDIDATES = 30;
     private static final String MODEL = "osfria.model";
     private static final String DIMENSION = "osfria.dimension";
+    /** Tombstones are documents of their own kind: no collection, so no search ever matches one. */
+    private static final String KIND = "kind";
+    private static final String TOMBSTONE = "tombstone";
 
     private static final java.util.concurrent.ExecutorService SEARCH_THREADS = java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(), r -> {
@@ -71,6 +74,8 @@ public class LuceneStore implements VectorStore {
     private final Analyzer french = new FrenchAnalyzer();
     private final Analyzer english = new EnglishAnalyzer();
     private final int dimension;
+    /** Every tombstone's floor by document id, read from the index at start and kept current by {@link #retire}. */
+    private final Map<String, Integer> floors = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Opens (or creates) the index at {@code dir} for {@code model}. An index built by another model is refused:
@@ -106,6 +111,14 @@ public class LuceneStore implements VectorStore {
                 return new IndexSearcher(reader, SEARCH_THREADS);
             }
         });
+        withSearcher(searcher -> {
+            Query tombstones = new TermQuery(new Term(KIND, TOMBSTONE));
+            for (ScoreDoc sd : searcher.search(tombstones, Math.max(1, searcher.count(tombstones))).scoreDocs) {
+                Document t = searcher.storedFields().document(sd.doc);
+                floors.merge(t.get("tombstone_of"), t.getField("floor").numericValue().intValue(), Math::max);
+            }
+            return null;
+        });
     }
 
     /** Adds or replaces chunks by id: a redelivered chunk overwrites itself. */
@@ -119,9 +132,26 @@ public class LuceneStore implements VectorStore {
         }
     }
 
+    /**
+     * The floor counts at once in memory (searches and {@link #retired} honour it before the commit); the tombstone
+     * document, one per floor so concurrent retirements never lower one, becomes durable with the next commit.
+     */
     @Override
-    public void deleteDocument(String documentId) throws IOException {
-        writer.deleteDocuments(new Term("document_id", documentId));
+    public void retire(String documentId, int floor) throws IOException {
+        floors.merge(documentId, floor, Math::max);
+        Document tombstone = new Document();
+        tombstone.add(new StringField(KIND, TOMBSTONE, Field.Store.NO));
+        tombstone.add(new StringField("tombstone_id", documentId + "#" + floor, Field.Store.NO));
+        tombstone.add(new StoredField("tombstone_of", documentId));
+        tombstone.add(new StoredField("floor", floor));
+        writer.updateDocument(new Term("tombstone_id", documentId + "#" + floor), tombstone);
+        deleteVersionsBefore(documentId, floor);
+    }
+
+    @Override
+    public boolean retired(String documentId, int version) {
+        Integer floor = floors.get(documentId);
+        return floor != null && version < floor;
     }
 
     /** Drops a document's chunks of versions before {@code version}: a new version replaces them. */
@@ -160,7 +190,8 @@ public class LuceneStore implements VectorStore {
 
     @Override
     public int size() throws IOException {
-        return withSearcher(s -> s.count(new MatchAllDocsQuery()));
+        return withSearcher(s -> s.count(new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.MUST)
+                .add(new TermQuery(new Term(KIND, TOMBSTONE)), Occur.MUST_NOT).build()));
     }
 
     @Override
@@ -177,8 +208,15 @@ public class LuceneStore implements VectorStore {
                 case HYBRID -> fuse(searcher, query, dense, keyword);
             };
             List<SearchHit> hits = new ArrayList<>();
-            for (ScoredDoc d : ranked.subList(0, Math.min(query.topK(), ranked.size()))) {
-                hits.add(toHit(searcher.storedFields().document(d.doc()), d.score()));
+            for (ScoredDoc d : ranked) {
+                if (hits.size() == query.topK()) {
+                    break;
+                }
+                Document doc = searcher.storedFields().document(d.doc());
+                // retired but not yet committed away: already gone as far as any caller can tell
+                if (!retired(doc.get("document_id"), doc.getField("version").numericValue().intValue())) {
+                    hits.add(toHit(doc, d.score()));
+                }
             }
             return hits;
         });
@@ -380,7 +418,12 @@ public class LuceneStore implements VectorStore {
                 if (live != null && !live.get(i)) {
                     continue;
                 }
-                batch.add(rebuild.apply(toStored(stored.document(i))));
+                Document doc = stored.document(i);
+                if (doc.get("tombstone_of") != null) { // tombstones outlive the model
+                    target.retire(doc.get("tombstone_of"), doc.getField("floor").numericValue().intValue());
+                    continue;
+                }
+                batch.add(rebuild.apply(toStored(doc)));
                 if (batch.size() == 256) {
                     target.upsert(batch);
                     count += batch.size();

@@ -43,6 +43,8 @@ import java.util.concurrent.Future;
 public class QdrantStore implements VectorStore {
 
     private static final String NO_DEPARTMENT = "__none__";
+    /** Tombstones are points of their own kind: no collection, so no search ever matches one. */
+    private static final String TOMBSTONE = "tombstone";
 
     private final QdrantClient client;
     private final String collection;
@@ -68,6 +70,9 @@ public class QdrantStore implements VectorStore {
                         + "-dimension vectors, not " + dimension + " (" + model + "); re-index into a new collection");
             }
         }
+        // also on collections created before tombstones existed (creating an existing index changes nothing)
+        get(client.createPayloadIndexAsync(collection, "tombstone_of", PayloadSchemaType.Keyword, null, true, null, null));
+        get(client.createPayloadIndexAsync(collection, "floor", PayloadSchemaType.Integer, null, true, null, null));
     }
 
     /** Qdrant point ids are UUIDs: the chunk id's name-based UUID, the same on every delivery. */
@@ -122,9 +127,25 @@ public class QdrantStore implements VectorStore {
         get(client.upsertAsync(collection, points));
     }
 
+    /**
+     * One tombstone point per floor (a payload with a placeholder vector), written before the chunks are deleted;
+     * Qdrant applies both before answering, and concurrent retirements add points rather than overwrite a floor.
+     */
     @Override
-    public void deleteDocument(String documentId) throws IOException {
-        get(client.deleteAsync(collection, Filter.newBuilder().addMust(matchKeyword("document_id", documentId)).build()));
+    public void retire(String documentId, int floor) throws IOException {
+        float[] placeholder = new float[dimension];
+        placeholder[0] = 1;
+        get(client.upsertAsync(collection, List.of(PointStruct.newBuilder()
+                .setId(id(pointId(TOMBSTONE + ":" + documentId + "#" + floor))).setVectors(vectors(placeholder))
+                .putAllPayload(Map.of("kind", value(TOMBSTONE), "tombstone_of", value(documentId), "floor", value(floor)))
+                .build())));
+        deleteVersionsBefore(documentId, floor);
+    }
+
+    @Override
+    public boolean retired(String documentId, int version) throws IOException {
+        return get(client.countAsync(collection, Filter.newBuilder().addMust(matchKeyword("tombstone_of", documentId))
+                .addMust(range("floor", Range.newBuilder().setGt(version).build())).build(), true)) > 0;
     }
 
     @Override
@@ -152,7 +173,8 @@ public class QdrantStore implements VectorStore {
 
     @Override
     public int size() throws IOException {
-        return Math.toIntExact(get(client.countAsync(collection)));
+        return Math.toIntExact(get(client.countAsync(collection,
+                Filter.newBuilder().addMustNot(matchKeyword("kind", TOMBSTONE)).build(), true)));
     }
 
     @Override

@@ -14,7 +14,15 @@ public interface VectorStore extends Closeable {
     /** Adds or replaces chunks by chunk id. */
     void upsert(Collection<IndexedChunk> chunks) throws IOException;
 
-    void deleteDocument(String documentId) throws IOException;
+    /**
+     * Retires a document's versions below {@code floor} for good ({@code VersionSuperseded.DELETED}: every version):
+     * records a durable tombstone, then drops those chunks. From the moment it returns no search finds them, even
+     * before {@link #commit()}, and {@link #retired} refuses them. Floors only rise; the call is idempotent.
+     */
+    void retire(String documentId, int floor) throws IOException;
+
+    /** Whether this version of the document lies below a tombstone's floor: its chunks must not be indexed. */
+    boolean retired(String documentId, int version) throws IOException;
 
     /** Drops a document's chunks of versions before {@code version}. */
     void deleteVersionsBefore(String documentId, int version) throws IOException;
@@ -27,6 +35,7 @@ public interface VectorStore extends Closeable {
 
     boolean hasNewerVersion(String documentId, int version) throws IOException;
 
+    /** Chunks in the store (tombstones are not chunks). */
     int size() throws IOException;
 
     List<SearchHit> search(SearchQuery query) throws IOException;

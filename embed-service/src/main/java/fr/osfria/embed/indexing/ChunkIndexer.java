@@ -1,5 +1,6 @@
 package fr.osfria.embed.indexing;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.embed.index.IndexedChunk;
 import fr.osfria.embed.index.VectorStore;
@@ -30,7 +31,9 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * Embeds and indexes chunks a poll at a time: one durable commit per batch, then the batch is acknowledged, so a
  * crash can only make Kafka deliver chunks again (they overwrite themselves). When every chunk of a document
  * version is in, says so on the index-results topic. A record that cannot be indexed goes to the dead-letter
- * topic with the reason, and the consumer carries on.
+ * topic with the reason, and the consumer carries on. {@code document.version-superseded} records, ordered with the
+ * chunks of their document, retire its older versions (or all of them) for good: every chunk is checked against
+ * those tombstones before it is embedded and again before it is written.
  */
 @ApplicationScoped
 public class ChunkIndexer {
@@ -67,19 +70,20 @@ public class ChunkIndexer {
     @Incoming(CHUNKS)
     @Blocking
     public CompletionStage<Void> onChunks(KafkaRecordBatch<String, String> batch) throws IOException {
-        List<IndexedChunk> chunks = new ArrayList<>();
-        Map<String, Version> versions = new LinkedHashMap<>();
+        List<IndexedChunk> prepared = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch.getRecords()) {
             DocumentChunk chunk = null;
             try {
+                if (EventTypes.VERSION_SUPERSEDED.equals(EventJson.decode(record.getPayload(), JsonNode.class).type())) {
+                    Retirements.apply(store, record.getPayload());
+                    continue;
+                }
                 chunk = EventJson.decode(record.getPayload(), DocumentChunk.class).data();
                 ChunkPreparer.check(chunk);
-                if (store.hasNewerVersion(chunk.documentId(), chunk.version())) {
-                    continue; // a late chunk of a replaced version
+                if (store.retired(chunk.documentId(), chunk.version()) || store.hasNewerVersion(chunk.documentId(), chunk.version())) {
+                    continue; // a late chunk of a deleted document or of a replaced version: never indexed
                 }
-                chunks.add(preparer.prepare(chunk));
-                versions.merge(chunk.documentId(), new Version(chunk.documentId(), chunk.version(), chunk.totalChunks()),
-                        (a, b) -> a.version() >= b.version() ? a : b);
+                prepared.add(preparer.prepare(chunk));
             } catch (EventJson.MalformedEventException | IllegalArgumentException | GeneralSecurityException e) {
                 deadLetter(record, e.getMessage());
                 if (chunk != null && chunk.documentId() != null) {
@@ -88,17 +92,34 @@ public class ChunkIndexer {
                 }
             }
         }
+        // checked again: a retirement later in this batch (or from the fast path) outranks the chunks before it
+        Map<String, Version> versions = new LinkedHashMap<>();
+        List<IndexedChunk> live = new ArrayList<>();
+        for (IndexedChunk c : prepared) {
+            if (!store.retired(c.documentId(), c.version())) {
+                live.add(c);
+                versions.merge(c.documentId(), new Version(c.documentId(), c.version(), c.totalChunks()),
+                        (a, b) -> a.version() >= b.version() ? a : b);
+            }
+        }
         for (Version v : versions.values()) {
             store.deleteVersionsBefore(v.documentId(), v.version());
         }
-        List<IndexedChunk> current = chunks.stream()
-                .filter(c -> versions.get(c.documentId()).version() == c.version()).toList();
-        store.upsert(current);
-        store.commit();
+        store.upsert(live.stream().filter(c -> versions.get(c.documentId()).version() == c.version()).toList());
+        List<Version> indexed = new ArrayList<>();
         for (Version v : versions.values()) {
-            int indexed = store.count(v.documentId(), v.version());
-            if (indexed >= v.totalChunks()) {
-                publish(new ChunksIndexed(v.documentId(), v.version(), indexed, true, null));
+            if (store.retired(v.documentId(), v.version())) {
+                // retired by the fast path while this batch was written: what was just written goes too
+                store.deleteVersionsBefore(v.documentId(), v.version() + 1);
+            } else {
+                indexed.add(v);
+            }
+        }
+        store.commit();
+        for (Version v : indexed) {
+            int count = store.count(v.documentId(), v.version());
+            if (count >= v.totalChunks()) {
+                publish(new ChunksIndexed(v.documentId(), v.version(), count, true, null));
             }
         }
         return batch.ack();

@@ -1,9 +1,11 @@
 package fr.osfria.embed.index;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.events.document.VersionSuperseded;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +64,7 @@ class LuceneStoreTest {
         try (LuceneStore store = new LuceneStore(dir, "model-a", DIM)) {
             store.upsert(List.of(chunk("d1", 1, 0, "finance", unit(random), "premier"), chunk("d2", 3, 0, null, unit(random), "second")));
             store.commit();
-            store.deleteDocument("d2");
+            store.retire("d2", VersionSuperseded.DELETED);
             store.upsert(List.of(chunk("d3", 1, 0, null, unit(random), "troisième")));
             store.commit();
         }
@@ -77,6 +79,33 @@ class LuceneStoreTest {
             assertEquals(List.of("d3"), hits.stream().map(SearchHit::documentId).toList(), "rights still apply: d1 is finance");
             assertEquals("troisième", hits.get(0).text());
             assertEquals(1, reopened.count("d1", 1));
+            assertTrue(reopened.retired("d2", 3), "tombstones outlive a re-index");
+        }
+    }
+
+    @Test
+    void tombstonesHideChunksAtOnceAndOutliveARestart() throws Exception {
+        Random random = new Random(5);
+        float[] v = unit(random);
+        try (LuceneStore store = new LuceneStore(dir, "m", DIM)) {
+            store.upsert(List.of(chunk("d1", 1, 0, null, v, "ancienne version"), chunk("gone", 1, 0, null, v, "supprimé")));
+            store.commit();
+            store.retire("d1", 2);
+            store.retire("gone", VersionSuperseded.DELETED);
+            // not committed yet: still no search may return them
+            assertEquals(List.of(), store.search(new SearchQuery("kb", null, false, Map.of(), SearchQuery.Mode.HYBRID, v,
+                    "version supprimé", null, 10)), "retired chunks are gone from searches before the commit");
+            store.retire("d1", 1);
+            assertTrue(store.retired("d1", 1), "a floor never goes down");
+            assertFalse(store.retired("d1", 2), "the new version may come");
+            store.commit();
+            assertEquals(0, store.size(), "tombstones are not chunks");
+        }
+        try (LuceneStore reopened = new LuceneStore(dir, "m", DIM)) {
+            assertTrue(reopened.retired("d1", 1));
+            assertFalse(reopened.retired("d1", 2));
+            assertTrue(reopened.retired("gone", 7), "a deleted document refuses every version, after a restart too");
+            assertFalse(reopened.retired("other", 1));
         }
     }
 

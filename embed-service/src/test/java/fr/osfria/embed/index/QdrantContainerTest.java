@@ -18,5 +18,6 @@ class QdrantContainerTest {
                 "m", QdrantScenarios.DIM)) {
             QdrantScenarios.lifecycleAndRights(store);
         }
+        QdrantScenarios.tombstones(QdrantScenarios.config(QDRANT.getHost(), QDRANT.getGrpcPort(), "tombstones"));
     }
 }

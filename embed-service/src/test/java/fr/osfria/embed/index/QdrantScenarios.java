@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.embed.EmbedConfig;
+import fr.osfria.events.document.VersionSuperseded;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -100,9 +101,31 @@ final class QdrantScenarios {
         store.deleteVersionsBefore("hr2", 2);
         assertEquals(0, store.count("hr2", 1));
         assertEquals(1, store.count("hr2", 2));
-        store.deleteDocument("hr2");
+        store.retire("hr2", VersionSuperseded.DELETED);
         assertEquals(0, store.count("hr2", 2));
         assertFalse(store.hasNewerVersion("hr1", 1));
+        assertEquals(23, store.size(), "tombstones are not chunks");
+    }
+
+    /** Tombstones: old versions leave, floors only rise, a deleted document refuses every version, from a new store too. */
+    static void tombstones(EmbedConfig.Qdrant config) throws Exception {
+        Random random = new Random(4);
+        try (QdrantStore store = new QdrantStore(config, "m", DIM)) {
+            store.upsert(List.of(chunk("old", 1, null, false, unit(random), Map.of()), chunk("gone", 3, null, false, unit(random), Map.of())));
+            store.retire("old", 2);
+            store.retire("gone", VersionSuperseded.DELETED);
+            store.retire("old", 1);
+            assertEquals(0, store.count("old", 1));
+            assertEquals(0, store.count("gone", 3));
+            assertTrue(store.search(new SearchQuery("kb", null, true, Map.of(), SearchQuery.Mode.DENSE, unit(random), null, null, 100))
+                    .stream().noneMatch(h -> h.documentId().equals("old") || h.documentId().equals("gone")), "no tombstone is a hit");
+        }
+        try (QdrantStore reopened = new QdrantStore(config, "m", DIM)) {
+            assertTrue(reopened.retired("old", 1), "a floor never goes down");
+            assertFalse(reopened.retired("old", 2));
+            assertTrue(reopened.retired("gone", 99));
+            assertFalse(reopened.retired("other", 1));
+        }
     }
 
     private QdrantScenarios() {

@@ -24,6 +24,15 @@ class QdrantStoreTest {
     }
 
     @Test
+    void tombstonesOutliveTheStore() throws Exception {
+        try (InProcessQdrant qdrant = new InProcessQdrant()) {
+            QdrantScenarios.tombstones(QdrantScenarios.config("localhost", qdrant.port(), "chunks"));
+            assertTrue(qdrant.payloadIndexes.containsAll(List.of("tombstone_of:FieldTypeKeyword", "floor:FieldTypeInteger")),
+                    qdrant.payloadIndexes.toString());
+        }
+    }
+
+    @Test
     void aCollectionOfAnotherDimensionIsRefused() throws Exception {
         try (InProcessQdrant qdrant = new InProcessQdrant()) {
             new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM).close();

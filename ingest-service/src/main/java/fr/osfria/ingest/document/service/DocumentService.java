@@ -8,6 +8,7 @@ import fr.osfria.events.document.DocumentDeleted;
 import fr.osfria.events.document.DocumentFailed;
 import fr.osfria.events.document.DocumentIndexed;
 import fr.osfria.events.document.DocumentUploaded;
+import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.repository.DocumentRepository;
@@ -67,15 +68,21 @@ public class DocumentService {
         return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
             doc.contentVersion++;
             setContent(doc, upload, contentType, sha256, blobKey, wrappedKey, now());
-            return OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist().replaceWith(doc);
+            // the old chunks leave the index before the new version is even parsed (the old rights die with them)
+            return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
+                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist()).replaceWith(doc);
         })).call(this::nudge);
     }
 
-    /** Deletes the row and announces it: the index drops the chunks, receivers hear {@code document.deleted}. */
+    /**
+     * Deletes the row and announces it: the index drops the chunks for good (even those still to come), receivers
+     * hear {@code document.deleted}.
+     */
     public Uni<Void> delete(Document doc) {
         CloudEvent<DocumentDeleted> event = CloudEvent.of(SOURCE, EventTypes.DOCUMENT_DELETED, doc.id,
                 new DocumentDeleted(doc.id, doc.filename, doc.collection, doc.department, doc.confidential));
         return Panache.withTransaction(() -> documents.deleteById(doc.id)
+                .chain(() -> superseded(VersionSuperseded.deleted(doc.id)).persist())
                 .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
                 .replaceWithVoid()
                 .call(this::nudge);
@@ -177,6 +184,14 @@ public class DocumentService {
     private static CloudEvent<DocumentUploaded> uploaded(Document doc) {
         return CloudEvent.of(SOURCE, EventTypes.DOCUMENT_UPLOADED, doc.id, new DocumentUploaded(doc.id, doc.contentVersion,
                 doc.collection, doc.filename, doc.blobKey, doc.sizeBytes, doc.confidential, EventJson.decodeMap(doc.metadataJson)));
+    }
+
+    /**
+     * Retires a document's older chunks in the index, on the chunks topic under the document's key: ordered with its
+     * chunks, so even chunks still in flight (or still being parsed) can never be indexed after it.
+     */
+    private static OutboxEvent superseded(VersionSuperseded retired) {
+        return OutboxEvent.of(Topics.DOCUMENT_CHUNKS, CloudEvent.of(SOURCE, EventTypes.VERSION_SUPERSEDED, retired.documentId(), retired));
     }
 
     /** The events are committed; send them now rather than at the next relay tick. Failure here only delays them. */
