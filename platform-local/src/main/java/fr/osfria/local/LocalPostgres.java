@@ -14,16 +14,16 @@ import java.sql.Statement;
  * The platform's PostgreSQL: a real server from binaries shipped in Maven jars, its data under the data
  * directory, kept across restarts; or, when {@code OSFRIA_POSTGRES} names one, an existing server.
  */
-final class LocalPostgres implements AutoCloseable {
+public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
 
     private final LocalSettings settings;
     private EmbeddedPostgres embedded;
 
-    LocalPostgres(LocalSettings settings) {
+    public LocalPostgres(LocalSettings settings) {
         this.settings = settings;
     }
 
-    void start() throws IOException {
+    public void start() throws IOException {
         if (!settings.embeddedPostgres()) {
             return;
         }
@@ -36,8 +36,33 @@ final class LocalPostgres implements AutoCloseable {
                 .start();
     }
 
+    /** Whether the platform runs its own PostgreSQL (and so can watch and restart it). */
+    public boolean embedded() {
+        return embedded != null;
+    }
+
+    /** The postmaster of the embedded server. */
+    @Override
+    public Process process() {
+        return embedded.getProcess();
+    }
+
+    /**
+     * Starts the embedded server again on the same data directory, after its postmaster died: releases the old
+     * instance's lock on the directory first (its stop command fails harmlessly, nothing is running).
+     */
+    public synchronized LocalPostgres restart() {
+        try {
+            embedded.close();
+            start();
+        } catch (IOException e) {
+            throw new LocalPlatformException("PostgreSQL did not start again: " + e.getMessage(), e);
+        }
+        return this;
+    }
+
     /** Creates each service's database unless it exists. */
-    void ensureDatabase(String name) {
+    public void ensureDatabase(String name) {
         String url = "jdbc:postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/postgres";
         try (Connection c = DriverManager.getConnection(url, settings.postgresUser(), settings.postgresPassword());
              Statement s = c.createStatement()) {
@@ -57,12 +82,12 @@ final class LocalPostgres implements AutoCloseable {
         return "postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/" + database;
     }
 
-    String jdbcUrl(String database) {
+    public String jdbcUrl(String database) {
         return "jdbc:postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/" + database;
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         if (embedded != null) {
             embedded.close();
         }
