@@ -55,9 +55,18 @@ public final class ChildProcess implements Supervisor.Child {
         return process.isAlive();
     }
 
-    @Override
     public Process process() {
         return process;
+    }
+
+    @Override
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    @Override
+    public String exitStatus() {
+        return process.isAlive() ? null : "code " + process.exitValue();
     }
 
     /** Asks the process (and anything it started) to stop, then forces it after {@code graceSeconds}. */

@@ -33,6 +33,8 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
                 .setPort(settings.postgresPort())
+                // the library's default is tuned for throw-away test databases; a commit here must survive a crash
+                .setServerConfig("synchronous_commit", "on")
                 .start();
     }
 
@@ -41,10 +43,16 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
         return embedded != null;
     }
 
-    /** The postmaster of the embedded server. */
+    /** The postmaster of the embedded server (pg_ctl starts it detached: its pid is in postmaster.pid). */
     @Override
-    public Process process() {
-        return embedded.getProcess();
+    public ProcessHandle handle() {
+        Path pidFile = settings.dataDir().resolve("postgres").resolve("postmaster.pid");
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            return ProcessHandle.of(pid).orElseThrow(() -> new IOException("no process " + pid));
+        } catch (IOException | RuntimeException e) {
+            throw new LocalPlatformException("cannot find PostgreSQL's postmaster from " + pidFile + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -20,7 +20,13 @@ public final class Supervisor implements AutoCloseable {
 
     /** Something that runs as one operating-system process. */
     public interface Child {
-        Process process();
+        /** The running process. */
+        ProcessHandle handle();
+
+        /** How it ended, for the terminal (e.g. "code 137"), or null when that cannot be known. */
+        default String exitStatus() {
+            return null;
+        }
     }
 
     private static final Duration SETTLE = Duration.ofMillis(300);
@@ -69,7 +75,8 @@ public final class Supervisor implements AutoCloseable {
         private final Supplier<T> restart;
         private final Backoff backoff;
         private T current;
-        private T handled;
+        private ProcessHandle running;
+        private ProcessHandle handled;
         private long startedAt;
         private int restarts;
 
@@ -94,24 +101,26 @@ public final class Supervisor implements AutoCloseable {
         }
 
         private synchronized void watch(T child) {
+            ProcessHandle process = child.handle();
             current = child;
+            running = process;
             startedAt = System.nanoTime();
-            child.process().onExit().thenRun(() -> died(child));
+            process.onExit().thenRun(() -> died(child, process));
         }
 
         private synchronized void diedBeforeArming() {
-            if (!current.process().isAlive()) {
-                died(current);
+            if (!running.isAlive()) {
+                died(current, running);
             }
         }
 
-        private void died(T child) {
+        private void died(T child, ProcessHandle process) {
             Duration delay;
             synchronized (this) {
-                if (!armed || closed || child != current || child == handled) {
+                if (!armed || closed || process != running || process == handled) {
                     return;
                 }
-                handled = child;
+                handled = process;
                 delay = backoff.afterDeath(Duration.ofNanos(System.nanoTime() - startedAt));
             }
             // Ctrl-C reaches the children too: leave the launcher's shutdown the moment to close the supervisor
@@ -120,8 +129,9 @@ public final class Supervisor implements AutoCloseable {
             try {
                 scheduler.schedule(() -> {
                     if (!closed) {
-                        out.println("osfria: " + name + " exited (code " + child.process().exitValue()
-                                + "); restarting it in " + seconds(delay));
+                        String status = child.exitStatus();
+                        out.println("osfria: " + name + " exited" + (status == null ? "" : " (" + status + ")")
+                                + "; restarting it in " + seconds(delay));
                         schedule(delay.minus(settle));
                     }
                 }, settle.toMillis(), TimeUnit.MILLISECONDS);
