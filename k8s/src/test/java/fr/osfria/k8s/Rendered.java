@@ -17,15 +17,15 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /** An overlay rendered offline by {@code kubectl kustomize}, parsed into Kubernetes model objects. */
-final class Rendered {
+public final class Rendered {
 
     static final Path K8S = Path.of("").toAbsolutePath();
     static final YAMLMapper YAML = new YAMLMapper();
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
     final String overlay;
-    final List<HasMetadata> objects;
-    final List<JsonNode> raw;
+    public final List<HasMetadata> objects;
+    public final List<JsonNode> raw;
 
     private Rendered(String overlay, List<HasMetadata> objects, List<JsonNode> raw) {
         this.overlay = overlay;
@@ -60,7 +60,7 @@ final class Rendered {
         }
     }
 
-    static Rendered of(String overlay) {
+    public static Rendered of(String overlay) {
         Tools.Result r = kustomize(overlay, true);
         assertEquals(0, r.exit(), "kubectl kustomize overlays/" + overlay + " failed:\n" + r.err());
         try {
@@ -76,11 +76,11 @@ final class Rendered {
         }
     }
 
-    <T extends HasMetadata> List<T> all(Class<T> type) {
+    public <T extends HasMetadata> List<T> all(Class<T> type) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
-    List<JsonNode> ofKind(String kind) {
+    public List<JsonNode> ofKind(String kind) {
         return raw.stream().filter(n -> kind.equals(n.path("kind").asText())).toList();
     }
 

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A JVM child process whose output is printed line by line behind its name, and which dies with the platform. */
-final class ChildProcess {
+public final class ChildProcess implements Supervisor.Child {
 
     private final String name;
     private final Process process;
@@ -21,7 +21,7 @@ final class ChildProcess {
         this.process = process;
     }
 
-    static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir, PrintStream out,
+    public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir, PrintStream out,
                               String color) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(workDir.toFile());
         builder.environment().putAll(env);
@@ -47,20 +47,30 @@ final class ChildProcess {
         return new ChildProcess(name, process);
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    boolean alive() {
+    public boolean alive() {
         return process.isAlive();
     }
 
-    Process process() {
+    public Process process() {
         return process;
     }
 
+    @Override
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    @Override
+    public String exitStatus() {
+        return process.isAlive() ? null : "code " + process.exitValue();
+    }
+
     /** Asks the process (and anything it started) to stop, then forces it after {@code graceSeconds}. */
-    void stop(int graceSeconds) {
+    public void stop(int graceSeconds) {
         List<ProcessHandle> descendants = process.descendants().toList();
         process.destroy();
         try {
@@ -74,7 +84,7 @@ final class ChildProcess {
         descendants.forEach(ProcessHandle::destroyForcibly);
     }
 
-    static String java() {
+    public static String java() {
         return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 }

@@ -18,10 +18,12 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one entry port: routes each request to its service (see {@link Routes}) and streams bodies both ways
- * without buffering, so server-sent events pass token by token. {@code /q/health} answers for all services.
+ * The one entry port: routes each request of the public API to its service (see {@link Routes}) and streams bodies
+ * both ways without buffering, so server-sent events pass token by token. It answers two paths itself, with a bare
+ * UP/DOWN and nothing else (no file paths, no exception texts, no backend addresses): {@code /q/health} for every
+ * service and {@code /health} for the inference router. It listens on {@link LocalSettings#bindAddress()}.
  */
-final class EntryProxy implements AutoCloseable {
+public final class EntryProxy implements AutoCloseable {
 
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host");
@@ -31,19 +33,20 @@ final class EntryProxy implements AutoCloseable {
     private final HttpClient client;
     private HttpServer server;
 
-    EntryProxy(LocalSettings settings) {
+    public EntryProxy(LocalSettings settings) {
         this.settings = settings;
         this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(64));
     }
 
-    void start() {
+    public void start() {
         try {
             server = vertx.createHttpServer().requestHandler(this::handle)
-                    .listen(settings.entryPort(), "0.0.0.0")
+                    .listen(settings.entryPort(), settings.bindAddress())
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new LocalPlatformException("cannot listen on entry port " + settings.entryPort() + ": " + e.getMessage(), e);
+            throw new LocalPlatformException("cannot listen on " + settings.bindAddress() + ":" + settings.entryPort()
+                    + " (OSFRIA_BIND, OSFRIA_PORT): " + e.getMessage(), e);
         }
     }
 
@@ -53,8 +56,18 @@ final class EntryProxy implements AutoCloseable {
             aggregateHealth(request.response());
             return;
         }
-        Routes.route(path).ifPresentOrElse(target -> forward(request, target), () -> request.response()
-                .setStatusCode(404).putHeader("content-type", "application/json")
+        if ("/health".equals(path)) {
+            routerHealth(request.response());
+            return;
+        }
+        if (!Routes.isCanonical(path)) {
+            request.response().setStatusCode(400).putHeader("content-type", "application/json")
+                    .end(error("the request path is not canonical (dot segments, double slashes, encoded dots or "
+                            + "slashes are refused)", "invalid_request_error", "invalid_path"));
+            return;
+        }
+        Routes.route(path, settings.exposeAlerts()).ifPresentOrElse(target -> forward(request, target), () -> request
+                .response().setStatusCode(404).putHeader("content-type", "application/json")
                 .end(error("no route for " + path, "not_found_error", "unknown_route")));
     }
 
@@ -84,8 +97,8 @@ final class EntryProxy implements AutoCloseable {
                 .onFailure(e -> {
                     if (!response.headWritten()) {
                         response.setStatusCode(502).putHeader("content-type", "application/json")
-                                .end(error(target.service().name() + " is not reachable: " + e.getMessage(),
-                                        "service_unavailable", "upstream_unreachable"));
+                                .end(error(target.service().name() + " is not reachable", "service_unavailable",
+                                        "upstream_unreachable"));
                     } else {
                         response.reset();
                     }
@@ -100,27 +113,45 @@ final class EntryProxy implements AutoCloseable {
         });
     }
 
+    /** Every service UP or DOWN, from its own {@code /q/health}; only the status word is kept. */
     private void aggregateHealth(HttpServerResponse response) {
-        List<Future<JsonObject>> checks = new ArrayList<>();
+        List<Future<Boolean>> checks = new ArrayList<>();
         for (LocalSettings.Service service : LocalSettings.SERVICES) {
-            checks.add(client.request(new RequestOptions().setHost("127.0.0.1").setPort(settings.portOf(service))
-                            .setURI("/q/health").setTimeout(3000))
-                    .compose(r -> r.send().compose(reply -> reply.body()))
-                    .map(body -> new JsonObject().put("name", service.name())
-                            .put("status", body.toJsonObject().getString("status", "DOWN")))
-                    .otherwise(e -> new JsonObject().put("name", service.name()).put("status", "DOWN")
-                            .put("error", String.valueOf(e.getMessage()))));
+            checks.add(probe(service, "/q/health"));
         }
         Future.join(checks).onComplete(done -> {
             JsonArray services = new JsonArray();
             boolean up = true;
-            for (Future<JsonObject> f : checks) {
-                services.add(f.result());
-                up &= "UP".equals(f.result().getString("status"));
+            for (int i = 0; i < checks.size(); i++) {
+                boolean serviceUp = checks.get(i).result();
+                services.add(new JsonObject().put("name", LocalSettings.SERVICES.get(i).name()).put("status", status(serviceUp)));
+                up &= serviceUp;
             }
             response.setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
-                    .end(new JsonObject().put("status", up ? "UP" : "DOWN").put("services", services).encode());
+                    .end(new JsonObject().put("status", status(up)).put("services", services).encode());
         });
+    }
+
+    /** The inference router's {@code /health} (200 while a backend is healthy), reduced to UP or DOWN. */
+    private void routerHealth(HttpServerResponse response) {
+        LocalSettings.Service router = LocalSettings.SERVICES.stream()
+                .filter(s -> s.name().equals("inference-router")).findFirst().orElseThrow();
+        probe(router, "/health").onComplete(up -> response.setStatusCode(up.result() ? 200 : 503)
+                .putHeader("content-type", "application/json")
+                .end(new JsonObject().put("status", status(up.result())).encode()));
+    }
+
+    /** True when the service answers 200 with {@code "status":"UP"} (or, for the router's /health, any 200). */
+    private Future<Boolean> probe(LocalSettings.Service service, String path) {
+        return client.request(new RequestOptions().setHost("127.0.0.1").setPort(settings.portOf(service))
+                        .setURI(path).setTimeout(3000))
+                .compose(r -> r.send().compose(reply -> reply.body().map(body -> reply.statusCode() == 200
+                        && (path.equals("/health") || "UP".equals(body.toJsonObject().getString("status"))))))
+                .otherwise(false);
+    }
+
+    private static String status(boolean up) {
+        return up ? "UP" : "DOWN";
     }
 
     private static String error(String message, String type, String code) {
@@ -128,6 +159,7 @@ final class EntryProxy implements AutoCloseable {
                 .encode();
     }
 
+    /** Stops listening and closes every upstream connection. */
     @Override
     public void close() {
         try {

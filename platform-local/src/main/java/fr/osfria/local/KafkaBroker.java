@@ -54,6 +54,15 @@ final class KafkaBroker {
         return process;
     }
 
+    /** Starts the broker again on the same log directory, after it died. */
+    ChildProcess restart(String classpath, PrintStream out) {
+        try {
+            return start(classpath, out);
+        } catch (IOException e) {
+            throw new LocalPlatformException("Kafka did not start again: " + e.getMessage(), e);
+        }
+    }
+
     private void format(String classpath, Path config, PrintStream out) throws IOException {
         ChildProcess format = ChildProcess.start("kafka-format", List.of(ChildProcess.java(), "-cp", classpath,
                 "kafka.tools.StorageTool", "format", "-t", UUID.randomUUID().toString().replace("-", "").substring(0, 22),

@@ -14,16 +14,16 @@ import java.sql.Statement;
  * The platform's PostgreSQL: a real server from binaries shipped in Maven jars, its data under the data
  * directory, kept across restarts; or, when {@code OSFRIA_POSTGRES} names one, an existing server.
  */
-final class LocalPostgres implements AutoCloseable {
+public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
 
     private final LocalSettings settings;
     private EmbeddedPostgres embedded;
 
-    LocalPostgres(LocalSettings settings) {
+    public LocalPostgres(LocalSettings settings) {
         this.settings = settings;
     }
 
-    void start() throws IOException {
+    public void start() throws IOException {
         if (!settings.embeddedPostgres()) {
             return;
         }
@@ -33,11 +33,44 @@ final class LocalPostgres implements AutoCloseable {
                 .setDataDirectory(dir)
                 .setCleanDataDirectory(false)
                 .setPort(settings.postgresPort())
+                // the library's default is tuned for throw-away test databases; a commit here must survive a crash
+                .setServerConfig("synchronous_commit", "on")
                 .start();
     }
 
+    /** Whether the platform runs its own PostgreSQL (and so can watch and restart it). */
+    public boolean embedded() {
+        return embedded != null;
+    }
+
+    /** The postmaster of the embedded server (pg_ctl starts it detached: its pid is in postmaster.pid). */
+    @Override
+    public ProcessHandle handle() {
+        Path pidFile = settings.dataDir().resolve("postgres").resolve("postmaster.pid");
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            return ProcessHandle.of(pid).orElseThrow(() -> new IOException("no process " + pid));
+        } catch (IOException | RuntimeException e) {
+            throw new LocalPlatformException("cannot find PostgreSQL's postmaster from " + pidFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Starts the embedded server again on the same data directory, after its postmaster died: releases the old
+     * instance's lock on the directory first (its stop command fails harmlessly, nothing is running).
+     */
+    public synchronized LocalPostgres restart() {
+        try {
+            embedded.close();
+            start();
+        } catch (IOException e) {
+            throw new LocalPlatformException("PostgreSQL did not start again: " + e.getMessage(), e);
+        }
+        return this;
+    }
+
     /** Creates each service's database unless it exists. */
-    void ensureDatabase(String name) {
+    public void ensureDatabase(String name) {
         String url = "jdbc:postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/postgres";
         try (Connection c = DriverManager.getConnection(url, settings.postgresUser(), settings.postgresPassword());
              Statement s = c.createStatement()) {
@@ -57,12 +90,12 @@ final class LocalPostgres implements AutoCloseable {
         return "postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/" + database;
     }
 
-    String jdbcUrl(String database) {
+    public String jdbcUrl(String database) {
         return "jdbc:postgresql://" + settings.postgresHost() + ":" + settings.postgresPort() + "/" + database;
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         if (embedded != null) {
             embedded.close();
         }

@@ -1,28 +1,36 @@
 package fr.osfria.local;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Where the local platform keeps its data and which ports it takes, from environment variables with defaults.
- * The five services listen on the entry port + 1 … + 5.
+ * Where the local platform keeps its data, which ports it takes and what its entry port shows, from environment
+ * variables with defaults. The five services listen on the entry port + 1 … + 5, on the loopback interface only;
+ * the entry port listens on {@code bindAddress} (loopback unless {@code OSFRIA_BIND} says otherwise).
  */
 public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPort, int kafkaControllerPort,
                             String postgresHost, int postgresPort, String postgresUser, String postgresPassword,
-                            boolean embeddedPostgres, String routerBackends) {
+                            boolean embeddedPostgres, String routerBackends, String bindAddress, boolean exposeAlerts) {
 
-    /** The services, in start order, with the path prefixes the entry port sends them. */
+    /**
+     * The services, in start order, with the public API path prefixes the entry port sends them. alert-bridge's
+     * receiver is internal: Alertmanager posts to it on its own port, unless {@code OSFRIA_EXPOSE_ALERTS=true}.
+     */
     public static final List<Service> SERVICES = List.of(
-            new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit")),
-            new Service("embed-service", 2, false, List.of("/v1/search")),
-            new Service("inference-router", 3, false,
-                    List.of("/v1/chat/", "/v1/completions", "/v1/models", "/health", "/metrics")),
-            new Service("webhook-service", 4, true, List.of("/v1/webhooks")),
-            new Service("alert-bridge", 5, false, List.of("/v1/alerts")));
+            new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit"), false),
+            new Service("embed-service", 2, false, List.of("/v1/search"), false),
+            new Service("inference-router", 3, false, List.of("/v1/chat/", "/v1/completions", "/v1/models"), false),
+            new Service("webhook-service", 4, true, List.of("/v1/webhooks"), false),
+            new Service("alert-bridge", 5, false, List.of("/v1/alerts"), true));
 
-    /** A service of the platform: its module name, port offset, whether it has a database, its public paths. */
-    public record Service(String name, int portOffset, boolean database, List<String> paths) {
+    /**
+     * A service of the platform: its module name, port offset, whether it has a database, its API paths, and
+     * whether those paths are internal (routed by the entry port only when {@code OSFRIA_EXPOSE_ALERTS=true}).
+     */
+    public record Service(String name, int portOffset, boolean database, List<String> paths, boolean internal) {
         /** Its database name: {@code ingest-service} → {@code ingest}. */
         public String databaseName() {
             return name.substring(0, name.indexOf('-'));
@@ -47,7 +55,23 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
                 env.getOrDefault("OSFRIA_POSTGRES_USER", "postgres"),
                 env.getOrDefault("OSFRIA_POSTGRES_PASSWORD", "postgres"),
                 pg == null || pg.isBlank(),
-                env.getOrDefault("OSFRIA_ROUTER_BACKENDS", ""));
+                env.getOrDefault("OSFRIA_ROUTER_BACKENDS", ""),
+                bindAddress(env.get("OSFRIA_BIND")),
+                flag(env, "OSFRIA_EXPOSE_ALERTS"));
+    }
+
+    /** Whether the entry port routes this service's API paths. */
+    public boolean exposes(Service service) {
+        return !service.internal() || exposeAlerts;
+    }
+
+    /** Whether the entry port can be reached from other machines (it listens on something other than loopback). */
+    public boolean reachableFromOtherMachines() {
+        try {
+            return !InetAddress.getByName(bindAddress).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return true;
+        }
     }
 
     public int portOf(Service service) {
@@ -60,6 +84,38 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
 
     public String kafkaBootstrap() {
         return "127.0.0.1:" + kafkaPort;
+    }
+
+    /** An IP address literal: a host name would be resolved at each start and could silently change interface. */
+    private static String bindAddress(String value) {
+        if (value == null || value.isBlank()) {
+            return "127.0.0.1";
+        }
+        String address = value.trim();
+        if (address.startsWith("[") && address.endsWith("]")) {
+            address = address.substring(1, address.length() - 1);
+        }
+        boolean ipv4 = address.matches("(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}");
+        boolean ipv6 = address.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"); // a literal with ':' is never looked up in DNS
+        if (!ipv4 && !ipv6) {
+            throw new LocalPlatformException("OSFRIA_BIND must be an IP address (127.0.0.1, 0.0.0.0, ::, or one of "
+                    + "this machine's addresses), not '" + value + "'");
+        }
+        try {
+            InetAddress.getByName(address);
+        } catch (UnknownHostException e) {
+            throw new LocalPlatformException("OSFRIA_BIND must be an IP address, not '" + value + "'");
+        }
+        return address;
+    }
+
+    private static boolean flag(Map<String, String> env, String name) {
+        String value = env.getOrDefault(name, "").trim();
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "", "false", "0", "no" -> false;
+            case "true", "1", "yes" -> true;
+            default -> throw new LocalPlatformException(name + " must be true or false, not '" + value + "'");
+        };
     }
 
     private static int port(Map<String, String> env, String name, int fallback) {

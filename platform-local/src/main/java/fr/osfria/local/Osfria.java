@@ -30,8 +30,9 @@ public final class Osfria {
 
     private final LocalSettings settings;
     private final PrintStream out = System.out;
-    private final List<ChildProcess> children = new ArrayList<>();
+    private final List<Supervisor.Supervised<ChildProcess>> children = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Supervisor supervisor = new Supervisor(out, Backoff::standard);
     private LocalPostgres postgres;
     private EntryProxy proxy;
     private volatile boolean stopping;
@@ -46,6 +47,9 @@ public final class Osfria {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         // while the broker starts, the readiness probe's connection refusals are expected
         System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "error");
+        // after its postmaster was killed, the embedded PostgreSQL's failed stop command is expected: the supervisor
+        // reports the death and the restart itself
+        System.setProperty("org.slf4j.simpleLogger.log.io.zonky", "off");
         Path home = Path.of(System.getProperty("osfria.home", ".")).toAbsolutePath().normalize();
         try {
             LocalSettings settings = LocalSettings.from(System.getenv(), home);
@@ -75,21 +79,30 @@ public final class Osfria {
                     + settings.postgresHost() + ":" + settings.postgresPort()) + " and Kafka…");
             postgres = new LocalPostgres(settings);
             postgres.start();
+            if (postgres.embedded()) {
+                supervisor.supervise("postgresql", postgres, postgres::restart);
+            }
             KafkaBroker kafka = new KafkaBroker(settings);
-            children.add(kafka.start(classpath, out));
+            children.add(supervisor.supervise("kafka", kafka.start(classpath, out), () -> kafka.restart(classpath, out)));
             kafka.awaitReady(Duration.ofSeconds(60));
             String adminKey = firstStartAdminKey();
             kek = keyEncryptionKey();
             for (int i = 0; i < LocalSettings.SERVICES.size(); i++) {
-                children.add(startService(LocalSettings.SERVICES.get(i), COLORS[i]));
+                LocalSettings.Service service = LocalSettings.SERVICES.get(i);
+                String color = COLORS[i];
+                children.add(supervisor.supervise(service.name(), startService(service, color),
+                        () -> startService(service, color)));
             }
             awaitServicesReady(Duration.ofSeconds(180));
             proxy = new EntryProxy(settings);
             proxy.start();
+            supervisor.arm();
             banner(adminKey);
-            watchChildren();
+            stopped.await();
         } catch (IOException e) {
             throw new LocalPlatformException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -180,9 +193,12 @@ public final class Osfria {
     }
 
     private void banner(String adminKey) {
-        String url = "http://localhost:" + settings.entryPort();
+        String url = "http://" + bannerHost() + ":" + settings.entryPort();
         out.println();
         out.println("Osfria is up at " + url + "   (health: " + url + "/q/health)");
+        if (settings.reachableFromOtherMachines()) {
+            out.println("The entry port listens on " + settings.bindAddress() + " (OSFRIA_BIND): other machines can reach it.");
+        }
         if (adminKey != null) {
             out.println("Admin API key, shown once (store it now): " + adminKey);
             out.println("  try: curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/v1/models");
@@ -193,22 +209,19 @@ public final class Osfria {
         out.println();
     }
 
-    /** Runs until Ctrl-C; if a part of the platform dies on its own, stops the rest rather than limp on. */
-    private void watchChildren() {
-        while (!stopping) {
-            for (ChildProcess child : children) {
-                if (!child.alive() && !stopping) {
-                    System.err.println("osfria: " + child.name() + " exited (code " + child.process().exitValue()
-                            + "); stopping the platform");
-                    System.exit(1);
-                }
-            }
-            sleep(1000);
+    /** Where a person on this machine reaches the entry port. */
+    private String bannerHost() {
+        String bind = settings.bindAddress();
+        if (bind.equals("0.0.0.0") || bind.equals("::") || !settings.reachableFromOtherMachines()) {
+            return "localhost";
         }
+        return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
+    /** During start-up a process that exits is a configuration problem: stop and say so rather than restart it. */
     private void checkChildrenAlive() {
-        for (ChildProcess child : children) {
+        for (Supervisor.Supervised<ChildProcess> supervised : children) {
+            ChildProcess child = supervised.current();
             if (!child.alive()) {
                 throw new LocalPlatformException(child.name() + " exited during start-up (code "
                         + child.process().exitValue() + "); see its lines above");
@@ -222,10 +235,11 @@ public final class Osfria {
         }
         stopping = true;
         out.println("Stopping Osfria…");
+        supervisor.close();
         if (proxy != null) {
             proxy.close();
         }
-        List<ChildProcess> reversed = new ArrayList<>(children);
+        List<ChildProcess> reversed = new ArrayList<>(children.stream().map(Supervisor.Supervised::current).toList());
         java.util.Collections.reverse(reversed);
         reversed.parallelStream().filter(c -> !c.name().equals("kafka")).forEach(c -> c.stop(15));
         reversed.stream().filter(c -> c.name().equals("kafka")).forEach(c -> c.stop(20));

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's run command, end to end: the packaged launcher starts Kafka, PostgreSQL and the five services,
- * every one answers through the entry port, Ctrl-C leaves no process behind, and a second start finds its data.
+ * every one answers through the entry port, a service killed with SIGKILL comes back, Ctrl-C leaves no process
+ * behind, and a second start finds its data.
  */
 class LocalPlatformIT {
 
@@ -57,15 +58,33 @@ class LocalPlatformIT {
 
         HttpResponse<String> health = get(url + "/q/health", null);
         assertEquals(200, health.statusCode(), health.body());
-        for (String service : List.of("ingest-service", "embed-service", "inference-router", "webhook-service", "alert-bridge")) {
-            assertTrue(health.body().contains("{\"name\":\"" + service + "\",\"status\":\"UP\"}"), health.body());
-            assertEquals(200, get(url + "/" + service + "/q/health/ready", null).statusCode(), service);
+        int port = Integer.parseInt(env.get("OSFRIA_PORT"));
+        for (LocalSettings.Service service : LocalSettings.SERVICES) {
+            assertTrue(health.body().contains("{\"name\":\"" + service.name() + "\",\"status\":\"UP\"}"), health.body());
+            // a service's own endpoints answer on its loopback port, never through the entry port
+            assertEquals(200, get("http://127.0.0.1:" + (port + service.portOffset()) + "/q/health/ready", null).statusCode());
+            assertEquals(404, get(url + "/" + service.name() + "/q/health/ready", null).statusCode(), service.name());
         }
         assertEquals(200, get(url + "/v1/models", key).statusCode());
         assertEquals(401, get(url + "/v1/models", null).statusCode());
         assertEquals(404, get(url + "/v1/documents/doc_missing", key).statusCode());
         assertEquals(404, get(url + "/nowhere", key).statusCode());
         uploadIndexAndFind(url, key);
+
+        // a service killed with SIGKILL comes back by itself and serves again through the entry port
+        first.kill("ingest-service");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        int status = 0;
+        while (status != 404 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            try {
+                status = get(url + "/v1/documents/doc_missing", key).statusCode();
+            } catch (IOException e) {
+                status = 0;
+            }
+        }
+        assertEquals(404, status, "ingest-service did not come back:\n" + first.tail());
+        assertTrue(first.output().contains("osfria: ingest-service exited (code 137); restarting it in 1 s"), first.tail());
 
         first.interrupt();
         assertFalse(first.anyProcessLeft(), "a process of the platform is still running after Ctrl-C");
@@ -219,6 +238,13 @@ class LocalPlatformIT {
             return null;
         }
 
+        /** Sends SIGKILL to the service's JVM, a child of the launcher. */
+        void kill(String service) throws Exception {
+            ProcessHandle child = process.children().filter(p -> p.info().commandLine().orElse("")
+                    .contains(service + "/target/quarkus-app")).findFirst().orElseThrow();
+            new ProcessBuilder("kill", "-KILL", String.valueOf(child.pid())).start().waitFor();
+        }
+
         /** Sends SIGINT, as Ctrl-C does, and waits for the launcher to exit. */
         void interrupt() throws Exception {
             children = process.descendants().toList();
@@ -232,7 +258,7 @@ class LocalPlatformIT {
             return children.stream().anyMatch(ProcessHandle::isAlive);
         }
 
-        private String tail() {
+        String tail() {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
         }
     }

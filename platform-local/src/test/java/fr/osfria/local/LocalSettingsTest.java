@@ -43,6 +43,32 @@ class LocalSettingsTest {
     }
 
     @Test
+    void theEntryPortListensOnLoopbackAndHidesAlertsUnlessToldOtherwise() {
+        LocalSettings s = LocalSettings.from(Map.of(), home);
+        assertEquals("127.0.0.1", s.bindAddress());
+        assertFalse(s.reachableFromOtherMachines());
+        assertFalse(s.exposeAlerts());
+        LocalSettings open = LocalSettings.from(Map.of("OSFRIA_BIND", "0.0.0.0", "OSFRIA_EXPOSE_ALERTS", "true"), home);
+        assertEquals("0.0.0.0", open.bindAddress());
+        assertTrue(open.reachableFromOtherMachines());
+        assertTrue(open.exposeAlerts());
+        assertEquals("::1", LocalSettings.from(Map.of("OSFRIA_BIND", "[::1]"), home).bindAddress());
+        assertFalse(LocalSettings.from(Map.of("OSFRIA_BIND", "::1"), home).reachableFromOtherMachines());
+    }
+
+    @Test
+    void aBindAddressOrFlagThatIsNotOneIsRefusedWithTheVariableNamed() {
+        for (String bad : new String[] {"example.org", "localhost", "256.1.1.1", "1.2.3", "0.0.0.0; rm"}) {
+            LocalPlatformException e = assertThrows(LocalPlatformException.class,
+                    () -> LocalSettings.from(Map.of("OSFRIA_BIND", bad), home));
+            assertTrue(e.getMessage().contains("OSFRIA_BIND"), e.getMessage());
+        }
+        LocalPlatformException e = assertThrows(LocalPlatformException.class,
+                () -> LocalSettings.from(Map.of("OSFRIA_EXPOSE_ALERTS", "sure"), home));
+        assertTrue(e.getMessage().contains("OSFRIA_EXPOSE_ALERTS"), e.getMessage());
+    }
+
+    @Test
     void eachServiceWithADatabaseGetsItsOwn() {
         assertEquals("ingest", LocalSettings.SERVICES.get(0).databaseName());
         assertEquals("webhook", LocalSettings.SERVICES.get(3).databaseName());

@@ -1,6 +1,7 @@
 package fr.osfria.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -8,7 +9,11 @@ import org.junit.jupiter.api.Test;
 class RoutesTest {
 
     private static String serviceFor(String path) {
-        return Routes.route(path).map(t -> t.service().name() + " " + t.path()).orElse("none");
+        return serviceFor(path, false);
+    }
+
+    private static String serviceFor(String path, boolean exposeAlerts) {
+        return Routes.route(path, exposeAlerts).map(t -> t.service().name() + " " + t.path()).orElse("none");
     }
 
     @Test
@@ -17,27 +22,45 @@ class RoutesTest {
         assertEquals("inference-router /v1/completions", serviceFor("/v1/completions"));
         assertEquals("inference-router /v1/models", serviceFor("/v1/models"));
         assertEquals("inference-router /v1/models/meta-llama/Llama-3.1-8B", serviceFor("/v1/models/meta-llama/Llama-3.1-8B"));
-        assertEquals("inference-router /health", serviceFor("/health"));
         assertEquals("ingest-service /v1/documents", serviceFor("/v1/documents"));
         assertEquals("ingest-service /v1/documents/doc_1", serviceFor("/v1/documents/doc_1"));
+        assertEquals("ingest-service /v1/documents/", serviceFor("/v1/documents/"));
         assertEquals("ingest-service /v1/audit", serviceFor("/v1/audit"));
         assertEquals("embed-service /v1/search", serviceFor("/v1/search"));
         assertEquals("webhook-service /v1/webhooks/wh_1/deliveries", serviceFor("/v1/webhooks/wh_1/deliveries"));
-        assertEquals("alert-bridge /v1/alerts/alertmanager", serviceFor("/v1/alerts/alertmanager"));
+        assertEquals("inference-router /v1/models/org%20x/model", serviceFor("/v1/models/org%20x/model"), "escapes pass unchanged");
     }
 
     @Test
-    void eachServicesOperationsPathsAreReachableUnderItsName() {
-        assertEquals("ingest-service /q/health", serviceFor("/ingest-service/q/health"));
-        assertEquals("alert-bridge /q/metrics", serviceFor("/alert-bridge/q/metrics"));
+    void alertBridgeIsRoutedOnlyWhenExposed() {
+        assertEquals("none", serviceFor("/v1/alerts/alertmanager"));
+        assertEquals("alert-bridge /v1/alerts/alertmanager", serviceFor("/v1/alerts/alertmanager", true));
+        assertEquals("none", serviceFor("/v1/%61lerts/alertmanager"), "an escaped letter does not sneak past");
     }
 
     @Test
     void nothingElseIsRouted() {
         for (String path : new String[] {"/", "/v1", "/v1/searchx", "/v1/documentsx", "/v1/chat", "/q/metrics",
-                "/ingest-service/secret", "/v1/documents/../../q/metrics", "/v1/search/..", "relative", ""}) {
-            assertEquals("none", serviceFor(path), path);
+                "/q/health/ready", "/health", "/metrics", "/ingest-service/q/health", "/alert-bridge/q/metrics",
+                "/ingest-service/secret", "relative", ""}) {
+            assertEquals("none", serviceFor(path, true), path);
         }
-        assertTrue(Routes.route(null).isEmpty());
+        assertTrue(Routes.route(null, true).isEmpty());
+    }
+
+    @Test
+    void onlyCanonicalPathsAreRouted() {
+        for (String path : new String[] {"/v1/documents/../../q/metrics", "/v1/search/..", "/v1/search/.",
+                "/v1/documents/%2e%2e/q/metrics", "/v1/documents/%2E%2E/%2e%2E/q/metrics", "/v1/documents/.%2e/q/metrics",
+                "/v1/documents%2f..%2f..%2fq%2fmetrics", "/v1/documents/..%5cq", "/v1/documents/..\\q",
+                "/v1/documents/..;/q/metrics", "/v1/documents/.;x/q", "/v1//documents", "//v1/documents",
+                "/v1/documents//doc_1", "/v1/documents/%252e%252e/q", "/v1/documents/%zz", "/v1/documents/%2",
+                "/v1/documents/a%00b", "/v1/documents/a%0d%0ab"}) {
+            assertFalse(Routes.isCanonical(path), path);
+            assertEquals("none", serviceFor(path, true), path);
+        }
+        assertTrue(Routes.isCanonical("/v1/documents/doc_1"));
+        assertTrue(Routes.isCanonical("/v1/documents/"));
+        assertTrue(Routes.isCanonical("/v1/documents/a..b"), "dots inside a name are not a dot segment");
     }
 }
