@@ -93,6 +93,13 @@ public interface RouterConfig {
         /** Non-streaming requests: the whole answer, which a backend sends only when generation ends. */
         @WithDefault("300s")
         Duration request();
+
+        /**
+         * Streams: longest time a client may leave the router's send buffer full. Then the stream is ended for that
+         * client alone; its slowness never counts against the backend, which is paused meanwhile.
+         */
+        @WithDefault("30s")
+        Duration clientWrite();
     }
 
     interface Retries {
@@ -148,5 +155,9 @@ public interface RouterConfig {
         /** Time zone of the daily and monthly windows. */
         @WithDefault("UTC")
         String zone();
+
+        /** Completion tokens a request without {@code max_tokens} reserves against a key's quota while it runs. */
+        @WithDefault("1024")
+        long defaultMaxTokens();
     }
 }

@@ -74,9 +74,10 @@ public final class RouterClient {
         return -1;
     }
 
-    /** The router's {@code /health} body (whatever its status). */
+    /** The router's backend detail ({@code /health/backends}, with an admin key), whatever its status. */
     public static com.fasterxml.jackson.databind.JsonNode health() throws Exception {
-        return fr.osfria.events.EventJson.MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(uri("/health")).build(),
+        return fr.osfria.events.EventJson.MAPPER.readTree(HTTP.send(HttpRequest.newBuilder(uri("/health/backends"))
+                .header("authorization", "Bearer " + fr.osfria.testing.TestKeys.ADMIN).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 

@@ -27,8 +27,10 @@ import java.util.UUID;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * {@code POST /v1/chat/completions} and {@code /v1/completions}: authenticates the key, checks the request just
- * enough to route it, applies the key's rate limits and quotas, then hands it to a {@link ProxyExchange}. These are
+ * {@code POST /v1/chat/completions} and {@code /v1/completions}: authenticates the key and applies its rate limit
+ * and quota from the headers alone (a refused request's body is never buffered: {@link BodyDrain}), then reads the
+ * body, checks it just enough to route it, reserves its tokens against the key's quota and hands it to a
+ * {@link ProxyExchange}. These are
  * plain Vert.x routes rather than JAX-RS resources so that a stream is relayed chunk by chunk with back-pressure, and
  * a backend request is cancelled the moment its client leaves.
  */
@@ -37,6 +39,7 @@ public class CompletionProxy {
 
     public static final String CHAT = "/v1/chat/completions";
     public static final String COMPLETIONS = "/v1/completions";
+    private static final String KEY = "osfria.key";
 
     private final RouterConfig config;
     private final Vertx vertx;
@@ -82,7 +85,8 @@ public class CompletionProxy {
                 .setTcpNoDelay(true);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodySize().asLongValue());
         for (String path : new String[] {CHAT, COMPLETIONS}) {
-            router.post(path).handler(body).handler(ctx -> handle(ctx, path)).failureHandler(this::failed);
+            // the key, its rate limit and quota are checked from the headers: no body byte is read for a refusal
+            router.post(path).handler(this::admit).handler(body).handler(ctx -> handle(ctx, path)).failureHandler(this::failed);
         }
     }
 
@@ -90,12 +94,30 @@ public class CompletionProxy {
         allClients.forEach(HttpClient::close);
     }
 
-    private void handle(RoutingContext ctx, String path) {
-        HttpServerResponse out = ctx.response();
+    /** Before the body: who is calling, and may they call now. The body stays unread until this lets it through. */
+    private void admit(RoutingContext ctx) {
         KeyEntry key = authenticate(ctx);
         if (key == null) {
             return;
         }
+        UsageLedger.Refusal quota = ledger.check(key, Instant.now());
+        if (quota != null) {
+            refuse(ctx, quota);
+            return;
+        }
+        RateLimiter.Refusal refusal = rateLimiter.admit(key, System.nanoTime());
+        if (refusal != null) {
+            metrics.rejection("rate_limit");
+            BodyDrain.refuse(ctx, 429, refusal.retryAfterSeconds(), refusal.message(), "rate_limit_exceeded");
+            return;
+        }
+        ctx.put(KEY, key);
+        ctx.next();
+    }
+
+    private void handle(RoutingContext ctx, String path) {
+        HttpServerResponse out = ctx.response();
+        KeyEntry key = ctx.get(KEY);
         CompletionRequest request;
         try {
             request = CompletionRequest.parse(ctx.body().buffer(), config.balancing().prefixLength());
@@ -109,21 +131,20 @@ public class CompletionProxy {
             ErrorWriter.write(out, 404, "The model '" + request.model() + "' does not exist", "model_not_found");
             return;
         }
-        long now = System.nanoTime();
-        RateLimiter.Refusal refusal = ledger.check(key, Instant.now());
-        if (refusal != null) {
-            metrics.rejection("quota");
-            ErrorWriter.retryAfter(out, 429, refusal.retryAfterSeconds(), refusal.message(), "quota_exceeded");
-            return;
-        }
-        refusal = rateLimiter.admit(key, now);
-        if (refusal != null) {
-            metrics.rejection("rate_limit");
-            ErrorWriter.retryAfter(out, 429, refusal.retryAfterSeconds(), refusal.message(), "rate_limit_exceeded");
+        UsageLedger.Reservation reservation;
+        try {
+            reservation = ledger.reserve(key, request.promptEstimate(), request.maxTokens(), Instant.now());
+        } catch (UsageLedger.Refused e) {
+            refuse(ctx, e.refusal());
             return;
         }
         String requestId = "req-" + UUID.randomUUID();
-        new ProxyExchange(this, ctx, key, request, path, requestId, affinityKey(ctx, request)).start();
+        new ProxyExchange(this, ctx, key, request, path, requestId, affinityKey(ctx, request), reservation).start();
+    }
+
+    private void refuse(RoutingContext ctx, UsageLedger.Refusal refusal) {
+        metrics.rejection(refusal.status() == 503 ? "quota_unavailable" : "quota");
+        BodyDrain.refuse(ctx, refusal.status(), refusal.retryAfterSeconds(), refusal.message(), refusal.code());
     }
 
     private KeyEntry authenticate(RoutingContext ctx) {
@@ -133,7 +154,7 @@ public class CompletionProxy {
         if (key == null) {
             metrics.rejection("unauthorized");
             ctx.response().putHeader("www-authenticate", "Bearer realm=\"osfria\"");
-            ErrorWriter.write(ctx.response(), 401, header == null
+            BodyDrain.refuse(ctx, 401, -1, header == null
                     ? "Missing API key: send 'Authorization: Bearer <api key>'" : "Invalid or revoked API key",
                     "invalid_api_key");
         }
@@ -199,6 +220,10 @@ public class CompletionProxy {
 
     RateLimiter rateLimiter() {
         return rateLimiter;
+    }
+
+    UsageLedger ledger() {
+        return ledger;
     }
 
     UsageRecorder usage() {

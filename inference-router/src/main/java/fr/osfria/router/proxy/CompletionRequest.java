@@ -16,9 +16,13 @@ import java.io.IOException;
  * @param clientWantsUsage whether the client itself asked for the usage chunk of a stream
  * @param user           the body's {@code user}, for affinity
  * @param prefix         the start of the prompt or messages, for prefix affinity
+ * @param maxTokens      {@code max_tokens} (or {@code max_completion_tokens}), or -1 when the client gave none
+ * @param promptEstimate an upper estimate of the prompt's tokens, for quota reservations: one token per three bytes
+ *                       of the body (English runs about four characters a token, and every field the backend turns
+ *                       into prompt, tools included, is in the body)
  */
 record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
-                         Buffer forward) {
+                         long maxTokens, long promptEstimate, Buffer forward) {
 
     static final class Invalid extends Exception {
         Invalid(String message) {
@@ -68,7 +72,22 @@ record CompletionRequest(String model, boolean stream, boolean clientWantsUsage,
         }
         JsonNode user = object.get("user");
         return new CompletionRequest(model.asText(), streaming, wantsUsage,
-                user != null && user.isTextual() ? user.asText() : null, prefix(object, prefixLength), forward);
+                user != null && user.isTextual() ? user.asText() : null, prefix(object, prefixLength),
+                maxTokens(object), body.length() / 3 + 1, forward);
+    }
+
+    private static long maxTokens(ObjectNode object) throws Invalid {
+        for (String field : new String[] {"max_tokens", "max_completion_tokens"}) {
+            JsonNode value = object.get(field);
+            if (value == null || value.isNull()) {
+                continue;
+            }
+            if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 0) {
+                throw new Invalid("'" + field + "' must be a non-negative integer");
+            }
+            return value.asLong();
+        }
+        return -1;
     }
 
     private static String prefix(ObjectNode object, int length) {

@@ -7,6 +7,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.usage.UsageRecord;
 import fr.osfria.router.backend.Backend;
 import fr.osfria.router.balance.Dispatcher;
+import fr.osfria.router.usage.UsageLedger;
 import fr.osfria.security.key.KeyEntry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -42,6 +43,7 @@ final class ProxyExchange {
     private final String path;
     private final String requestId;
     private final String affinityKey;
+    private final UsageLedger.Reservation reservation;
     private final long startNanos = System.nanoTime();
     private final Set<Backend> tried = new HashSet<>();
 
@@ -55,6 +57,8 @@ final class ProxyExchange {
     private boolean started;
     private boolean sawDone;
     private long lastChunkNanos;
+    /** Since when the client's send buffer has been full and the backend paused for it; 0 when it is not. */
+    private long clientBlockedSince;
     private long firstTokenNanos;
     private long chunks;
     private long promptTokens = -1;
@@ -65,7 +69,7 @@ final class ProxyExchange {
     private String lastCode = "backend_unavailable";
 
     ProxyExchange(CompletionProxy proxy, RoutingContext ctx, KeyEntry key, CompletionRequest request, String path,
-                  String requestId, String affinityKey) {
+                  String requestId, String affinityKey, UsageLedger.Reservation reservation) {
         this.proxy = proxy;
         this.ctx = ctx;
         this.out = ctx.response();
@@ -74,6 +78,7 @@ final class ProxyExchange {
         this.path = path;
         this.requestId = requestId;
         this.affinityKey = affinityKey;
+        this.reservation = reservation;
     }
 
     void start() {
@@ -213,9 +218,16 @@ final class ProxyExchange {
                 startWatchdog(attemptNo);
             }
             onChunk(chunk);
-            if (out.writeQueueFull()) { // a slow client: stop reading the backend until it catches up
+            if (out.writeQueueFull() && clientBlockedSince == 0) {
+                // a slow client: stop reading the backend until it catches up. The backend is silent meanwhile
+                // because the router asked it to be: its idle clock stops, the client's write clock runs.
                 resp.pause();
-                out.drainHandler(v -> resp.resume());
+                clientBlockedSince = System.nanoTime();
+                out.drainHandler(v -> {
+                    clientBlockedSince = 0;
+                    lastChunkNanos = System.nanoTime();
+                    resp.resume();
+                });
             }
         });
         resp.exceptionHandler(e -> {
@@ -355,11 +367,17 @@ final class ProxyExchange {
 
     private void startWatchdog(int attemptNo) {
         long idle = proxy.config().timeouts().idle().toNanos();
-        long period = Math.max(10, Math.min(1000, idle / 4_000_000));
+        long clientWrite = proxy.config().timeouts().clientWrite().toNanos();
+        long period = Math.max(10, Math.min(1000, Math.min(idle, clientWrite) / 4_000_000));
         watchdog = proxy.vertx().setPeriodic(period, id -> {
+            long now = System.nanoTime();
             if (finished || attemptNo != attempt) {
                 proxy.vertx().cancelTimer(id);
-            } else if (System.nanoTime() - lastChunkNanos > idle) {
+            } else if (clientBlockedSince != 0) {
+                if (now - clientBlockedSince > clientWrite) {
+                    clientTooSlow();
+                }
+            } else if (now - lastChunkNanos > idle) {
                 brokenStream("The backend sent nothing for " + proxy.config().timeouts().idle().toMillis() + " ms");
             }
         });
@@ -373,6 +391,20 @@ final class ProxyExchange {
         breakerFailure();
         out.end(ErrorWriter.streamError(why, "stream_interrupted"));
         finish("backend_error");
+    }
+
+    /**
+     * The client has not taken what was sent for longer than its write time-out: its stream ends, the backend request
+     * is cancelled, and the backend's breaker hears nothing of it (the backend did nothing wrong).
+     */
+    private void clientTooSlow() {
+        Log.debugf("stream %s: the client read nothing for %d ms, dropped", requestId,
+                proxy.config().timeouts().clientWrite().toMillis());
+        if (upstream != null) {
+            upstream.reset();
+        }
+        out.reset(); // its buffer is full: nothing more can reach it, not even an error event
+        finish("client_timeout");
     }
 
     /** An attempt failed before anything reached the client: try another backend, or give the client the error. */
@@ -452,13 +484,14 @@ final class ProxyExchange {
             proxy.dispatcher().release(b);
         }
         proxy.metrics().request(request.model(), outcome, now - startNanos);
-        if (b == null) {
-            return; // no backend answered: nothing generated, nothing to count
-        }
         boolean counted = promptTokens >= 0;
         long prompt = counted ? promptTokens : 0;
         // without a usage figure (a stream cut short), each content chunk is one token, as vLLM streams them
         long completion = counted ? completionTokens : chunks;
+        proxy.ledger().settle(reservation, b == null ? 0 : prompt + completion);
+        if (b == null) {
+            return; // no backend answered: nothing generated, nothing to count
+        }
         if (prompt + completion > 0) {
             proxy.metrics().tokens(request.model(), prompt, completion);
             if (request.stream() && chunks > 1 && now > firstTokenNanos) {

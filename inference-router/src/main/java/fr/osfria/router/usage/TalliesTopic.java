@@ -5,6 +5,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import fr.osfria.events.EventJson;
 import io.quarkus.logging.Log;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.UUID;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -15,9 +18,23 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 
 /** What the two readers of the usage tallies topic (the quota ledger and the threshold notifier) share. */
 final class TalliesTopic {
+
+    /**
+     * Header naming the process that wrote a tally: the quota ledger holds this replica's settled usage until it
+     * reads it back from the topic, and must know which tallies are its own.
+     */
+    static final String WRITER_HEADER = "osfria-writer";
+    /** This process, as written in {@link #WRITER_HEADER}. */
+    static final byte[] WRITER = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
+
+    static boolean writtenHere(ConsumerRecord<?, ?> r) {
+        Header writer = r.headers().lastHeader(WRITER_HEADER);
+        return writer != null && Arrays.equals(writer.value(), WRITER);
+    }
 
     static Properties consumerProperties(String bootstrap, String clientId) {
         Properties p = new Properties();

@@ -52,9 +52,12 @@ public class UsageRecorder {
     private final Counter lost;
     private final Counter talliesLost;
     private final Thread sender = new Thread(this::run, "osfria-usage-recorder");
+    private final UsageLedger ledger;
     private volatile boolean running = true;
 
-    public UsageRecorder(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, MeterRegistry meters) {
+    public UsageRecorder(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, MeterRegistry meters,
+                         UsageLedger ledger) {
+        this.ledger = ledger;
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -71,7 +74,7 @@ public class UsageRecorder {
         this.lost = Counter.builder("osfria.router.usage.records.lost")
                 .description("Usage records Kafka did not take (its outage outlasted the buffer)").register(meters);
         this.talliesLost = Counter.builder("osfria.router.usage.tallies.lost")
-                .description("Per-key usage tallies Kafka did not take: quotas undercount their tokens").register(meters);
+                .description("Per-key usage tallies Kafka did not take: other replicas' quotas undercount their tokens").register(meters);
         Gauge.builder("osfria.router.usage.records.queued", queue, BlockingQueue::size)
                 .description("Usage records waiting to be handed to the Kafka producer").register(meters);
         sender.setDaemon(true);
@@ -93,6 +96,9 @@ public class UsageRecorder {
     public void record(UsageRecord record) {
         if (!queue.offer(record)) {
             failed(record, "the queue to Kafka is full (" + QUEUE + " records)");
+            // never tallied: this replica's quotas count it themselves
+            ledger.countLocally(record.keyName(), record.time() != null ? record.time() : java.time.Instant.now(),
+                    record.totalTokens());
         }
     }
 
@@ -119,21 +125,28 @@ public class UsageRecorder {
         queue.drainTo(batch);
         for (UsageRecord record : batch) {
             tallies.add(record);
-            send(Topics.USAGE, EventTypes.USAGE_RECORDED, record.keyName(), record, why -> failed(record, why));
+            send(Topics.USAGE, EventTypes.USAGE_RECORDED, record.keyName(), record, false, why -> failed(record, why));
         }
     }
 
     private void sendTallies() {
         for (UsageTally tally : tallies.drain()) {
-            send(Topics.USAGE_TALLIES, EventTypes.USAGE_TALLIED, tally.keyName(), tally, why -> failed(tally, why));
+            send(Topics.USAGE_TALLIES, EventTypes.USAGE_TALLIED, tally.keyName(), tally, true, why -> failed(tally, why));
         }
     }
 
-    /** One event keyed by key name; {@code failed} learns why when Kafka does not take it. */
-    private void send(String topic, String type, String keyName, Object data, Consumer<String> failed) {
+    /**
+     * One event keyed by key name, {@code signed} with this process's name (tallies: see {@link UsageLedger});
+     * {@code failed} learns why when Kafka does not take it.
+     */
+    private void send(String topic, String type, String keyName, Object data, boolean signed, Consumer<String> failed) {
         String value = EventJson.encode(CloudEvent.of(RouterConfig.EVENT_SOURCE, type, keyName, data));
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, keyName, value);
+        if (signed) {
+            record.headers().add(TalliesTopic.WRITER_HEADER, TalliesTopic.WRITER);
+        }
         try {
-            producer.send(new ProducerRecord<>(topic, keyName, value), (metadata, e) -> {
+            producer.send(record, (metadata, e) -> {
                 if (e != null) {
                     failed.accept(e.getMessage());
                 }
@@ -145,6 +158,7 @@ public class UsageRecorder {
 
     private void failed(UsageTally tally, String why) {
         talliesLost.increment();
+        ledger.countLocally(tally.keyName(), tally.time(), tally.totalTokens()); // other replicas will not see it
         Log.errorf("usage tally of key %s (%d tokens in %d requests) not written, quotas will not count them: %s",
                 tally.keyName(), tally.totalTokens(), tally.requests(), why);
     }

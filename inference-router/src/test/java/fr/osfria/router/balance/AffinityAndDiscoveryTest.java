@@ -71,9 +71,7 @@ class AffinityAndDiscoveryTest {
 
     private static void bothUp() {
         await().atMost(Duration.ofSeconds(15)).until(() -> {
-            String health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(RouterClient.uri("/health")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            return health.contains("\"healthy_backends\":2");
+            return RouterClient.health().path("healthy_backends").asLong() == 2;
         });
     }
 

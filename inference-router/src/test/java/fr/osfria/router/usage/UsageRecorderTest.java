@@ -26,7 +26,7 @@ class UsageRecorderTest {
         String key = "fresh-" + UUID.randomUUID();
         try (TopicProbe usage = TopicProbe.open(Topics.USAGE); TopicProbe tallies = TopicProbe.open(Topics.USAGE_TALLIES)) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
-            UsageRecorder recorder = new UsageRecorder(InJvmKafka.bootstrapServers(), meters);
+            UsageRecorder recorder = new UsageRecorder(InJvmKafka.bootstrapServers(), meters, ledger());
             recorder.start(null);
             // before the producer has ever seen the topics' metadata
             IntStream.range(0, 50).forEach(i -> recorder.record(record(key, i)));
@@ -45,7 +45,7 @@ class UsageRecorderTest {
     void aRunningRecorderTalliesEachKeyAboutEverySecond() throws Exception {
         String key = "running-" + UUID.randomUUID();
         try (TopicProbe tallies = TopicProbe.open(Topics.USAGE_TALLIES)) {
-            UsageRecorder recorder = new UsageRecorder(InJvmKafka.bootstrapServers(), new SimpleMeterRegistry());
+            UsageRecorder recorder = new UsageRecorder(InJvmKafka.bootstrapServers(), new SimpleMeterRegistry(), ledger());
             recorder.start(null);
             try {
                 IntStream.range(0, 3).forEach(i -> recorder.record(record(key, i)));
@@ -57,6 +57,11 @@ class UsageRecorderTest {
                 recorder.stop(null);
             }
         }
+    }
+
+    /** A quota ledger that is not started: the recorder tells it only of usage Kafka did not take. */
+    private static UsageLedger ledger() {
+        return new UsageLedger(InJvmKafka.bootstrapServers(), java.time.ZoneId.of("UTC"), 1024);
     }
 
     private static UsageRecord record(String key, int i) {
