@@ -360,13 +360,7 @@ public class LuceneStore implements VectorStore {
             doc.add(new StoredField("wrapped_key", c.wrappedKey()));
         }
         doc.add(new StoredField("metadata", EventJson.encodeMap(c.metadata())));
-        c.metadata().forEach((key, value) -> {
-            if (value instanceof List<?> list) {
-                list.forEach(v -> addScalar(doc, key, v));
-            } else {
-                addScalar(doc, key, value);
-            }
-        });
+        c.filterTerms().forEach((key, values) -> values.forEach(v -> doc.add(new StringField("m." + key, v, Field.Store.NO))));
         if (c.keywordText() != null) {
             doc.add(new TextField("text_fr", c.keywordText(), Field.Store.NO));
             doc.add(new TextField("text_en", c.keywordText(), Field.Store.NO));
@@ -381,12 +375,6 @@ public class LuceneStore implements VectorStore {
         }
         doc.add(new StoredField("vector_stored", buffer.array()));
         return doc;
-    }
-
-    private static void addScalar(Document doc, String key, Object value) {
-        if (value instanceof String || value instanceof Number || value instanceof Boolean) {
-            doc.add(new StringField("m." + key, String.valueOf(value), Field.Store.NO));
-        }
     }
 
     private static SearchHit toHit(Document d, float score) {

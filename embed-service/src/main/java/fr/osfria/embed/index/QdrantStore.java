@@ -113,12 +113,9 @@ public class QdrantStore implements VectorStore {
             if (c.blindTerms() != null) {
                 payload.put("blind", list(java.util.Arrays.stream(c.blindTerms().split(" ")).distinct().map(t -> value(t)).toList()));
             }
-            c.metadata().forEach((key, v) -> {
-                List<Value> values = (v instanceof List<?> l ? l.stream() : java.util.stream.Stream.of(v))
-                        .filter(x -> x instanceof String || x instanceof Number || x instanceof Boolean)
-                        .map(x -> value(String.valueOf(x))).toList();
-                if (!values.isEmpty()) {
-                    payload.put("m." + key, list(values));
+            c.filterTerms().forEach((key, terms) -> {
+                if (!terms.isEmpty()) {
+                    payload.put("m." + key, list(terms.stream().map(t -> value(t)).toList()));
                 }
             });
             points.add(PointStruct.newBuilder().setId(id(pointId(c.chunkId()))).setVectors(vectors(c.vector()))

@@ -3,14 +3,18 @@ package fr.osfria.embed.indexing;
 import fr.osfria.embed.embedding.Embedder;
 import fr.osfria.embed.index.BlindIndex;
 import fr.osfria.embed.index.IndexedChunk;
+import fr.osfria.embed.index.MetadataTokens;
 import fr.osfria.embed.index.StoredChunk;
 import fr.osfria.events.document.DocumentChunk;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.GeneralSecurityException;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.crypto.SecretKey;
 
@@ -28,6 +32,7 @@ public class ChunkPreparer {
     private final Envelope envelope;
     private final Timer embedTimer;
     private BlindIndex blindIndex;
+    private MetadataTokens metadataTokens;
 
     public ChunkPreparer(Embedder embedder, Envelope envelope, MeterRegistry metrics) {
         this.embedder = embedder;
@@ -52,7 +57,10 @@ public class ChunkPreparer {
         }
     }
 
-    /** Embeds the clear text; a confidential chunk is opened in memory, stored sealed, keyword-indexed blind. */
+    /**
+     * Embeds the clear text; a confidential chunk is opened in memory, stored sealed, keyword-indexed blind, its
+     * sealed metadata values filter-indexed as keyed hashes.
+     */
     public IndexedChunk prepare(DocumentChunk c) throws GeneralSecurityException {
         Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
         if (!c.encrypted()) {
@@ -70,7 +78,32 @@ public class ChunkPreparer {
         float[] vector = embed(clear);
         String blind = blind().terms(section == null ? clear : section + "\n" + clear);
         return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind);
+                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind,
+                sealedTerms(dataKey, c.documentId(), metadata));
+    }
+
+    /** Filter terms of a confidential chunk: sealed values opened in memory and indexed as keyed hashes only. */
+    private Map<String, List<String>> sealedTerms(SecretKey dataKey, String documentId, Map<String, Object> metadata)
+            throws GeneralSecurityException {
+        Map<String, List<String>> terms = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : metadata.entrySet()) {
+            List<String> values = MetadataTokens.scalars(e.getValue());
+            if (SealedFields.isSealed(e.getValue()) && !SealedFields.CLEAR_KEYS.contains(e.getKey())) {
+                values = MetadataTokens.scalars(SealedFields.openValue(dataKey, documentId, e.getKey(), e.getValue())).stream()
+                        .map(v -> metadataTokens().token(e.getKey(), v)).toList();
+            }
+            if (!values.isEmpty()) {
+                terms.put(e.getKey(), values);
+            }
+        }
+        return terms;
+    }
+
+    private MetadataTokens metadataTokens() {
+        if (metadataTokens == null) {
+            metadataTokens = new MetadataTokens(envelope.keyedHash(MetadataTokens.LABEL));
+        }
+        return metadataTokens;
     }
 
     private float[] embed(String text) {
@@ -83,7 +116,4 @@ public class ChunkPreparer {
         }
         return blindIndex;
     }
-
-
-
 }

@@ -3,11 +3,13 @@ package fr.osfria.embed.search;
 import fr.osfria.embed.embedding.Embedder;
 import fr.osfria.embed.index.BlindIndex;
 import fr.osfria.embed.index.IndexHolder;
+import fr.osfria.embed.index.MetadataTokens;
 import fr.osfria.embed.index.SearchHit;
 import fr.osfria.embed.index.SearchQuery;
 import fr.osfria.embed.indexing.ChunkPreparer;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.security.key.KeyEntry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -53,7 +55,10 @@ public class SearchService {
         float[] vector = mode == SearchQuery.Mode.KEYWORD ? null : embedder.query(request.query());
         String blind = cleared && mode != SearchQuery.Mode.DENSE && envelope.available()
                 ? new BlindIndex(envelope.derivedKey(ChunkPreparer.BLIND_INDEX_PURPOSE)).queryTerms(request.query()) : null;
-        List<SearchHit> hits = index.store().search(new SearchQuery(request.collection(), departments, cleared, filters, mode,
+        // a cleared caller's metadata filters also match confidential chunks, whose values are indexed as hashes
+        Map<String, List<String>> storeFilters = cleared && envelope.available()
+                ? new MetadataTokens(envelope.keyedHash(MetadataTokens.LABEL)).widen(filters) : filters;
+        List<SearchHit> hits = index.store().search(new SearchQuery(request.collection(), departments, cleared, storeFilters, mode,
                 vector, request.query(), blind, request.topKOrDefault()));
         List<SearchResponse.Result> results = new ArrayList<>();
         for (SearchHit hit : hits) {
@@ -70,16 +75,17 @@ public class SearchService {
     private SearchResponse.Result toResult(SearchHit hit) throws IOException {
         String content = hit.text();
         String section = hit.section();
+        Map<String, Object> metadata = new LinkedHashMap<>(hit.metadata());
         if (hit.confidential() && hit.wrappedKey() != null) {
             try {
                 SecretKey dataKey = envelope.unwrap(hit.wrappedKey());
                 content = Aead.openText(dataKey, content, hit.chunkId());
                 section = section == null ? null : Aead.openText(dataKey, section, hit.chunkId() + "#section");
+                metadata = SealedFields.openMetadata(dataKey, hit.documentId(), metadata);
             } catch (GeneralSecurityException e) {
                 throw new IOException("a confidential chunk cannot be opened: " + e.getMessage(), e);
             }
         }
-        Map<String, Object> metadata = new LinkedHashMap<>(hit.metadata());
         if (hit.page() != null) {
             metadata.put("page", hit.page());
         }

@@ -47,10 +47,12 @@ class QdrantStoreTest {
         String canary = "CANARY" + System.nanoTime();
         try (InProcessQdrant qdrant = new InProcessQdrant();
              QdrantStore store = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM)) {
-            // what embed-service stores for a confidential chunk: sealed text and section, hashed terms
+            // what embed-service stores for a confidential chunk: sealed text, section and metadata values, hashed
+            // terms, and hashed metadata values to filter on
             IndexedChunk sealed = new IndexedChunk("chunk_x_v1_0", "doc_x", 1, 0, 1, "kb", "hr", true, 1, "U0VDVElPTg==",
-                    "Q0lQSEVSVEVYVA==", "kek-1:d3JhcHBlZA==", Map.of("confidential", true), QdrantScenarios.unit(new Random(1)),
-                    null, "9f86d081884c 7d865e959b24");
+                    "Q0lQSEVSVEVYVA==", "kek-1:d3JhcHBlZA==", Map.of("confidential", true, "project", "sealed:UFJPSkVU"),
+                    QdrantScenarios.unit(new Random(1)), null, "9f86d081884c 7d865e959b24",
+                    Map.of("confidential", List.of("true"), "project", List.of("h:5e884898da28047151d0e56f8dc62927")));
             store.upsert(List.of(sealed));
             // and a clear chunk carrying the canary, to prove the check sees what is sent
             store.upsert(List.of(QdrantScenarios.chunk("plain", 1, null, false, QdrantScenarios.unit(new Random(2)),
@@ -59,6 +61,8 @@ class QdrantStoreTest {
             String plainRequest = new String(qdrant.upserts.get(1).toByteArray(), StandardCharsets.ISO_8859_1);
             assertFalse(confidentialRequest.contains("texte"), "no clear text field for a confidential chunk");
             assertTrue(confidentialRequest.contains("Q0lQSEVSVEVYVA=="), "the sealed text is what is sent");
+            assertTrue(confidentialRequest.contains("h:5e884898da28047151d0e56f8dc62927"), "metadata filters on the hash");
+            assertTrue(confidentialRequest.contains("sealed:UFJPSkVU"), "the stored metadata is the sealed value");
             assertTrue(plainRequest.contains(canary), "the request bytes are readable by this check");
         }
     }

@@ -21,6 +21,7 @@ import fr.osfria.events.document.DocumentChunk;
 import fr.osfria.events.document.DocumentDeleted;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
@@ -62,6 +63,9 @@ class SearchTest {
     private static final String LEAVE = "doc_lea" + RUN;
     private static final String LAYOFFS = "doc_lay" + RUN;
     private static final String CANARY = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+    /** A metadata value of the confidential document, and one of an ordinary document (the scan's positive control). */
+    private static final String META_CANARY = "CANARYMETA" + UUID.randomUUID().toString().replace("-", "");
+    private static final String PLAIN_META = "PLAINMETA" + UUID.randomUUID().toString().replace("-", "");
     private static boolean indexed;
 
     @Inject
@@ -83,8 +87,10 @@ class SearchTest {
                     "La procédure de remboursement des frais professionnels : le salarié remplit le formulaire et joint les justificatifs."));
             send(chunk(EXPENSES, 1, 1, 2, "finance", false, "Notes de frais",
                     "Les notes de frais dépassant 1 500 euros doivent être validées par le directeur financier."));
-            send(chunk(LEAVE, 1, 0, 1, "hr", false, "Congés",
-                    "Les congés payés se posent dans l'outil RH au moins deux semaines à l'avance."));
+            DocumentChunk leave = chunk(LEAVE, 1, 0, 1, "hr", false, "Congés",
+                    "Les congés payés se posent dans l'outil RH au moins deux semaines à l'avance.");
+            send(new DocumentChunk(leave.documentId(), 1, leave.chunkId(), 0, 1, KB, "hr", false, false, 1, leave.section(),
+                    leave.text(), Map.of("department", "hr", "project", PLAIN_META), null));
             send(sealed(LAYOFFS, "finance", "Plan de départs",
                     "Le plan social prévoit la suppression de quarante postes. Code projet " + CANARY + "."));
             for (String doc : List.of(EXPENSES, LEAVE, LAYOFFS)) {
@@ -130,6 +136,16 @@ class SearchTest {
                 .statusCode(200).body("results.document_id", everyItem(equalTo(LEAVE)));
         search(TestKeys.READER, "{\"query\":\"congés\",\"collection\":\"knowledge-base\",\"filters\":{\"department\":[\"hr\",\"finance\"]}}")
                 .statusCode(200).body("results.document_id", hasItem(LEAVE));
+        // a confidential document's metadata: opened for the cleared key, and equality filters still reach it
+        String byProject = "{\"query\":\"plan social\",\"collection\":\"knowledge-base\",\"filters\":{\"project\":\"" + META_CANARY + "\"}}";
+        search(TestKeys.FINANCE, byProject).statusCode(200).body("results.document_id", everyItem(equalTo(LAYOFFS)))
+                .body("results[0].metadata.project", equalTo(META_CANARY))
+                .body("results[0].metadata.department", equalTo("finance"));
+        search(TestKeys.READER, byProject).statusCode(200).body("results", empty());
+        search(TestKeys.FINANCE, "{\"query\":\"plan social\",\"collection\":\"knowledge-base\",\"filters\":{\"project\":\"autre\"}}")
+                .statusCode(200).body("results", empty());
+        search(TestKeys.READER, "{\"query\":\"congés\",\"collection\":\"knowledge-base\",\"filters\":{\"project\":\"" + PLAIN_META + "\"}}")
+                .statusCode(200).body("results.document_id", everyItem(equalTo(LEAVE))).body("results.size()", equalTo(1));
         search(TestKeys.FINANCE, "{\"query\":\"x\",\"collection\":\"secret-collection\"}").statusCode(404);
         search(TestKeys.ADMIN, "{\"query\":\"frais\",\"collection\":\"empty-collection\"}").statusCode(200)
                 .body("results", empty()).body("total_results", equalTo(0));
@@ -142,17 +158,20 @@ class SearchTest {
             for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
                 String bytes = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
                 assertFalse(bytes.contains(CANARY), "canary in clear in " + f);
+                assertFalse(bytes.contains(META_CANARY), "metadata canary in clear in " + f);
                 assertFalse(bytes.contains("suppression"), "a confidential word in clear in " + f);
             }
         }
-        try (Stream<Path> files = Files.walk(indexDir)) {
-            assertTrue(files.filter(Files::isRegularFile).anyMatch(f -> {
-                try {
-                    return new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains("justificatifs");
-                } catch (Exception e) {
-                    return false;
-                }
-            }), "the scan sees the words of ordinary chunks, so it would see confidential ones");
+        for (String ordinary : List.of("justificatifs", PLAIN_META)) {
+            try (Stream<Path> files = Files.walk(indexDir)) {
+                assertTrue(files.filter(Files::isRegularFile).anyMatch(f -> {
+                    try {
+                        return new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(ordinary);
+                    } catch (Exception e) {
+                        return false;
+                    }
+                }), "the scan sees " + ordinary + " of an ordinary chunk, so it would see confidential ones");
+            }
         }
     }
 
@@ -245,7 +264,8 @@ class SearchTest {
         SecretKey dataKey = envelope.newDataKey();
         String id = "chunk_" + doc.substring(4) + "_v1_0";
         return new DocumentChunk(doc, 1, id, 0, 1, KB, department, true, true, 2, seal(dataKey, section, id + "#section"),
-                seal(dataKey, text, id), Map.of("department", department, "confidential", true), envelope.wrap(dataKey));
+                seal(dataKey, text, id), SealedFields.sealMetadata(dataKey, doc,
+                        Map.of("department", department, "confidential", true, "project", META_CANARY)), envelope.wrap(dataKey));
     }
 
     private static String seal(SecretKey key, String clear, String aad) {

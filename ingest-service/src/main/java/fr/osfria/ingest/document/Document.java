@@ -21,6 +21,7 @@ public class Document extends PanacheEntityBase {
     @Column(nullable = false)
     public String collection;
 
+    /** Sealed ({@code sealed:…}, see {@code SealedFields}) when the document is confidential. */
     public String filename;
 
     public String department;
@@ -28,7 +29,7 @@ public class Document extends PanacheEntityBase {
     @Column(nullable = false)
     public boolean confidential;
 
-    /** The caller's metadata object, as JSON text. */
+    /** The caller's metadata object, as JSON text; values sealed (but department, confidential) when confidential. */
     @Column(name = "metadata_json", nullable = false)
     public String metadataJson = "{}";
 
@@ -38,8 +39,9 @@ public class Document extends PanacheEntityBase {
     @Column(name = "size_bytes", nullable = false)
     public long sizeBytes;
 
-    @Column(nullable = false)
-    public String sha256;
+    /** Keyed hash of the collection and the bytes, for duplicate detection; null without a KEK or for older rows. */
+    @Column(name = "content_hmac")
+    public String contentHmac;
 
     public Integer pages;
 

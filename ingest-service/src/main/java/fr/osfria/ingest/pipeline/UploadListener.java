@@ -11,6 +11,7 @@ import fr.osfria.ingest.chunking.Chunk;
 import fr.osfria.ingest.chunking.Chunker;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.service.DocumentService;
@@ -95,7 +96,8 @@ public class UploadListener {
                 // decrypted in memory only: the clear text of a confidential document never reaches a disk
                 dataKey = envelope.unwrap(wrappedKey);
                 byte[] clear = Aead.decrypt(dataKey, blobs.read(upload.blobKey()), upload.blobKey().getBytes(StandardCharsets.UTF_8));
-                parsed = parser.parse(clear, upload.filename(), contentType);
+                // the name (a hint for the type) travels sealed too
+                parsed = parser.parse(clear, SealedFields.openFilename(dataKey, upload.documentId(), upload.filename()), contentType);
             }
             List<Chunk> result = chunker.chunk(parsed.blocks());
             if (result.isEmpty()) {
@@ -116,6 +118,7 @@ public class UploadListener {
 
     private Uni<Void> publish(Document doc, DocumentUploaded upload, Outcome outcome) {
         List<Chunk> parts = outcome.chunks();
+        // as stored: a confidential document's values are sealed, only department and confidential are clear
         Map<String, Object> metadata = upload.metadata() == null ? Map.of() : upload.metadata();
         Object department = metadata.get("department");
         boolean encrypt = outcome.dataKey() != null;

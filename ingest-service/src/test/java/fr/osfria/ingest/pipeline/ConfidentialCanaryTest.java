@@ -3,7 +3,12 @@ package fr.osfria.ingest.pipeline;
 import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
 import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static fr.osfria.ingest.IngestTestSupport.get;
 import static fr.osfria.ingest.IngestTestSupport.upload;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +18,7 @@ import fr.osfria.events.Topics;
 import fr.osfria.ingest.parsing.Fixtures;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
@@ -29,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
@@ -37,9 +44,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
- * A confidential document carries a unique canary phrase. Afterwards the phrase is nowhere in clear on disk: not
- * under the blob directory, the PostgreSQL data directory or the Kafka log directory; yet the platform's own
- * key opens the chunks, so the text is there, only sealed.
+ * A confidential document carries unique canaries in its text, its file name and a metadata value. Afterwards
+ * none is anywhere in clear on disk: not under the blob directory, the PostgreSQL data directory or the Kafka log
+ * directory (chunks, upload and public events, audit); yet the platform's own key opens the chunks and the
+ * metadata, and the document's reader sees its name and metadata in clear through the API.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -56,10 +64,14 @@ class ConfidentialCanaryTest {
     @Test
     void theCanaryIsNowhereInClear() throws Exception {
         String canary = "CANARY" + UUID.randomUUID().toString().replace("-", "");
+        String nameCanary = "CANARYNAME" + UUID.randomUUID().toString().replace("-", "");
+        String metaCanary = "CANARYMETA" + UUID.randomUUID().toString().replace("-", "");
         byte[] pdf = Fixtures.pdf(List.of("Plan social confidentiel.", "Mot de passe du coffre : " + canary + " fin."), null);
-        try (TopicProbe chunks = TopicProbe.open(Topics.DOCUMENT_CHUNKS)) {
-            String id = upload(TestKeys.FINANCE, "plan.pdf", pdf, KB, "{\"department\":\"finance\",\"confidential\":true}")
-                    .statusCode(202).extract().path("document_id");
+        try (TopicProbe chunks = TopicProbe.open(Topics.DOCUMENT_CHUNKS); TopicProbe events = TopicProbe.open(Topics.PUBLIC_EVENTS)) {
+            String id = upload(TestKeys.FINANCE, nameCanary + ".pdf", pdf, KB,
+                    "{\"department\":\"finance\",\"confidential\":true,\"project\":\"" + metaCanary + "\"}")
+                    .statusCode(202).body("filename", equalTo(nameCanary + ".pdf"))
+                    .body("metadata.project", equalTo(metaCanary)).extract().path("document_id");
             JsonNode chunk = EventJson.MAPPER.readTree(chunks.await(r -> id.equals(r.key()), Duration.ofSeconds(60)).value());
             int total = chunk.at("/data/totalChunks").asInt();
             List<JsonNode> all = new ArrayList<>(List.of(chunk));
@@ -72,31 +84,51 @@ class ConfidentialCanaryTest {
                 SecretKey dataKey = envelope.unwrap(c.at("/data/wrappedKey").asText());
                 String chunkId = c.at("/data/chunkId").asText();
                 opened.append(Aead.openText(dataKey, c.at("/data/text").asText(), chunkId));
+                Map<String, Object> metadata = EventJson.MAPPER.convertValue(c.at("/data/metadata"), Map.class);
+                assertEquals("finance", metadata.get("department"), "department stays clear: rights filter on it");
+                assertEquals(metaCanary, SealedFields.openMetadata(dataKey, id, metadata).get("project"));
             }
             assertTrue(opened.toString().contains(canary), "the sealed chunks hold the document's text");
 
             indexResult(id, 1, total, null);
             awaitStatus(TestKeys.FINANCE, id, "indexed");
+            // its reader still sees the clear name and metadata
+            get(TestKeys.FINANCE, id).body("filename", equalTo(nameCanary + ".pdf")).body("metadata.project", equalTo(metaCanary));
+            given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).queryParam("collection", KB).queryParam("limit", 500)
+                    .get("/v1/documents").then().statusCode(200)
+                    .body("data.find { it.document_id == '" + id + "' }.filename", equalTo(nameCanary + ".pdf"));
+            JsonNode indexed = read(events.await(r -> id.equals(r.key()) && r.value().contains("document.indexed"),
+                    Duration.ofSeconds(20)).value());
+            assertTrue(indexed.at("/data/filename").isMissingNode() || indexed.at("/data/filename").isNull(),
+                    "document.indexed of a confidential document names no file");
         }
-        byte[] needle = canary.getBytes(StandardCharsets.UTF_8);
-        for (Path dir : List.of(Path.of("target/test-data/blobs"), EmbeddedPostgres.dataDirectory(), InJvmKafka.directory())) {
-            assertFalse(containsAnywhere(dir, needle), "the canary is in clear under " + dir);
+        for (String needle : List.of(canary, nameCanary, metaCanary)) {
+            for (Path dir : List.of(Path.of("target/test-data/blobs"), EmbeddedPostgres.dataDirectory(), InJvmKafka.directory())) {
+                assertFalse(containsAnywhere(dir, needle.getBytes(StandardCharsets.UTF_8)), needle + " is in clear under " + dir);
+            }
         }
         assertTrue(envelope.available() && kek != null);
     }
 
-    /** Proves the scan can see: the canary of a non-confidential document is found in the same places. */
+    /** Proves the scan can see: the canaries of a non-confidential document are found in the same places. */
     @Test
     void theScanFindsTheCanaryOfAnOrdinaryDocument() throws Exception {
         String canary = "PLAIN" + UUID.randomUUID().toString().replace("-", "");
+        String nameCanary = "PLAINNAME" + UUID.randomUUID().toString().replace("-", "");
+        String metaCanary = "PLAINMETA" + UUID.randomUUID().toString().replace("-", "");
         try (TopicProbe chunks = TopicProbe.open(Topics.DOCUMENT_CHUNKS)) {
-            String id = upload(TestKeys.FINANCE, "note.txt", ("Note ordinaire " + canary + ".").getBytes(StandardCharsets.UTF_8),
-                    KB, "{\"department\":\"finance\"}").statusCode(202).extract().path("document_id");
+            String id = upload(TestKeys.FINANCE, nameCanary + ".txt", ("Note ordinaire " + canary + ".").getBytes(StandardCharsets.UTF_8),
+                    KB, "{\"department\":\"finance\",\"project\":\"" + metaCanary + "\"}").statusCode(202).extract().path("document_id");
             chunks.await(r -> id.equals(r.key()), Duration.ofSeconds(60));
         }
-        byte[] needle = canary.getBytes(StandardCharsets.UTF_8);
-        assertTrue(containsAnywhere(Path.of("target/test-data/blobs"), needle));
-        assertTrue(containsAnywhere(InJvmKafka.directory(), needle));
+        assertTrue(containsAnywhere(Path.of("target/test-data/blobs"), canary.getBytes(StandardCharsets.UTF_8)));
+        for (String needle : List.of(canary, nameCanary, metaCanary)) {
+            assertTrue(containsAnywhere(InJvmKafka.directory(), needle.getBytes(StandardCharsets.UTF_8)), needle + " not found in Kafka");
+        }
+        for (String needle : List.of(nameCanary, metaCanary)) {
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    containsAnywhere(EmbeddedPostgres.dataDirectory(), needle.getBytes(StandardCharsets.UTF_8)));
+        }
     }
 
     private static JsonNode read(String json) {

@@ -80,6 +80,17 @@ public class Envelope {
         }
     }
 
+    /**
+     * The keyed hash for {@code label} under the current KEK (HKDF, see {@link KeyedHash}): duplicate detection,
+     * the metadata filter index. Hashes change with the KEK.
+     */
+    public KeyedHash keyedHash(String label) {
+        if (current == null) {
+            throw new IllegalStateException("no key-encryption key configured");
+        }
+        return KeyedHash.derive(current, label);
+    }
+
     private static SecretKey key(String property, String base64) {
         byte[] raw;
         try {

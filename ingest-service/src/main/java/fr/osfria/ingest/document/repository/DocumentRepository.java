@@ -3,6 +3,7 @@ package fr.osfria.ingest.document.repository;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
@@ -27,8 +28,18 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                 .chain(docs -> count(VISIBLE, params).map(total -> new Page(docs, total)));
     }
 
-    public Uni<Document> findDuplicate(String collection, String sha256) {
-        return find("collection = ?1 and sha256 = ?2", collection, sha256).firstResult();
+    /**
+     * A document of the collection with the same content that {@code key} may read (the rule of GET), or null:
+     * documents the key cannot see are never an answer, so an upload learns nothing about them.
+     */
+    public Uni<Document> findReadableDuplicate(KeyEntry key, String collection, String contentHmac) {
+        if (contentHmac == null || !Rights.canReadCollection(key, collection)) {
+            return Uni.createFrom().nullItem();
+        }
+        return find("collection = ?1 and contentHmac = ?2 order by uploadTime", collection, contentHmac).list()
+                .map(same -> same.stream()
+                        .filter(d -> Rights.canRead(key, d.collection, d.department, d.confidential))
+                        .findFirst().orElse(null));
     }
 
     /** Documents whose processing started before {@code before} and has not finished. */

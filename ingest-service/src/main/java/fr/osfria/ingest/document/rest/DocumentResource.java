@@ -5,6 +5,7 @@ import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import fr.osfria.ingest.document.service.DocumentService;
@@ -38,13 +39,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.security.GeneralSecurityException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.crypto.SecretKey;
-import org.hibernate.exception.ConstraintViolationException;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -56,12 +54,15 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
 
-    /** What the upload learned from the bytes, off the I/O thread. */
-    private record Inspected(String contentType, String sha256) {
+    /** Label of the key that hashes contents for duplicate detection (derived from the KEK). */
+    static final String CONTENT_HASH_LABEL = "osfria-content-hash-v1";
+
+    /** What the upload learned from the bytes, off the I/O thread; no content hash without a KEK. */
+    private record Inspected(String contentType, String contentHmac) {
     }
 
-    /** Where the file went, and its wrapped data key when it is stored encrypted. */
-    private record Stored(String blobKey, String wrappedKey) {
+    /** Where the file went, and its data key (clear, in memory) and wrapped data key when it is stored encrypted. */
+    private record Stored(String blobKey, String wrappedKey, SecretKey dataKey) {
     }
 
     private final Caller caller;
@@ -101,22 +102,20 @@ public class DocumentResource {
         if (!Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
             return denied(key, "document.upload", null, upload.collection());
         }
-        return inspect(upload).chain(inspected -> documents.findDuplicate(upload.collection(), inspected.sha256())
+        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmac())
                 .chain(existing -> {
                     if (existing != null) {
                         return duplicate(key, existing);
                     }
+                    // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
                     return storeBlob(id, 1, upload)
-                            .chain(stored -> service.create(id, upload, inspected.contentType(), inspected.sha256(),
-                                            stored.blobKey(), stored.wrappedKey(), key.name())
+                            .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
+                                            inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name())
                                     .onFailure().call(() -> discard(id)))
-                            .chain(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok", doc.filename)
-                                    .replaceWith(Response.accepted(DocumentView.of(doc)).build()))
-                            .onFailure(ConstraintViolationException.class).recoverWithUni(e ->
-                                    // the same bytes arrived twice at once: the other upload won
-                                    documents.findDuplicate(upload.collection(), inspected.sha256()).chain(winner ->
-                                            duplicate(key, winner)));
+                            .chain(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
+                                            DocumentService.publicName(doc))
+                                    .replaceWith(Response.accepted(view(doc)).build()));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.upload", null,
                         upload.collection(), (InvalidUpload) e));
@@ -130,7 +129,7 @@ public class DocumentResource {
         return visible(key, id).chain(doc -> doc == null
                 ? notFound(key, "document.read", id)
                 : audit.record(key.name(), "document.read", id, doc.collection, "ok", null)
-                        .replaceWith(Response.ok(DocumentView.of(doc)).build()));
+                        .replaceWith(Response.ok(view(doc)).build()));
     }
 
     @GET
@@ -152,7 +151,7 @@ public class DocumentResource {
         }
         return documents.visiblePage(key, collection, offset, limit).chain(page ->
                 audit.record(key.name(), "document.list", null, collection, "ok", page.documents().size() + " documents")
-                        .replaceWith(Response.ok(new DocumentPage(page.documents().stream().map(DocumentView::of).toList(),
+                        .replaceWith(Response.ok(new DocumentPage(page.documents().stream().map(this::view).toList(),
                                 page.total(), offset, limit)).build()));
     }
 
@@ -186,15 +185,15 @@ public class DocumentResource {
             String previousBlob = doc.blobKey;
             return inspect(upload)
                     .chain(inspected -> storeBlob(id, version, upload)
-                            .chain(stored -> service.newVersion(doc, upload, inspected.contentType(), inspected.sha256(),
-                                    stored.blobKey(), stored.wrappedKey())))
+                            .chain(stored -> service.newVersion(doc, sealed(id, upload, stored), inspected.contentType(),
+                                    inspected.contentHmac(), stored.blobKey(), stored.wrappedKey())))
                     .call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
                         blobs.delete(previousBlob);
                         return null;
                     }))).onFailure().recoverWithNull())
                     .chain(updated -> audit.record(key.name(), "document.update", id, updated.collection, "ok",
                                     "version " + updated.contentVersion)
-                            .replaceWith(Response.accepted(DocumentView.of(updated)).build()))
+                            .replaceWith(Response.accepted(view(updated)).build()))
                     .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.update", id, doc.collection,
                             (InvalidUpload) e));
         });
@@ -214,7 +213,7 @@ public class DocumentResource {
             }
             return service.delete(doc)
                     .call(() -> discard(id))
-                    .chain(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", doc.filename))
+                    .chain(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", DocumentService.publicName(doc)))
                     .replaceWith(Response.noContent().build());
         });
     }
@@ -248,7 +247,7 @@ public class DocumentResource {
             if (!SupportedTypes.supported(type)) {
                 throw new InvalidUpload(415, "unsupported type " + type);
             }
-            return new Inspected(type, sha256(upload.file()));
+            return new Inspected(type, contentHmac(upload));
         })));
     }
 
@@ -256,12 +255,12 @@ public class DocumentResource {
     private Uni<Stored> storeBlob(String id, int version, Upload upload) {
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
             if (!upload.confidential()) {
-                return new Stored(blobs.put(id, version, upload.file()), null);
+                return new Stored(blobs.put(id, version, upload.file()), null, null);
             }
             SecretKey dataKey = envelope.newDataKey();
             String blobKey = id + "/v" + version;
             byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
-            return new Stored(blobs.put(id, version, sealed), envelope.wrap(dataKey));
+            return new Stored(blobs.put(id, version, sealed), envelope.wrap(dataKey), dataKey);
         })));
     }
 
@@ -276,14 +275,38 @@ public class DocumentResource {
         })).replaceWithVoid();
     }
 
-    /** The same bytes are already in this collection: answer with that document rather than index them twice. */
+    /** The same bytes are already in a document of this collection the caller may read: answer with that one. */
     private Uni<Response> duplicate(KeyEntry key, Document existing) {
-        if (Rights.canRead(key, existing.collection, existing.department, existing.confidential)) {
-            return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
-                    .replaceWith(Response.ok(DocumentView.of(existing)).header("X-Osfria-Duplicate", "true").build());
+        return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
+                .replaceWith(Response.ok(view(existing)).header("X-Osfria-Duplicate", "true").build());
+    }
+
+    /** A confidential upload's file name and metadata values sealed with its data key, as they are stored. */
+    private static Upload sealed(String id, Upload upload, Stored stored) {
+        if (stored.dataKey() == null) {
+            return upload;
         }
-        return refuse(key, "document.upload", null, existing.collection,
-                new InvalidUpload(409, "an identical document already exists in this collection"));
+        return upload.withStoredFields(SealedFields.sealFilename(stored.dataKey(), id, upload.filename()),
+                SealedFields.sealMetadata(stored.dataKey(), id, upload.metadata()));
+    }
+
+    /**
+     * The document as its reader sees it: a confidential one's name and metadata opened in memory. Should they
+     * not open (a KEK missing from the configuration), the sealed values are shown rather than nothing at all.
+     */
+    private DocumentView view(Document doc) {
+        String filename = doc.filename;
+        Map<String, Object> metadata = EventJson.decodeMap(doc.metadataJson);
+        if (doc.wrappedKey != null) {
+            try {
+                SecretKey dataKey = envelope.unwrap(doc.wrappedKey);
+                filename = SealedFields.openFilename(dataKey, doc.id, filename);
+                metadata = SealedFields.openMetadata(dataKey, doc.id, metadata);
+            } catch (GeneralSecurityException e) {
+                Log.warnf("the name and metadata of %s cannot be opened: %s", doc.id, e.getMessage());
+            }
+        }
+        return DocumentView.of(doc, filename, metadataView(doc, metadata));
     }
 
     private Uni<Response> notFound(KeyEntry key, String action, String id) {
@@ -304,7 +327,6 @@ public class DocumentResource {
 
     private static String codeFor(int status) {
         return switch (status) {
-            case 409 -> "duplicate";
             case 413 -> "file_too_large";
             case 415 -> "unsupported_type";
             case 422 -> "unreadable_document";
@@ -313,17 +335,18 @@ public class DocumentResource {
         };
     }
 
-    private static String sha256(java.nio.file.Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /** Keyed hash of the collection and the bytes; plain hashes are never kept (they confirm guessed files). */
+    private String contentHmac(Upload upload) throws IOException {
+        if (!envelope.available()) {
+            return null; // without a KEK there is no key to hash with: no duplicate detection
+        }
+        try (InputStream in = Files.newInputStream(upload.file())) {
+            return envelope.keyedHash(CONTENT_HASH_LABEL).of(upload.collection(), in);
         }
     }
 
-    static Map<String, Object> metadataView(Document doc) {
-        Map<String, Object> metadata = new LinkedHashMap<>(EventJson.decodeMap(doc.metadataJson));
+    private static Map<String, Object> metadataView(Document doc, Map<String, Object> userMetadata) {
+        Map<String, Object> metadata = new LinkedHashMap<>(userMetadata);
         if (doc.department != null) {
             metadata.put("department", doc.department);
         }

@@ -21,8 +21,9 @@ public record DocumentView(
         @JsonProperty("upload_time") Instant uploadTime,
         String error) {
 
-    public static DocumentView of(Document doc) {
-        return new DocumentView(doc.id, doc.filename, doc.status, doc.chunksCount, doc.collection,
-                DocumentResource.metadataView(doc), doc.contentType, doc.contentVersion, doc.uploadTime, doc.error);
+    /** {@code filename} and {@code metadata} as the reader sees them (opened when the document is confidential). */
+    public static DocumentView of(Document doc, String filename, Map<String, Object> metadata) {
+        return new DocumentView(doc.id, filename, doc.status, doc.chunksCount, doc.collection,
+                metadata, doc.contentType, doc.contentVersion, doc.uploadTime, doc.error);
     }
 }

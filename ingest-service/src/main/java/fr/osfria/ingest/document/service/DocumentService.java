@@ -48,14 +48,14 @@ public class DocumentService {
     }
 
     /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
-    public Uni<Document> create(String id, Upload upload, String contentType, String sha256, String blobKey,
+    public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
                                 String wrappedKey, String keyName) {
         Instant now = now();
         Document doc = new Document();
         doc.id = id;
         doc.collection = upload.collection();
         doc.uploadedBy = keyName;
-        setContent(doc, upload, contentType, sha256, blobKey, wrappedKey, now);
+        setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
         return Panache.withTransaction(() -> documents.persist(doc)
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
                 .replaceWith(doc))
@@ -63,11 +63,11 @@ public class DocumentService {
     }
 
     /** Replaces a document's content with a new version: its chunks will replace the old ones in the index. */
-    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String sha256, String blobKey,
+    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String contentHmac, String blobKey,
                                     String wrappedKey) {
         return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
             doc.contentVersion++;
-            setContent(doc, upload, contentType, sha256, blobKey, wrappedKey, now());
+            setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
             // the old chunks leave the index before the new version is even parsed (the old rights die with them)
             return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
                     .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist()).replaceWith(doc);
@@ -80,7 +80,7 @@ public class DocumentService {
      */
     public Uni<Void> delete(Document doc) {
         CloudEvent<DocumentDeleted> event = CloudEvent.of(SOURCE, EventTypes.DOCUMENT_DELETED, doc.id,
-                new DocumentDeleted(doc.id, doc.filename, doc.collection, doc.department, doc.confidential));
+                new DocumentDeleted(doc.id, publicName(doc), doc.collection, doc.department, doc.confidential));
         return Panache.withTransaction(() -> documents.deleteById(doc.id)
                 .chain(() -> superseded(VersionSuperseded.deleted(doc.id)).persist())
                 .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
@@ -116,7 +116,7 @@ public class DocumentService {
             doc.updatedAt = doc.indexedAt;
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
             return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
-                    new DocumentIndexed(doc.id, doc.filename, doc.collection, chunks, processingMs,
+                    new DocumentIndexed(doc.id, publicName(doc), doc.collection, chunks, processingMs,
                             doc.department, doc.confidential))).persist().replaceWithVoid();
         })).call(this::nudge);
     }
@@ -147,7 +147,7 @@ public class DocumentService {
     }
 
     /** What an upload sets, for a new document and for a new version alike: its content starts processing afresh. */
-    private static void setContent(Document doc, Upload upload, String contentType, String sha256, String blobKey,
+    private static void setContent(Document doc, Upload upload, String contentType, String contentHmac, String blobKey,
                                    String wrappedKey, Instant now) {
         doc.filename = upload.filename();
         doc.department = upload.department();
@@ -155,7 +155,7 @@ public class DocumentService {
         doc.metadataJson = EventJson.encodeMap(upload.metadata());
         doc.contentType = contentType;
         doc.sizeBytes = upload.size();
-        doc.sha256 = sha256;
+        doc.contentHmac = contentHmac;
         doc.blobKey = blobKey;
         doc.wrappedKey = wrappedKey;
         doc.status = DocumentStatus.PROCESSING;
@@ -172,8 +172,16 @@ public class DocumentService {
         doc.error = error;
         doc.updatedAt = now();
         return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_FAILED, doc.id,
-                new DocumentFailed(doc.id, doc.filename, doc.collection, error, doc.department,
+                new DocumentFailed(doc.id, publicName(doc), doc.collection, error, doc.department,
                         doc.confidential))).persist().replaceWithVoid();
+    }
+
+    /**
+     * The file name public events and audit details may carry: none for a confidential document (its name is
+     * sealed; receivers identify it by its id).
+     */
+    public static String publicName(Document doc) {
+        return doc.confidential ? null : doc.filename;
     }
 
     /** PostgreSQL keeps microseconds: answer with the time as it will read back. */

@@ -47,6 +47,11 @@ public record Upload(Path file, String filename, long size, String collection, M
         return new Upload(file, safeFilename(rawFilename), size, collection, metadata, dept, (Boolean) confidential);
     }
 
+    /** The same upload with its file name and metadata as they are to be stored (sealed for a confidential one). */
+    public Upload withStoredFields(String storedFilename, Map<String, Object> storedMetadata) {
+        return new Upload(file, storedFilename, size, collection, storedMetadata, department, confidential);
+    }
+
     private static Map<String, Object> metadata(String json) {
         if (json == null || json.isBlank()) {
             return new LinkedHashMap<>();
