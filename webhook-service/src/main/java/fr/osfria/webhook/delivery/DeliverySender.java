@@ -76,13 +76,13 @@ public class DeliverySender {
     private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
     private final AtomicBoolean again = new AtomicBoolean();
     private volatile boolean stopping;
-    /** Field-injected so that the constructor (and its callers) stay as they are. */
-    @jakarta.inject.Inject
-    AudienceCheck audience;
+    private final AudienceCheck audience;
 
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
-                          MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events) {
+                          MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events,
+                          AudienceCheck audience) {
         this.db = db;
+        this.audience = audience;
         this.config = config;
         this.secrets = secrets;
         this.targets = targets;

@@ -59,12 +59,14 @@ class TwoReplicasTest {
     @Inject
     DeliverySender first;
     @Inject
+    AudienceCheck audience;
+    @Inject
     @Channel(DeliverySender.PUBLIC_EVENTS_OUT)
     MutinyEmitter<String> events;
 
     @Test
     void nothingIsSentTwice() throws Exception {
-        DeliverySender second = new DeliverySender(db, config, secrets, targets, vertx, metrics, events);
+        DeliverySender second = new DeliverySender(db, config, secrets, targets, vertx, metrics, events, audience);
         try (Receiver receiver = new Receiver()) {
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
                     .body(Map.of("url", receiver.url(), "events", List.of("model.unloaded"))).post("/v1/webhooks").then().statusCode(201);
