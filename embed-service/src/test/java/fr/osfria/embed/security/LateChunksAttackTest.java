@@ -11,7 +11,6 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.document.DocumentChunk;
-import fr.osfria.events.document.DocumentDeleted;
 import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.testing.InJvmKafka;
@@ -69,7 +68,7 @@ class LateChunksAttackTest {
             // DELETE /v1/documents/{id}: what ingest-service publishes, on the chunks topic and the public one
             retire(doc, VersionSuperseded.deleted(doc));
             TopicProbe.send(Topics.PUBLIC_EVENTS, doc, EventJson.encode(CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_DELETED, doc,
-                    new DocumentDeleted(doc, "plan.txt", KB))));
+                    Map.of("documentId", doc, "collection", KB))));
             Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(() -> found(TestKeys.ADMIN, doc, "hybrid") == 0);
 
