@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
+import fr.osfria.events.document.VersionSuperseded;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,8 +33,10 @@ public class RetirementListener {
     public void onRecord(String json) throws IOException {
         try {
             if (EventTypes.VERSION_SUPERSEDED.equals(EventJson.decode(json, JsonNode.class).type())) {
-                Retirements.apply(index.store(), json);
+                VersionSuperseded retired = Retirements.apply(index.store(), json);
                 index.store().commit(); // durable now: a restart must not bring the chunks back until ChunkIndexer catches up
+                Log.infof("document %s: versions below %s retired", retired.documentId(),
+                        retired.deletion() ? "any (deleted)" : String.valueOf(retired.floor()));
             }
         } catch (EventJson.MalformedEventException | IllegalArgumentException e) {
             Log.debugf("retirements: skipping a record ChunkIndexer will dead-letter: %s", e.getMessage());

@@ -8,12 +8,13 @@ import java.io.IOException;
 /** Applies a {@code document.version-superseded} record: the one way chunks of a document leave the index for good. */
 final class Retirements {
 
-    static void apply(VectorStore store, String payload) throws IOException {
+    static VersionSuperseded apply(VectorStore store, String payload) throws IOException {
         VersionSuperseded retired = EventJson.decode(payload, VersionSuperseded.class).data();
         if (retired.documentId() == null || retired.documentId().isBlank() || retired.floor() < 1) {
             throw new IllegalArgumentException("version-superseded record without document id or floor");
         }
         store.retire(retired.documentId(), retired.floor());
+        return retired;
     }
 
     private Retirements() {

@@ -18,7 +18,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.document.DocumentChunk;
-import fr.osfria.events.document.DocumentDeleted;
+import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
@@ -193,8 +193,8 @@ class SearchTest {
             assertEquals(0, index.store().count(doc, 1), "the new version replaced the old chunks");
             assertEquals(1, index.store().count(doc, 2));
         }
-        TopicProbe.send(Topics.PUBLIC_EVENTS, doc, EventJson.encode(CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_DELETED, doc,
-                new DocumentDeleted(doc, "parking.txt", KB, null, false))));
+        TopicProbe.send(Topics.DOCUMENT_CHUNKS, doc, EventJson.encode(CloudEvent.of("/osfria/test", EventTypes.VERSION_SUPERSEDED, doc,
+                VersionSuperseded.deleted(doc))));
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> index.store().count(doc, 2) == 0);
     }
 

@@ -65,9 +65,12 @@ class LateChunksAttackTest {
             send(doc, chunk(doc, 1, 1, 6, "hr", "Le nouvel atelier ouvrira ses portes au printemps."));
             Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> found(TestKeys.HR, doc) == 2);
 
-            retire(doc, VersionSuperseded.deleted(doc)); // DELETE /v1/documents/{id}
-            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> found(TestKeys.ADMIN, doc) == 0);
+            // DELETE /v1/documents/{id}: what ingest-service publishes, on the chunks topic and the public one
+            retire(doc, VersionSuperseded.deleted(doc));
+            TopicProbe.send(Topics.PUBLIC_EVENTS, doc, EventJson.encode(CloudEvent.of("/osfria/test", EventTypes.DOCUMENT_DELETED, doc,
+                    Map.of("documentId", doc, "collection", KB))));
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> found(TestKeys.ADMIN, doc, "hybrid") == 0);
 
             for (int i = 2; i < 6; i++) { // parsing ends: the late chunks arrive
                 send(doc, chunk(doc, 1, i, 6, "hr", "Suite " + i + " du plan de réorganisation de l'atelier de Lyon."));
@@ -105,8 +108,8 @@ class LateChunksAttackTest {
                         EventTypes.VERSION_SUPERSEDED, doc, new VersionSuperseded(doc, 2))))).get();
             }
             long put = System.currentTimeMillis();
-            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> found(TestKeys.HR, doc) == 0 && found(TestKeys.READER, doc) == 0);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> found(TestKeys.HR, doc, "hybrid") == 0 && found(TestKeys.READER, doc, "hybrid") == 0);
             long hidden = System.currentTimeMillis();
 
             // a late chunk of the old version, then the new version, which fails (its chunk cannot be opened)
@@ -139,8 +142,12 @@ class LateChunksAttackTest {
 
     /** How many chunks of {@code doc} the key's search can reach (every mode, a large top_k). */
     private static int found(String key, String doc) {
+        return found(key, doc, "dense", "keyword", "hybrid");
+    }
+
+    private static int found(String key, String doc, String... modes) {
         int n = 0;
-        for (String mode : List.of("dense", "keyword", "hybrid")) {
+        for (String mode : modes) {
             n = Math.max(n, given().header("Authorization", TestKeys.bearer(key)).contentType(ContentType.JSON)
                     .body("{\"query\":\"atelier salaires logistique note\",\"collection\":\"" + KB + "\",\"top_k\":100,\"mode\":\""
                             + mode + "\",\"filters\":{\"document_id\":\"" + doc + "\"}}")
