@@ -212,6 +212,8 @@ class LocalPlatformIT {
                 }
                 Thread.sleep(250);
             }
+            // the launcher's children first: killed with SIGKILL, it could not stop them itself
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             throw new AssertionError("the platform was not up within 240 s:\n" + tail());
         }
