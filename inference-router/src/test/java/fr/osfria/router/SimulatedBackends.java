@@ -28,7 +28,6 @@ public class SimulatedBackends implements QuarkusTestResourceLifecycleManager {
         config.put("osfria.router.timeouts.first-token", "1s");
         config.put("osfria.router.timeouts.idle", "1s");
         config.put("osfria.router.timeouts.request", "3s");
-        config.put("osfria.router.timeouts.client-write", "3s");
         config.put("osfria.router.circuit-breaker.failures", "2");
         config.put("osfria.router.circuit-breaker.eject-for", "1s");
         config.put("osfria.router.retries.budget-min-per-second", "100");

@@ -85,8 +85,10 @@ public class CompletionProxy {
                 .setTcpNoDelay(true);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodySize().asLongValue());
         for (String path : new String[] {CHAT, COMPLETIONS}) {
-            // the key, its rate limit and quota are checked from the headers: no body byte is read for a refusal
-            router.post(path).handler(this::admit).handler(body).handler(ctx -> handle(ctx, path)).failureHandler(this::failed);
+            // the key, its rate limit and quota are checked from the headers: no body byte is read for a refusal.
+            // Two routes: Vert.x wants a body handler first on its route.
+            router.post(path).handler(this::admit).failureHandler(this::failed);
+            router.post(path).handler(body).handler(ctx -> handle(ctx, path)).failureHandler(this::failed);
         }
     }
 

@@ -385,12 +385,23 @@ final class ProxyExchange {
 
     private void brokenStream(String why) {
         Log.warnf("stream %s from backend %s broke: %s", requestId, backend.id(), why);
-        if (upstream != null) {
-            upstream.reset();
-        }
         breakerFailure();
-        out.end(ErrorWriter.streamError(why, "stream_interrupted"));
-        finish("backend_error");
+        if (!out.ended()) {
+            out.end(ErrorWriter.streamError(why, "stream_interrupted"));
+        }
+        endThenCancel("backend_error");
+    }
+
+    /**
+     * Finishes first, then cancels the backend request: the cancellation reports itself as an error of the backend's
+     * stream, which must find the exchange finished and be ignored (not counted against the backend).
+     */
+    private void endThenCancel(String outcome) {
+        HttpClientRequest cancel = upstream;
+        finish(outcome);
+        if (cancel != null) {
+            cancel.reset();
+        }
     }
 
     /**
@@ -400,11 +411,8 @@ final class ProxyExchange {
     private void clientTooSlow() {
         Log.debugf("stream %s: the client read nothing for %d ms, dropped", requestId,
                 proxy.config().timeouts().clientWrite().toMillis());
-        if (upstream != null) {
-            upstream.reset();
-        }
+        endThenCancel("client_timeout");
         out.reset(); // its buffer is full: nothing more can reach it, not even an error event
-        finish("client_timeout");
     }
 
     /** An attempt failed before anything reached the client: try another backend, or give the client the error. */
@@ -463,10 +471,7 @@ final class ProxyExchange {
         if (waiting != null) {
             proxy.dispatcher().abandon(waiting);
         }
-        if (upstream != null) {
-            upstream.reset();
-        }
-        finish("client_cancelled");
+        endThenCancel("client_cancelled");
     }
 
     private void finish(String outcome) {

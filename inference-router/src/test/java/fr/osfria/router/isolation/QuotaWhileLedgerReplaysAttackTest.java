@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.router.RouterClient;
+import fr.osfria.router.LenientBackends;
 import fr.osfria.router.SimulatedBackends;
 import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(QuotaWhileLedgerReplaysAttackTest.KafkaUnreachable.class)
 @WithTestResource(TestKeys.class)
-@WithTestResource(SimulatedBackends.class)
+@WithTestResource(LenientBackends.class)
 class QuotaWhileLedgerReplaysAttackTest {
 
     public static class KafkaUnreachable implements QuarkusTestProfile {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.router.RawClient;
 import fr.osfria.router.RouterClient;
+import fr.osfria.router.LenientBackends;
 import fr.osfria.router.SimulatedBackends;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.TestKeys;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
-@WithTestResource(SimulatedBackends.class)
+@WithTestResource(LenientBackends.class)
 class UnauthenticatedLargeBodiesAttackTest {
 
     private static final int CLIENTS = 200;
