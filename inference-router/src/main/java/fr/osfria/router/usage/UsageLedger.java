@@ -165,6 +165,17 @@ public class UsageLedger {
         read(new TalliesTopic.Tally(keyName, time, tokens), true);
     }
 
+    /** What counts against the key's daily quota on this replica now: totals, unconfirmed usage and reservations. */
+    long countedToday(String keyName, Instant now) {
+        Held h = held.get(keyName);
+        if (h == null) {
+            return totals.today(keyName, now);
+        }
+        synchronized (h) {
+            return totals.today(keyName, now) + h.unconfirmed + h.reserved;
+        }
+    }
+
     private void read(TalliesTopic.Tally tally, boolean own) {
         totals.add(tally.keyName(), tally.time(), tally.totalTokens()); // first: counted twice for a moment, never zero
         if (own) {
