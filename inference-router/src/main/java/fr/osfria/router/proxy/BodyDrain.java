@@ -1,6 +1,7 @@
 package fr.osfria.router.proxy;
 
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -22,12 +23,12 @@ final class BodyDrain {
         HttpServerRequest request = ctx.request();
         if (!request.isEnded()) {
             long[] drained = {0};
-            long timer = ctx.vertx().setTimer(MAX_MILLIS, id -> request.connection().close());
+            long timer = ctx.vertx().setTimer(MAX_MILLIS, id -> stop(ctx));
             request.handler(chunk -> {
                 drained[0] += chunk.length();
                 if (drained[0] > MAX_BYTES) {
                     ctx.vertx().cancelTimer(timer);
-                    request.connection().close();
+                    stop(ctx);
                 }
             });
             request.endHandler(v -> ctx.vertx().cancelTimer(timer));
@@ -35,6 +36,15 @@ final class BodyDrain {
             request.resume();
         }
         ErrorWriter.write(ctx.response(), status, message, code);
+    }
+
+    /** HTTP/1.1: closes the connection. HTTP/2: resets this stream only, the connection's other streams go on. */
+    private static void stop(RoutingContext ctx) {
+        if (ctx.request().version() == HttpVersion.HTTP_2) {
+            ctx.response().reset();
+        } else {
+            ctx.request().connection().close();
+        }
     }
 
     private BodyDrain() {

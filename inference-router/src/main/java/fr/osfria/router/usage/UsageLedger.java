@@ -37,6 +37,8 @@ public class UsageLedger {
 
     /** Retry-After of a refusal while the totals are not known yet. */
     static final long UNAVAILABLE_RETRY_SECONDS = 5;
+    /** Largest completion a reservation holds: far above any quota, far below an overflow of a key's sum. */
+    static final long MAX_RESERVATION = 1L << 40;
 
     /** A refusal: status 429 {@code quota_exceeded} or 503 {@code quota_unavailable}, with a Retry-After. */
     public record Refusal(int status, String code, long retryAfterSeconds, String message) {
@@ -132,7 +134,8 @@ public class UsageLedger {
             if (refusal != null) {
                 throw new Refused(refusal);
             }
-            long tokens = promptEstimate + (maxTokens >= 0 ? maxTokens : defaultMaxTokens);
+            // capped: a hostile max_tokens near Long.MAX_VALUE must not overflow the sum into a negative hold
+            long tokens = promptEstimate + Math.min(MAX_RESERVATION, maxTokens >= 0 ? maxTokens : defaultMaxTokens);
             h.reserved += tokens;
             return new Reservation(key.name(), tokens);
         }
@@ -162,8 +165,15 @@ public class UsageLedger {
         read(new TalliesTopic.Tally(keyName, time, tokens), true);
     }
 
-    public long usedToday(String key, Instant now) {
-        return totals.today(key, now);
+    /** What counts against the key's daily quota on this replica now: totals, unconfirmed usage and reservations. */
+    long countedToday(String keyName, Instant now) {
+        Held h = held.get(keyName);
+        if (h == null) {
+            return totals.today(keyName, now);
+        }
+        synchronized (h) {
+            return totals.today(keyName, now) + h.unconfirmed + h.reserved;
+        }
     }
 
     private void read(TalliesTopic.Tally tally, boolean own) {
