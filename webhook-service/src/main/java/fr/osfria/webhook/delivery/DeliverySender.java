@@ -15,12 +15,10 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.ext.web.client.HttpResponse;
-import io.vertx.mutiny.ext.web.client.WebClient;
-import io.vertx.mutiny.ext.web.codec.BodyCodec;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -30,22 +28,37 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /**
- * Sends due deliveries. A delivery is claimed with a lease (row lock, SKIP LOCKED) so that replicas never send it
- * at the same time, sent with no lock held, and its outcome recorded with the attempt: delivered, retried later on
- * the schedule (or after the receiver's {@code Retry-After}), exhausted, or failed because the receiver answered
- * {@code 410 Gone}, which also disables the subscription.
+ * Sends due deliveries, with no head-of-line blocking: each attempt is started as soon as its subscription has a free
+ * slot and recorded as soon as it ends, so a slow, black-holed or drip-feeding receiver delays only its own
+ * deliveries.
+ *
+ * <p>A delivery is claimed with a lease (row lock, SKIP LOCKED) so that replicas never send it at the same time, sent
+ * with no lock held, and its outcome recorded with the attempt: delivered, retried later on the schedule (or after the
+ * receiver's {@code Retry-After}), exhausted, or failed because the receiver answered {@code 410 Gone}, which also
+ * disables the subscription. A claim takes at most the free slots of each subscription
+ * ({@code osfria.webhook.max-in-flight} minus its attempts in flight here), subscriptions in turn.
  */
 @ApplicationScoped
 public class DeliverySender {
 
     public static final String PUBLIC_EVENTS_OUT = "public-events-out";
+    /** Most deliveries one claim takes, all subscriptions together. */
     private static final int BATCH = 200;
+    /** Most outcomes one write records. */
+    private static final int RECORD_BATCH = 500;
 
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
                        String body, int attempts) {
@@ -55,25 +68,28 @@ public class DeliverySender {
     private record Sent(Due due, Outcome outcome) {
     }
 
-    private record Outcome(int status, long durationMs, String error, Duration retryAfter) {
-        static final int INACTIVE = -1;
-
-        boolean success() {
-            return status >= 200 && status < 300;
-        }
-    }
-
     private final Pool db;
     private final WebhookConfig config;
     private final SecretBox secrets;
     private final TargetPolicy targets;
     private final MutinyEmitter<String> events;
-    private final WebClient http;
+    private final WebhookHttp http;
     private final MeterRegistry metrics;
     private final Timer attemptTimer;
-    /** Rounds under way: two, so one round's HTTP calls overlap the next one's claim and writes. */
-    private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
+    private final int cap;
+
+    /** Attempts in flight on this replica, per subscription. */
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
+    /** Subscriptions whose last claim filled every free slot: more may be due, claim again when slots free up. */
+    private final Set<String> saturated = ConcurrentHashMap.newKeySet();
+    /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
+    private volatile String cursor = "";
+    private final AtomicBoolean claiming = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
+    /** Ended attempts waiting to be written; one writer at a time takes everything that has ended meanwhile. */
+    private final Queue<Sent> ended = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean recording = new AtomicBoolean();
     private volatile boolean stopping;
 
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
@@ -84,11 +100,8 @@ public class DeliverySender {
         this.targets = targets;
         this.events = events;
         this.metrics = metrics;
-        this.http = WebClient.create(vertx, new WebClientOptions()
-                .setFollowRedirects(false) // a redirect is an answer, not an instruction to send elsewhere
-                .setConnectTimeout((int) config.timeout().toMillis())
-                .setMaxPoolSize(64)
-                .setUserAgent("Osfria-Webhooks/1"));
+        this.cap = Math.max(1, config.maxInFlight());
+        this.http = new WebhookHttp(vertx.getDelegate(), config.timeout(), cap);
         this.attemptTimer = Timer.builder("osfria.webhook.attempt").description("one delivery attempt")
                 .publishPercentileHistogram().register(metrics);
     }
@@ -100,71 +113,177 @@ public class DeliverySender {
     }
 
     /**
-     * Sends what is due now. At most two rounds run at once (their claims never overlap: SKIP LOCKED); a call while
-     * both run makes the next one to finish go again.
+     * Claims what is due now and starts it. One claim runs at a time; a call meanwhile makes it claim again when it
+     * ends, and so does a full claim.
      */
     public void wake() {
         if (stopping) {
             return;
         }
-        if (!rounds.tryAcquire()) {
+        if (!claiming.compareAndSet(false, true)) {
             again.set(true);
             return;
         }
-        round().subscribe().with(sent -> {
-            rounds.release();
-            if (sent == BATCH || again.getAndSet(false)) {
+        again.set(false);
+        claim().subscribe().with(claimed -> {
+            claiming.set(false);
+            if (claimed == BATCH || again.get()) {
                 wake();
             }
         }, e -> {
-            rounds.release();
-            Log.warnf("delivery round failed, will retry: %s", e.getMessage());
+            claiming.set(false);
+            Log.warnf("claiming deliveries failed, will retry: %s", e.getMessage());
         });
     }
 
     /**
-     * On shutdown, starts no new round and waits for the running ones to record what they sent: a delivery that
+     * On shutdown, claims nothing more and waits for the attempts under way to end and be recorded: a delivery that
      * left must not be sent again by the next instance (which a crash, unlike a restart, cannot avoid).
      */
     void stop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
         stopping = true;
+        long until = System.nanoTime() + config.timeout().toNanos() + 5_000_000_000L;
         try {
-            if (rounds.tryAcquire(2, config.timeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                rounds.release(2);
-            } else {
-                Log.warn("delivery rounds still running at shutdown: their deliveries will be sent again when their lease ends");
+            while (running.get() > 0 || !ended.isEmpty() || recording.get()) {
+                if (System.nanoTime() > until) {
+                    Log.warn("delivery attempts still running at shutdown: their deliveries will be sent again when their lease ends");
+                    break;
+                }
+                Thread.sleep(20);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        http.close();
     }
 
-    private Uni<Integer> round() {
+    /** Leases due deliveries, at most each subscription's free slots, and starts an attempt for each. */
+    private Uni<Integer> claim() {
+        List<String> busy = new ArrayList<>();
+        List<Integer> free = new ArrayList<>();
+        inFlight.forEach((subscription, n) -> {
+            if (n.get() > 0) {
+                busy.add(subscription);
+                free.add(Math.max(0, cap - n.get()));
+            }
+        });
         Instant now = Instant.now();
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET lease_until = $1 WHERE id IN (
-                          SELECT id FROM delivery WHERE status = 'PENDING' AND next_attempt_at <= $2
-                            AND (lease_until IS NULL OR lease_until < $2)
-                          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-                        RETURNING id""")
-                        .execute(Tuple.of(at(now.plus(config.lease())), at(now), BATCH)))
-                .chain(claimed -> {
-                    List<String> ids = new ArrayList<>();
-                    claimed.forEach(r -> ids.add(r.getString("id")));
-                    if (ids.isEmpty()) {
-                        return Uni.createFrom().item(0);
+        return db.preparedQuery("""
+                        UPDATE delivery d SET lease_until = $1 FROM subscription s
+                        WHERE s.id = d.subscription_id AND d.id IN (
+                          SELECT c.id FROM (
+                              SELECT s.id AS sid, COALESCE(f.free, $5) AS free FROM subscription s
+                                LEFT JOIN unnest($3::varchar[], $4::int[]) AS f(id, free) ON f.id = s.id
+                              WHERE COALESCE(f.free, $5) > 0
+                              ORDER BY s.id <= $6, s.id) t
+                            CROSS JOIN LATERAL (
+                              SELECT id FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
+                                AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+                              ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
+                          LIMIT $7)
+                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts""")
+                .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
+                        free.toArray(Integer[]::new), cap, cursor, BATCH)))
+                .map(rows -> {
+                    Map<String, Integer> taken = new HashMap<>();
+                    for (Row r : rows) {
+                        Due d = due(r);
+                        taken.merge(d.subscriptionId(), 1, Integer::sum);
+                        start(d);
                     }
-                    return db.preparedQuery("""
-                                    SELECT d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts
-                                    FROM delivery d JOIN subscription s ON s.id = d.subscription_id WHERE d.id = ANY($1)""")
-                            .execute(Tuple.of(ids.toArray(String[]::new)))
-                            .onItem().transformToMulti(rows -> Multi.createFrom().iterable(rows))
-                            .map(DeliverySender::due)
-                            .onItem().transformToUniAndMerge(this::attempt)
-                            .collect().asList()
-                            .call(this::recordAll)
-                            .map(List::size);
+                    taken.keySet().stream().filter(subscription -> slots(subscription).get() >= cap).forEach(saturated::add);
+                    cursor = lastServed(taken.keySet(), cursor);
+                    return rows.rowCount();
                 });
+    }
+
+    /** The last subscription served in the claim's order (after the cursor, then from the start): the next claim starts after it. */
+    private static String lastServed(Set<String> served, String cursor) {
+        return served.stream().filter(id -> id.compareTo(cursor) <= 0).max(String::compareTo)
+                .or(() -> served.stream().max(String::compareTo)).orElse("");
+    }
+
+    private AtomicInteger slots(String subscription) {
+        return inFlight.computeIfAbsent(subscription, k -> new AtomicInteger());
+    }
+
+    private void start(Due d) {
+        slots(d.subscriptionId()).incrementAndGet();
+        running.incrementAndGet();
+        attempt(d).onFailure().recoverWithItem(e -> {
+                    Log.warnf("delivery attempt %s failed unexpectedly: %s", d.id(), e.toString());
+                    return Outcome.failed(Outcome.CONNECTION_FAILED, 0);
+                })
+                .subscribe().with(outcome -> ended(d, outcome));
+    }
+
+    /** An attempt ended: its slot is free at once, its outcome is written with whatever else ended meanwhile. */
+    private void ended(Due d, Outcome outcome) {
+        int left = slots(d.subscriptionId()).decrementAndGet();
+        running.decrementAndGet();
+        ended.add(new Sent(d, outcome));
+        record();
+        if (left <= cap / 2 && saturated.remove(d.subscriptionId())) {
+            wake();
+        }
+    }
+
+    /**
+     * The one place where a claimed delivery is picked to go out: every attempt passes here, so a check that the
+     * delivery may still be sent belongs here.
+     */
+    private Uni<Outcome> attempt(Due d) {
+        if (!d.active()) {
+            return Uni.createFrom().item(Outcome.failed(Outcome.INACTIVE, 0));
+        }
+        return targets.check(d.url()).chain(target -> target.allowed() ? send(d, target)
+                : Uni.createFrom().item(Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)));
+    }
+
+    private Uni<Outcome> send(Due d, TargetPolicy.Target target) {
+        String signedBody;
+        byte[] key;
+        try {
+            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
+            signedBody = Signatures.withBodySignature(key, d.body());
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            Log.warnf("the secret of subscription %s cannot be opened: %s", d.subscriptionId(), e.toString());
+            return Uni.createFrom().item(Outcome.failed(Outcome.SECRET_UNAVAILABLE, 0));
+        }
+        long timestamp = Instant.now().getEpochSecond();
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+                .add(HttpHeaders.CONTENT_TYPE, "application/json")
+                .add(HttpHeaders.USER_AGENT, "Osfria-Webhooks/1")
+                .add("webhook-id", d.id())
+                .add("webhook-timestamp", String.valueOf(timestamp))
+                .add("webhook-signature", Signatures.standard(key, d.id(), timestamp, signedBody))
+                .add("X-Osfria-Signature", Signatures.github(key, signedBody))
+                .add("X-Osfria-Event", d.eventType());
+        return http.post(target, headers, Buffer.buffer(signedBody));
+    }
+
+    /** Writes what has ended, one write at a time, each taking everything that ended meanwhile. */
+    private void record() {
+        if (!recording.compareAndSet(false, true)) {
+            return;
+        }
+        List<Sent> batch = new ArrayList<>();
+        for (Sent x; batch.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
+            batch.add(x);
+        }
+        recordAll(batch).subscribe().with(ok -> {
+            recording.set(false);
+            if (!ended.isEmpty()) {
+                record();
+            }
+        }, e -> {
+            // left leased: sent again once the lease runs out (at least once), with the same webhook-id
+            Log.warnf("recording %d delivery attempts failed: %s", batch.size(), e.getMessage());
+            recording.set(false);
+            if (!ended.isEmpty()) {
+                record();
+            }
+        });
     }
 
     private static Due due(Row r) {
@@ -172,49 +291,13 @@ public class DeliverySender {
                 r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"));
     }
 
-    private Uni<Sent> attempt(Due d) {
-        if (!d.active()) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(Outcome.INACTIVE, 0, "the subscription is inactive", null)));
-        }
-        return targets.check(d.url()).chain(refusal -> attempt(d, refusal));
-    }
-
-    private Uni<Sent> attempt(Due d, String refusal) {
-        String signedBody;
-        byte[] key;
-        try {
-            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
-            signedBody = Signatures.withBodySignature(key, d.body());
-        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "the subscription's secret cannot be read: " + e.getMessage(), null)));
-        }
-        if (refusal != null) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "target refused: " + refusal, null)));
-        }
-        long timestamp = Instant.now().getEpochSecond();
-        long start = System.nanoTime();
-        return http.postAbs(d.url())
-                .timeout(config.timeout().toMillis())
-                .putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json")
-                .putHeader("webhook-id", d.id())
-                .putHeader("webhook-timestamp", String.valueOf(timestamp))
-                .putHeader("webhook-signature", Signatures.standard(key, d.id(), timestamp, signedBody))
-                .putHeader("X-Osfria-Signature", Signatures.github(key, signedBody))
-                .putHeader("X-Osfria-Event", d.eventType())
-                .as(BodyCodec.none()) // the answer's body is not read: a receiver cannot make us hold 10 MB
-                .sendBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(signedBody))
-                .map(response -> new Outcome(response.statusCode(), elapsed(start), null, retryAfter(response)))
-                .onFailure().recoverWithItem(e -> new Outcome(0, elapsed(start), describe(e), null))
-                .map(outcome -> new Sent(d, outcome));
-    }
-
     /**
-     * Writes a round's outcomes: every success of the round in three statements (the common case, and the one
-     * throughput depends on), the rest one by one.
+     * Writes outcomes: every success in three statements (the common case, and the one throughput depends on), the
+     * rest one by one.
      */
-    private Uni<Void> recordAll(List<Sent> round) {
-        List<Sent> delivered = round.stream().filter(x -> x.outcome().success()).toList();
-        List<Sent> others = round.stream().filter(x -> !x.outcome().success()).toList();
+    private Uni<Void> recordAll(List<Sent> batch) {
+        List<Sent> delivered = batch.stream().filter(x -> x.outcome().success()).toList();
+        List<Sent> others = batch.stream().filter(x -> !x.outcome().success()).toList();
         Uni<Void> bulk = Uni.createFrom().voidItem();
         if (!delivered.isEmpty()) {
             String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
@@ -238,24 +321,22 @@ public class DeliverySender {
                     .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
         }
         return bulk.chain(() -> others.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(others)
-                .onItem().transformToUniAndConcatenate(x -> x.outcome().status() == Outcome.INACTIVE
-                        ? finish(x.due(), "FAILED", null, 0, x.outcome().error())
+                .onItem().transformToUniAndConcatenate(x -> x.outcome().inactive()
+                        ? finish(x.due(), "FAILED", x.outcome())
                         : record(x.due(), x.outcome()))
                 .collect().last().replaceWithVoid());
     }
 
     private Uni<Void> record(Due d, Outcome o) {
         attemptTimer.record(Duration.ofMillis(o.durationMs()));
-        int attempts = d.attempts() + 1;
-        String error = o.error() != null ? o.error() : "the receiver answered " + o.status();
         if (o.status() == 410) {
             metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment();
-            return finish(d, "FAILED", 410, o.durationMs(), error)
+            return finish(d, "FAILED", o)
                     .chain(() -> db.preparedQuery("UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = $1")
                             .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
                             .replaceWithVoid());
         }
-        return noteFailure(d).chain(() -> retryOrExhaust(d, o, attempts, error));
+        return noteFailure(d).chain(() -> retryOrExhaust(d, o, d.attempts() + 1));
     }
 
     /**
@@ -275,14 +356,14 @@ public class DeliverySender {
                 .replaceWithVoid();
     }
 
-    private Uni<Void> retryOrExhaust(Due d, Outcome o, int attempts, String error) {
+    private Uni<Void> retryOrExhaust(Due d, Outcome o, int attempts) {
         List<Duration> schedule = config.retrySchedule();
         if (attempts > schedule.size()) {
             metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
-            return finish(d, "EXHAUSTED", o.status() == 0 ? null : o.status(), o.durationMs(), error)
+            return finish(d, "EXHAUSTED", o)
                     .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
                             : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
-                            d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, error)))));
+                            d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, o.reason())))));
         }
         metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment();
         Duration delay = jitter(schedule.get(attempts - 1));
@@ -292,52 +373,28 @@ public class DeliverySender {
         Instant next = Instant.now().plus(delay);
         return db.withTransaction(conn -> conn.preparedQuery("""
                         UPDATE delivery SET attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status = $4, last_error = $5
-                        WHERE id = $1""").execute(Tuple.of(d.id(), attempts, at(next), o.status() == 0 ? null : o.status(), error))
-                .chain(() -> attemptRow(conn, d.id(), o.status(), o.durationMs(), error)));
+                        WHERE id = $1""").execute(Tuple.of(d.id(), attempts, at(next), o.statusCode(), o.reason()))
+                .chain(() -> attemptRow(conn, d.id(), o)));
     }
 
-    private Uni<Void> finish(Due d, String status, Integer code, long durationMs, String error) {
+    private Uni<Void> finish(Due d, String status, Outcome o) {
         Instant now = Instant.now();
         return db.withTransaction(conn -> conn.preparedQuery("""
                         UPDATE delivery SET status = $2, attempts = attempts + 1, lease_until = NULL, last_status = $3,
                           last_error = $4, finished_at = $5 WHERE id = $1""")
-                .execute(Tuple.of(d.id(), status, code, error, at(now)))
-                .chain(() -> attemptRow(conn, d.id(), code == null ? 0 : code, durationMs, error)));
+                .execute(Tuple.of(d.id(), status, o.statusCode(), o.reason(), at(now)))
+                .chain(() -> attemptRow(conn, d.id(), o)));
     }
 
-    private static Uni<Void> attemptRow(io.vertx.mutiny.sqlclient.SqlConnection conn, String id, int status, long durationMs, String error) {
+    /** The attempt as its owner sees it: the HTTP status, or a coarse reason when there was none. */
+    private static Uni<Void> attemptRow(io.vertx.mutiny.sqlclient.SqlConnection conn, String id, Outcome o) {
         return conn.preparedQuery("INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5)")
-                .execute(Tuple.of(id, at(Instant.now()), status == 0 ? null : status, (int) durationMs, error)).replaceWithVoid();
+                .execute(Tuple.of(id, at(Instant.now()), o.statusCode(), (int) o.durationMs(), o.error())).replaceWithVoid();
     }
 
     private static Duration jitter(Duration base) {
         long ms = base.toMillis();
         return Duration.ofMillis(ms + (long) (ms * 0.1 * (ThreadLocalRandom.current().nextDouble() * 2 - 1)));
-    }
-
-    /** {@code Retry-After} in seconds (the HTTP-date form is rare for webhooks and is read as no advice). */
-    private static Duration retryAfter(HttpResponse<?> response) {
-        String value = response.getHeader("Retry-After");
-        if (value == null) {
-            return null;
-        }
-        try {
-            return Duration.ofSeconds(Math.min(Long.parseLong(value.trim()), 86_400));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static String describe(Throwable e) {
-        String name = e.getClass().getSimpleName();
-        if (name.contains("Timeout")) {
-            return "no answer within the time-out";
-        }
-        return "connection failed: " + (e.getMessage() == null ? name : e.getMessage());
-    }
-
-    private static long elapsed(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
     }
 
     private static OffsetDateTime at(Instant instant) {
