@@ -320,13 +320,66 @@ public class DeliverySender {
                     .replaceWithVoid())
                     .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
         }
-        return bulk.chain(() -> others.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(others)
-                .onItem().transformToUniAndConcatenate(x -> x.outcome().inactive()
-                        ? finish(x.due(), "FAILED", x.outcome())
-                        : record(x.due(), x.outcome()))
-                .collect().last().replaceWithVoid());
+        int last = config.retrySchedule().size();
+        List<Sent> retries = others.stream().filter(x -> !x.outcome().inactive() && x.outcome().status() != 410
+                && x.due().attempts() < last).toList();
+        List<Sent> rest = others.stream().filter(x -> !retries.contains(x)).toList();
+        return bulk.chain(() -> retryAll(retries))
+                .chain(() -> rest.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(rest)
+                        .onItem().transformToUniAndConcatenate(x -> x.outcome().inactive()
+                                ? finish(x.due(), "FAILED", x.outcome())
+                                : record(x.due(), x.outcome()))
+                        .collect().last().replaceWithVoid());
     }
 
+    /**
+     * Failed attempts that will be retried, in four statements whatever their number: a black-holed receiver's
+     * time-outs must not hold up the recording of everyone else's attempts.
+     */
+    private Uni<Void> retryAll(List<Sent> retries) {
+        if (retries.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        int n = retries.size();
+        String[] ids = new String[n];
+        Integer[] attempts = new Integer[n];
+        OffsetDateTime[] next = new OffsetDateTime[n];
+        Integer[] codes = new Integer[n];
+        String[] reasons = new String[n];
+        String[] errors = new String[n];
+        Integer[] durations = new Integer[n];
+        Instant now = Instant.now();
+        for (int i = 0; i < n; i++) {
+            Sent x = retries.get(i);
+            Outcome o = x.outcome();
+            attemptTimer.record(Duration.ofMillis(o.durationMs()));
+            ids[i] = x.due().id();
+            attempts[i] = x.due().attempts() + 1;
+            Duration delay = jitter(config.retrySchedule().get(x.due().attempts()));
+            next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
+            codes[i] = o.statusCode();
+            reasons[i] = o.reason();
+            errors[i] = o.error();
+            durations[i] = (int) o.durationMs();
+        }
+        String[] subscriptions = retries.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery d SET attempts = v.attempts, next_attempt_at = v.next, lease_until = NULL,
+                          last_status = v.code, last_error = v.reason
+                        FROM unnest($1::varchar[], $2::int[], $3::timestamptz[], $4::int[], $5::text[]) AS v(id, attempts, next, code, reason)
+                        WHERE d.id = v.id""")
+                        .execute(Tuple.of(ids, attempts, next, codes, reasons))
+                        .chain(() -> conn.preparedQuery("""
+                                INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
+                                SELECT id, $5, code, ms, error FROM unnest($1::varchar[], $2::int[], $3::int[], $4::text[])
+                                  AS v(id, code, ms, error)""")
+                                .execute(Tuple.of(ids, codes, durations, errors, at(now))))
+                        .chain(() -> noteFailure(conn, subscriptions))
+                        .replaceWithVoid())
+                .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(n));
+    }
+
+    /** A failed attempt that is not retried: 410 Gone (which disables the subscription) or the last one. */
     private Uni<Void> record(Due d, Outcome o) {
         attemptTimer.record(Duration.ofMillis(o.durationMs()));
         if (o.status() == 410) {
@@ -336,45 +389,34 @@ public class DeliverySender {
                             .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
                             .replaceWithVoid());
         }
-        return noteFailure(d).chain(() -> retryOrExhaust(d, o, d.attempts() + 1));
+        return db.withConnection(conn -> noteFailure(conn, new String[] {d.subscriptionId()}))
+                .chain(() -> exhaust(d, o, d.attempts() + 1));
     }
 
     /**
-     * Remembers since when the subscription fails, and disables it once that has lasted
+     * Remembers since when the subscriptions fail, and disables each once that has lasted
      * {@code osfria.webhook.disable-after} with no success in between.
      */
-    private Uni<Void> noteFailure(Due d) {
+    private Uni<Void> noteFailure(io.vertx.mutiny.sqlclient.SqlConnection conn, String[] subscriptions) {
         Instant now = Instant.now();
-        return db.preparedQuery("""
+        return conn.preparedQuery("""
                         UPDATE subscription SET failing_since = COALESCE(failing_since, $2),
                           active = CASE WHEN COALESCE(failing_since, $2) < $3 THEN false ELSE active END,
                           disabled_reason = CASE WHEN COALESCE(failing_since, $2) < $3
                             THEN 'disabled: every delivery failed since ' || to_char(COALESCE(failing_since, $2), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                             ELSE disabled_reason END
-                        WHERE id = $1""")
-                .execute(Tuple.of(d.subscriptionId(), at(now), at(now.minus(config.disableAfter()))))
+                        WHERE id = ANY($1)""")
+                .execute(Tuple.of(subscriptions, at(now), at(now.minus(config.disableAfter()))))
                 .replaceWithVoid();
     }
 
-    private Uni<Void> retryOrExhaust(Due d, Outcome o, int attempts) {
-        List<Duration> schedule = config.retrySchedule();
-        if (attempts > schedule.size()) {
-            metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
-            return finish(d, "EXHAUSTED", o)
-                    .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
-                            : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
-                            d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, o.reason())))));
-        }
-        metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment();
-        Duration delay = jitter(schedule.get(attempts - 1));
-        if (o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0) {
-            delay = o.retryAfter();
-        }
-        Instant next = Instant.now().plus(delay);
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status = $4, last_error = $5
-                        WHERE id = $1""").execute(Tuple.of(d.id(), attempts, at(next), o.statusCode(), o.reason()))
-                .chain(() -> attemptRow(conn, d.id(), o)));
+    /** The last attempt failed: the delivery is exhausted, and {@code webhook.exhausted} says so (with the coarse reason). */
+    private Uni<Void> exhaust(Due d, Outcome o, int attempts) {
+        metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
+        return finish(d, "EXHAUSTED", o)
+                .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
+                        : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
+                        d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, o.reason())))));
     }
 
     private Uni<Void> finish(Due d, String status, Outcome o) {
