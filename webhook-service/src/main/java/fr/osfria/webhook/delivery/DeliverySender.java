@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.core.MultiMap;
@@ -144,7 +143,7 @@ public class DeliverySender {
         stopping = true;
         long until = System.nanoTime() + config.timeout().toNanos() + 5_000_000_000L;
         try {
-            while (running.get() > 0 || !ended.isEmpty() || recording.get()) {
+            while (claiming.get() || running.get() > 0 || !ended.isEmpty() || recording.get()) {
                 if (System.nanoTime() > until) {
                     Log.warn("delivery attempts still running at shutdown: their deliveries will be sent again when their lease ends");
                     break;
@@ -292,105 +291,129 @@ public class DeliverySender {
     }
 
     /**
-     * Writes outcomes: every success in three statements (the common case, and the one throughput depends on), the
-     * rest one by one.
+     * Writes outcomes in a handful of statements whatever their number (successes, the common case, in three; failures
+     * in four or five): a black-holed receiver's time-outs or a dead one's exhaustions must not hold up the recording
+     * of everyone else's attempts.
      */
     private Uni<Void> recordAll(List<Sent> batch) {
         List<Sent> delivered = batch.stream().filter(x -> x.outcome().success()).toList();
-        List<Sent> others = batch.stream().filter(x -> !x.outcome().success()).toList();
-        Uni<Void> bulk = Uni.createFrom().voidItem();
-        if (!delivered.isEmpty()) {
-            String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
-            Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
-            Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
-            String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
-            delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
-            OffsetDateTime now = at(Instant.now());
-            bulk = db.withTransaction(conn -> conn.preparedQuery("""
-                            UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
-                              last_status = v.code, last_error = NULL, finished_at = $3
-                            FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
-                    .execute(Tuple.of(ids, codes, now))
-                    .chain(() -> conn.preparedQuery("""
-                            INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
-                            SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
-                            .execute(Tuple.of(ids, codes, durations, now)))
-                    .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
-                            .execute(Tuple.of(subscriptions)))
-                    .replaceWithVoid())
-                    .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
+        List<Sent> failed = batch.stream().filter(x -> !x.outcome().success()).toList();
+        return recordDelivered(delivered).chain(() -> recordFailed(failed));
+    }
+
+    private Uni<Void> recordDelivered(List<Sent> delivered) {
+        if (delivered.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        int last = config.retrySchedule().size();
-        List<Sent> retries = others.stream().filter(x -> !x.outcome().inactive() && x.outcome().status() != 410
-                && x.due().attempts() < last).toList();
-        List<Sent> rest = others.stream().filter(x -> !retries.contains(x)).toList();
-        return bulk.chain(() -> retryAll(retries))
-                .chain(() -> rest.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(rest)
-                        .onItem().transformToUniAndConcatenate(x -> x.outcome().inactive()
-                                ? finish(x.due(), "FAILED", x.outcome())
-                                : record(x.due(), x.outcome()))
-                        .collect().last().replaceWithVoid());
+        String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
+        Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
+        Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
+        String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
+        delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
+        OffsetDateTime now = at(Instant.now());
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
+                          last_status = v.code, last_error = NULL, finished_at = $3
+                        FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
+                .execute(Tuple.of(ids, codes, now))
+                .chain(() -> conn.preparedQuery("""
+                        INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
+                        SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
+                        .execute(Tuple.of(ids, codes, durations, now)))
+                .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
+                        .execute(Tuple.of(subscriptions)))
+                .replaceWithVoid())
+                .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
     }
 
     /**
-     * Failed attempts that will be retried, in four statements whatever their number: a black-holed receiver's
-     * time-outs must not hold up the recording of everyone else's attempts.
+     * Failed attempts: retried on the schedule (or after {@code Retry-After}); exhausted after the last one (and
+     * {@code webhook.exhausted} published); failed at once on {@code 410 Gone}, which disables the subscription, or
+     * when the subscription was deactivated meanwhile.
      */
-    private Uni<Void> retryAll(List<Sent> retries) {
-        if (retries.isEmpty()) {
+    private Uni<Void> recordFailed(List<Sent> failed) {
+        if (failed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        int n = retries.size();
+        List<Duration> schedule = config.retrySchedule();
+        int n = failed.size();
         String[] ids = new String[n];
-        Integer[] attempts = new Integer[n];
+        String[] statuses = new String[n];
         OffsetDateTime[] next = new OffsetDateTime[n];
         Integer[] codes = new Integer[n];
         String[] reasons = new String[n];
         String[] errors = new String[n];
         Integer[] durations = new Integer[n];
+        Set<String> failing = new java.util.HashSet<>();
+        Set<String> gone = new java.util.HashSet<>();
+        List<Sent> exhausted = new ArrayList<>();
         Instant now = Instant.now();
         for (int i = 0; i < n; i++) {
-            Sent x = retries.get(i);
+            Sent x = failed.get(i);
             Outcome o = x.outcome();
-            attemptTimer.record(Duration.ofMillis(o.durationMs()));
             ids[i] = x.due().id();
-            attempts[i] = x.due().attempts() + 1;
-            Duration delay = jitter(config.retrySchedule().get(x.due().attempts()));
-            next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
             codes[i] = o.statusCode();
             reasons[i] = o.reason();
             errors[i] = o.error();
             durations[i] = (int) o.durationMs();
+            if (o.inactive()) {
+                statuses[i] = "FAILED";
+                continue;
+            }
+            attemptTimer.record(Duration.ofMillis(o.durationMs()));
+            failing.add(x.due().subscriptionId());
+            if (o.status() == 410) {
+                statuses[i] = "FAILED";
+                gone.add(x.due().subscriptionId());
+            } else if (x.due().attempts() >= schedule.size()) {
+                statuses[i] = "EXHAUSTED";
+                exhausted.add(x);
+            } else {
+                statuses[i] = "PENDING";
+                Duration delay = jitter(schedule.get(x.due().attempts()));
+                next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
+            }
         }
-        String[] subscriptions = retries.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
+        long retried = java.util.Arrays.stream(statuses).filter("PENDING"::equals).count();
         return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery d SET attempts = v.attempts, next_attempt_at = v.next, lease_until = NULL,
-                          last_status = v.code, last_error = v.reason
-                        FROM unnest($1::varchar[], $2::int[], $3::timestamptz[], $4::int[], $5::text[]) AS v(id, attempts, next, code, reason)
+                        UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
+                          next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
+                          last_status = v.code, last_error = v.reason,
+                          finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6 END
+                        FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[])
+                          AS v(id, status, next, code, reason)
                         WHERE d.id = v.id""")
-                        .execute(Tuple.of(ids, attempts, next, codes, reasons))
+                        .execute(Tuple.of(ids, statuses, next, codes, reasons, at(now)))
                         .chain(() -> conn.preparedQuery("""
                                 INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
                                 SELECT id, $5, code, ms, error FROM unnest($1::varchar[], $2::int[], $3::int[], $4::text[])
                                   AS v(id, code, ms, error)""")
                                 .execute(Tuple.of(ids, codes, durations, errors, at(now))))
-                        .chain(() -> noteFailure(conn, subscriptions))
-                        .replaceWithVoid())
-                .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(n));
+                        .chain(() -> failing.isEmpty() ? Uni.createFrom().voidItem() : noteFailure(conn, failing.toArray(String[]::new)))
+                        .chain(() -> gone.isEmpty() ? Uni.createFrom().voidItem() : conn.preparedQuery("""
+                                        UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = ANY($1)""")
+                                .execute(Tuple.of(gone.toArray(String[]::new), "disabled: the receiver answered 410 Gone at " + now, at(now)))
+                                .replaceWithVoid()))
+                .invoke(() -> {
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retried);
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment(exhausted.size());
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(gone.size());
+                })
+                .call(() -> announce(exhausted));
     }
 
-    /** A failed attempt that is not retried: 410 Gone (which disables the subscription) or the last one. */
-    private Uni<Void> record(Due d, Outcome o) {
-        attemptTimer.record(Duration.ofMillis(o.durationMs()));
-        if (o.status() == 410) {
-            metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment();
-            return finish(d, "FAILED", o)
-                    .chain(() -> db.preparedQuery("UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = $1")
-                            .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
-                            .replaceWithVoid());
-        }
-        return db.withConnection(conn -> noteFailure(conn, new String[] {d.subscriptionId()}))
-                .chain(() -> exhaust(d, o, d.attempts() + 1));
+    /** {@code webhook.exhausted} for each exhausted delivery, with the coarse reason; sent together, not one after another. */
+    private Uni<Void> announce(List<Sent> exhausted) {
+        List<Uni<Void>> sends = exhausted.stream().filter(x -> !EventTypes.WEBHOOK_EXHAUSTED.equals(x.due().eventType()))
+                .map(x -> events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
+                        x.due().subscriptionId(), new WebhookExhausted(x.due().subscriptionId(), x.due().id(), x.due().eventType(),
+                                x.due().attempts() + 1, x.outcome().reason())))))
+                .toList();
+        return sends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(sends).andCollectFailures().replaceWithVoid()
+                .onFailure().recoverWithUni(e -> { // the deliveries are recorded; only the announcement is lost
+                    Log.warnf("webhook.exhausted could not be published: %s", e.getMessage());
+                    return Uni.createFrom().voidItem();
+                });
     }
 
     /**
@@ -408,30 +431,6 @@ public class DeliverySender {
                         WHERE id = ANY($1)""")
                 .execute(Tuple.of(subscriptions, at(now), at(now.minus(config.disableAfter()))))
                 .replaceWithVoid();
-    }
-
-    /** The last attempt failed: the delivery is exhausted, and {@code webhook.exhausted} says so (with the coarse reason). */
-    private Uni<Void> exhaust(Due d, Outcome o, int attempts) {
-        metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
-        return finish(d, "EXHAUSTED", o)
-                .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
-                        : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
-                        d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, o.reason())))));
-    }
-
-    private Uni<Void> finish(Due d, String status, Outcome o) {
-        Instant now = Instant.now();
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET status = $2, attempts = attempts + 1, lease_until = NULL, last_status = $3,
-                          last_error = $4, finished_at = $5 WHERE id = $1""")
-                .execute(Tuple.of(d.id(), status, o.statusCode(), o.reason(), at(now)))
-                .chain(() -> attemptRow(conn, d.id(), o)));
-    }
-
-    /** The attempt as its owner sees it: the HTTP status, or a coarse reason when there was none. */
-    private static Uni<Void> attemptRow(io.vertx.mutiny.sqlclient.SqlConnection conn, String id, Outcome o) {
-        return conn.preparedQuery("INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5)")
-                .execute(Tuple.of(id, at(Instant.now()), o.statusCode(), (int) o.durationMs(), o.error())).replaceWithVoid();
     }
 
     private static Duration jitter(Duration base) {

@@ -75,6 +75,7 @@ final class WebhookHttp {
                     return;
                 }
                 HttpClientRequest r = connected.result();
+                r.exceptionHandler(e -> { }); // failures arrive through send(); a reset of ours is no error to log
                 request.set(r);
                 if (over.get()) {
                     r.reset();

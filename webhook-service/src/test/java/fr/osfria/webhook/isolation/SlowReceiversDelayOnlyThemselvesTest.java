@@ -46,6 +46,9 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "webhook"))
 class SlowReceiversDelayOnlyThemselvesTest {
 
+    @jakarta.inject.Inject
+    io.vertx.mutiny.sqlclient.Pool db;
+
     private static final int EVENTS = 500;
 
     @Test
@@ -70,13 +73,14 @@ class SlowReceiversDelayOnlyThemselvesTest {
 
             subscribe("http://127.0.0.1:" + drip.actualPort() + "/drip");
             subscribe("http://127.0.0.1:" + blackHole.getLocalPort() + "/void");
-            subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
+            String healthyId = subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
 
             // the slow two are saturated first, as they would be after a while in production
             publish(50, new ConcurrentHashMap<>());
             await().atMost(Duration.ofSeconds(20)).until(() -> receivedAt.size() >= 50 && dripRequests.get() > 0);
 
             Map<String, Long> sentAt = new ConcurrentHashMap<>();
+            java.time.OffsetDateTime publishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
             List<String> models = publish(EVENTS, sentAt);
             await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(models));
 
@@ -88,6 +92,13 @@ class SlowReceiversDelayOnlyThemselvesTest {
             long p99 = latencies.get((int) (latencies.size() * 0.99) - 1);
             System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms%n",
                     EVENTS, latencies.get(latencies.size() / 2), p99, latencies.get(latencies.size() - 1));
+            // where the time went: the events taken in (delivery rows created) against their sending
+            db.preparedQuery("""
+                    SELECT EXTRACT(EPOCH FROM min(created_at) - $2) AS first, EXTRACT(EPOCH FROM max(created_at) - $2) AS last
+                    FROM delivery WHERE subscription_id = $1 AND created_at >= $2""")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(healthyId, publishedAt)).await().indefinitely()
+                    .forEach(r -> System.out.printf("healthy receiver's deliveries recorded %.2f s to %.2f s after the first event was sent%n",
+                            r.getDouble("first"), r.getDouble("last")));
             assertTrue(p99 < 2_000, "p99 " + p99 + " ms");
             assertTrue(dripRequests.get() > 0, "the drip receiver was sent to as well");
         } finally {
@@ -95,9 +106,9 @@ class SlowReceiversDelayOnlyThemselvesTest {
         }
     }
 
-    private static void subscribe(String url) {
-        given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks").then().statusCode(201);
+    private static String subscribe(String url) {
+        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
+                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks").then().statusCode(201).extract().path("id");
     }
 
     private static List<String> publish(int n, Map<String, Long> sentAt) {
