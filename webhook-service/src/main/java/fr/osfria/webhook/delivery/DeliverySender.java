@@ -113,7 +113,7 @@ public class DeliverySender {
 
     /**
      * Claims what is due now and starts it. One claim runs at a time; a call meanwhile makes it claim again when it
-     * ends, and so does a full claim.
+     * ends, and so does a claim that found something.
      */
     public void wake() {
         if (stopping) {
@@ -126,7 +126,7 @@ public class DeliverySender {
         again.set(false);
         claim().subscribe().with(claimed -> {
             claiming.set(false);
-            if (claimed == BATCH || again.get()) {
+            if (claimed > 0 || again.get()) { // until a claim finds nothing more that fits
                 wake();
             }
         }, e -> {
@@ -379,7 +379,7 @@ public class DeliverySender {
                         UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
                           next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
                           last_status = v.code, last_error = v.reason,
-                          finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6 END
+                          finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6::timestamptz END
                         FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[])
                           AS v(id, status, next, code, reason)
                         WHERE d.id = v.id""")
