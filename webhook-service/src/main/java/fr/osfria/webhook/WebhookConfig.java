@@ -15,9 +15,19 @@ public interface WebhookConfig {
      */
     Optional<List<String>> allowedHosts();
 
-    /** Time-out of one delivery attempt. */
+    /**
+     * Total deadline of one attempt, from its start to the receiver's status line and headers (waiting for a
+     * connection, connecting, sending): not an idle time-out, a receiver that trickles bytes cannot stretch it.
+     */
     @WithDefault("15s")
     Duration timeout();
+
+    /**
+     * Attempts in flight at once per subscription (on each replica): a slow, black-holed or drip-feeding receiver
+     * holds at most this many, and the other subscriptions take their turns meanwhile.
+     */
+    @WithDefault("64")
+    int maxInFlight();
 
     /** Delays before each retry (the first attempt is immediate); after the last, the delivery is exhausted. */
     @WithDefault("5s,5m,30m,2h,5h,10h,10h")

@@ -12,15 +12,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.ext.web.client.HttpResponse;
-import io.vertx.mutiny.ext.web.client.WebClient;
-import io.vertx.mutiny.ext.web.codec.BodyCodec;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -30,22 +27,37 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /**
- * Sends due deliveries. A delivery is claimed with a lease (row lock, SKIP LOCKED) so that replicas never send it
- * at the same time, sent with no lock held, and its outcome recorded with the attempt: delivered, retried later on
- * the schedule (or after the receiver's {@code Retry-After}), exhausted, or failed because the receiver answered
- * {@code 410 Gone}, which also disables the subscription.
+ * Sends due deliveries, with no head-of-line blocking: each attempt is started as soon as its subscription has a free
+ * slot and recorded as soon as it ends, so a slow, black-holed or drip-feeding receiver delays only its own
+ * deliveries.
+ *
+ * <p>A delivery is claimed with a lease (row lock, SKIP LOCKED) so that replicas never send it at the same time, sent
+ * with no lock held, and its outcome recorded with the attempt: delivered, retried later on the schedule (or after the
+ * receiver's {@code Retry-After}), exhausted, or failed because the receiver answered {@code 410 Gone}, which also
+ * disables the subscription. A claim takes at most the free slots of each subscription
+ * ({@code osfria.webhook.max-in-flight} minus its attempts in flight here), subscriptions in turn.
  */
 @ApplicationScoped
 public class DeliverySender {
 
     public static final String PUBLIC_EVENTS_OUT = "public-events-out";
+    /** Most deliveries one claim takes, all subscriptions together. */
     private static final int BATCH = 200;
+    /** Most outcomes one write records. */
+    private static final int RECORD_BATCH = 500;
 
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
                        String body, int attempts) {
@@ -55,26 +67,28 @@ public class DeliverySender {
     private record Sent(Due due, Outcome outcome) {
     }
 
-    private record Outcome(int status, long durationMs, String error, Duration retryAfter) {
-        static final int INACTIVE = -1;
-        static final int WITHHELD = -2;
-
-        boolean success() {
-            return status >= 200 && status < 300;
-        }
-    }
-
     private final Pool db;
     private final WebhookConfig config;
     private final SecretBox secrets;
     private final TargetPolicy targets;
     private final MutinyEmitter<String> events;
-    private final WebClient http;
+    private final WebhookHttp http;
     private final MeterRegistry metrics;
     private final Timer attemptTimer;
-    /** Rounds under way: two, so one round's HTTP calls overlap the next one's claim and writes. */
-    private final java.util.concurrent.Semaphore rounds = new java.util.concurrent.Semaphore(2);
+    private final int cap;
+
+    /** Attempts in flight on this replica, per subscription. */
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
+    /** Subscriptions whose last claim filled every free slot: more may be due, claim again when slots free up. */
+    private final Set<String> saturated = ConcurrentHashMap.newKeySet();
+    /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
+    private volatile String cursor = "";
+    private final AtomicBoolean claiming = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
+    /** Ended attempts waiting to be written; one writer at a time takes everything that has ended meanwhile. */
+    private final Queue<Sent> ended = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean recording = new AtomicBoolean();
     private volatile boolean stopping;
     private final AudienceCheck audience;
 
@@ -88,11 +102,8 @@ public class DeliverySender {
         this.targets = targets;
         this.events = events;
         this.metrics = metrics;
-        this.http = WebClient.create(vertx, new WebClientOptions()
-                .setFollowRedirects(false) // a redirect is an answer, not an instruction to send elsewhere
-                .setConnectTimeout((int) config.timeout().toMillis())
-                .setMaxPoolSize(64)
-                .setUserAgent("Osfria-Webhooks/1"));
+        this.cap = Math.max(1, config.maxInFlight());
+        this.http = new WebhookHttp(vertx.getDelegate(), config.timeout(), cap);
         this.attemptTimer = Timer.builder("osfria.webhook.attempt").description("one delivery attempt")
                 .publishPercentileHistogram().register(metrics);
     }
@@ -104,71 +115,179 @@ public class DeliverySender {
     }
 
     /**
-     * Sends what is due now. At most two rounds run at once (their claims never overlap: SKIP LOCKED); a call while
-     * both run makes the next one to finish go again.
+     * Claims what is due now and starts it. One claim runs at a time; a call meanwhile makes it claim again when it
+     * ends, and so does a claim that found something.
      */
     public void wake() {
         if (stopping) {
             return;
         }
-        if (!rounds.tryAcquire()) {
+        if (!claiming.compareAndSet(false, true)) {
             again.set(true);
             return;
         }
-        round().subscribe().with(sent -> {
-            rounds.release();
-            if (sent == BATCH || again.getAndSet(false)) {
+        again.set(false);
+        claim().subscribe().with(claimed -> {
+            claiming.set(false);
+            if (claimed > 0 || again.get()) { // until a claim finds nothing more that fits
                 wake();
             }
         }, e -> {
-            rounds.release();
-            Log.warnf("delivery round failed, will retry: %s", e.getMessage());
+            claiming.set(false);
+            Log.warnf("claiming deliveries failed, will retry: %s", e.getMessage());
         });
     }
 
     /**
-     * On shutdown, starts no new round and waits for the running ones to record what they sent: a delivery that
+     * On shutdown, claims nothing more and waits for the attempts under way to end and be recorded: a delivery that
      * left must not be sent again by the next instance (which a crash, unlike a restart, cannot avoid).
      */
     void stop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
         stopping = true;
+        long until = System.nanoTime() + config.timeout().toNanos() + 5_000_000_000L;
         try {
-            if (rounds.tryAcquire(2, config.timeout().toMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                rounds.release(2);
-            } else {
-                Log.warn("delivery rounds still running at shutdown: their deliveries will be sent again when their lease ends");
+            while (claiming.get() || running.get() > 0 || !ended.isEmpty() || recording.get()) {
+                if (System.nanoTime() > until) {
+                    Log.warn("delivery attempts still running at shutdown: their deliveries will be sent again when their lease ends");
+                    break;
+                }
+                Thread.sleep(20);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        http.close();
     }
 
-    private Uni<Integer> round() {
+    /** Leases due deliveries, at most each subscription's free slots, and starts an attempt for each. */
+    private Uni<Integer> claim() {
+        List<String> busy = new ArrayList<>();
+        List<Integer> free = new ArrayList<>();
+        inFlight.forEach((subscription, n) -> {
+            if (n.get() > 0) {
+                busy.add(subscription);
+                free.add(Math.max(0, cap - n.get()));
+            }
+        });
         Instant now = Instant.now();
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET lease_until = $1 WHERE id IN (
-                          SELECT id FROM delivery WHERE status = 'PENDING' AND next_attempt_at <= $2
-                            AND (lease_until IS NULL OR lease_until < $2)
-                          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-                        RETURNING id""")
-                        .execute(Tuple.of(at(now.plus(config.lease())), at(now), BATCH)))
-                .chain(claimed -> {
-                    List<String> ids = new ArrayList<>();
-                    claimed.forEach(r -> ids.add(r.getString("id")));
-                    if (ids.isEmpty()) {
-                        return Uni.createFrom().item(0);
+        return db.preparedQuery("""
+                        UPDATE delivery d SET lease_until = $1 FROM subscription s
+                        WHERE s.id = d.subscription_id AND d.id IN (
+                          SELECT c.id FROM (
+                              SELECT s.id AS sid, COALESCE(f.free, $5) AS free FROM subscription s
+                                LEFT JOIN unnest($3::varchar[], $4::int[]) AS f(id, free) ON f.id = s.id
+                              WHERE COALESCE(f.free, $5) > 0
+                              ORDER BY s.id <= $6, s.id) t
+                            CROSS JOIN LATERAL (
+                              SELECT id FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
+                                AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+                              ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
+                          LIMIT $7)
+                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts""")
+                .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
+                        free.toArray(Integer[]::new), cap, cursor, BATCH)))
+                .map(rows -> {
+                    Map<String, Integer> taken = new HashMap<>();
+                    for (Row r : rows) {
+                        Due d = due(r);
+                        taken.merge(d.subscriptionId(), 1, Integer::sum);
+                        start(d);
                     }
-                    return db.preparedQuery("""
-                                    SELECT d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts
-                                    FROM delivery d JOIN subscription s ON s.id = d.subscription_id WHERE d.id = ANY($1)""")
-                            .execute(Tuple.of(ids.toArray(String[]::new)))
-                            .onItem().transformToMulti(rows -> Multi.createFrom().iterable(rows))
-                            .map(DeliverySender::due)
-                            .onItem().transformToUniAndMerge(this::attempt)
-                            .collect().asList()
-                            .call(this::recordAll)
-                            .map(List::size);
+                    taken.keySet().stream().filter(subscription -> slots(subscription).get() >= cap).forEach(saturated::add);
+                    cursor = lastServed(taken.keySet(), cursor);
+                    return rows.rowCount();
                 });
+    }
+
+    /** The last subscription served in the claim's order (after the cursor, then from the start): the next claim starts after it. */
+    private static String lastServed(Set<String> served, String cursor) {
+        return served.stream().filter(id -> id.compareTo(cursor) <= 0).max(String::compareTo)
+                .or(() -> served.stream().max(String::compareTo)).orElse("");
+    }
+
+    private AtomicInteger slots(String subscription) {
+        return inFlight.computeIfAbsent(subscription, k -> new AtomicInteger());
+    }
+
+    private void start(Due d) {
+        slots(d.subscriptionId()).incrementAndGet();
+        running.incrementAndGet();
+        attempt(d).onFailure().recoverWithItem(e -> {
+                    Log.warnf("delivery attempt %s failed unexpectedly: %s", d.id(), e.toString());
+                    return Outcome.failed(Outcome.CONNECTION_FAILED, 0);
+                })
+                .subscribe().with(outcome -> ended(d, outcome));
+    }
+
+    /** An attempt ended: its slot is free at once, its outcome is written with whatever else ended meanwhile. */
+    private void ended(Due d, Outcome outcome) {
+        int left = slots(d.subscriptionId()).decrementAndGet();
+        running.decrementAndGet();
+        ended.add(new Sent(d, outcome));
+        record();
+        if (left <= cap / 2 && saturated.remove(d.subscriptionId())) {
+            wake();
+        }
+    }
+
+    /**
+     * The one place where a claimed delivery is picked to go out: every attempt passes here, so a check that the
+     * delivery may still be sent belongs here.
+     */
+    private Uni<Outcome> attempt(Due d) {
+        if (!d.active()) {
+            return Uni.createFrom().item(Outcome.failed(Outcome.INACTIVE, 0));
+        }
+        return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
+                ? Uni.createFrom().item(Outcome.withheld(withheld))
+                : targets.check(d.url()).chain(target -> target.allowed() ? send(d, target)
+                        : Uni.createFrom().item(Outcome.failed(Outcome.REFUSED_BY_POLICY, 0))));
+    }
+
+    private Uni<Outcome> send(Due d, TargetPolicy.Target target) {
+        String signedBody;
+        byte[] key;
+        try {
+            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
+            signedBody = Signatures.withBodySignature(key, d.body());
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            Log.warnf("the secret of subscription %s cannot be opened: %s", d.subscriptionId(), e.toString());
+            return Uni.createFrom().item(Outcome.failed(Outcome.SECRET_UNAVAILABLE, 0));
+        }
+        long timestamp = Instant.now().getEpochSecond();
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+                .add(HttpHeaders.CONTENT_TYPE, "application/json")
+                .add(HttpHeaders.USER_AGENT, "Osfria-Webhooks/1")
+                .add("webhook-id", d.id())
+                .add("webhook-timestamp", String.valueOf(timestamp))
+                .add("webhook-signature", Signatures.standard(key, d.id(), timestamp, signedBody))
+                .add("X-Osfria-Signature", Signatures.github(key, signedBody))
+                .add("X-Osfria-Event", d.eventType());
+        return http.post(target, headers, Buffer.buffer(signedBody));
+    }
+
+    /** Writes what has ended, one write at a time, each taking everything that ended meanwhile. */
+    private void record() {
+        if (!recording.compareAndSet(false, true)) {
+            return;
+        }
+        List<Sent> batch = new ArrayList<>();
+        for (Sent x; batch.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
+            batch.add(x);
+        }
+        recordAll(batch).subscribe().with(ok -> {
+            recording.set(false);
+            if (!ended.isEmpty()) {
+                record();
+            }
+        }, e -> {
+            // left leased: sent again once the lease runs out (at least once), with the same webhook-id
+            Log.warnf("recording %d delivery attempts failed: %s", batch.size(), e.getMessage());
+            recording.set(false);
+            if (!ended.isEmpty()) {
+                record();
+            }
+        });
     }
 
     private static Due due(Row r) {
@@ -176,176 +295,152 @@ public class DeliverySender {
                 r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"));
     }
 
-    private Uni<Sent> attempt(Due d) {
-        if (!d.active()) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(Outcome.INACTIVE, 0, "the subscription is inactive", null)));
-        }
-        return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
-                ? Uni.createFrom().item(new Sent(d, new Outcome(Outcome.WITHHELD, 0, withheld, null)))
-                : targets.check(d.url()).chain(refusal -> attempt(d, refusal)));
-    }
-
-    private Uni<Sent> attempt(Due d, String refusal) {
-        String signedBody;
-        byte[] key;
-        try {
-            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
-            signedBody = Signatures.withBodySignature(key, d.body());
-        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "the subscription's secret cannot be read: " + e.getMessage(), null)));
-        }
-        if (refusal != null) {
-            return Uni.createFrom().item(new Sent(d, new Outcome(0, 0, "target refused: " + refusal, null)));
-        }
-        long timestamp = Instant.now().getEpochSecond();
-        long start = System.nanoTime();
-        return http.postAbs(d.url())
-                .timeout(config.timeout().toMillis())
-                .putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json")
-                .putHeader("webhook-id", d.id())
-                .putHeader("webhook-timestamp", String.valueOf(timestamp))
-                .putHeader("webhook-signature", Signatures.standard(key, d.id(), timestamp, signedBody))
-                .putHeader("X-Osfria-Signature", Signatures.github(key, signedBody))
-                .putHeader("X-Osfria-Event", d.eventType())
-                .as(BodyCodec.none()) // the answer's body is not read: a receiver cannot make us hold 10 MB
-                .sendBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(signedBody))
-                .map(response -> new Outcome(response.statusCode(), elapsed(start), null, retryAfter(response)))
-                .onFailure().recoverWithItem(e -> new Outcome(0, elapsed(start), describe(e), null))
-                .map(outcome -> new Sent(d, outcome));
-    }
-
     /**
-     * Writes a round's outcomes: every success of the round in three statements (the common case, and the one
-     * throughput depends on), the rest one by one.
+     * Writes outcomes in a handful of statements whatever their number (successes, the common case, in three; failures
+     * in four or five): a black-holed receiver's time-outs or a dead one's exhaustions must not hold up the recording
+     * of everyone else's attempts.
      */
-    private Uni<Void> recordAll(List<Sent> round) {
-        List<Sent> delivered = round.stream().filter(x -> x.outcome().success()).toList();
-        List<Sent> others = round.stream().filter(x -> !x.outcome().success()).toList();
-        Uni<Void> bulk = Uni.createFrom().voidItem();
-        if (!delivered.isEmpty()) {
-            String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
-            Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
-            Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
-            String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
-            delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
-            OffsetDateTime now = at(Instant.now());
-            bulk = db.withTransaction(conn -> conn.preparedQuery("""
-                            UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
-                              last_status = v.code, last_error = NULL, finished_at = $3
-                            FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
-                    .execute(Tuple.of(ids, codes, now))
-                    .chain(() -> conn.preparedQuery("""
-                            INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
-                            SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
-                            .execute(Tuple.of(ids, codes, durations, now)))
-                    .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
-                            .execute(Tuple.of(subscriptions)))
-                    .replaceWithVoid())
-                    .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
-        }
-        return bulk.chain(() -> others.isEmpty() ? Uni.createFrom().voidItem() : Multi.createFrom().iterable(others)
-                .onItem().transformToUniAndConcatenate(x -> switch (x.outcome().status()) {
-                    case Outcome.INACTIVE -> finish(x.due(), "FAILED", null, 0, x.outcome().error());
-                    case Outcome.WITHHELD -> finish(x.due(), "SKIPPED", null, 0, x.outcome().error());
-                    default -> record(x.due(), x.outcome());
-                })
-                .collect().last().replaceWithVoid());
+    private Uni<Void> recordAll(List<Sent> batch) {
+        List<Sent> delivered = batch.stream().filter(x -> x.outcome().success()).toList();
+        List<Sent> failed = batch.stream().filter(x -> !x.outcome().success()).toList();
+        return recordDelivered(delivered).chain(() -> recordFailed(failed));
     }
 
-    private Uni<Void> record(Due d, Outcome o) {
-        attemptTimer.record(Duration.ofMillis(o.durationMs()));
-        int attempts = d.attempts() + 1;
-        String error = o.error() != null ? o.error() : "the receiver answered " + o.status();
-        if (o.status() == 410) {
-            metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment();
-            return finish(d, "FAILED", 410, o.durationMs(), error)
-                    .chain(() -> db.preparedQuery("UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = $1")
-                            .execute(Tuple.of(d.subscriptionId(), "disabled: the receiver answered 410 Gone at " + Instant.now(), at(Instant.now())))
-                            .replaceWithVoid());
+    private Uni<Void> recordDelivered(List<Sent> delivered) {
+        if (delivered.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        return noteFailure(d).chain(() -> retryOrExhaust(d, o, attempts, error));
+        String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
+        Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
+        Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
+        String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
+        delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
+        OffsetDateTime now = at(Instant.now());
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
+                          last_status = v.code, last_error = NULL, finished_at = $3
+                        FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
+                .execute(Tuple.of(ids, codes, now))
+                .chain(() -> conn.preparedQuery("""
+                        INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
+                        SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
+                        .execute(Tuple.of(ids, codes, durations, now)))
+                .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
+                        .execute(Tuple.of(subscriptions)))
+                .replaceWithVoid())
+                .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
     }
 
     /**
-     * Remembers since when the subscription fails, and disables it once that has lasted
+     * Failed attempts: retried on the schedule (or after {@code Retry-After}); exhausted after the last one (and
+     * {@code webhook.exhausted} published); failed at once on {@code 410 Gone}, which disables the subscription, or
+     * when the subscription was deactivated meanwhile.
+     */
+    private Uni<Void> recordFailed(List<Sent> failed) {
+        if (failed.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<Duration> schedule = config.retrySchedule();
+        int n = failed.size();
+        String[] ids = new String[n];
+        String[] statuses = new String[n];
+        OffsetDateTime[] next = new OffsetDateTime[n];
+        Integer[] codes = new Integer[n];
+        String[] reasons = new String[n];
+        String[] errors = new String[n];
+        Integer[] durations = new Integer[n];
+        Set<String> failing = new java.util.HashSet<>();
+        Set<String> gone = new java.util.HashSet<>();
+        List<Sent> exhausted = new ArrayList<>();
+        Instant now = Instant.now();
+        for (int i = 0; i < n; i++) {
+            Sent x = failed.get(i);
+            Outcome o = x.outcome();
+            ids[i] = x.due().id();
+            codes[i] = o.statusCode();
+            reasons[i] = o.reason();
+            errors[i] = o.error();
+            durations[i] = (int) o.durationMs();
+            if (o.inactive() || o.withheld()) { // nothing was sent: no failure of the receiver's
+                statuses[i] = o.withheld() ? "SKIPPED" : "FAILED";
+                continue;
+            }
+            attemptTimer.record(Duration.ofMillis(o.durationMs()));
+            failing.add(x.due().subscriptionId());
+            if (o.status() == 410) {
+                statuses[i] = "FAILED";
+                gone.add(x.due().subscriptionId());
+            } else if (x.due().attempts() >= schedule.size()) {
+                statuses[i] = "EXHAUSTED";
+                exhausted.add(x);
+            } else {
+                statuses[i] = "PENDING";
+                Duration delay = jitter(schedule.get(x.due().attempts()));
+                next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
+            }
+        }
+        long retried = java.util.Arrays.stream(statuses).filter("PENDING"::equals).count();
+        return db.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
+                          next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
+                          last_status = v.code, last_error = v.reason,
+                          finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6::timestamptz END
+                        FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[])
+                          AS v(id, status, next, code, reason)
+                        WHERE d.id = v.id""")
+                        .execute(Tuple.of(ids, statuses, next, codes, reasons, at(now)))
+                        .chain(() -> conn.preparedQuery("""
+                                INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
+                                SELECT id, $5, code, ms, error FROM unnest($1::varchar[], $2::int[], $3::int[], $4::text[])
+                                  AS v(id, code, ms, error)""")
+                                .execute(Tuple.of(ids, codes, durations, errors, at(now))))
+                        .chain(() -> failing.isEmpty() ? Uni.createFrom().voidItem() : noteFailure(conn, failing.toArray(String[]::new)))
+                        .chain(() -> gone.isEmpty() ? Uni.createFrom().voidItem() : conn.preparedQuery("""
+                                        UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = ANY($1)""")
+                                .execute(Tuple.of(gone.toArray(String[]::new), "disabled: the receiver answered 410 Gone at " + now, at(now)))
+                                .replaceWithVoid()))
+                .invoke(() -> {
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retried);
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment(exhausted.size());
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(gone.size());
+                })
+                .call(() -> announce(exhausted));
+    }
+
+    /** {@code webhook.exhausted} for each exhausted delivery, with the coarse reason; sent together, not one after another. */
+    private Uni<Void> announce(List<Sent> exhausted) {
+        List<Uni<Void>> sends = exhausted.stream().filter(x -> !EventTypes.WEBHOOK_EXHAUSTED.equals(x.due().eventType()))
+                .map(x -> events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
+                        x.due().subscriptionId(), new WebhookExhausted(x.due().subscriptionId(), x.due().id(), x.due().eventType(),
+                                x.due().attempts() + 1, x.outcome().reason())))))
+                .toList();
+        return sends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(sends).andCollectFailures().replaceWithVoid()
+                .onFailure().recoverWithUni(e -> { // the deliveries are recorded; only the announcement is lost
+                    Log.warnf("webhook.exhausted could not be published: %s", e.getMessage());
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    /**
+     * Remembers since when the subscriptions fail, and disables each once that has lasted
      * {@code osfria.webhook.disable-after} with no success in between.
      */
-    private Uni<Void> noteFailure(Due d) {
+    private Uni<Void> noteFailure(io.vertx.mutiny.sqlclient.SqlConnection conn, String[] subscriptions) {
         Instant now = Instant.now();
-        return db.preparedQuery("""
+        return conn.preparedQuery("""
                         UPDATE subscription SET failing_since = COALESCE(failing_since, $2),
                           active = CASE WHEN COALESCE(failing_since, $2) < $3 THEN false ELSE active END,
                           disabled_reason = CASE WHEN COALESCE(failing_since, $2) < $3
                             THEN 'disabled: every delivery failed since ' || to_char(COALESCE(failing_since, $2), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                             ELSE disabled_reason END
-                        WHERE id = $1""")
-                .execute(Tuple.of(d.subscriptionId(), at(now), at(now.minus(config.disableAfter()))))
+                        WHERE id = ANY($1)""")
+                .execute(Tuple.of(subscriptions, at(now), at(now.minus(config.disableAfter()))))
                 .replaceWithVoid();
-    }
-
-    private Uni<Void> retryOrExhaust(Due d, Outcome o, int attempts, String error) {
-        List<Duration> schedule = config.retrySchedule();
-        if (attempts > schedule.size()) {
-            metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment();
-            return finish(d, "EXHAUSTED", o.status() == 0 ? null : o.status(), o.durationMs(), error)
-                    .call(() -> EventTypes.WEBHOOK_EXHAUSTED.equals(d.eventType()) ? Uni.createFrom().voidItem()
-                            : events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
-                            d.subscriptionId(), new WebhookExhausted(d.subscriptionId(), d.id(), d.eventType(), attempts, error)))));
-        }
-        metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment();
-        Duration delay = jitter(schedule.get(attempts - 1));
-        if (o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0) {
-            delay = o.retryAfter();
-        }
-        Instant next = Instant.now().plus(delay);
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET attempts = $2, next_attempt_at = $3, lease_until = NULL, last_status = $4, last_error = $5
-                        WHERE id = $1""").execute(Tuple.of(d.id(), attempts, at(next), o.status() == 0 ? null : o.status(), error))
-                .chain(() -> attemptRow(conn, d.id(), o.status(), o.durationMs(), error)));
-    }
-
-    private Uni<Void> finish(Due d, String status, Integer code, long durationMs, String error) {
-        Instant now = Instant.now();
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery SET status = $2, attempts = attempts + 1, lease_until = NULL, last_status = $3,
-                          last_error = $4, finished_at = $5 WHERE id = $1""")
-                .execute(Tuple.of(d.id(), status, code, error, at(now)))
-                .chain(() -> attemptRow(conn, d.id(), code == null ? 0 : code, durationMs, error)));
-    }
-
-    private static Uni<Void> attemptRow(io.vertx.mutiny.sqlclient.SqlConnection conn, String id, int status, long durationMs, String error) {
-        return conn.preparedQuery("INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error) VALUES ($1, $2, $3, $4, $5)")
-                .execute(Tuple.of(id, at(Instant.now()), status == 0 ? null : status, (int) durationMs, error)).replaceWithVoid();
     }
 
     private static Duration jitter(Duration base) {
         long ms = base.toMillis();
         return Duration.ofMillis(ms + (long) (ms * 0.1 * (ThreadLocalRandom.current().nextDouble() * 2 - 1)));
-    }
-
-    /** {@code Retry-After} in seconds (the HTTP-date form is rare for webhooks and is read as no advice). */
-    private static Duration retryAfter(HttpResponse<?> response) {
-        String value = response.getHeader("Retry-After");
-        if (value == null) {
-            return null;
-        }
-        try {
-            return Duration.ofSeconds(Math.min(Long.parseLong(value.trim()), 86_400));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static String describe(Throwable e) {
-        String name = e.getClass().getSimpleName();
-        if (name.contains("Timeout")) {
-            return "no answer within the time-out";
-        }
-        return "connection failed: " + (e.getMessage() == null ? name : e.getMessage());
-    }
-
-    private static long elapsed(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1_000_000;
     }
 
     private static OffsetDateTime at(Instant instant) {

@@ -64,20 +64,25 @@ public class SubscriptionResource {
             return Uni.createFrom().item(ErrorResponses.of(503, "webhook secrets need a key-encryption key: set OSFRIA_ENCRYPTION_KEK",
                     "encryption_unavailable"));
         }
-        Subscription s = new Subscription();
-        byte[] id = new byte[12];
-        RANDOM.nextBytes(id);
-        s.id = "wh_" + HexFormat.of().formatHex(id);
-        s.owner = caller.name();
-        s.url = request.url();
-        s.events = String.join(",", new LinkedHashSet<>(request.events()));
-        String secret = request.secret() != null ? request.secret() : SecretBox.generate();
-        s.secretSealed = secrets.seal(s.id, secret);
-        s.active = request.active() == null || request.active();
-        s.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        s.updatedAt = s.createdAt;
-        return Panache.withTransaction(s::persist)
-                .replaceWith(Response.status(201).entity(SubscriptionView.of(s, secret)).build());
+        return targets.check(request.url()).chain(target -> {
+            if (!target.allowed()) {
+                return bad("'url' refused: " + target.refusal());
+            }
+            Subscription s = new Subscription();
+            byte[] id = new byte[12];
+            RANDOM.nextBytes(id);
+            s.id = "wh_" + HexFormat.of().formatHex(id);
+            s.owner = caller.name();
+            s.url = request.url();
+            s.events = String.join(",", new LinkedHashSet<>(request.events()));
+            String secret = request.secret() != null ? request.secret() : SecretBox.generate();
+            s.secretSealed = secrets.seal(s.id, secret);
+            s.active = request.active() == null || request.active();
+            s.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            s.updatedAt = s.createdAt;
+            return Panache.withTransaction(s::persist)
+                    .replaceWith(Response.status(201).entity(SubscriptionView.of(s, secret)).build());
+        });
     }
 
     @GET
@@ -113,6 +118,11 @@ public class SubscriptionResource {
         if (problem != null) {
             return bad(problem);
         }
+        Uni<String> refusal = request.url() == null ? Uni.createFrom().nullItem() : targets.check(request.url()).map(TargetPolicy.Target::refusal);
+        return refusal.chain(refused -> refused != null ? bad("'url' refused: " + refused) : save(id, request));
+    }
+
+    private Uni<Response> save(String id, SubscriptionRequest request) {
         return Panache.withTransaction(() -> visible(id).map(s -> {
             if (s == null) {
                 return notFound(id);
@@ -149,15 +159,14 @@ public class SubscriptionResource {
         return Subscription.findVisible(id, caller.key());
     }
 
-    private String checkUrl(String url) {
+    private static String checkUrl(String url) {
         if (url == null || url.isBlank()) {
             return "'url' is required";
         }
         if (url.length() > 2048) {
             return "'url' is longer than 2048 characters";
         }
-        String refusal = targets.refusal(url);
-        return refusal == null ? null : "'url' refused: " + refusal;
+        return null; // the target itself is checked by TargetPolicy.check, off the event loop
     }
 
     private static String checkEvents(List<String> events) {

@@ -2,7 +2,6 @@ package fr.osfria.webhook.delivery;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -198,7 +197,7 @@ class WebhookDeliveryTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> silent.received.size() >= 2);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given()
                     .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + silentId + "/deliveries")
-                    .then().body("data[0].history[0].error", containsString("time-out")));
+                    .then().body("data[0].history[0].error", equalTo("timeout")));
             // and the service answers all along
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks").then().statusCode(200);
         }
@@ -224,7 +223,7 @@ class WebhookDeliveryTest {
 
     @Test
     void subscriptionsAreTheirOwnersAndBadOnesAreRefused() {
-        Map<String, Object> mine = subscribe(TestKeys.FINANCE, "https://apps.entreprise.local/hook", List.of("*"), null);
+        Map<String, Object> mine = subscribe(TestKeys.FINANCE, "http://localhost:9/hook", List.of("*"), null);
         String id = (String) mine.get("id");
         given().header("Authorization", TestKeys.bearer(TestKeys.HR)).get("/v1/webhooks/" + id).then().statusCode(404);
         given().header("Authorization", TestKeys.bearer(TestKeys.HR)).delete("/v1/webhooks/" + id).then().statusCode(404);

@@ -1,0 +1,135 @@
+package fr.osfria.webhook.isolation;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.events.model.ModelAvailability;
+import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three receivers subscribed to the same events: one answers 200 and then trickles its body a byte at a time, one
+ * is a black hole (its connections are never accepted), one is healthy. The healthy one gets every event, promptly:
+ * the others delay only their own deliveries.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "webhook"))
+class SlowReceiversDelayOnlyThemselvesTest {
+
+    @jakarta.inject.Inject
+    io.vertx.mutiny.sqlclient.Pool db;
+
+    private static final int EVENTS = 500;
+
+    @Test
+    void aHealthyReceiverGetsEveryEventPromptlyBesideADripAndABlackHole() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        // the black hole: a listening socket that is never accepted from; once its backlog is full, connections hang
+        try (ServerSocket blackHole = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            AtomicInteger dripRequests = new AtomicInteger();
+            HttpServer drip = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+                dripRequests.incrementAndGet();
+                // 200 at once, then one byte every 500 ms, never the end: shorter than any idle time-out
+                req.response().setChunked(true).setStatusCode(200).write("x");
+                long timer = vertx.setPeriodic(500, id -> req.response().write("x"));
+                req.response().closeHandler(v -> vertx.cancelTimer(timer));
+                req.connection().closeHandler(v -> vertx.cancelTimer(timer));
+            })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Map<String, Long> receivedAt = new ConcurrentHashMap<>();
+            HttpServer healthy = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+                receivedAt.putIfAbsent(body.toString().replaceAll(".*\"model\":\"([^\"]+)\".*", "$1"), System.nanoTime());
+                req.response().setStatusCode(204).end();
+            })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+            subscribe("http://127.0.0.1:" + drip.actualPort() + "/drip");
+            subscribe("http://127.0.0.1:" + blackHole.getLocalPort() + "/void");
+            String healthyId = subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
+
+            // the slow two are saturated first, as they would be after a while in production
+            publish(50, new ConcurrentHashMap<>());
+            await().atMost(Duration.ofSeconds(20)).until(() -> receivedAt.size() >= 50 && dripRequests.get() > 0);
+
+            Map<String, Long> sentAt = new ConcurrentHashMap<>();
+            java.time.OffsetDateTime publishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+            List<String> models = publish(EVENTS, sentAt);
+            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(models));
+
+            List<Long> latencies = new ArrayList<>();
+            for (String m : models) {
+                latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
+            }
+            latencies.sort(Long::compare);
+            long p99 = latencies.get((int) (latencies.size() * 0.99) - 1);
+            System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms%n",
+                    EVENTS, latencies.get(latencies.size() / 2), p99, latencies.get(latencies.size() - 1));
+            // where the time went: the events taken in (delivery rows created) against their sending
+            db.preparedQuery("""
+                    SELECT EXTRACT(EPOCH FROM min(created_at) - $2) AS first, EXTRACT(EPOCH FROM max(created_at) - $2) AS last
+                    FROM delivery WHERE subscription_id = $1 AND created_at >= $2""")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(healthyId, publishedAt)).await().indefinitely()
+                    .forEach(r -> System.out.printf("healthy receiver's deliveries recorded %.2f s to %.2f s after the first event was sent%n",
+                            r.getDouble("first"), r.getDouble("last")));
+            db.preparedQuery("""
+                    SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50, max(a.duration_ms) AS max
+                    FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.subscription_id = $1""")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(healthyId)).await().indefinitely()
+                    .forEach(r -> System.out.printf("healthy receiver's attempts took p50 %d ms, max %d ms%n", r.getInteger("p50"), r.getInteger("max")));
+            assertTrue(p99 < 2_000, "p99 " + p99 + " ms");
+            assertTrue(dripRequests.get() > 0, "the drip receiver was sent to as well");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String subscribe(String url) {
+        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
+                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks").then().statusCode(201).extract().path("id");
+    }
+
+    private static List<String> publish(int n, Map<String, Long> sentAt) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", InJvmKafka.bootstrapServers());
+        props.put("linger.ms", "5");
+        List<String> models = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                String model = "m" + UUID.randomUUID();
+                models.add(model);
+                sentAt.put(model, System.nanoTime());
+                producer.send(new ProducerRecord<>(Topics.PUBLIC_EVENTS, model, EventJson.encode(CloudEvent.of("/osfria/test",
+                        EventTypes.MODEL_LOADED, model, new ModelAvailability(model, "gpu", 1)))));
+            }
+        }
+        return models;
+    }
+}
