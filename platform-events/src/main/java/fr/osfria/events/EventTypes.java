@@ -23,6 +23,8 @@ public final class EventTypes {
     public static final String DOCUMENT_UPLOADED = "document.uploaded";
     public static final String DOCUMENT_CHUNKED = "document.chunked";
     public static final String CHUNKS_INDEXED = "document.chunks-indexed";
+    /** On the index-results topic too: a version's chunks indexed so far ({@code IndexingProgress}). */
+    public static final String CHUNKS_PROGRESS = "document.chunks-progress";
     public static final String AUDIT_RECORDED = "audit.recorded";
     public static final String USAGE_RECORDED = "usage.recorded";
     public static final String USAGE_TALLIED = "usage.tallied";

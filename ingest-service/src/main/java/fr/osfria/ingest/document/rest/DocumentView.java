@@ -14,6 +14,7 @@ public record DocumentView(
         String filename,
         DocumentStatus status,
         @JsonProperty("chunks_count") int chunksCount,
+        @JsonProperty("chunks_indexed") int chunksIndexed,
         String collection,
         Map<String, Object> metadata,
         @JsonProperty("content_type") String contentType,
@@ -22,7 +23,7 @@ public record DocumentView(
         String error) {
 
     public static DocumentView of(Document doc) {
-        return new DocumentView(doc.id, doc.filename, doc.status, doc.chunksCount, doc.collection,
+        return new DocumentView(doc.id, doc.filename, doc.status, doc.chunksCount, doc.chunksIndexed, doc.collection,
                 DocumentResource.metadataView(doc), doc.contentType, doc.contentVersion, doc.uploadTime, doc.error);
     }
 }
