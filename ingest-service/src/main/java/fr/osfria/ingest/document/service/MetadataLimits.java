@@ -33,7 +33,7 @@ public final class MetadataLimits {
             throw invalid("is " + bytes + " bytes as JSON; the limit is " + MAX_TOTAL_BYTES);
         }
         if (metadata.get("department") instanceof String d && d.length() > MAX_DEPARTMENT_CHARS) {
-            throw invalid("'department' is " + d.length() + " characters; the limit is " + MAX_DEPARTMENT_CHARS);
+            throw invalid("value of 'department' is " + d.length() + " characters; the limit is " + MAX_DEPARTMENT_CHARS);
         }
     }
 
