@@ -76,7 +76,7 @@ class LargeDocumentTest {
             BitSet seen = new BitSet();
             int[] total = {-1};
             int[] records = {0};
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ZERO).until(() -> {
+            await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ZERO).until(() -> {
                 var all = chunks.drain(Duration.ofMillis(500));
                 for (var r : all.subList(records[0], all.size())) {
                     if (id.equals(r.key())) {

@@ -8,6 +8,7 @@ public class LargeUploads implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("osfria.ingest.max-file-bytes", String.valueOf(8 * 1024 * 1024),
-                "quarkus.http.limits.max-body-size", "9M");
+                "quarkus.http.limits.max-body-size", "9M",
+                "quarkus.http.test-timeout", "300s"); // a first upload loads Tika's classes: slow on a busy machine
     }
 }
