@@ -158,7 +158,10 @@ public class ChunkIndexer {
     }
 
     /** Sends the record to the dead-letter topic with the reason; its document version fails with that reason. */
-    private void reject(KafkaRecord<String, String> record, String documentId, int version, String reason) {
+    private void reject(KafkaRecord<String, String> record, String documentId, int version, String error) {
+        // Lucene quotes the start of a refused term: the reason names the field, not the content
+        String reason = String.valueOf(error).split(" The prefix of the first immense term")[0];
+        reason = reason.length() > 300 ? reason.substring(0, 300) + "…" : reason;
         deadLetter(record, reason);
         if (documentId != null) {
             publish(new ChunksIndexed(documentId, version, 0, false, "a chunk could not be indexed: " + reason));
