@@ -35,7 +35,7 @@ public class DurableAudit {
         CloudEvent<AuditRecord> event = audit.event(keyName, action, target, collection, outcome, detail);
         return audit.send(event).ifNoItem().after(BROKER_WAIT).fail()
                 .onFailure().recoverWithUni(e -> {
-                    Log.warnf("audit record %s kept in the outbox (broker: %s)", event.id(), e.getMessage());
+                    Log.warnf("audit record %s kept in the outbox (broker: %s)", event.id(), e.toString());
                     return Panache.withTransaction(() -> OutboxEvent.of(Topics.AUDIT, event).persist()).replaceWithVoid()
                             .invoke(relay::nudge);
                 });
