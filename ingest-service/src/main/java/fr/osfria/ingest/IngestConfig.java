@@ -49,6 +49,17 @@ public interface IngestConfig {
         /** Most characters of text taken from one document (zip bombs and runaway spreadsheets stop here). */
         @WithDefault("20000000")
         long maxTextChars();
+
+        /** Documents parsed at once. */
+        @WithDefault("2")
+        int workers();
+
+        /**
+         * Parses abandoned past the time-out whose threads may still run (PDFBox and POI ignore interruption);
+         * with {@link #workers()}, the bound on parser threads. When it is reached, new parses wait for one to end.
+         */
+        @WithDefault("4")
+        int maxAbandoned();
     }
 
     interface Chunking {

@@ -28,6 +28,8 @@ public final class EventTypes {
      */
     public static final String VERSION_SUPERSEDED = "document.version-superseded";
     public static final String CHUNKS_INDEXED = "document.chunks-indexed";
+    /** On the index-results topic too: a version's chunks indexed so far ({@code IndexingProgress}). */
+    public static final String CHUNKS_PROGRESS = "document.chunks-progress";
     public static final String AUDIT_RECORDED = "audit.recorded";
     public static final String USAGE_RECORDED = "usage.recorded";
     public static final String USAGE_TALLIED = "usage.tallied";

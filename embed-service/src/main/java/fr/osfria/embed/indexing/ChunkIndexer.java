@@ -9,7 +9,9 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.document.ChunksIndexed;
 import fr.osfria.events.document.DocumentChunk;
+import fr.osfria.events.document.IndexingProgress;
 import fr.osfria.security.messaging.EventMessages;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
@@ -31,8 +33,9 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * Embeds and indexes chunks a poll at a time: one durable commit per batch, then the batch is acknowledged, so a
  * crash can only make Kafka deliver chunks again (they overwrite themselves). When every chunk of a document
  * version is in, says so on the index-results topic. A record that cannot be indexed goes to the dead-letter
- * topic with the reason, and the consumer carries on. {@code document.version-superseded} records, ordered with the
- * chunks of their document, retire its older versions (or all of them) for good: every chunk is checked against
+ * topic with the reason (its document version fails with it), and the rest of the batch and the consumer carry on;
+ * only a failure of the store itself stops the consumer. {@code document.version-superseded} records, ordered with
+ * the chunks of their document, retire its older versions (or all of them) for good: every chunk is checked against
  * those tombstones before it is embedded and again before it is written.
  */
 @ApplicationScoped
@@ -50,6 +53,7 @@ public class ChunkIndexer {
     private final ChunkPreparer preparer;
     private final MutinyEmitter<String> results;
     private final MutinyEmitter<String> deadLetters;
+    private final Counter indexedChunks;
 
     public ChunkIndexer(IndexHolder index, ChunkPreparer preparer, MeterRegistry metrics,
                         @Channel(INDEX_RESULTS) MutinyEmitter<String> results,
@@ -58,6 +62,8 @@ public class ChunkIndexer {
         this.preparer = preparer;
         this.results = results;
         this.deadLetters = deadLetters;
+        this.indexedChunks = Counter.builder("osfria.embed.chunks.indexed").description("chunks written to the index")
+                .register(metrics);
         metrics.gauge("osfria.embed.index.chunks", store, s -> {
             try {
                 return s.size();
@@ -67,10 +73,14 @@ public class ChunkIndexer {
         });
     }
 
+    /** A chunk ready for the store, with the record it came from (to dead-letter it alone if the store refuses it). */
+    private record Prepared(KafkaRecord<String, String> record, IndexedChunk chunk) {
+    }
+
     @Incoming(CHUNKS)
     @Blocking
     public CompletionStage<Void> onChunks(KafkaRecordBatch<String, String> batch) throws IOException {
-        List<IndexedChunk> prepared = new ArrayList<>();
+        List<Prepared> chunks = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch.getRecords()) {
             DocumentChunk chunk = null;
             try {
@@ -80,24 +90,26 @@ public class ChunkIndexer {
                 }
                 chunk = EventJson.decode(record.getPayload(), DocumentChunk.class).data();
                 ChunkPreparer.check(chunk);
-                if (store.retired(chunk.documentId(), chunk.version()) || store.hasNewerVersion(chunk.documentId(), chunk.version())) {
-                    continue; // a late chunk of a deleted document or of a replaced version: never indexed
-                }
-                prepared.add(preparer.prepare(chunk));
-            } catch (EventJson.MalformedEventException | IllegalArgumentException | GeneralSecurityException e) {
-                deadLetter(record, e.getMessage());
-                if (chunk != null && chunk.documentId() != null) {
-                    publish(new ChunksIndexed(chunk.documentId(), chunk.version(), 0, false,
-                            "a chunk could not be indexed: " + e.getMessage()));
-                }
+            } catch (RuntimeException e) { // malformed or over the limits: this record alone is dropped
+                reject(record, chunk == null ? null : chunk.documentId(), chunk == null ? 0 : chunk.version(), e.getMessage());
+                continue;
+            }
+            if (store.retired(chunk.documentId(), chunk.version()) || store.hasNewerVersion(chunk.documentId(), chunk.version())) {
+                continue; // a late chunk of a deleted document or of a replaced version: never indexed
+            }
+            try {
+                chunks.add(new Prepared(record, preparer.prepare(chunk)));
+            } catch (GeneralSecurityException | RuntimeException e) { // cannot be opened, or the model refuses it
+                reject(record, chunk.documentId(), chunk.version(), e.getMessage());
             }
         }
         // checked again: a retirement later in this batch (or from the fast path) outranks the chunks before it
         Map<String, Version> versions = new LinkedHashMap<>();
-        List<IndexedChunk> live = new ArrayList<>();
-        for (IndexedChunk c : prepared) {
+        List<Prepared> live = new ArrayList<>();
+        for (Prepared p : chunks) {
+            IndexedChunk c = p.chunk();
             if (!store.retired(c.documentId(), c.version())) {
-                live.add(c);
+                live.add(p);
                 versions.merge(c.documentId(), new Version(c.documentId(), c.version(), c.totalChunks()),
                         (a, b) -> a.version() >= b.version() ? a : b);
             }
@@ -105,24 +117,78 @@ public class ChunkIndexer {
         for (Version v : versions.values()) {
             store.deleteVersionsBefore(v.documentId(), v.version());
         }
-        store.upsert(live.stream().filter(c -> versions.get(c.documentId()).version() == c.version()).toList());
-        List<Version> indexed = new ArrayList<>();
+        List<Prepared> current = live.stream()
+                .filter(p -> versions.get(p.chunk().documentId()).version() == p.chunk().version()).toList();
+        int stored = upsertIsolated(current);
+        List<Version> written = new ArrayList<>();
         for (Version v : versions.values()) {
             if (store.retired(v.documentId(), v.version())) {
                 // retired by the fast path while this batch was written: what was just written goes too
                 store.deleteVersionsBefore(v.documentId(), v.version() + 1);
             } else {
-                indexed.add(v);
+                written.add(v);
             }
         }
         store.commit();
-        for (Version v : indexed) {
-            int count = store.count(v.documentId(), v.version());
-            if (count >= v.totalChunks()) {
-                publish(new ChunksIndexed(v.documentId(), v.version(), count, true, null));
+        indexedChunks.increment(stored);
+        for (Version v : written) {
+            int indexed = store.count(v.documentId(), v.version());
+            if (indexed >= v.totalChunks()) {
+                publish(new ChunksIndexed(v.documentId(), v.version(), indexed, true, null));
+            } else if (indexed > 0) {
+                // a large document takes minutes: say how far it is, so it shows progress rather than looking stuck
+                results.sendMessageAndAwait(EventMessages.of(CloudEvent.of(SOURCE, EventTypes.CHUNKS_PROGRESS, v.documentId(),
+                        new IndexingProgress(v.documentId(), v.version(), indexed, v.totalChunks()))));
             }
         }
         return batch.ack();
+    }
+
+    /**
+     * Writes the batch in one call; if the store refuses it, chunk by chunk, so a chunk the store cannot take is
+     * dead-lettered alone and the rest of the batch goes in. A store that refuses every chunk is failing itself:
+     * that is thrown (the consumer stops, health DOWN) rather than throwing the chunks away. Returns how many went in.
+     */
+    private int upsertIsolated(List<Prepared> batch) throws IOException {
+        try {
+            store.upsert(batch.stream().map(Prepared::chunk).toList());
+            return batch.size();
+        } catch (IOException | RuntimeException e) {
+            Log.warnf("the store refused a batch of %d chunks (%s); retrying them one by one", batch.size(), e.getMessage());
+        }
+        int stored = 0;
+        Exception storeFailure = null;
+        List<Prepared> refused = new ArrayList<>();
+        for (Prepared p : batch) {
+            try {
+                store.upsert(List.of(p.chunk()));
+                stored++;
+            } catch (IllegalArgumentException e) {
+                // the store says this chunk is invalid (an immense term, a wrong dimension): always the chunk's fault
+                reject(p.record(), p.chunk().documentId(), p.chunk().version(), "the index refused the chunk: " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                storeFailure = storeFailure == null ? e : storeFailure;
+                refused.add(p);
+            }
+        }
+        if (!refused.isEmpty() && stored == 0) {
+            throw storeFailure instanceof IOException io ? io : new IOException("the index refused every chunk", storeFailure);
+        }
+        for (Prepared p : refused) {
+            reject(p.record(), p.chunk().documentId(), p.chunk().version(), "the index refused the chunk");
+        }
+        return stored;
+    }
+
+    /** Sends the record to the dead-letter topic with the reason; its document version fails with that reason. */
+    private void reject(KafkaRecord<String, String> record, String documentId, int version, String error) {
+        // Lucene quotes the start of a refused term: the reason names the field, not the content
+        String reason = String.valueOf(error).split(" The prefix of the first immense term")[0];
+        reason = reason.length() > 300 ? reason.substring(0, 300) + "…" : reason;
+        deadLetter(record, reason);
+        if (documentId != null) {
+            publish(new ChunksIndexed(documentId, version, 0, false, "a chunk could not be indexed: " + reason));
+        }
     }
 
     private void publish(ChunksIndexed result) {

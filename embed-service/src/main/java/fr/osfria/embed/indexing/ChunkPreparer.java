@@ -47,6 +47,17 @@ public class ChunkPreparer {
                 s.wrappedKey()));
     }
 
+    /** Longest identifier, collection or department (bytes): each is one term of the index. */
+    static final int MAX_NAME_BYTES = 512;
+    /** Longest metadata value indexed as a filter term (bytes); Lucene refuses terms over 32,766. */
+    static final int MAX_TERM_BYTES = 8_192;
+    /** Longest chunk text or section (characters); ingest's chunks are a few thousand at most. */
+    static final int MAX_TEXT_CHARS = 100_000;
+
+    /**
+     * What a chunk must be before it reaches the index: complete, and without a term the index would refuse.
+     * Ingest bounds metadata at upload; this guards the index against whatever else reaches the topic.
+     */
     static void check(DocumentChunk c) {
         if (c.chunkId() == null || c.documentId() == null || c.collection() == null || c.text() == null
                 || c.text().isBlank() || c.totalChunks() < 1 || c.ordinal() < 0) {
@@ -55,6 +66,29 @@ public class ChunkPreparer {
         if (c.encrypted() && c.wrappedKey() == null) {
             throw new IllegalArgumentException("encrypted chunk without its wrapped key");
         }
+        for (String name : new String[] {c.chunkId(), c.documentId(), c.collection(), c.department()}) {
+            if (name != null && utf8Length(name) > MAX_NAME_BYTES) {
+                throw new IllegalArgumentException("an id, collection or department exceeds " + MAX_NAME_BYTES + " bytes");
+            }
+        }
+        if (c.text().length() > MAX_TEXT_CHARS || (c.section() != null && c.section().length() > MAX_TEXT_CHARS)) {
+            throw new IllegalArgumentException("chunk text or section exceeds " + MAX_TEXT_CHARS + " characters");
+        }
+        if (c.metadata() != null) {
+            c.metadata().forEach((key, value) -> {
+                for (Object v : value instanceof java.util.List<?> list ? list : java.util.Collections.singletonList(value)) {
+                    boolean term = v instanceof String || v instanceof Number || v instanceof Boolean; // as the store indexes them
+                    if (term && utf8Length(String.valueOf(v)) > MAX_TERM_BYTES) {
+                        throw new IllegalArgumentException("metadata value of '" + (key.length() > 40 ? key.substring(0, 40) + "…" : key)
+                                + "' exceeds " + MAX_TERM_BYTES + " bytes");
+                    }
+                }
+            });
+        }
+    }
+
+    private static int utf8Length(String s) {
+        return s.length() > MAX_TERM_BYTES * 4 ? Integer.MAX_VALUE : s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     /**

@@ -54,6 +54,10 @@ public class Document extends PanacheEntityBase {
     @Column(name = "chunks_count", nullable = false)
     public int chunksCount;
 
+    /** Chunks of the current version in the index so far (embed-service's progress reports). */
+    @Column(name = "chunks_indexed", nullable = false)
+    public int chunksIndexed;
+
     /** Incremented by each new version (PUT); events carry it so stale results are ignored. */
     @Column(name = "content_version", nullable = false)
     public int contentVersion = 1;

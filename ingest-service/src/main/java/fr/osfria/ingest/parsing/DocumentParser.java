@@ -12,10 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pdfbox.io.RandomAccessRead;
 import org.apache.pdfbox.io.RandomAccessReadBuffer;
@@ -47,19 +43,20 @@ public class DocumentParser {
     private final Detector detector = tika.getDetector();
     private final AutoDetectParser parser = new AutoDetectParser(tika);
     private final IngestConfig.Parsing limits;
-    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "osfria-parser");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ParserPool workers;
 
     @jakarta.inject.Inject
-    public DocumentParser(IngestConfig config) {
+    public DocumentParser(IngestConfig config, io.micrometer.core.instrument.MeterRegistry metrics) {
         this(config.parsing());
+        io.micrometer.core.instrument.FunctionCounter.builder("osfria.ingest.parser.abandoned", workers, ParserPool::abandoned)
+                .description("Parses abandoned past the parsing time-out (their thread left to finish)").register(metrics);
+        io.micrometer.core.instrument.Gauge.builder("osfria.ingest.parser.busy.threads", workers, ParserPool::busyThreads)
+                .description("Parser threads at work, on live or abandoned parses").register(metrics);
     }
 
     public DocumentParser(IngestConfig.Parsing limits) {
         this.limits = limits;
+        this.workers = new ParserPool(limits.workers(), limits.maxAbandoned());
     }
 
     /** Where a document's bytes come from: a file, or memory for a decrypted confidential document. */
@@ -142,16 +139,15 @@ public class DocumentParser {
         if (!SupportedTypes.supported(type)) {
             throw new ParseFailure("unsupported type " + type);
         }
-        Future<ParsedDocument> job = workers.submit(() -> SupportedTypes.plainText(finalType)
-                ? parseText(source, finalType) : parseWithTika(source, finalType));
         try {
-            return job.get(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            return workers.run(() -> SupportedTypes.plainText(finalType)
+                    ? parseText(source, finalType) : parseWithTika(source, finalType), limits.timeout());
         } catch (TimeoutException e) {
-            job.cancel(true);
             long ms = limits.timeout().toMillis();
             throw new ParseFailure("parsing exceeded " + (ms >= 1000 ? ms / 1000 + " s" : ms + " ms"));
+        } catch (ParserPool.Busy e) {
+            throw new ParseFailure(e.getMessage() + "; upload the document again later");
         } catch (InterruptedException e) {
-            job.cancel(true);
             Thread.currentThread().interrupt();
             throw new ParseFailure("parsing was interrupted");
         } catch (ExecutionException e) {
@@ -251,6 +247,6 @@ public class DocumentParser {
 
     @PreDestroy
     void stop() {
-        workers.shutdownNow();
+        workers.close();
     }
 }

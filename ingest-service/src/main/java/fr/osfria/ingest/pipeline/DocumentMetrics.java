@@ -22,6 +22,7 @@ public class DocumentMetrics {
     private final Pool db;
     private final Map<String, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final AtomicLong oldestProcessingSeconds = new AtomicLong();
+    private final AtomicLong chunksPending = new AtomicLong();
 
     public DocumentMetrics(Pool db, MeterRegistry metrics) {
         this.db = db;
@@ -33,17 +34,21 @@ public class DocumentMetrics {
         }
         Gauge.builder("osfria.ingest.oldest.processing.seconds", oldestProcessingSeconds, AtomicLong::get)
                 .description("Age of the oldest document still processing (0 when none is)").register(metrics);
+        Gauge.builder("osfria.ingest.chunks.pending", chunksPending, AtomicLong::get)
+                .description("Chunks sent to the index and not yet indexed, over the documents still processing").register(metrics);
     }
 
     @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
         return db.query("""
-                        SELECT status, count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(updated_at)), 0) AS age
+                        SELECT status, count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(updated_at)), 0) AS age,
+                               COALESCE(sum(GREATEST(chunks_count - chunks_indexed, 0)), 0) AS pending
                         FROM document GROUP BY status""")
                 .execute()
                 .invoke(rows -> {
                     byStatus.values().forEach(c -> c.set(0));
                     oldestProcessingSeconds.set(0);
+                    chunksPending.set(0);
                     rows.forEach(r -> {
                         AtomicLong count = byStatus.get(r.getString("status"));
                         if (count != null) {
@@ -51,6 +56,7 @@ public class DocumentMetrics {
                         }
                         if ("PROCESSING".equals(r.getString("status"))) {
                             oldestProcessingSeconds.set((long) r.getDouble("age").doubleValue());
+                            chunksPending.set(r.getLong("pending"));
                         }
                     });
                 })

@@ -1,13 +1,18 @@
 package fr.osfria.ingest.pipeline;
 
 import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
 import fr.osfria.events.document.ChunksIndexed;
+import fr.osfria.events.document.IndexingProgress;
 import fr.osfria.ingest.document.service.DocumentService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** embed-service's verdict on a document's chunks: indexed, or failed with a reason. */
+/**
+ * embed-service's word on a document's chunks: progress (how many are indexed so far), then the verdict (indexed,
+ * or failed with a reason). A record that cannot be read or applied goes to the dead-letter topic; the rest go on.
+ */
 @ApplicationScoped
 public class IndexResultListener {
 
@@ -21,6 +26,11 @@ public class IndexResultListener {
 
     @Incoming(INDEX_RESULTS)
     public Uni<Void> onResult(String json) {
+        // the type first: a progress report read as a verdict would look like a failure
+        if (EventTypes.CHUNKS_PROGRESS.equals(EventJson.decode(json, Object.class).type())) {
+            IndexingProgress progress = EventJson.decode(json, IndexingProgress.class).data();
+            return service.progress(progress.documentId(), progress.version(), progress.chunksIndexed());
+        }
         ChunksIndexed result = EventJson.decode(json, ChunksIndexed.class).data();
         return service.indexResult(result.documentId(), result.version(), result.success(), result.chunksCount(), result.error());
     }

@@ -21,6 +21,7 @@ import fr.osfria.ingest.parsing.ParsedDocument;
 import fr.osfria.security.messaging.EventMessages;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.mutiny.core.Vertx;
@@ -43,6 +44,8 @@ public class UploadListener {
 
     public static final String UPLOADS = "uploads";
     public static final String CHUNKS = "chunks";
+    /** Chunks of one document awaiting the broker at a time (two documents are processed at once: 128, the channel's buffer). */
+    static final int SENDS_IN_FLIGHT = 64;
 
     /** What parsing and chunking gave, or why they could not; the data key when the document is confidential. */
     private record Outcome(List<Chunk> chunks, Integer pages, String error, SecretKey dataKey) {
@@ -116,13 +119,18 @@ public class UploadListener {
         }
     }
 
+    /**
+     * Sends the chunks with at most {@link #SENDS_IN_FLIGHT} awaiting the broker: all at once overflowed the
+     * channel's buffer beyond about 1,150 chunks (1,024 in flight in the Kafka sink, 128 buffered), which failed
+     * every large document; and each chunk is sealed and encoded only when its turn comes, so memory stays bounded.
+     */
     private Uni<Void> publish(Document doc, DocumentUploaded upload, Outcome outcome) {
         List<Chunk> parts = outcome.chunks();
         // as stored: a confidential document's values are sealed, only department and confidential are clear
         Map<String, Object> metadata = upload.metadata() == null ? Map.of() : upload.metadata();
         Object department = metadata.get("department");
         boolean encrypt = outcome.dataKey() != null;
-        List<Uni<Void>> sends = parts.stream().map(c -> {
+        return Multi.createFrom().iterable(parts).onItem().transformToUni(c -> {
             String id = chunkId(doc.id, upload.version(), c.ordinal());
             String text = encrypt ? Aead.sealText(outcome.dataKey(), c.text(), id) : c.text();
             // a heading can say as much as the text under it: sealed too, bound to the chunk
@@ -131,8 +139,7 @@ public class UploadListener {
                     new DocumentChunk(doc.id, upload.version(), id, c.ordinal(), parts.size(), doc.collection,
                             department instanceof String d ? d : null, doc.confidential, encrypt, c.page(),
                             section, text, metadata, encrypt ? doc.wrappedKey : null))));
-        }).toList();
-        return Uni.join().all(sends).andFailFast().replaceWithVoid();
+        }).merge(SENDS_IN_FLIGHT).collect().last().replaceWithVoid();
     }
 
     /** Stable across redeliveries, so the index overwrites a chunk rather than adding it twice. */

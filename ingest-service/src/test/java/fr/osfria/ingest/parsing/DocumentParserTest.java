@@ -32,6 +32,14 @@ class DocumentParserTest {
             public long maxTextChars() {
                 return maxChars;
             }
+
+            public int workers() {
+                return 2;
+            }
+
+            public int maxAbandoned() {
+                return 4;
+            }
         };
     }
 

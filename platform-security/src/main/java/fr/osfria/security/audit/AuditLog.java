@@ -33,9 +33,18 @@ public class AuditLog {
      * @param outcome {@code ok}, {@code denied}, {@code not_found}, {@code invalid} or {@code error}
      */
     public Uni<Void> record(String keyName, String action, String target, String collection, String outcome, String detail) {
+        return send(event(keyName, action, target, collection, outcome, detail));
+    }
+
+    /** The audit event of a call, not yet sent: a service may keep it (in its outbox) when the broker is away. */
+    public CloudEvent<AuditRecord> event(String keyName, String action, String target, String collection, String outcome, String detail) {
         AuditRecord record = new AuditRecord(service, keyName, action, target, collection, outcome, Instant.now(), detail);
         String subject = target != null ? target : keyName;
-        CloudEvent<AuditRecord> event = CloudEvent.of("/osfria/" + service, EventTypes.AUDIT_RECORDED, subject, record);
+        return CloudEvent.of("/osfria/" + service, EventTypes.AUDIT_RECORDED, subject, record);
+    }
+
+    /** Sends an audit event; completes when the broker has it. */
+    public Uni<Void> send(CloudEvent<AuditRecord> event) {
         return emitter.sendMessage(EventMessages.of(event));
     }
 }

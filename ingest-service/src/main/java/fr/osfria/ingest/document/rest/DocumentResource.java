@@ -2,6 +2,7 @@ package fr.osfria.ingest.document.rest;
 
 import fr.osfria.events.EventJson;
 import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.audit.DurableAudit;
 import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
@@ -13,7 +14,6 @@ import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
 import fr.osfria.ingest.parsing.DocumentParser;
 import fr.osfria.ingest.parsing.SupportedTypes;
-import fr.osfria.security.audit.AuditLog;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Caller;
@@ -66,7 +66,7 @@ public class DocumentResource {
     }
 
     private final Caller caller;
-    private final AuditLog audit;
+    private final DurableAudit audit;
     private final DocumentRepository documents;
     private final DocumentService service;
     private final DocumentParser parser;
@@ -75,7 +75,7 @@ public class DocumentResource {
     private final Vertx vertx;
     private final Envelope envelope;
 
-    public DocumentResource(Caller caller, AuditLog audit, DocumentRepository documents, DocumentService service,
+    public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope) {
         this.caller = caller;
         this.audit = audit;

@@ -14,6 +14,7 @@ public record DocumentView(
         String filename,
         DocumentStatus status,
         @JsonProperty("chunks_count") int chunksCount,
+        @JsonProperty("chunks_indexed") int chunksIndexed,
         String collection,
         Map<String, Object> metadata,
         @JsonProperty("content_type") String contentType,
@@ -23,7 +24,7 @@ public record DocumentView(
 
     /** {@code filename} and {@code metadata} as the reader sees them (opened when the document is confidential). */
     public static DocumentView of(Document doc, String filename, Map<String, Object> metadata) {
-        return new DocumentView(doc.id, filename, doc.status, doc.chunksCount, doc.collection,
+        return new DocumentView(doc.id, filename, doc.status, doc.chunksCount, doc.chunksIndexed, doc.collection,
                 metadata, doc.contentType, doc.contentVersion, doc.uploadTime, doc.error);
     }
 }

@@ -100,6 +100,17 @@ public class DocumentService {
         })).replaceWithVoid();
     }
 
+    /**
+     * embed-service's progress on {@code version}: how many chunks are in the index. Counts as progress for the
+     * stalled-document sweep, so a large document is not restarted while it is being indexed. An update statement,
+     * not the entity: it must not collide (optimistic lock) with the upload listener recording the chunks.
+     */
+    public Uni<Void> progress(String id, int version, int chunksIndexed) {
+        return Panache.withTransaction(() -> Document.update("chunksIndexed = greatest(chunksIndexed, ?1), updatedAt = ?2 "
+                        + "where id = ?3 and contentVersion = ?4 and status = ?5",
+                chunksIndexed, now(), id, version, DocumentStatus.PROCESSING)).replaceWithVoid();
+    }
+
     /** embed-service's verdict on {@code version}; stale verdicts (older versions, finished documents) are ignored. */
     public Uni<Void> indexResult(String id, int version, boolean success, int chunks, String error) {
         return Panache.withTransaction(() -> documents.findById(id).chain(doc -> {
@@ -112,6 +123,7 @@ public class DocumentService {
             }
             doc.status = DocumentStatus.INDEXED;
             doc.chunksCount = chunks;
+            doc.chunksIndexed = chunks;
             doc.indexedAt = now();
             doc.updatedAt = doc.indexedAt;
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
@@ -162,6 +174,7 @@ public class DocumentService {
         doc.error = null;
         doc.pages = null;
         doc.chunkedAt = null;
+        doc.chunksIndexed = 0;
         doc.attempts = 1;
         doc.uploadTime = now;
         doc.updatedAt = now;
@@ -202,8 +215,9 @@ public class DocumentService {
         return OutboxEvent.of(Topics.DOCUMENT_CHUNKS, CloudEvent.of(SOURCE, EventTypes.VERSION_SUPERSEDED, retired.documentId(), retired));
     }
 
-    /** The events are committed; send them now rather than at the next relay tick. Failure here only delays them. */
+    /** The events are committed; have them sent now rather than at the next relay tick, without waiting for Kafka. */
     private Uni<Void> nudge() {
-        return relay.relay().onFailure().recoverWithItem(0).replaceWithVoid();
+        relay.nudge();
+        return Uni.createFrom().voidItem();
     }
 }

@@ -35,6 +35,7 @@ public record Upload(Path file, String filename, long size, String collection, M
             throw new InvalidUpload(400, "'collection' is 1-128 letters, digits, '.', '_' or '-'");
         }
         Map<String, Object> metadata = metadata(metadataJson);
+        MetadataLimits.check(metadata);
         Object department = metadata.get("department");
         if (department != null && !(department instanceof String)) {
             throw new InvalidUpload(400, "metadata 'department' must be a string");
