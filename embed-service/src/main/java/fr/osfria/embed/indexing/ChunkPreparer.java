@@ -12,11 +12,14 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.GeneralSecurityException;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.SecretKey;
 
 /**
  * Turns a chunk event into what the index stores: its embedding, and its keyword terms (clear words, or keyed
- * hashes for a confidential chunk, which is opened in memory only). Used by indexing and by re-indexing.
+ * hashes for a confidential chunk, which is opened in memory only). Used by indexing and by re-indexing. A sealed
+ * chunk is always stored with its data key wrapped by the active KEK and its blind terms keyed by the same KEK, so
+ * the KEK id in front of the wrapped key names both (what a re-seal after a rotation looks for).
  */
 @ApplicationScoped
 public class ChunkPreparer {
@@ -27,7 +30,7 @@ public class ChunkPreparer {
     private final Embedder embedder;
     private final Envelope envelope;
     private final Timer embedTimer;
-    private BlindIndex blindIndex;
+    private final Map<String, BlindIndex> blindIndexes = new ConcurrentHashMap<>();
 
     public ChunkPreparer(Embedder embedder, Envelope envelope, MeterRegistry metrics) {
         this.embedder = embedder;
@@ -70,7 +73,31 @@ public class ChunkPreparer {
         float[] vector = embed(clear);
         String blind = blind().terms(section == null ? clear : section + "\n" + clear);
         return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind);
+                c.department(), true, c.page(), c.section(), c.text(), envelope.rewrap(c.wrappedKey()), metadata, vector,
+                null, blind);
+    }
+
+    /**
+     * A sealed chunk of the index moved to the active KEK: its data key re-wrapped, its blind terms keyed anew (the
+     * text is opened in memory for that). The sealed text and the vector stay as they are.
+     */
+    public IndexedChunk reseal(IndexedChunk c) throws GeneralSecurityException {
+        SecretKey dataKey = envelope.unwrap(c.wrappedKey());
+        String clear = Aead.openText(dataKey, c.text(), c.chunkId());
+        String section = c.section() == null ? null : Aead.openText(dataKey, c.section(), c.chunkId() + "#section");
+        return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                c.department(), c.confidential(), c.page(), c.section(), c.text(), envelope.rewrap(c.wrappedKey()),
+                c.metadata(), c.vector(), null, blind().terms(section == null ? clear : section + "\n" + clear));
+    }
+
+    /** The blind terms of a query for chunks keyed by any KEK of the keyring (a rotation may be half done). */
+    public String blindQueryTerms(String query) {
+        StringBuilder terms = new StringBuilder();
+        for (String kekId : envelope.keyring().ids()) {
+            String t = blindIndexes.computeIfAbsent(kekId, this::newBlindIndex).queryTerms(query);
+            terms.append(terms.isEmpty() || t.isEmpty() ? "" : " ").append(t);
+        }
+        return terms.toString();
     }
 
     private float[] embed(String text) {
@@ -78,12 +105,14 @@ public class ChunkPreparer {
     }
 
     private BlindIndex blind() {
-        if (blindIndex == null) {
-            blindIndex = new BlindIndex(envelope.derivedKey(BLIND_INDEX_PURPOSE));
-        }
-        return blindIndex;
+        return blindIndexes.computeIfAbsent(envelope.keyring().activeId(), this::newBlindIndex);
     }
 
-
-
+    private BlindIndex newBlindIndex(String kekId) {
+        try {
+            return new BlindIndex(envelope.keyring().derive(kekId, BLIND_INDEX_PURPOSE));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
 }
