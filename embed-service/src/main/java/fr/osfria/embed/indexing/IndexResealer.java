@@ -36,9 +36,10 @@ public class IndexResealer {
         long deadline = System.nanoTime() + BUDGET.toNanos();
         Set<String> unreadable = new HashSet<>();
         int resealed = 0;
-        int written;
+        boolean progress;
         do {
-            written = index.store().reseal(keyring.activeId(), BATCH, unreadable, sealed -> {
+            int skipped = unreadable.size();
+            int written = index.store().reseal(keyring.activeId(), BATCH, unreadable, sealed -> {
                 try {
                     return preparer.reseal(sealed);
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
@@ -47,7 +48,8 @@ public class IndexResealer {
                 }
             });
             resealed += written;
-        } while (written > 0 && System.nanoTime() < deadline);
+            progress = written > 0 || unreadable.size() > skipped; // a batch of unreadable ones hides none behind it
+        } while (progress && System.nanoTime() < deadline);
         return ResealReport.of("embed-service", keyring, resealed, index.store().sealedOutside(keyring.activeId()), unreadable.size());
     }
 }
