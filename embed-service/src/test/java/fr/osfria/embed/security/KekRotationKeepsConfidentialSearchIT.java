@@ -94,7 +94,7 @@ class KekRotationKeepsConfidentialSearchIT {
                 "mp.messaging.incoming.chunks.group.id", "embed-rotation-" + RUN,
                 "mp.messaging.incoming.public-events.group.id", "embed-rotation-" + RUN,
                 "osfria.security.keys-file", TestKeys.FILE.toString(),
-                "osfria.embed.index-dir", index), env, Duration.ofSeconds(180));
+                "osfria.embed.index-dir", index), env, Duration.ofSeconds(300));
     }
 
     /** A confidential chunk as ingest-service seals it, under the given KEK. */

@@ -110,7 +110,7 @@ class KekRotationKeepsDocumentsOpenIT {
             props.put("osfria.ingest.stall.timeout", "1s");
             props.put("osfria.ingest.stall.check-interval", "1s");
         }
-        return PackagedService.start(props, env, Duration.ofSeconds(120));
+        return PackagedService.start(props, env, Duration.ofSeconds(300));
     }
 
     private String upload(PackagedService service, String text) throws Exception {

@@ -112,7 +112,7 @@ class KekRotationKeepsWebhooksSignedIT {
                 "osfria.security.keys-file", TestKeys.FILE.toString(),
                 "osfria.webhook.allowed-hosts", "127.0.0.1,localhost",
                 "osfria.webhook.poll-interval", "200ms",
-                "osfria.webhook.retry-schedule", "200ms,400ms"), env, Duration.ofSeconds(120));
+                "osfria.webhook.retry-schedule", "200ms,400ms"), env, Duration.ofSeconds(300));
     }
 
     /** Publishes an event the subscription asked for; the delivery arrives, signed with the secret shown at creation. */
