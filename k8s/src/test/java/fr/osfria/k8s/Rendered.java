@@ -49,6 +49,7 @@ public final class Rendered {
                 Files.createDirectories(secrets);
                 Files.writeString(secrets.resolve("keys.json"), "{\"version\":1,\"keys\":[]}");
                 Files.writeString(secrets.resolve("kek"), "placeholder-not-a-key");
+                Files.writeString(secrets.resolve("retired-keks"), ""); // none until a rotation
                 Files.writeString(secrets.resolve("pg-username"), "osfria");
                 Files.writeString(secrets.resolve("pg-password"), "placeholder");
             }

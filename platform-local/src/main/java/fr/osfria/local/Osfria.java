@@ -36,7 +36,7 @@ public final class Osfria {
     private LocalPostgres postgres;
     private EntryProxy proxy;
     private volatile boolean stopping;
-    private String kek;
+    private Map<String, String> keks;
 
     Osfria(LocalSettings settings) {
         this.settings = settings;
@@ -58,8 +58,10 @@ public final class Osfria {
                 case "up" -> new Osfria(settings).up();
                 case "keys" -> System.exit(KeysCli.run(java.util.Arrays.copyOfRange(args, 1, args.length),
                         settings.keysFile().toString(), System.out, System.err));
+                case "kek" -> System.exit(new KekCli(settings, System.getenv("OSFRIA_API_KEY"), System.out, System.err)
+                        .run(List.of(args).subList(1, args.length)));
                 default -> {
-                    System.err.println("usage: osfria up | osfria keys create|list|revoke …");
+                    System.err.println("usage: osfria up | osfria keys create|list|revoke … | osfria kek status|rotate|reseal|prune");
                     System.exit(2);
                 }
             }
@@ -86,7 +88,7 @@ public final class Osfria {
             children.add(supervisor.supervise("kafka", kafka.start(classpath, out), () -> kafka.restart(classpath, out)));
             kafka.awaitReady(Duration.ofSeconds(60));
             String adminKey = firstStartAdminKey();
-            kek = keyEncryptionKey();
+            keks = new LocalKeks(settings.dataDir()).env();
             for (int i = 0; i < LocalSettings.SERVICES.size(); i++) {
                 LocalSettings.Service service = LocalSettings.SERVICES.get(i);
                 String color = COLORS[i];
@@ -128,7 +130,7 @@ public final class Osfria {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
         }
         if (List.of("ingest-service", "embed-service", "webhook-service").contains(service.name())) {
-            env.put("OSFRIA_ENCRYPTION_KEK", kek);
+            env.putAll(keks);
         }
         if ("inference-router".equals(service.name()) && !settings.routerBackends().isBlank()) {
             env.put("OSFRIA_ROUTER_BACKENDS", settings.routerBackends());
@@ -171,25 +173,6 @@ public final class Osfria {
         }
         return KeysCli.create(settings.keysFile(), new KeyEntry("admin", null, null, Set.of("admin"),
                 List.of("*"), List.of("*"), List.of("*"), true, null, null, null, null, null, null));
-    }
-
-    /**
-     * The key-encryption key for confidential documents: generated on the first start, kept owner-readable in the
-     * data directory (in Kubernetes it is a Secret). Losing it makes confidential documents unreadable.
-     */
-    private String keyEncryptionKey() throws IOException {
-        Path file = settings.dataDir().resolve("kek.base64");
-        if (!Files.exists(file)) {
-            byte[] raw = new byte[32];
-            new java.security.SecureRandom().nextBytes(raw);
-            Files.writeString(file, java.util.Base64.getEncoder().encodeToString(raw));
-            try {
-                Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
-            }
-        }
-        return Files.readString(file).trim();
     }
 
     private void banner(String adminKey) {

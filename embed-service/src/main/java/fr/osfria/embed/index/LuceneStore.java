@@ -60,6 +60,8 @@ public class LuceneStore implements VectorStore {
     /** Tombstones are documents of their own kind: no collection, so no search ever matches one. */
     private static final String KIND = "kind";
     private static final String TOMBSTONE = "tombstone";
+    private static final String SEALED = "sealed";
+    private static final String KEK = "kek";
 
     private static final java.util.concurrent.ExecutorService SEARCH_THREADS = java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(), r -> {
@@ -123,7 +125,7 @@ public class LuceneStore implements VectorStore {
 
     /** Adds or replaces chunks by id: a redelivered chunk overwrites itself. */
     @Override
-    public void upsert(Collection<IndexedChunk> chunks) throws IOException {
+    public synchronized void upsert(Collection<IndexedChunk> chunks) throws IOException {
         for (IndexedChunk chunk : chunks) {
             if (chunk.vector().length != dimension) {
                 throw new IllegalArgumentException("vector of " + chunk.vector().length + " dimensions, the index has " + dimension);
@@ -137,7 +139,7 @@ public class LuceneStore implements VectorStore {
      * document, one per floor so concurrent retirements never lower one, becomes durable with the next commit.
      */
     @Override
-    public void retire(String documentId, int floor) throws IOException {
+    public synchronized void retire(String documentId, int floor) throws IOException {
         floors.merge(documentId, floor, Math::max);
         Document tombstone = new Document();
         tombstone.add(new StringField(KIND, TOMBSTONE, Field.Store.NO));
@@ -156,7 +158,7 @@ public class LuceneStore implements VectorStore {
 
     /** Drops a document's chunks of versions before {@code version}: a new version replaces them. */
     @Override
-    public void deleteVersionsBefore(String documentId, int version) throws IOException {
+    public synchronized void deleteVersionsBefore(String documentId, int version) throws IOException {
         writer.deleteDocuments(new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
                 .add(IntPoint.newRangeQuery("version", Integer.MIN_VALUE, version - 1), Occur.FILTER)
@@ -358,6 +360,10 @@ public class LuceneStore implements VectorStore {
         doc.add(new StoredField("text", c.text()));
         if (c.wrappedKey() != null) {
             doc.add(new StoredField("wrapped_key", c.wrappedKey()));
+            // the KEK of the wrapped key and of the blind terms: what a re-seal after a rotation looks for
+            doc.add(new StringField(SEALED, "true", Field.Store.NO));
+            String kek = fr.osfria.security.crypto.Keyring.idOf(c.wrappedKey());
+            doc.add(new StringField(KEK, kek == null ? "" : kek, Field.Store.NO));
         }
         doc.add(new StoredField("metadata", EventJson.encodeMap(c.metadata())));
         c.filterTerms().forEach((key, values) -> values.forEach(v -> doc.add(new StringField("m." + key, v, Field.Store.NO))));
@@ -425,6 +431,53 @@ public class LuceneStore implements VectorStore {
         Files.move(dir, dir.resolveSibling(dir.getFileName() + ".before-reindex-" + System.currentTimeMillis()));
         Files.move(fresh, dir);
         return count;
+    }
+
+    @Override
+    public int sealedOutside(String kekId) throws IOException {
+        return withSearcher(s -> s.count(sealedOutside(kekId, java.util.Set.of())));
+    }
+
+    /**
+     * Re-seals up to {@code max} sealed chunks not under {@code kekId}, skipping the ids in {@code skip} (those it
+     * cannot open are added there). The chunks are read and written back under the store's lock, after the writer's
+     * pending deletions are visible, so a chunk deleted meanwhile is never written back.
+     */
+    @Override
+    public synchronized int reseal(String kekId, int max, java.util.Set<String> skip, Resealing resealing) throws IOException {
+        searchers.maybeRefreshBlocking();
+        List<IndexedChunk> resealed = new ArrayList<>();
+        withSearcher(s -> {
+            for (ScoreDoc sd : s.search(sealedOutside(kekId, skip), max).scoreDocs) {
+                Document d = s.storedFields().document(sd.doc);
+                StoredChunk c = toStored(d);
+                IndexedChunk sealed = new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(),
+                        c.collection(), c.department(), c.confidential(), c.page(), c.section(), c.text(), c.wrappedKey(),
+                        c.metadata(), storedVector(s, sd.doc), null, null);
+                IndexedChunk next = resealing.reseal(sealed);
+                if (next == null) {
+                    skip.add(c.chunkId());
+                } else {
+                    resealed.add(next);
+                }
+            }
+            return null;
+        });
+        for (IndexedChunk c : resealed) {
+            writer.updateDocument(new Term("id", c.chunkId()), toDocument(c));
+        }
+        commit();
+        return resealed.size();
+    }
+
+    private static Query sealedOutside(String kekId, java.util.Set<String> skip) {
+        BooleanQuery.Builder q = new BooleanQuery.Builder()
+                .add(new TermQuery(new Term(SEALED, "true")), Occur.FILTER)
+                .add(new TermQuery(new Term(KEK, kekId)), Occur.MUST_NOT);
+        if (!skip.isEmpty()) {
+            q.add(new TermInSetQuery("id", skip.stream().map(BytesRef::new).toList()), Occur.MUST_NOT);
+        }
+        return q.build();
     }
 
     private static StoredChunk toStored(Document d) {

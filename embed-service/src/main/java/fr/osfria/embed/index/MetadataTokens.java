@@ -31,11 +31,16 @@ public final class MetadataTokens {
 
     /** The filters of a cleared caller: each metadata value also as its hash, to reach confidential chunks. */
     public Map<String, List<String>> widen(Map<String, List<String>> filters) {
+        return widen(filters, filters);
+    }
+
+    /** {@code into} with, for each metadata value of {@code filters}, its hash under this key added. */
+    public Map<String, List<String>> widen(Map<String, List<String>> into, Map<String, List<String>> filters) {
         Map<String, List<String>> wide = new LinkedHashMap<>();
-        filters.forEach((key, values) -> {
+        into.forEach((key, values) -> {
             List<String> all = new ArrayList<>(values);
             if (!OWN_FIELDS.contains(key)) {
-                values.forEach(v -> all.add(token(key, v)));
+                filters.getOrDefault(key, List.of()).forEach(v -> all.add(token(key, v)));
             }
             wide.put(key, all);
         });

@@ -1,5 +1,7 @@
 package fr.osfria.embed.index;
 
+import static io.qdrant.client.ConditionFactory.hasId;
+import static io.qdrant.client.ConditionFactory.isEmpty;
 import static io.qdrant.client.ConditionFactory.match;
 import static io.qdrant.client.ConditionFactory.matchKeyword;
 import static io.qdrant.client.ConditionFactory.matchKeywords;
@@ -11,6 +13,7 @@ import static io.qdrant.client.VectorsFactory.vectors;
 
 import fr.osfria.embed.EmbedConfig;
 import fr.osfria.events.EventJson;
+import fr.osfria.security.crypto.Keyring;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.QdrantGrpcClient;
 import io.qdrant.client.WithPayloadSelectorFactory;
@@ -21,6 +24,8 @@ import io.qdrant.client.grpc.Common.Filter;
 import io.qdrant.client.grpc.Common.Range;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.RetrievedPoint;
+import io.qdrant.client.grpc.Points.ScrollPoints;
 import io.qdrant.client.grpc.Points.ScoredPoint;
 import io.qdrant.client.grpc.Points.SearchPoints;
 import java.io.IOException;
@@ -30,6 +35,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -107,12 +113,7 @@ public class QdrantStore implements VectorStore {
             if (c.section() != null) {
                 payload.put("section", value(c.section()));
             }
-            if (c.wrappedKey() != null) {
-                payload.put("wrapped_key", value(c.wrappedKey()));
-            }
-            if (c.blindTerms() != null) {
-                payload.put("blind", list(java.util.Arrays.stream(c.blindTerms().split(" ")).distinct().map(t -> value(t)).toList()));
-            }
+            payload.putAll(sealing(c));
             c.filterTerms().forEach((key, terms) -> {
                 if (!terms.isEmpty()) {
                     payload.put("m." + key, list(terms.stream().map(t -> value(t)).toList()));
@@ -122,6 +123,63 @@ public class QdrantStore implements VectorStore {
                     .putAllPayload(payload).build());
         }
         get(client.upsertAsync(collection, points));
+    }
+
+    /** The wrapped key, its KEK id (what a re-seal looks for) and the blind terms of a sealed chunk. */
+    private static Map<String, Value> sealing(IndexedChunk c) {
+        Map<String, Value> payload = new HashMap<>();
+        if (c.wrappedKey() != null) {
+            payload.put("wrapped_key", value(c.wrappedKey()));
+            String kek = Keyring.idOf(c.wrappedKey());
+            payload.put("kek", value(kek == null ? "" : kek));
+        }
+        if (c.blindTerms() != null) {
+            payload.put("blind", list(java.util.Arrays.stream(c.blindTerms().split(" ")).distinct().map(t -> value(t)).toList()));
+        }
+        return payload;
+    }
+
+    @Override
+    public int sealedOutside(String kekId) throws IOException {
+        return Math.toIntExact(get(client.countAsync(collection, sealedOutside(kekId, Set.of()), true)));
+    }
+
+    /**
+     * Re-seals by payload only (the vector and sealed text stay), each point updated only if it still holds the
+     * wrapped key it was read with: a chunk deleted or replaced meanwhile is left as it is, never brought back.
+     */
+    @Override
+    public int reseal(String kekId, int max, Set<String> skip, Resealing resealing) throws IOException {
+        List<RetrievedPoint> points = get(client.scrollAsync(ScrollPoints.newBuilder().setCollectionName(collection)
+                .setFilter(sealedOutside(kekId, skip)).setLimit(max).setWithPayload(WithPayloadSelectorFactory.enable(true))
+                .build())).getResultList();
+        int written = 0;
+        for (RetrievedPoint p : points) {
+            Map<String, Value> pl = p.getPayloadMap();
+            String chunkId = pl.get("chunk_id").getStringValue();
+            String wrapped = pl.get("wrapped_key").getStringValue();
+            IndexedChunk next = resealing.reseal(new IndexedChunk(chunkId, pl.get("document_id").getStringValue(),
+                    (int) pl.get("version").getIntegerValue(), (int) pl.get("ordinal").getIntegerValue(),
+                    (int) pl.get("total").getIntegerValue(), pl.get("collection").getStringValue(), null,
+                    pl.get("confidential").getBoolValue(), null, pl.containsKey("section") ? pl.get("section").getStringValue() : null,
+                    pl.get("text").getStringValue(), wrapped, Map.of(), new float[0], null, null));
+            if (next == null) {
+                skip.add(chunkId);
+                continue;
+            }
+            get(client.setPayloadAsync(collection, sealing(next), Filter.newBuilder().addMust(hasId(p.getId()))
+                    .addMust(matchKeyword("wrapped_key", wrapped)).build(), true, null, null));
+            written++;
+        }
+        return written;
+    }
+
+    private static Filter sealedOutside(String kekId, Set<String> skip) {
+        Filter.Builder f = Filter.newBuilder().addMustNot(isEmpty("wrapped_key")).addMustNot(matchKeyword("kek", kekId));
+        if (!skip.isEmpty()) {
+            f.addMustNot(hasId(skip.stream().map(id -> id(pointId(id))).toList()));
+        }
+        return f.build();
     }
 
     /**

@@ -40,6 +40,21 @@ public interface VectorStore extends Closeable {
 
     List<SearchHit> search(SearchQuery query) throws IOException;
 
+    /** Sealed chunks whose data key (and blind terms) are under another KEK than {@code kekId}. */
+    int sealedOutside(String kekId) throws IOException;
+
+    /**
+     * Re-seals up to {@code max} of those chunks with {@code resealing}, skipping the chunk ids in {@code skip}; a
+     * chunk it cannot re-seal (null) is added to {@code skip}. Writes are durable on return. Returns how many it wrote.
+     */
+    int reseal(String kekId, int max, java.util.Set<String> skip, Resealing resealing) throws IOException;
+
+    /** Moves one sealed chunk to the active KEK; null when it cannot be opened. */
+    @FunctionalInterface
+    interface Resealing {
+        IndexedChunk reseal(IndexedChunk sealed);
+    }
+
     /** Whether the store ranks by keywords (BM25); one that does not answers keyword and hybrid modes densely. */
     default boolean ranksKeywords() {
         return true;

@@ -16,11 +16,14 @@ import java.security.GeneralSecurityException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.SecretKey;
 
 /**
  * Turns a chunk event into what the index stores: its embedding, and its keyword terms (clear words, or keyed
- * hashes for a confidential chunk, which is opened in memory only). Used by indexing and by re-indexing.
+ * hashes for a confidential chunk, which is opened in memory only). Used by indexing and by re-indexing. A sealed
+ * chunk is always stored with its data key wrapped by the active KEK and its blind terms keyed by the same KEK, so
+ * the KEK id in front of the wrapped key names both (what a re-seal after a rotation looks for).
  */
 @ApplicationScoped
 public class ChunkPreparer {
@@ -31,8 +34,8 @@ public class ChunkPreparer {
     private final Embedder embedder;
     private final Envelope envelope;
     private final Timer embedTimer;
-    private BlindIndex blindIndex;
-    private MetadataTokens metadataTokens;
+    private final Map<String, BlindIndex> blindIndexes = new ConcurrentHashMap<>();
+    private final Map<String, MetadataTokens> metadataTokens = new ConcurrentHashMap<>();
 
     public ChunkPreparer(Embedder embedder, Envelope envelope, MeterRegistry metrics) {
         this.embedder = embedder;
@@ -112,19 +115,20 @@ public class ChunkPreparer {
         float[] vector = embed(clear);
         String blind = blind().terms(section == null ? clear : section + "\n" + clear);
         return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                c.department(), true, c.page(), c.section(), c.text(), c.wrappedKey(), metadata, vector, null, blind,
-                sealedTerms(dataKey, c.documentId(), metadata));
+                c.department(), true, c.page(), c.section(), c.text(), envelope.rewrap(c.wrappedKey()), metadata, vector,
+                null, blind, sealedTerms(dataKey, c.documentId(), metadata));
     }
 
     /** Filter terms of a confidential chunk: sealed values opened in memory and indexed as keyed hashes only. */
     private Map<String, List<String>> sealedTerms(SecretKey dataKey, String documentId, Map<String, Object> metadata)
             throws GeneralSecurityException {
+        MetadataTokens tokens = metadataTokens(envelope.keyring().activeId());
         Map<String, List<String>> terms = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : metadata.entrySet()) {
             List<String> values = MetadataTokens.scalars(e.getValue());
             if (SealedFields.isSealed(e.getValue()) && !SealedFields.CLEAR_KEYS.contains(e.getKey())) {
                 values = MetadataTokens.scalars(SealedFields.openValue(dataKey, documentId, e.getKey(), e.getValue())).stream()
-                        .map(v -> metadataTokens().token(e.getKey(), v)).toList();
+                        .map(v -> tokens.token(e.getKey(), v)).toList();
             }
             if (!values.isEmpty()) {
                 terms.put(e.getKey(), values);
@@ -133,11 +137,52 @@ public class ChunkPreparer {
         return terms;
     }
 
-    private MetadataTokens metadataTokens() {
-        if (metadataTokens == null) {
-            metadataTokens = new MetadataTokens(envelope.keyedHash(MetadataTokens.LABEL));
+    /**
+     * A sealed chunk of the index moved to the active KEK: its data key re-wrapped, its blind terms and metadata
+     * filter hashes keyed anew (the text and values are opened in memory for that). The sealed text and the vector
+     * stay as they are.
+     */
+    public IndexedChunk reseal(IndexedChunk c) throws GeneralSecurityException {
+        SecretKey dataKey = envelope.unwrap(c.wrappedKey());
+        String clear = Aead.openText(dataKey, c.text(), c.chunkId());
+        String section = c.section() == null ? null : Aead.openText(dataKey, c.section(), c.chunkId() + "#section");
+        Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
+        return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                c.department(), c.confidential(), c.page(), c.section(), c.text(), envelope.rewrap(c.wrappedKey()),
+                metadata, c.vector(), null, blind().terms(section == null ? clear : section + "\n" + clear),
+                sealedTerms(dataKey, c.documentId(), metadata));
+    }
+
+    /** The blind terms of a query for chunks keyed by any KEK of the keyring (a rotation may be half done). */
+    public String blindQueryTerms(String query) {
+        StringBuilder terms = new StringBuilder();
+        for (String kekId : envelope.keyring().ids()) {
+            String t = blindIndexes.computeIfAbsent(kekId, this::newBlindIndex).queryTerms(query);
+            terms.append(terms.isEmpty() || t.isEmpty() ? "" : " ").append(t);
         }
-        return metadataTokens;
+        return terms.toString();
+    }
+
+    /**
+     * A cleared caller's metadata filters: each value also as its keyed hash under every KEK of the keyring, to reach
+     * confidential chunks (whose values are indexed only as hashes), re-sealed or not.
+     */
+    public Map<String, List<String>> widenFilters(Map<String, List<String>> filters) {
+        Map<String, List<String>> wide = filters;
+        for (String kekId : envelope.keyring().ids()) {
+            wide = metadataTokens(kekId).widen(wide, filters);
+        }
+        return wide;
+    }
+
+    private MetadataTokens metadataTokens(String kekId) {
+        return metadataTokens.computeIfAbsent(kekId, id -> {
+            try {
+                return new MetadataTokens(envelope.keyedHash(id, MetadataTokens.LABEL));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        });
     }
 
     private float[] embed(String text) {
@@ -145,9 +190,14 @@ public class ChunkPreparer {
     }
 
     private BlindIndex blind() {
-        if (blindIndex == null) {
-            blindIndex = new BlindIndex(envelope.derivedKey(BLIND_INDEX_PURPOSE));
+        return blindIndexes.computeIfAbsent(envelope.keyring().activeId(), this::newBlindIndex);
+    }
+
+    private BlindIndex newBlindIndex(String kekId) {
+        try {
+            return new BlindIndex(envelope.keyring().derive(kekId, BLIND_INDEX_PURPOSE));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
-        return blindIndex;
     }
 }

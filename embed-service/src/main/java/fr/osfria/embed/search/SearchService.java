@@ -1,9 +1,7 @@
 package fr.osfria.embed.search;
 
 import fr.osfria.embed.embedding.Embedder;
-import fr.osfria.embed.index.BlindIndex;
 import fr.osfria.embed.index.IndexHolder;
-import fr.osfria.embed.index.MetadataTokens;
 import fr.osfria.embed.index.SearchHit;
 import fr.osfria.embed.index.SearchQuery;
 import fr.osfria.embed.indexing.ChunkPreparer;
@@ -33,12 +31,14 @@ public class SearchService {
     private final IndexHolder index;
     private final Embedder embedder;
     private final Envelope envelope;
+    private final ChunkPreparer preparer;
     private final Timer searchTimer;
 
-    public SearchService(IndexHolder index, Embedder embedder, Envelope envelope, MeterRegistry metrics) {
+    public SearchService(IndexHolder index, Embedder embedder, Envelope envelope, ChunkPreparer preparer, MeterRegistry metrics) {
         this.index = index;
         this.embedder = embedder;
         this.envelope = envelope;
+        this.preparer = preparer;
         this.searchTimer = Timer.builder("osfria.embed.search").description("search latency, query embedding included")
                 .publishPercentileHistogram().register(metrics);
     }
@@ -53,11 +53,11 @@ public class SearchService {
         boolean cleared = key.admin() || key.confidential();
         List<String> departments = key.admin() || key.departments().contains(KeyEntry.ALL) ? null : key.departments();
         float[] vector = mode == SearchQuery.Mode.KEYWORD ? null : embedder.query(request.query());
+        // chunks sealed before a KEK rotation and not re-sealed yet are keyed by a retired KEK: ask for both
         String blind = cleared && mode != SearchQuery.Mode.DENSE && envelope.available()
-                ? new BlindIndex(envelope.derivedKey(ChunkPreparer.BLIND_INDEX_PURPOSE)).queryTerms(request.query()) : null;
+                ? preparer.blindQueryTerms(request.query()) : null;
         // a cleared caller's metadata filters also match confidential chunks, whose values are indexed as hashes
-        Map<String, List<String>> storeFilters = cleared && envelope.available()
-                ? new MetadataTokens(envelope.keyedHash(MetadataTokens.LABEL)).widen(filters) : filters;
+        Map<String, List<String>> storeFilters = cleared && envelope.available() ? preparer.widenFilters(filters) : filters;
         List<SearchHit> hits = index.store().search(new SearchQuery(request.collection(), departments, cleared, storeFilters, mode,
                 vector, request.query(), blind, request.topKOrDefault()));
         List<SearchResponse.Result> results = new ArrayList<>();

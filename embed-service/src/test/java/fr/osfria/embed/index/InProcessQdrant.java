@@ -130,6 +130,25 @@ final class InProcessQdrant implements AutoCloseable {
         }
 
         @Override
+        public void scroll(Points.ScrollPoints request, StreamObserver<Points.ScrollResponse> out) {
+            Collection c = collections.get(request.getCollectionName());
+            List<Points.RetrievedPoint> found = c.points().values().stream()
+                    .filter(p -> !request.hasFilter() || matches(p, request.getFilter()))
+                    .limit(request.hasLimit() ? request.getLimit() : 10)
+                    .map(p -> Points.RetrievedPoint.newBuilder().setId(p.getId()).putAllPayload(p.getPayloadMap()).build())
+                    .toList();
+            reply(out, Points.ScrollResponse.newBuilder().addAllResult(found).build());
+        }
+
+        @Override
+        public void setPayload(Points.SetPayloadPoints request, StreamObserver<Points.PointsOperationResponse> out) {
+            Collection c = collections.get(request.getCollectionName());
+            Common.Filter filter = request.getPointsSelector().getFilter();
+            c.points().replaceAll((id, p) -> matches(p, filter) ? p.toBuilder().putAllPayload(request.getPayloadMap()).build() : p);
+            done(out);
+        }
+
+        @Override
         public void createFieldIndex(Points.CreateFieldIndexCollection request, StreamObserver<Points.PointsOperationResponse> out) {
             payloadIndexes.add(request.getFieldName() + ":" + request.getFieldType());
             done(out);
@@ -152,6 +171,13 @@ final class InProcessQdrant implements AutoCloseable {
     private static boolean holds(Points.PointStruct p, Common.Condition condition) {
         if (condition.hasFilter()) {
             return matches(p, condition.getFilter());
+        }
+        if (condition.hasHasId()) {
+            return condition.getHasId().getHasIdList().contains(p.getId());
+        }
+        if (condition.hasIsEmpty()) {
+            JsonWithInt.Value v = p.getPayloadMap().get(condition.getIsEmpty().getKey());
+            return v == null || v.hasNullValue() || v.hasListValue() && v.getListValue().getValuesCount() == 0;
         }
         Common.FieldCondition field = condition.getField();
         JsonWithInt.Value value = p.getPayloadMap().get(field.getKey());

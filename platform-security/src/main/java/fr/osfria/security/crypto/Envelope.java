@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
@@ -13,8 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Envelope encryption: each confidential document version has its own random AES-256 data key, stored only
- * wrapped by a key-encryption key (KEK) from configuration, as {@code <kek id>:<base64>}. The id lets a site
- * rotate the KEK: new documents use the current one, older ones unwrap with the retired keys kept in configuration.
+ * wrapped by a key-encryption key of the {@link Keyring}, as {@code <kek id>:<base64>}. New keys are wrapped by the
+ * active KEK; keys wrapped by a retired one still unwrap, and {@link #rewrap} moves them to the active one (the
+ * data key, hence everything sealed with it, stays the same).
  */
 @ApplicationScoped
 public class Envelope {
@@ -22,21 +21,18 @@ public class Envelope {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final byte[] WRAP_CONTEXT = "osfria-data-key".getBytes(StandardCharsets.UTF_8);
 
-    private final String currentId;
-    private final SecretKey current;
-    private final Map<String, SecretKey> keks = new HashMap<>();
+    private final Keyring keyring;
 
-    public Envelope(EncryptionConfig encryption) {
-        this.currentId = encryption.kekId();
-        this.current = encryption.kek().map(k -> key("osfria.encryption.kek", k)).orElse(null);
-        if (current != null) {
-            keks.put(currentId, current);
-        }
-        encryption.retiredKeks().forEach((id, k) -> keks.put(id, key("osfria.encryption.retired-keks." + id, k)));
+    public Envelope(Keyring keyring) {
+        this.keyring = keyring;
+    }
+
+    public Keyring keyring() {
+        return keyring;
     }
 
     public boolean available() {
-        return current != null;
+        return keyring.available();
     }
 
     public SecretKey newDataKey() {
@@ -46,66 +42,57 @@ public class Envelope {
     }
 
     public String wrap(SecretKey dataKey) {
-        if (current == null) {
-            throw new IllegalStateException("no key-encryption key configured");
-        }
-        return currentId + ":" + Base64.getEncoder().encodeToString(Aead.encrypt(current, dataKey.getEncoded(), WRAP_CONTEXT));
+        return keyring.activeId() + ":" + Base64.getEncoder().encodeToString(Aead.encrypt(keyring.active(),
+                dataKey.getEncoded(), WRAP_CONTEXT));
     }
 
     public SecretKey unwrap(String wrapped) throws GeneralSecurityException {
-        int colon = wrapped.indexOf(':');
-        SecretKey kek = colon > 0 ? keks.get(wrapped.substring(0, colon)) : null;
-        if (kek == null) {
-            throw new GeneralSecurityException("the key-encryption key '" + (colon > 0 ? wrapped.substring(0, colon) : "?")
-                    + "' that wrapped this document's key is not configured");
+        String id = Keyring.idOf(wrapped);
+        if (id == null) {
+            throw new GeneralSecurityException("a wrapped key without its key-encryption key id");
         }
-        byte[] raw = Aead.decrypt(kek, Base64.getDecoder().decode(wrapped.substring(colon + 1)), WRAP_CONTEXT);
+        SecretKey kek;
+        try {
+            kek = keyring.kek(id);
+        } catch (GeneralSecurityException e) {
+            throw new GeneralSecurityException("the key-encryption key '" + id + "' that wrapped this document's key is not configured");
+        }
+        byte[] raw = Aead.decrypt(kek, Base64.getDecoder().decode(wrapped.substring(id.length() + 1)), WRAP_CONTEXT);
         return new SecretKeySpec(raw, "AES");
     }
 
+    /** The same data key wrapped by the active KEK; {@code wrapped} itself when it already is. */
+    public String rewrap(String wrapped) throws GeneralSecurityException {
+        return keyring.underActive(wrapped) ? wrapped : wrap(unwrap(wrapped));
+    }
+
     /**
-     * A key for another purpose derived from the current KEK (HMAC-SHA256 of the purpose), e.g. the key of the
-     * blind keyword index. Every service with the same KEK derives the same key.
+     * A key for another purpose derived from the active KEK, for new values only: record
+     * {@code keyring().activeId()} with what it makes, and use {@link Keyring#derive} to read them back (or
+     * {@link Keyring#seal}/{@link Keyring#open}, which do both).
      */
     public SecretKey derivedKey(String purpose) {
-        if (current == null) {
-            throw new IllegalStateException("no key-encryption key configured");
-        }
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(current);
-            return new SecretKeySpec(mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8)), "HmacSHA256");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is required by every Java runtime", e);
-        }
+        return keyring.deriveActive(purpose);
     }
 
     /**
-     * The keyed hash for {@code label} under the current KEK (HKDF, see {@link KeyedHash}): duplicate detection,
-     * the metadata filter index. Hashes change with the KEK.
+     * The keyed hash for {@code label} under the active KEK (HKDF, see {@link KeyedHash}): duplicate detection, the
+     * metadata filter index. Hashes change with the KEK: read back with {@link #keyedHash(String, String)}.
      */
     public KeyedHash keyedHash(String label) {
-        if (current == null) {
+        if (!keyring.available()) {
             throw new IllegalStateException("no key-encryption key configured");
         }
-        return KeyedHash.derive(current, label);
+        return KeyedHash.derive(keyring.active(), label);
     }
 
-    private static SecretKey key(String property, String base64) {
-        byte[] raw;
-        try {
-            raw = Base64.getDecoder().decode(base64.trim());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(property + " is not base64");
-        }
-        if (raw.length != 32) {
-            throw new IllegalArgumentException(property + " must be 32 bytes (AES-256), base64-encoded; it is " + raw.length);
-        }
-        return new SecretKeySpec(raw, "AES");
+    /** The keyed hash for {@code label} under the KEK {@code kekId} of the keyring (active or retired). */
+    public KeyedHash keyedHash(String kekId, String label) throws GeneralSecurityException {
+        return KeyedHash.derive(keyring.kek(kekId), label);
     }
 
     /** For tests and tools: the KEK as configured, to check ciphertexts from outside. */
     public static Optional<SecretKey> parse(String base64) {
-        return Optional.ofNullable(base64).map(b -> key("kek", b));
+        return Optional.ofNullable(base64).map(b -> new SecretKeySpec(EncryptionConfig.secretOf(b), "AES"));
     }
 }

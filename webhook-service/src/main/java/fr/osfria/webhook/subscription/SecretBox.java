@@ -1,27 +1,28 @@
 package fr.osfria.webhook.subscription;
 
-import fr.osfria.security.crypto.Aead;
-import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.Keyring;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import javax.crypto.SecretKey;
-import javax.crypto.spec.SecretKeySpec;
 
-/** Webhook secrets at rest: sealed under a key derived from the platform's KEK, bound to the subscription id. */
+/**
+ * Webhook secrets at rest: sealed under a key derived from the active KEK, bound to the subscription id, stored as
+ * {@code <kek id>:<sealed>} so that a retired KEK still opens them and a re-seal can move them to the active one.
+ */
 @ApplicationScoped
 public class SecretBox {
 
+    static final String PURPOSE = "osfria-webhook-secrets-v1";
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final Envelope envelope;
+    private final Keyring keyring;
 
-    public SecretBox(Envelope envelope) {
-        this.envelope = envelope;
+    public SecretBox(Keyring keyring) {
+        this.keyring = keyring;
     }
 
     public boolean available() {
-        return envelope.available();
+        return keyring.available();
     }
 
     /** A new Standard Webhooks secret: {@code whsec_} and 24 random bytes in base64. */
@@ -32,14 +33,24 @@ public class SecretBox {
     }
 
     public String seal(String subscriptionId, String secret) {
-        return Aead.sealText(key(), secret, subscriptionId);
+        return keyring.seal(PURPOSE, secret, subscriptionId);
     }
 
+    /** Opens a secret sealed under any KEK of the keyring (or, from before versioning, without its id). */
     public String open(String subscriptionId, String sealed) throws GeneralSecurityException {
-        return Aead.openText(key(), sealed, subscriptionId);
+        return keyring.open(PURPOSE, sealed, subscriptionId);
     }
 
-    private SecretKey key() {
-        return new SecretKeySpec(envelope.derivedKey("osfria-webhook-secrets-v1").getEncoded(), "AES");
+    /** The same secret sealed under the active KEK. */
+    String reseal(String subscriptionId, String sealed) throws GeneralSecurityException {
+        return keyring.reseal(PURPOSE, sealed, subscriptionId);
+    }
+
+    boolean underActive(String sealed) {
+        return keyring.underActive(sealed);
+    }
+
+    Keyring keyring() {
+        return keyring;
     }
 }

@@ -1,0 +1,96 @@
+package fr.osfria.embed.index;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Both stores find the sealed chunks left under another KEK and write them back re-sealed, never a clear chunk,
+ * never one they cannot open, and never one deleted while the re-seal ran.
+ */
+class StoreResealTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void lucene() throws Exception {
+        try (LuceneStore store = new LuceneStore(dir, "m", QdrantScenarios.DIM)) {
+            resealsOnlyWhatItShould(store);
+        }
+    }
+
+    @Test
+    void qdrant() throws Exception {
+        try (InProcessQdrant qdrant = new InProcessQdrant();
+             QdrantStore store = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM)) {
+            resealsOnlyWhatItShould(store);
+        }
+    }
+
+    private static void resealsOnlyWhatItShould(VectorStore store) throws Exception {
+        Random random = new Random(3);
+        store.upsert(List.of(sealed("a"), sealed("b"), sealed("broken"), sealed("deleted"),
+                QdrantScenarios.chunk("clear", 1, null, false, QdrantScenarios.unit(random), Map.of())));
+        store.commit();
+        assertEquals(4, store.sealedOutside("kek-2"));
+        assertEquals(0, store.sealedOutside("kek-1"));
+
+        Set<String> skip = new HashSet<>();
+        int written = store.reseal("kek-2", 100, skip, c -> {
+            assertTrue(c.wrappedKey().startsWith("kek-1:"), "only sealed chunks are handed over");
+            if (c.documentId().equals("broken")) {
+                return null;
+            }
+            if (c.documentId().equals("deleted")) {
+                deleteMeanwhile(store, "deleted");
+            }
+            return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                    c.department(), c.confidential(), c.page(), c.section(), c.text(), "kek-2:rewrapped", c.metadata(), c.vector(),
+                    null, "fresh0terms");
+        });
+        store.commit();
+        assertTrue(written >= 2, "written " + written);
+        assertEquals(Set.of("chunk_broken_v1_0"), skip);
+        assertEquals(0, store.count("deleted", 1), "a chunk deleted during the re-seal stays deleted");
+        assertEquals(1, store.sealedOutside("kek-2"), "only the chunk that cannot be opened is left");
+        assertEquals(1, store.count("a", 1));
+        assertEquals(0, store.reseal("kek-2", 100, skip, c -> {
+            throw new AssertionError("the skipped chunk is not handed over again");
+        }));
+        SearchHit hit = store.search(new SearchQuery("kb", null, true, Map.of("document_id", List.of("a")),
+                SearchQuery.Mode.DENSE, QdrantScenarios.unit(new Random(1)), null, null, 5)).get(0);
+        assertEquals("kek-2:rewrapped", hit.wrappedKey());
+        assertEquals("c2VhbGVk", hit.text(), "the sealed text is kept as it was");
+    }
+
+    /** Another thread deletes the document while the re-seal holds it (it waits for the store if the store locks). */
+    private static void deleteMeanwhile(VectorStore store, String document) {
+        Thread t = new Thread(() -> {
+            try {
+                store.deleteDocument(document);
+                store.commit();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        t.start();
+        try {
+            t.join(300);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static IndexedChunk sealed(String doc) {
+        return QdrantScenarios.chunk(doc, 1, "hr", true, QdrantScenarios.unit(new Random(1)), Map.of());
+    }
+}
