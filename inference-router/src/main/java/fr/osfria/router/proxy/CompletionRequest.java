@@ -17,9 +17,9 @@ import java.io.IOException;
  * @param user           the body's {@code user}, for affinity
  * @param prefix         the start of the prompt or messages, for prefix affinity
  * @param maxTokens      {@code max_tokens} (or {@code max_completion_tokens}), or -1 when the client gave none
- * @param promptEstimate an upper estimate of the prompt's tokens, for quota reservations: one token per three bytes
- *                       of the body (English runs about four characters a token, and every field the backend turns
- *                       into prompt, tools included, is in the body)
+ * @param promptEstimate an upper estimate of the prompt's tokens, for quota reservations: one token per three
+ *                       characters of what the backend turns into prompt (prompt, message contents and tool calls,
+ *                       tools; English runs about four a token) plus four per message for the chat template
  */
 record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
                          long maxTokens, long promptEstimate, Buffer forward) {
@@ -73,7 +73,27 @@ record CompletionRequest(String model, boolean stream, boolean clientWantsUsage,
         JsonNode user = object.get("user");
         return new CompletionRequest(model.asText(), streaming, wantsUsage,
                 user != null && user.isTextual() ? user.asText() : null, prefix(object, prefixLength),
-                maxTokens(object), body.length() / 3 + 1, forward);
+                maxTokens(object), promptEstimate(object), forward);
+    }
+
+    private static long promptEstimate(ObjectNode object) {
+        long chars = length(object.get("prompt")) + length(object.get("tools")) + length(object.get("functions"));
+        long messages = 0;
+        JsonNode list = object.get("messages");
+        if (list != null && list.isArray()) {
+            for (JsonNode message : list) {
+                messages++;
+                chars += length(message.get("content")) + length(message.get("tool_calls"));
+            }
+        } else {
+            chars += length(list);
+        }
+        return chars / 3 + 4 * messages + 1;
+    }
+
+    /** Text as its characters; anything structured (content parts, token ids, tools) as its JSON, an upper bound. */
+    private static long length(JsonNode node) {
+        return node == null || node.isNull() ? 0 : node.isTextual() ? node.asText().length() : node.toString().length();
     }
 
     private static long maxTokens(ObjectNode object) throws Invalid {

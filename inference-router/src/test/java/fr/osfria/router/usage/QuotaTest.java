@@ -46,7 +46,10 @@ class QuotaTest {
     /** A new key with these limits, once the router has loaded it. */
     private static String key(String prefix, Long daily, Long monthly, Long rpm, Long tpm) {
         String key = TestKeys.metered(prefix + "-" + UUID.randomUUID().toString().substring(0, 8), daily, monthly, rpm, tpm);
-        await().atMost(Duration.ofSeconds(10)).until(() -> RouterClient.post("/v1/chat/completions", key, "{}").statusCode() != 401);
+        // a probe that spends none of the key's limits: completions count against the rate limit before the body is read
+        await().atMost(Duration.ofSeconds(10)).until(() -> java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(RouterClient.uri("/v1/models")).header("authorization", "Bearer " + key)
+                        .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         return key;
     }
 
