@@ -76,7 +76,7 @@ class StoreResealTest {
     private static void deleteMeanwhile(VectorStore store, String document) {
         Thread t = new Thread(() -> {
             try {
-                store.deleteDocument(document);
+                store.retire(document, Integer.MAX_VALUE);
                 store.commit();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
