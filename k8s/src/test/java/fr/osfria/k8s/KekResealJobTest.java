@@ -86,7 +86,7 @@ class KekResealJobTest {
                     calls.incrementAndGet();
                     boolean authorised = "Bearer sk-test".equals(x.getRequestHeaders().getFirst("Authorization"));
                     byte[] body = (authorised ? "{\"object\":\"kek.reseal\",\"kek_id\":\"" + kek + "\",\"retired_kek_ids\":[\"kek-1\"],"
-                            + "\"resealed\":4,\"remaining\":" + left.decrementAndGet() + ",\"unreadable\":0}"
+                            + "\"resealed\":4,\"remaining\":" + Math.max(0, left.decrementAndGet()) + ",\"unreadable\":0}"
                             : "{\"error\":{\"message\":\"no\"}}").getBytes(StandardCharsets.UTF_8);
                     x.sendResponseHeaders(authorised ? 200 : 401, body.length);
                     x.getResponseBody().write(body);
