@@ -92,7 +92,7 @@ class KekRotationKeepsConfidentialSearchIT {
         return PackagedService.start(Map.of(
                 "kafka.bootstrap.servers", InJvmKafka.bootstrapServers(),
                 "mp.messaging.incoming.chunks.group.id", "embed-rotation-" + RUN,
-                "mp.messaging.incoming.public-events.group.id", "embed-rotation-" + RUN,
+                "mp.messaging.incoming.retirements.group.id", "embed-rotation-retirements-" + RUN,
                 "osfria.security.keys-file", TestKeys.FILE.toString(),
                 "osfria.embed.index-dir", index), env, Duration.ofSeconds(300));
     }
