@@ -1,7 +1,11 @@
 package fr.osfria.ingest.encryption;
 
+import fr.osfria.events.EventJson;
+import fr.osfria.security.crypto.ColumnResealer;
+import fr.osfria.security.crypto.ColumnResealer.Change;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.ResealReport;
+import fr.osfria.security.crypto.SealedFields;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -9,19 +13,43 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import javax.crypto.SecretKey;
 
 /**
- * Re-wraps every confidential document's data key under the active KEK, in batches by id. The data key itself does
- * not change, so the sealed original, chunks and index entries stay as they are. An update applies only if the
- * document still has the key it was read with (a new version, wrapped under the active KEK already, wins); a key no
- * configured KEK unwraps is counted and left alone.
+ * The re-seal of the {@code document} table ({@code POST /v1/admin/kek/reseal}), with {@link ColumnResealer}'s loop:
+ * <ol>
+ *   <li>every confidential document's data key is re-wrapped under the active KEK. The data key itself does not
+ *   change, so the sealed original, chunks and index entries stay as they are;</li>
+ *   <li>confidential documents stored before names and metadata were sealed get their file name and metadata values
+ *   sealed under their data key, as new ones are (see {@link SealedFields}).</li>
+ * </ol>
+ * Both count in {@code remaining}. An update applies only if the row is still as it was read (a new version wins);
+ * a row no configured KEK opens is counted as unreadable and left alone.
  */
 @ApplicationScoped
 public class DataKeyResealer {
 
     private static final int BATCH = 500;
     private static final String NOT_UNDER = "wrapped_key IS NOT NULL AND left(wrapped_key, length($1)) <> $1";
+    /** A confidential row with a clear file name or a metadata value (but department, confidential) not sealed. */
+    private static final String CLEAR_FIELDS = "confidential AND ("
+            + "left(filename, " + SealedFields.PREFIX.length() + ") <> '" + SealedFields.PREFIX + "'"
+            + " OR EXISTS (SELECT 1 FROM jsonb_each(metadata_json::jsonb) m"
+            + " WHERE m.key NOT IN ('department', 'confidential') AND (jsonb_typeof(m.value) <> 'string'"
+            + " OR left(m.value #>> '{}', " + SealedFields.PREFIX.length() + ") <> '" + SealedFields.PREFIX + "')))";
+
+    /** A document's wrapped data key. */
+    record WrappedKey(String id, String wrapped) {
+    }
+
+    /** What a confidential document stores in clear or sealed, with the data key that seals it. */
+    record Fields(String id, String wrappedKey, String filename, String metadataJson) {
+    }
 
     private final Pool db;
     private final Envelope envelope;
@@ -33,37 +61,107 @@ public class DataKeyResealer {
 
     public Uni<ResealReport> reseal() {
         String prefix = envelope.keyring().activeId() + ":";
-        return pass(prefix, "", 0, 0).chain(done -> db.preparedQuery("SELECT count(*) FROM document WHERE " + NOT_UNDER)
-                .execute(Tuple.of(prefix))
-                .map(rows -> ResealReport.of("ingest-service", envelope.keyring(), done[0],
-                        rows.iterator().next().getLong(0).intValue(), done[1])));
+        return ColumnResealer.run(dataKeys(prefix), BATCH)
+                .chain(keys -> ColumnResealer.run(clearFields(), BATCH).map(keys::plus))
+                .map(counts -> ResealReport.of("ingest-service", envelope.keyring(), counts));
     }
 
-    /** One batch after {@code after}, then the next; yields {resealed, unreadable}. */
-    private Uni<int[]> pass(String prefix, String after, int resealed, int unreadable) {
-        return db.preparedQuery("SELECT id, wrapped_key FROM document WHERE " + NOT_UNDER + " AND id > $2 ORDER BY id LIMIT " + BATCH)
-                .execute(Tuple.of(prefix, after))
-                .chain(rows -> {
-                    List<Tuple> updates = new ArrayList<>();
-                    String last = after;
-                    int failed = 0;
-                    for (Row r : rows) {
-                        last = r.getString("id");
-                        String old = r.getString("wrapped_key");
-                        try {
-                            updates.add(Tuple.of(envelope.rewrap(old), last, old));
-                        } catch (GeneralSecurityException | IllegalArgumentException e) {
-                            failed++;
-                        }
-                    }
-                    int count = rows.size();
-                    String next = last;
-                    int unopened = unreadable + failed;
-                    Uni<Integer> written = updates.isEmpty() ? Uni.createFrom().item(0)
-                            : db.preparedQuery("UPDATE document SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3")
-                                    .executeBatch(updates).map(r -> updates.size());
-                    return written.chain(n -> count < BATCH ? Uni.createFrom().item(new int[] {resealed + n, unopened})
-                            : pass(prefix, next, resealed + n, unopened));
-                });
+    private ColumnResealer.Column<WrappedKey> dataKeys(String prefix) {
+        return new Table<>("id, wrapped_key", NOT_UNDER, Tuple.of(prefix), r -> new WrappedKey(r.getString("id"), r.getString("wrapped_key"))) {
+            @Override
+            public String idOf(WrappedKey row) {
+                return row.id();
+            }
+
+            @Override
+            public WrappedKey resealed(WrappedKey row) throws GeneralSecurityException {
+                return new WrappedKey(row.id(), envelope.rewrap(row.wrapped()));
+            }
+
+            @Override
+            public Uni<Integer> write(List<Change<WrappedKey>> changes) {
+                return update("UPDATE document SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3", changes.stream()
+                        .map(c -> Tuple.of(c.after().wrapped(), c.before().id(), c.before().wrapped())).toList());
+            }
+        };
+    }
+
+    private ColumnResealer.Column<Fields> clearFields() {
+        return new Table<>("id, wrapped_key, filename, metadata_json", CLEAR_FIELDS, Tuple.tuple(),
+                r -> new Fields(r.getString("id"), r.getString("wrapped_key"), r.getString("filename"), r.getString("metadata_json"))) {
+            @Override
+            public String idOf(Fields row) {
+                return row.id();
+            }
+
+            @Override
+            public Fields resealed(Fields row) throws GeneralSecurityException {
+                if (row.wrappedKey() == null) {
+                    throw new GeneralSecurityException("a confidential document without a data key");
+                }
+                SecretKey dataKey = envelope.unwrap(row.wrappedKey());
+                String filename = SealedFields.isSealed(row.filename()) ? row.filename()
+                        : SealedFields.sealFilename(dataKey, row.id(), row.filename());
+                Map<String, Object> metadata = new LinkedHashMap<>();
+                EventJson.decodeMap(row.metadataJson()).forEach((key, value) -> metadata.put(key,
+                        SealedFields.isSealed(value) ? value : SealedFields.sealMetadata(dataKey, row.id(), Collections.singletonMap(key, value)).get(key)));
+                return new Fields(row.id(), row.wrappedKey(), filename, EventJson.encodeMap(metadata));
+            }
+
+            @Override
+            public Uni<Integer> write(List<Change<Fields>> changes) {
+                return update("UPDATE document SET filename = $1, metadata_json = $2 WHERE id = $3 AND wrapped_key = $4"
+                        + " AND filename IS NOT DISTINCT FROM $5 AND metadata_json = $6", changes.stream()
+                        .map(c -> Tuple.of(c.after().filename(), c.after().metadataJson(), c.before().id(),
+                                c.before().wrappedKey(), c.before().filename(), c.before().metadataJson())).toList());
+            }
+        };
+    }
+
+    /** The SQL a column of the {@code document} table shares: the rows matching {@code where}, by id. */
+    private abstract class Table<R> implements ColumnResealer.Column<R> {
+
+        private final String columns;
+        private final String where;
+        private final Tuple params;
+        private final Function<Row, R> read;
+
+        Table(String columns, String where, Tuple params, Function<Row, R> read) {
+            this.columns = columns;
+            this.where = where;
+            this.params = params;
+            this.read = read;
+        }
+
+        @Override
+        public Uni<List<R>> batch(String afterId, int limit) {
+            int after = params.size() + 1;
+            return db.preparedQuery("SELECT " + columns + " FROM document WHERE " + where + " AND id > $" + after
+                            + " ORDER BY id LIMIT " + limit)
+                    .execute(with(afterId))
+                    .map(rows -> {
+                        List<R> batch = new ArrayList<>();
+                        rows.forEach(r -> batch.add(read.apply(r)));
+                        return batch;
+                    });
+        }
+
+        @Override
+        public Uni<Integer> remaining() {
+            return db.preparedQuery("SELECT count(*) FROM document WHERE " + where).execute(params)
+                    .map(rows -> rows.iterator().next().getLong(0).intValue());
+        }
+
+        Uni<Integer> update(String sql, List<Tuple> tuples) {
+            return db.preparedQuery(sql).executeBatch(tuples).map(r -> tuples.size());
+        }
+
+        private Tuple with(String afterId) {
+            Tuple t = Tuple.tuple();
+            for (int i = 0; i < params.size(); i++) {
+                t.addValue(params.getValue(i));
+            }
+            return t.addString(afterId);
+        }
     }
 }

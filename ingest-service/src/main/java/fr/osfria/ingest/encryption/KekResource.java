@@ -1,10 +1,7 @@
 package fr.osfria.ingest.encryption;
 
-import fr.osfria.security.audit.AuditLog;
-import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.ResealEndpoint;
 import fr.osfria.security.crypto.ResealReport;
-import fr.osfria.security.error.ErrorResponses;
-import fr.osfria.security.rights.Caller;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.POST;
@@ -13,33 +10,25 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-/** {@code POST /v1/admin/kek/reseal}: after a KEK rotation, re-wraps the documents' data keys under the active KEK (admins). */
+/**
+ * {@code POST /v1/admin/kek/reseal}: after a KEK rotation, re-wraps the documents' data keys under the active KEK,
+ * and seals what older confidential documents still hold in clear (admins).
+ */
 @Path(ResealReport.PATH)
 @Produces(MediaType.APPLICATION_JSON)
 @RolesAllowed("admin")
 public class KekResource {
 
     private final DataKeyResealer resealer;
-    private final Envelope envelope;
-    private final AuditLog audit;
-    private final Caller caller;
+    private final ResealEndpoint endpoint;
 
-    public KekResource(DataKeyResealer resealer, Envelope envelope, AuditLog audit, Caller caller) {
+    public KekResource(DataKeyResealer resealer, ResealEndpoint endpoint) {
         this.resealer = resealer;
-        this.envelope = envelope;
-        this.audit = audit;
-        this.caller = caller;
+        this.endpoint = endpoint;
     }
 
     @POST
     public Uni<Response> reseal() {
-        String key = caller.name();
-        if (!envelope.available()) {
-            return Uni.createFrom().item(ErrorResponses.of(503, "no active key-encryption key: set OSFRIA_ENCRYPTION_KEK",
-                    "encryption_unavailable"));
-        }
-        return resealer.reseal().call(r -> audit.record(key, "kek.reseal", r.kekId(), null, "ok",
-                        "resealed=" + r.resealed() + " remaining=" + r.remaining() + " unreadable=" + r.unreadable()))
-                .map(r -> Response.ok(r).build());
+        return endpoint.run(resealer::reseal);
     }
 }

@@ -3,7 +3,9 @@ package fr.osfria.security.crypto;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
@@ -89,6 +91,18 @@ public class Envelope {
     /** The keyed hash for {@code label} under the KEK {@code kekId} of the keyring (active or retired). */
     public KeyedHash keyedHash(String kekId, String label) throws GeneralSecurityException {
         return KeyedHash.derive(keyring.kek(kekId), label);
+    }
+
+    /**
+     * The keyed hashes for {@code label} under every KEK of the keyring, the active one first: a value hashed before
+     * a rotation is found by its hash under the KEK of the time, as long as that KEK is configured.
+     */
+    public List<KeyedHash> keyedHashes(String label) throws GeneralSecurityException {
+        List<KeyedHash> hashes = new ArrayList<>();
+        for (String id : keyring.ids()) {
+            hashes.add(keyedHash(id, label));
+        }
+        return hashes;
     }
 
     /** For tests and tools: the KEK as configured, to check ciphertexts from outside. */

@@ -5,7 +5,9 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
@@ -49,6 +51,26 @@ public final class KeyedHash {
             mac.update(buffer, 0, n);
         }
         return HexFormat.of().formatHex(mac.doFinal());
+    }
+
+    /**
+     * {@link #of(String, InputStream)} under each of {@code hashes} in one read of {@code content} (the hashes of
+     * one value under every KEK of a keyring, to find what was hashed before a rotation), in their order.
+     */
+    public static List<String> ofAll(List<KeyedHash> hashes, String context, InputStream content) throws IOException {
+        List<Mac> macs = new ArrayList<>();
+        for (KeyedHash hash : hashes) {
+            Mac mac = mac(hash.key);
+            update(mac, context);
+            macs.add(mac);
+        }
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = content.read(buffer)) > 0; ) {
+            for (Mac mac : macs) {
+                mac.update(buffer, 0, n);
+            }
+        }
+        return macs.stream().map(mac -> HexFormat.of().formatHex(mac.doFinal())).toList();
     }
 
     private static void update(Mac mac, String part) {

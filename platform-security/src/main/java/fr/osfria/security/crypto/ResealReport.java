@@ -17,6 +17,10 @@ public record ResealReport(String object, String service, @JsonProperty("kek_id"
         return new ResealReport("kek.reseal", service, keyring.activeId(), keyring.retiredIds(), resealed, remaining, unreadable);
     }
 
+    public static ResealReport of(String service, Keyring keyring, ColumnResealer.Counts counts) {
+        return of(service, keyring, counts.resealed(), counts.remaining(), counts.unreadable());
+    }
+
     /** The path every sealing service answers, for administrators. */
     public static final String PATH = "/v1/admin/kek/reseal";
 }

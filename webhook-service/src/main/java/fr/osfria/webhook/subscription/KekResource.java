@@ -1,9 +1,7 @@
 package fr.osfria.webhook.subscription;
 
-import fr.osfria.security.audit.AuditLog;
+import fr.osfria.security.crypto.ResealEndpoint;
 import fr.osfria.security.crypto.ResealReport;
-import fr.osfria.security.error.ErrorResponses;
-import fr.osfria.security.rights.Caller;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.POST;
@@ -19,26 +17,15 @@ import jakarta.ws.rs.core.Response;
 public class KekResource {
 
     private final SecretResealer resealer;
-    private final SecretBox secrets;
-    private final AuditLog audit;
-    private final Caller caller;
+    private final ResealEndpoint endpoint;
 
-    public KekResource(SecretResealer resealer, SecretBox secrets, AuditLog audit, Caller caller) {
+    public KekResource(SecretResealer resealer, ResealEndpoint endpoint) {
         this.resealer = resealer;
-        this.secrets = secrets;
-        this.audit = audit;
-        this.caller = caller;
+        this.endpoint = endpoint;
     }
 
     @POST
     public Uni<Response> reseal() {
-        String key = caller.name();
-        if (!secrets.available()) {
-            return Uni.createFrom().item(ErrorResponses.of(503, "no active key-encryption key: set OSFRIA_ENCRYPTION_KEK",
-                    "encryption_unavailable"));
-        }
-        return resealer.reseal().call(r -> audit.record(key, "kek.reseal", r.kekId(), null, "ok",
-                        "resealed=" + r.resealed() + " remaining=" + r.remaining() + " unreadable=" + r.unreadable()))
-                .map(r -> Response.ok(r).build());
+        return endpoint.run(resealer::reseal);
     }
 }

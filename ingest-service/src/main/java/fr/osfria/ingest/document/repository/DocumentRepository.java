@@ -30,13 +30,14 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
 
     /**
      * A document of the collection with the same content that {@code key} may read (the rule of GET), or null:
-     * documents the key cannot see are never an answer, so an upload learns nothing about them.
+     * documents the key cannot see are never an answer, so an upload learns nothing about them. {@code contentHmacs}
+     * are the upload's keyed hashes under every KEK of the keyring: a document hashed before a rotation is found too.
      */
-    public Uni<Document> findReadableDuplicate(KeyEntry key, String collection, String contentHmac) {
-        if (contentHmac == null || !Rights.canReadCollection(key, collection)) {
+    public Uni<Document> findReadableDuplicate(KeyEntry key, String collection, List<String> contentHmacs) {
+        if (contentHmacs.isEmpty() || !Rights.canReadCollection(key, collection)) {
             return Uni.createFrom().nullItem();
         }
-        return find("collection = ?1 and contentHmac = ?2 order by uploadTime", collection, contentHmac).list()
+        return find("collection = ?1 and contentHmac in ?2 order by uploadTime", collection, contentHmacs).list()
                 .map(same -> same.stream()
                         .filter(d -> Rights.canRead(key, d.collection, d.department, d.confidential))
                         .findFirst().orElse(null));

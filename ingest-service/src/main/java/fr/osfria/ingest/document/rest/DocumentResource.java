@@ -6,6 +6,7 @@ import fr.osfria.ingest.audit.DurableAudit;
 import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.KeyedHash;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
@@ -41,6 +42,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.crypto.SecretKey;
 import org.jboss.resteasy.reactive.RestForm;
@@ -57,8 +59,16 @@ public class DocumentResource {
     /** Label of the key that hashes contents for duplicate detection (derived from the KEK). */
     static final String CONTENT_HASH_LABEL = "osfria-content-hash-v1";
 
-    /** What the upload learned from the bytes, off the I/O thread; no content hash without a KEK. */
-    private record Inspected(String contentType, String contentHmac) {
+    /**
+     * What the upload learned from the bytes, off the I/O thread: the keyed hash under every KEK of the keyring, the
+     * active one (which is stored) first, so that a copy hashed before a KEK rotation is still found; none without
+     * a KEK.
+     */
+    private record Inspected(String contentType, List<String> contentHmacs) {
+
+        String contentHmac() {
+            return contentHmacs.isEmpty() ? null : contentHmacs.get(0);
+        }
     }
 
     /** Where the file went, and its data key (clear, in memory) and wrapped data key when it is stored encrypted. */
@@ -102,7 +112,7 @@ public class DocumentResource {
         if (!Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
             return denied(key, "document.upload", null, upload.collection());
         }
-        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmac())
+        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmacs())
                 .chain(existing -> {
                     if (existing != null) {
                         return duplicate(key, existing);
@@ -247,7 +257,7 @@ public class DocumentResource {
             if (!SupportedTypes.supported(type)) {
                 throw new InvalidUpload(415, "unsupported type " + type);
             }
-            return new Inspected(type, contentHmac(upload));
+            return new Inspected(type, contentHmacs(upload));
         })));
     }
 
@@ -335,13 +345,16 @@ public class DocumentResource {
         };
     }
 
-    /** Keyed hash of the collection and the bytes; plain hashes are never kept (they confirm guessed files). */
-    private String contentHmac(Upload upload) throws IOException {
+    /**
+     * Keyed hashes of the collection and the bytes under each KEK, active first, in one read; plain hashes are never
+     * kept (they confirm guessed files).
+     */
+    private List<String> contentHmacs(Upload upload) throws IOException, GeneralSecurityException {
         if (!envelope.available()) {
-            return null; // without a KEK there is no key to hash with: no duplicate detection
+            return List.of(); // without a KEK there is no key to hash with: no duplicate detection
         }
         try (InputStream in = Files.newInputStream(upload.file())) {
-            return envelope.keyedHash(CONTENT_HASH_LABEL).of(upload.collection(), in);
+            return KeyedHash.ofAll(envelope.keyedHashes(CONTENT_HASH_LABEL), upload.collection(), in);
         }
     }
 

@@ -1,0 +1,120 @@
+package fr.osfria.ingest.security;
+
+import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.upload;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.KeyedHash;
+import fr.osfria.security.crypto.ResealReport;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * After a KEK rotation (kek-1 retired, kek-2 active; own database, so that no other test class meets kek-2's
+ * keys): what was stored under kek-1, or before confidential names and metadata were sealed, keeps its protection.
+ */
+@QuarkusTest
+@TestProfile(KekRotatedDocumentsTest.Rotated.class)
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest_rotated"))
+class KekRotatedDocumentsTest {
+
+    /** The test profile's KEK, now retired. */
+    static final String KEK_1 = "q1sI2lFwqtg6qGvDhoJDhn2JX5vwVfCJmCh1ZGbk2Ow=";
+    static final String KEK_2 = "3q7Jr1Jb0m8o0F2vQy5Zc4s9mX6tH1aPz8wL2kN5uRk=";
+
+    public static class Rotated implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("osfria.encryption.kek", "kek-2:" + KEK_2, "osfria.encryption.retired-keks", "kek-1:" + KEK_1);
+        }
+    }
+
+    @Inject
+    AgroalDataSource database;
+
+    @Test
+    void theSameBytesUploadedAfterTheRotationAreStillADuplicate() throws Exception {
+        byte[] file = ("Procédure d'astreinte " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+        String first = upload(TestKeys.ADMIN, "astreinte.txt", file, KB, "{\"department\":\"hr\"}")
+                .statusCode(202).extract().path("document_id");
+        // as it was stored before the rotation: the keyed hash under kek-1
+        String underKek1 = KeyedHash.derive(Envelope.parse(KEK_1).orElseThrow(), "osfria-content-hash-v1")
+                .of(KB, new ByteArrayInputStream(file));
+        assertTrue(update("UPDATE document SET content_hmac = ? WHERE id = ?", underKek1, first) == 1);
+
+        upload(TestKeys.ADMIN, "astreinte (copie).txt", file, KB, "{\"department\":\"hr\"}")
+                .statusCode(200).header("X-Osfria-Duplicate", "true").body("document_id", equalTo(first));
+        // and still only among what the caller may read
+        upload(TestKeys.FINANCE, "astreinte.txt", file, KB, "{\"department\":\"finance\"}")
+                .statusCode(202).header("X-Osfria-Duplicate", nullValue());
+    }
+
+    @Test
+    void theResealSealsTheNameAndMetadataOfAnOlderConfidentialDocument() throws Exception {
+        String canary = "canari-" + UUID.randomUUID();
+        String id = upload(TestKeys.ADMIN, canary + ".txt", ("Note " + canary).getBytes(StandardCharsets.UTF_8), KB,
+                "{\"department\":\"finance\",\"confidential\":true,\"projet\":\"" + canary + "\",\"annee\":48213579}")
+                .statusCode(202).extract().path("document_id");
+        // as a confidential document was stored before names and metadata were sealed
+        update("UPDATE document SET filename = ?, metadata_json = ? WHERE id = ?", canary + ".txt",
+                "{\"department\":\"finance\",\"confidential\":true,\"projet\":\"" + canary + "\",\"annee\":48213579}", id);
+        assertTrue(row(id).contains(canary), "positive control: the older row holds the name in clear");
+        given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post(ResealReport.PATH).then()
+                .statusCode(200).body("remaining", equalTo(0)).body("resealed", greaterThanOrEqualTo(1));
+        // the non-admin's re-seal is refused
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).post(ResealReport.PATH).then().statusCode(403);
+
+        String row = row(id);
+        assertFalse(row.contains(canary), "the name or a metadata value is still in clear: " + row);
+        assertFalse(row.contains("48213579"), "a numeric metadata value is still in clear: " + row);
+        get(TestKeys.ADMIN, id).statusCode(200).body("filename", equalTo(canary + ".txt"))
+                .body("metadata.projet", equalTo(canary)).body("metadata.annee", equalTo(48213579))
+                .body("metadata.department", equalTo("finance"));
+    }
+
+    private int update(String sql, String... values) throws Exception {
+        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.length; i++) {
+                s.setString(i + 1, values[i]);
+            }
+            return s.executeUpdate();
+        }
+    }
+
+    /** The whole row as JSON text. */
+    private String row(String id) throws Exception {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT row_to_json(d)::text FROM document d WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), "no row for " + id);
+                return rs.getString(1);
+            }
+        }
+    }
+}
