@@ -25,6 +25,11 @@ public final class MetadataTokens {
         this.hash = hash;
     }
 
+    /** Whether a filter name is a field of its own (clear everywhere), not a metadata key. */
+    public static boolean ownField(String key) {
+        return OWN_FIELDS.contains(key);
+    }
+
     public String token(String key, String value) {
         return "h:" + hash.of(key, value).substring(0, 32);
     }

@@ -21,11 +21,13 @@ import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Common.Filter;
+import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.Common.Range;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.qdrant.client.grpc.Points.ScrollPoints;
+import io.qdrant.client.grpc.Points.ScrollResponse;
 import io.qdrant.client.grpc.Points.ScoredPoint;
 import io.qdrant.client.grpc.Points.SearchPoints;
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -52,11 +55,25 @@ public class QdrantStore implements VectorStore {
     /** Tombstones are points of their own kind: no collection, so no search ever matches one. */
     private static final String TOMBSTONE = "tombstone";
 
+
     private final QdrantClient client;
     private final String collection;
     private final int dimension;
+    private final int floorsPage;
+    /**
+     * Every known tombstone's floor by document id: loaded at start, raised by {@link #retire} and, for the documents
+     * of a batch, by {@link #refreshFloors} (other replicas share the collection), so {@link #retired} asks Qdrant
+     * nothing per chunk. Floors only rise, so a floor held here is never wrong, at most not yet known.
+     */
+    private final Map<String, Integer> floors = new ConcurrentHashMap<>();
 
     public QdrantStore(EmbedConfig.Qdrant config, String model, int dimension) throws IOException {
+        this(config, model, dimension, 1_000);
+    }
+
+    /** {@code floorsPage}: tombstones read per query at start. */
+    QdrantStore(EmbedConfig.Qdrant config, String model, int dimension, int floorsPage) throws IOException {
+        this.floorsPage = floorsPage;
         QdrantGrpcClient.Builder grpc = QdrantGrpcClient.newBuilder(config.host(), config.port(), config.tls());
         config.apiKey().ifPresent(grpc::withApiKey);
         this.client = new QdrantClient(grpc.build());
@@ -79,6 +96,25 @@ public class QdrantStore implements VectorStore {
         // also on collections created before tombstones existed (creating an existing index changes nothing)
         get(client.createPayloadIndexAsync(collection, "tombstone_of", PayloadSchemaType.Keyword, null, true, null, null));
         get(client.createPayloadIndexAsync(collection, "floor", PayloadSchemaType.Integer, null, true, null, null));
+        loadFloors(Filter.newBuilder().addMust(matchKeyword("kind", TOMBSTONE)).build());
+    }
+
+    /** Raises {@link #floors} to the tombstones matching {@code filter}, a page at a time. */
+    private void loadFloors(Filter filter) throws IOException {
+        PointId offset = null;
+        do {
+            ScrollPoints.Builder page = ScrollPoints.newBuilder().setCollectionName(collection).setFilter(filter)
+                    .setLimit(floorsPage).setWithPayload(WithPayloadSelectorFactory.include(List.of("tombstone_of", "floor")));
+            if (offset != null) {
+                page.setOffset(offset);
+            }
+            ScrollResponse r = get(client.scrollAsync(page.build()));
+            for (RetrievedPoint p : r.getResultList()) {
+                floors.merge(p.getPayloadMap().get("tombstone_of").getStringValue(),
+                        (int) p.getPayloadMap().get("floor").getIntegerValue(), Math::max);
+            }
+            offset = r.hasNextPageOffset() ? r.getNextPageOffset() : null;
+        } while (offset != null);
     }
 
     /** Qdrant point ids are UUIDs: the chunk id's name-based UUID, the same on every delivery. */
@@ -114,11 +150,7 @@ public class QdrantStore implements VectorStore {
                 payload.put("section", value(c.section()));
             }
             payload.putAll(sealing(c));
-            c.filterTerms().forEach((key, terms) -> {
-                if (!terms.isEmpty()) {
-                    payload.put("m." + key, list(terms.stream().map(t -> value(t)).toList()));
-                }
-            });
+            payload.putAll(filterTerms(c));
             points.add(PointStruct.newBuilder().setId(id(pointId(c.chunkId()))).setVectors(vectors(c.vector()))
                     .putAllPayload(payload).build());
         }
@@ -139,13 +171,25 @@ public class QdrantStore implements VectorStore {
         return payload;
     }
 
+    /** The metadata filter terms ({@code m.<key>}): clear values, or a confidential value's keyed hashes. */
+    private static Map<String, Value> filterTerms(IndexedChunk c) {
+        Map<String, Value> payload = new HashMap<>();
+        c.filterTerms().forEach((key, terms) -> {
+            if (!terms.isEmpty()) {
+                payload.put("m." + key, list(terms.stream().map(t -> value(t)).toList()));
+            }
+        });
+        return payload;
+    }
+
     @Override
     public int sealedOutside(String kekId) throws IOException {
         return Math.toIntExact(get(client.countAsync(collection, sealedOutside(kekId, Set.of()), true)));
     }
 
     /**
-     * Re-seals by payload only (the vector and sealed text stay), each point updated only if it still holds the
+     * Re-seals by payload only (the vector, sealed text and sealed metadata stay; the wrapped key, blind terms and
+     * metadata filter hashes are replaced), each point updated only if it still holds the
      * wrapped key it was read with: a chunk deleted or replaced meanwhile is left as it is, never brought back.
      */
     @Override
@@ -162,12 +206,16 @@ public class QdrantStore implements VectorStore {
                     (int) pl.get("version").getIntegerValue(), (int) pl.get("ordinal").getIntegerValue(),
                     (int) pl.get("total").getIntegerValue(), pl.get("collection").getStringValue(), null,
                     pl.get("confidential").getBoolValue(), null, pl.containsKey("section") ? pl.get("section").getStringValue() : null,
-                    pl.get("text").getStringValue(), wrapped, Map.of(), new float[0], null, null));
+                    pl.get("text").getStringValue(), wrapped, EventJson.decodeMap(pl.get("metadata").getStringValue()),
+                    new float[0], null, null));
             if (next == null) {
                 skip.add(chunkId);
                 continue;
             }
-            get(client.setPayloadAsync(collection, sealing(next), Filter.newBuilder().addMust(hasId(p.getId()))
+            // the filter hashes are keyed by the KEK too: written anew with the key, or filters stop matching after a prune
+            Map<String, Value> resealed = new HashMap<>(sealing(next));
+            resealed.putAll(filterTerms(next));
+            get(client.setPayloadAsync(collection, resealed, Filter.newBuilder().addMust(hasId(p.getId()))
                     .addMust(matchKeyword("wrapped_key", wrapped)).build(), true, null, null));
             written++;
         }
@@ -194,13 +242,23 @@ public class QdrantStore implements VectorStore {
                 .setId(id(pointId(TOMBSTONE + ":" + documentId + "#" + floor))).setVectors(vectors(placeholder))
                 .putAllPayload(Map.of("kind", value(TOMBSTONE), "tombstone_of", value(documentId), "floor", value(floor)))
                 .build())));
+        floors.merge(documentId, floor, Math::max);
         deleteVersionsBefore(documentId, floor);
     }
 
     @Override
-    public boolean retired(String documentId, int version) throws IOException {
-        return get(client.countAsync(collection, Filter.newBuilder().addMust(matchKeyword("tombstone_of", documentId))
-                .addMust(range("floor", Range.newBuilder().setGt(version).build())).build(), true)) > 0;
+    public boolean retired(String documentId, int version) {
+        Integer floor = floors.get(documentId);
+        return floor != null && version < floor;
+    }
+
+    /** One query for the tombstones of all these documents, whichever replica wrote them. */
+    @Override
+    public void refreshFloors(Collection<String> documentIds) throws IOException {
+        if (!documentIds.isEmpty()) {
+            loadFloors(Filter.newBuilder().addMust(matchKeyword("kind", TOMBSTONE))
+                    .addMust(matchKeywords("tombstone_of", List.copyOf(new java.util.LinkedHashSet<>(documentIds)))).build());
+        }
     }
 
     @Override

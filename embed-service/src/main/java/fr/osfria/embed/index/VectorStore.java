@@ -21,8 +21,18 @@ public interface VectorStore extends Closeable {
      */
     void retire(String documentId, int floor) throws IOException;
 
-    /** Whether this version of the document lies below a tombstone's floor: its chunks must not be indexed. */
+    /**
+     * Whether this version of the document lies below a tombstone's floor: its chunks must not be indexed. Answered
+     * from memory; a store other processes write to learns their tombstones by {@link #refreshFloors}.
+     */
     boolean retired(String documentId, int version) throws IOException;
+
+    /**
+     * Learns the tombstones other processes wrote for these documents (one query), before {@link #retired} is asked
+     * about them. The Lucene store belongs to this process alone: it always knows them.
+     */
+    default void refreshFloors(Collection<String> documentIds) throws IOException {
+    }
 
     /** Drops a document's chunks of versions before {@code version}. */
     void deleteVersionsBefore(String documentId, int version) throws IOException;

@@ -1,5 +1,6 @@
 package fr.osfria.embed.indexing;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.embed.index.IndexHolder;
 import fr.osfria.embed.index.IndexedChunk;
@@ -10,6 +11,7 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.events.document.ChunksIndexed;
 import fr.osfria.events.document.DocumentChunk;
 import fr.osfria.events.document.IndexingProgress;
+import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.security.messaging.EventMessages;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,7 +27,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -73,37 +77,49 @@ public class ChunkIndexer {
         });
     }
 
-    /** A chunk ready for the store, with the record it came from (to dead-letter it alone if the store refuses it). */
-    private record Prepared(KafkaRecord<String, String> record, IndexedChunk chunk) {
+    /**
+     * A chunk event, then ready for the store ({@code chunk}), with the record it came from (to dead-letter it alone
+     * if the store refuses it).
+     */
+    private record Prepared(KafkaRecord<String, String> record, IndexedChunk chunk, DocumentChunk event) {
     }
 
     @Incoming(CHUNKS)
     @Blocking
     public CompletionStage<Void> onChunks(KafkaRecordBatch<String, String> batch) throws IOException {
-        List<Prepared> chunks = new ArrayList<>();
+        // each record read once: a retirement applied in its place, a chunk kept (unless malformed) for what follows
+        List<Prepared> received = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch.getRecords()) {
             DocumentChunk chunk = null;
             try {
-                if (EventTypes.VERSION_SUPERSEDED.equals(EventJson.decode(record.getPayload(), JsonNode.class).type())) {
-                    Retirements.apply(store, record.getPayload());
+                CloudEvent<JsonNode> event = EventJson.decode(record.getPayload(), JsonNode.class);
+                if (EventTypes.VERSION_SUPERSEDED.equals(event.type())) {
+                    Retirements.apply(store, data(event, VersionSuperseded.class));
                     continue;
                 }
-                chunk = EventJson.decode(record.getPayload(), DocumentChunk.class).data();
+                chunk = data(event, DocumentChunk.class);
                 ChunkPreparer.check(chunk);
+                received.add(new Prepared(record, null, chunk));
             } catch (RuntimeException e) { // malformed or over the limits: this record alone is dropped
                 reject(record, chunk == null ? null : chunk.documentId(), chunk == null ? 0 : chunk.version(), e.getMessage());
-                continue;
             }
+        }
+        Set<String> documents = received.stream().map(r -> r.event().documentId()).collect(Collectors.toSet());
+        store.refreshFloors(documents); // one look for other replicas' retirements, not one per chunk
+        List<Prepared> chunks = new ArrayList<>();
+        for (Prepared r : received) {
+            DocumentChunk chunk = r.event();
             if (store.retired(chunk.documentId(), chunk.version()) || store.hasNewerVersion(chunk.documentId(), chunk.version())) {
                 continue; // a late chunk of a deleted document or of a replaced version: never indexed
             }
             try {
-                chunks.add(new Prepared(record, preparer.prepare(chunk)));
+                chunks.add(new Prepared(r.record(), preparer.prepare(chunk), chunk));
             } catch (GeneralSecurityException | RuntimeException e) { // cannot be opened, or the model refuses it
-                reject(record, chunk.documentId(), chunk.version(), e.getMessage());
+                reject(r.record(), chunk.documentId(), chunk.version(), e.getMessage());
             }
         }
         // checked again: a retirement later in this batch (or from the fast path) outranks the chunks before it
+        store.refreshFloors(documents);
         Map<String, Version> versions = new LinkedHashMap<>();
         List<Prepared> live = new ArrayList<>();
         for (Prepared p : chunks) {
@@ -120,6 +136,7 @@ public class ChunkIndexer {
         List<Prepared> current = live.stream()
                 .filter(p -> versions.get(p.chunk().documentId()).version() == p.chunk().version()).toList();
         int stored = upsertIsolated(current);
+        store.refreshFloors(versions.keySet());
         List<Version> written = new ArrayList<>();
         for (Version v : versions.values()) {
             if (store.retired(v.documentId(), v.version())) {
@@ -142,6 +159,15 @@ public class ChunkIndexer {
             }
         }
         return batch.ack();
+    }
+
+    /** The data of an event read once as a tree; a record whose data is not a {@code type} is malformed. */
+    private static <T> T data(CloudEvent<JsonNode> event, Class<T> type) {
+        try {
+            return EventJson.MAPPER.treeToValue(event.data(), type);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new EventJson.MalformedEventException("not a CloudEvent with " + type.getSimpleName() + " data: " + e.getMessage());
+        }
     }
 
     /**

@@ -9,7 +9,10 @@ import java.io.IOException;
 final class Retirements {
 
     static VersionSuperseded apply(VectorStore store, String payload) throws IOException {
-        VersionSuperseded retired = EventJson.decode(payload, VersionSuperseded.class).data();
+        return apply(store, EventJson.decode(payload, VersionSuperseded.class).data());
+    }
+
+    static VersionSuperseded apply(VectorStore store, VersionSuperseded retired) throws IOException {
         if (retired.documentId() == null || retired.documentId().isBlank() || retired.floor() < 1) {
             throw new IllegalArgumentException("version-superseded record without document id or floor");
         }

@@ -1,6 +1,8 @@
 package fr.osfria.embed.search;
 
+import fr.osfria.embed.index.MetadataTokens;
 import fr.osfria.events.EventJson;
+import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.audit.AuditLog;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
@@ -17,13 +19,13 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * {@code POST /v1/search}. A collection the caller may not read answers 404, as an unknown one would. Every
- * search is audited with its filters, its hit count and the documents it returned.
+ * search is audited with its filters (metadata values only as keyed hashes, see {@link SearchFilters#forAudit}),
+ * its hit count and the documents it returned.
  */
 @Path("/v1/search")
 @Consumes(MediaType.APPLICATION_JSON)
@@ -34,12 +36,14 @@ public class SearchResource {
     private final AuditLog audit;
     private final SearchService search;
     private final Vertx vertx;
+    private final Envelope envelope;
 
-    public SearchResource(Caller caller, AuditLog audit, SearchService search, Vertx vertx) {
+    public SearchResource(Caller caller, AuditLog audit, SearchService search, Vertx vertx, Envelope envelope) {
         this.caller = caller;
         this.audit = audit;
         this.search = search;
         this.vertx = vertx;
+        this.envelope = envelope;
     }
 
     @POST
@@ -47,7 +51,7 @@ public class SearchResource {
         KeyEntry key = caller.key();
         Map<String, List<String>> filters;
         try {
-            filters = filters(request.filters());
+            filters = SearchFilters.parse(request.filters());
         } catch (IllegalArgumentException e) {
             return audit.record(key.name(), "search", null, request.collection(), "invalid", e.getMessage())
                     .replaceWith(ErrorResponses.badRequest(e.getMessage()));
@@ -58,37 +62,13 @@ public class SearchResource {
         }
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> search.search(key, request, filters))))
                 .chain(answer -> audit.record(key.name(), "search", null, request.collection(), "ok",
-                                EventJson.encodeMap(Map.of("filters", filters, "hits", answer.totalResults(),
-                                        "document_ids", answer.results().stream().map(SearchResponse.Result::documentId).distinct().toList())))
+                                EventJson.encodeMap(Map.of("filters", SearchFilters.forAudit(filters, auditTokens()),
+                                        "hits", answer.totalResults(), "document_ids", answer.results().stream().map(SearchResponse.Result::documentId).distinct().toList())))
                         .replaceWith(Response.ok(answer).build()));
     }
 
-    /** Equality filters: a scalar, or a list of scalars meaning any of them. Anything else is refused. */
-    static Map<String, List<String>> filters(Map<String, Object> raw) {
-        Map<String, List<String>> filters = new LinkedHashMap<>();
-        if (raw == null) {
-            return filters;
-        }
-        raw.forEach((key, value) -> {
-            if (key == null || key.isBlank() || key.length() > 128) {
-                throw new IllegalArgumentException("filter names are 1-128 characters");
-            }
-            if (value instanceof List<?> list) {
-                if (list.isEmpty() || list.size() > 100) {
-                    throw new IllegalArgumentException("filter '" + key + "': a list of 1 to 100 values");
-                }
-                filters.put(key, list.stream().map(v -> scalar(key, v)).toList());
-            } else {
-                filters.put(key, List.of(scalar(key, value)));
-            }
-        });
-        return filters;
-    }
-
-    private static String scalar(String key, Object value) {
-        if (value instanceof String || value instanceof Number || value instanceof Boolean) {
-            return String.valueOf(value);
-        }
-        throw new IllegalArgumentException("filter '" + key + "' must be a string, number, boolean or a list of them");
+    /** The keyed hashes the audit records metadata filter values as; none without a KEK. */
+    private MetadataTokens auditTokens() {
+        return envelope.available() ? new MetadataTokens(envelope.keyedHash(MetadataTokens.LABEL)) : null;
     }
 }

@@ -132,12 +132,20 @@ final class InProcessQdrant implements AutoCloseable {
         @Override
         public void scroll(Points.ScrollPoints request, StreamObserver<Points.ScrollResponse> out) {
             Collection c = collections.get(request.getCollectionName());
-            List<Points.RetrievedPoint> found = c.points().values().stream()
+            // by id, from the offset on; a further page is announced by its first id, as Qdrant does
+            int limit = request.hasLimit() ? request.getLimit() : 10;
+            List<Points.PointStruct> matching = c.points().values().stream()
                     .filter(p -> !request.hasFilter() || matches(p, request.getFilter()))
-                    .limit(request.hasLimit() ? request.getLimit() : 10)
+                    .sorted(Comparator.comparing(p -> p.getId().getUuid()))
+                    .filter(p -> !request.hasOffset() || p.getId().getUuid().compareTo(request.getOffset().getUuid()) >= 0)
+                    .limit(limit + 1L).toList();
+            Points.ScrollResponse.Builder response = Points.ScrollResponse.newBuilder().addAllResult(matching.stream().limit(limit)
                     .map(p -> Points.RetrievedPoint.newBuilder().setId(p.getId()).putAllPayload(p.getPayloadMap()).build())
-                    .toList();
-            reply(out, Points.ScrollResponse.newBuilder().addAllResult(found).build());
+                    .toList());
+            if (matching.size() > limit) {
+                response.setNextPageOffset(matching.get(limit).getId());
+            }
+            reply(out, response.build());
         }
 
         @Override

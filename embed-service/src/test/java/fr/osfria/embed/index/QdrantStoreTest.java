@@ -33,6 +33,30 @@ class QdrantStoreTest {
     }
 
     @Test
+    void aRetirementByAnotherReplicaIsKnownOnceItsDocumentsAreRefreshed() throws Exception {
+        try (InProcessQdrant qdrant = new InProcessQdrant();
+             QdrantStore one = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM);
+             QdrantStore other = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM)) {
+            one.retire("gone", Integer.MAX_VALUE);
+            assertTrue(one.retired("gone", 1), "the replica that retired it knows at once");
+            other.refreshFloors(List.of("gone", "unknown"));
+            assertTrue(other.retired("gone", 7), "the other replica learns it from the collection");
+            assertFalse(other.retired("unknown", 1));
+            for (int i = 0; i < 5; i++) { // more tombstones than one page: the start reads them all
+                one.retire("doc" + i, 2);
+            }
+            try (QdrantStore restarted = new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m",
+                    QdrantScenarios.DIM, 2)) {
+                assertTrue(restarted.retired("gone", 1));
+                for (int i = 0; i < 5; i++) {
+                    assertTrue(restarted.retired("doc" + i, 1), "doc" + i);
+                    assertFalse(restarted.retired("doc" + i, 2), "doc" + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void aCollectionOfAnotherDimensionIsRefused() throws Exception {
         try (InProcessQdrant qdrant = new InProcessQdrant()) {
             new QdrantStore(QdrantScenarios.config("localhost", qdrant.port(), "chunks"), "m", QdrantScenarios.DIM).close();

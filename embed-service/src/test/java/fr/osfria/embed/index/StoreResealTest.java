@@ -47,6 +47,7 @@ class StoreResealTest {
         Set<String> skip = new HashSet<>();
         int written = store.reseal("kek-2", 100, skip, c -> {
             assertTrue(c.wrappedKey().startsWith("kek-1:"), "only sealed chunks are handed over");
+            assertEquals(SEALED_METADATA, c.metadata(), "the sealed metadata is handed over, to key its filter hashes anew");
             if (c.documentId().equals("broken")) {
                 return null;
             }
@@ -55,7 +56,7 @@ class StoreResealTest {
             }
             return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
                     c.department(), c.confidential(), c.page(), c.section(), c.text(), "kek-2:rewrapped", c.metadata(), c.vector(),
-                    null, "fresh0terms");
+                    null, "fresh0terms", Map.of("project", List.of("h:under-kek-2")));
         });
         store.commit();
         assertTrue(written >= 2, "written " + written);
@@ -70,6 +71,17 @@ class StoreResealTest {
                 SearchQuery.Mode.DENSE, QdrantScenarios.unit(new Random(1)), null, null, 5)).get(0);
         assertEquals("kek-2:rewrapped", hit.wrappedKey());
         assertEquals("c2VhbGVk", hit.text(), "the sealed text is kept as it was");
+        assertEquals(SEALED_METADATA, hit.metadata(), "the sealed metadata is kept as it was");
+        // once the retired KEK is pruned, a filter on a confidential value reaches the chunk by its hash under kek-2 only
+        assertEquals(List.of("a"), documents(store, Map.of("document_id", List.of("a"), "project", List.of("h:under-kek-2"))),
+                "the metadata filter hash was not keyed anew by the re-seal");
+        assertEquals(List.of(), documents(store, Map.of("document_id", List.of("a"), "project", List.of("h:under-kek-1"))),
+                "the hash under the retired KEK still matches");
+    }
+
+    private static List<String> documents(VectorStore store, Map<String, List<String>> filters) throws Exception {
+        return store.search(new SearchQuery("kb", null, true, filters, SearchQuery.Mode.DENSE,
+                QdrantScenarios.unit(new Random(1)), null, null, 5)).stream().map(SearchHit::documentId).toList();
     }
 
     /** Another thread deletes the document while the re-seal holds it (it waits for the store if the store locks). */
@@ -90,7 +102,13 @@ class StoreResealTest {
         }
     }
 
+    /** A confidential chunk's metadata as stored: its value sealed, its filter term a keyed hash under kek-1. */
+    private static final Map<String, Object> SEALED_METADATA = Map.of("project", "sealed:UFJPSkVU");
+
     private static IndexedChunk sealed(String doc) {
-        return QdrantScenarios.chunk(doc, 1, "hr", true, QdrantScenarios.unit(new Random(1)), Map.of());
+        IndexedChunk c = QdrantScenarios.chunk(doc, 1, "hr", true, QdrantScenarios.unit(new Random(1)), SEALED_METADATA);
+        return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                c.department(), c.confidential(), c.page(), c.section(), c.text(), c.wrappedKey(), c.metadata(), c.vector(),
+                c.keywordText(), c.blindTerms(), Map.of("project", List.of("h:under-kek-1")));
     }
 }
