@@ -25,6 +25,15 @@ class KeyedHashTest {
     }
 
     @Test
+    void oneReadGivesTheHashUnderEachKek() throws Exception {
+        byte[] file = "x".repeat(200_000).getBytes(StandardCharsets.UTF_8); // several buffers
+        KeyedHash current = KeyedHash.derive(OTHER_KEK, "osfria-content-v1");
+        KeyedHash retired = KeyedHash.derive(KEK, "osfria-content-v1");
+        assertEquals(java.util.List.of(current.of("kb", new ByteArrayInputStream(file)), retired.of("kb", new ByteArrayInputStream(file))),
+                KeyedHash.ofAll(java.util.List.of(current, retired), "kb", new ByteArrayInputStream(file)));
+    }
+
+    @Test
     void sameInputSameHashOtherLabelOrKekAnother() throws Exception {
         KeyedHash content = KeyedHash.derive(KEK, "osfria-content-v1");
         byte[] file = "les mêmes octets".getBytes(StandardCharsets.UTF_8);
