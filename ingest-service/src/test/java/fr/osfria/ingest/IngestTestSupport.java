@@ -10,7 +10,12 @@ import fr.osfria.events.Topics;
 import fr.osfria.events.document.ChunksIndexed;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
+import io.agroal.api.AgroalDataSource;
 import io.restassured.response.ValidatableResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 
 /** Calls of this module's tests: uploads, reads, and embed-service's answer played by the test. */
@@ -43,6 +48,20 @@ public final class IngestTestSupport {
     public static void awaitStatus(String key, String id, String status) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .until(() -> status.equals(get(key, id).extract().path("status")));
+    }
+
+    /** A document's whole row as JSON text, whatever its columns are called: what a reader of the database sees. */
+    public static String row(AgroalDataSource database, String id) throws SQLException {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT row_to_json(d)::text FROM document d WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw new AssertionError("no row for " + id);
+                }
+                return rs.getString(1);
+            }
+        }
     }
 
     private IngestTestSupport() {

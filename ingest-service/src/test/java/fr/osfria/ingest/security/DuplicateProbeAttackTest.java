@@ -2,6 +2,7 @@ package fr.osfria.ingest.security;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.row;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -21,9 +22,6 @@ import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -68,21 +66,9 @@ class DuplicateProbeAttackTest {
         String copy = upload(TestKeys.HR, "plan.txt", file, KB, "{\"department\":\"hr\"}").extract().path("document_id");
         String plainHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
         for (String id : copy == null ? new String[] {secret} : new String[] {secret, copy}) {
-            String row = row(id);
+            String row = row(database, id);
             assertTrue(row.contains(id));
             assertFalse(row.toLowerCase().contains(plainHash), "the plain SHA-256 of the file is stored with " + id);
-        }
-    }
-
-    /** The whole row as JSON text, whatever its columns are called. */
-    private String row(String id) throws Exception {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT row_to_json(d)::text FROM document d WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                assertTrue(rs.next(), "no row for " + id);
-                return rs.getString(1);
-            }
         }
     }
 }

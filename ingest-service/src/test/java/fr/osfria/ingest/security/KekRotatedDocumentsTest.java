@@ -2,6 +2,7 @@ package fr.osfria.ingest.security;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.row;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
@@ -27,7 +28,6 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -83,13 +83,13 @@ class KekRotatedDocumentsTest {
         // as a confidential document was stored before names and metadata were sealed
         update("UPDATE document SET filename = ?, metadata_json = ? WHERE id = ?", canary + ".txt",
                 "{\"department\":\"finance\",\"confidential\":true,\"projet\":\"" + canary + "\",\"annee\":48213579}", id);
-        assertTrue(row(id).contains(canary), "positive control: the older row holds the name in clear");
+        assertTrue(row(database, id).contains(canary), "positive control: the older row holds the name in clear");
         given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post(ResealReport.PATH).then()
                 .statusCode(200).body("remaining", equalTo(0)).body("resealed", greaterThanOrEqualTo(1));
         // the non-admin's re-seal is refused
         given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).post(ResealReport.PATH).then().statusCode(403);
 
-        String row = row(id);
+        String row = row(database, id);
         assertFalse(row.contains(canary), "the name or a metadata value is still in clear: " + row);
         assertFalse(row.contains("48213579"), "a numeric metadata value is still in clear: " + row);
         get(TestKeys.ADMIN, id).statusCode(200).body("filename", equalTo(canary + ".txt"))
@@ -103,18 +103,6 @@ class KekRotatedDocumentsTest {
                 s.setString(i + 1, values[i]);
             }
             return s.executeUpdate();
-        }
-    }
-
-    /** The whole row as JSON text. */
-    private String row(String id) throws Exception {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT row_to_json(d)::text FROM document d WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                assertTrue(rs.next(), "no row for " + id);
-                return rs.getString(1);
-            }
         }
     }
 }
