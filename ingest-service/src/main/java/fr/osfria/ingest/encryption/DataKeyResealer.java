@@ -1,17 +1,27 @@
 package fr.osfria.ingest.encryption;
 
 import fr.osfria.events.EventJson;
+import fr.osfria.ingest.blob.BlobStore;
+import fr.osfria.ingest.document.service.ContentHash;
+import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.ColumnResealer;
 import fr.osfria.security.crypto.ColumnResealer.Change;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.ResealReport;
 import fr.osfria.security.crypto.SealedFields;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,9 +36,11 @@ import javax.crypto.SecretKey;
  *   <li>every confidential document's data key is re-wrapped under the active KEK. The data key itself does not
  *   change, so the sealed original, chunks and index entries stay as they are;</li>
  *   <li>confidential documents stored before names and metadata were sealed get their file name and metadata values
- *   sealed under their data key, as new ones are (see {@link SealedFields}).</li>
+ *   sealed under their data key, as new ones are (see {@link SealedFields});</li>
+ *   <li>duplicate-detection hashes keyed by a retired KEK are computed again under the active one (see
+ *   {@link #contentHashes}).</li>
  * </ol>
- * Both count in {@code remaining}. An update applies only if the row is still as it was read (a new version wins);
+ * All count in {@code remaining}. An update applies only if the row is still as it was read (a new version wins);
  * a row no configured KEK opens is counted as unreadable and left alone.
  */
 @ApplicationScoped
@@ -43,6 +55,18 @@ public class DataKeyResealer {
             + " WHERE m.key NOT IN ('department', 'confidential') AND (jsonb_typeof(m.value) <> 'string'"
             + " OR left(m.value #>> '{}', " + SealedFields.PREFIX.length() + ") <> '" + SealedFields.PREFIX + "')))";
 
+    private static final int HASH_BATCH = 50;
+    static final Duration HASH_BUDGET = Duration.ofSeconds(20);
+    private static final String HASH_NOT_UNDER = "content_hmac IS NOT NULL AND left(content_hmac, length($1)) <> $1";
+
+    /** A document's duplicate-detection hash and what it takes to compute it again. */
+    record Hashed(String id, String collection, String blobKey, String wrappedKey, String hash) {
+
+        Hashed withHash(String newHash) {
+            return new Hashed(id, collection, blobKey, wrappedKey, newHash);
+        }
+    }
+
     /** A document's wrapped data key. */
     record WrappedKey(String id, String wrapped) {
     }
@@ -53,17 +77,63 @@ public class DataKeyResealer {
 
     private final Pool db;
     private final Envelope envelope;
+    private final BlobStore blobs;
 
-    public DataKeyResealer(Pool db, Envelope envelope) {
+    public DataKeyResealer(Pool db, Envelope envelope, BlobStore blobs) {
         this.db = db;
         this.envelope = envelope;
+        this.blobs = blobs;
     }
 
     public Uni<ResealReport> reseal() {
         String prefix = envelope.keyring().activeId() + ":";
         return ColumnResealer.run(dataKeys(prefix), BATCH)
                 .chain(keys -> ColumnResealer.run(clearFields(), BATCH).map(keys::plus))
+                .chain(done -> ColumnResealer.run(contentHashes(prefix), HASH_BATCH, HASH_BUDGET).map(done::plus))
                 .map(counts -> ResealReport.of("ingest-service", envelope.keyring(), counts));
+    }
+
+    /**
+     * The duplicate-detection hashes keyed by a retired KEK (or older ones, which do not say): computed again under
+     * the active KEK from the stored file, opened in memory if sealed. Reads every such file, so it works on a worker
+     * thread, for at most {@link #HASH_BUDGET} a call. A document whose file is gone loses its hash (it can no longer
+     * be confirmed) rather than keep the retired KEK needed.
+     */
+    private ColumnResealer.Column<Hashed> contentHashes(String prefix) {
+        return new Table<>("id, collection, blob_key, wrapped_key, content_hmac", HASH_NOT_UNDER, Tuple.of(prefix),
+                r -> new Hashed(r.getString("id"), r.getString("collection"), r.getString("blob_key"),
+                        r.getString("wrapped_key"), r.getString("content_hmac"))) {
+            @Override
+            public Uni<List<Hashed>> batch(String afterId, int limit) {
+                return super.batch(afterId, limit).emitOn(Infrastructure.getDefaultWorkerPool());
+            }
+
+            @Override
+            public String idOf(Hashed row) {
+                return row.id();
+            }
+
+            @Override
+            public Hashed resealed(Hashed row) throws GeneralSecurityException, IOException {
+                if (row.blobKey() == null || !Files.exists(blobs.path(row.blobKey()))) {
+                    return row.withHash(null);
+                }
+                if (row.wrappedKey() == null) {
+                    try (InputStream in = Files.newInputStream(blobs.path(row.blobKey()))) {
+                        return row.withHash(ContentHash.underActive(envelope, row.collection(), in));
+                    }
+                }
+                byte[] content = Aead.decrypt(envelope.unwrap(row.wrappedKey()), blobs.read(row.blobKey()),
+                        row.blobKey().getBytes(StandardCharsets.UTF_8));
+                return row.withHash(ContentHash.underActive(envelope, row.collection(), new ByteArrayInputStream(content)));
+            }
+
+            @Override
+            public Uni<Integer> write(List<Change<Hashed>> changes) {
+                return update("UPDATE document SET content_hmac = $1 WHERE id = $2 AND content_hmac = $3", changes.stream()
+                        .map(c -> Tuple.of(c.after().hash(), c.before().id(), c.before().hash())).toList());
+            }
+        };
     }
 
     private ColumnResealer.Column<WrappedKey> dataKeys(String prefix) {

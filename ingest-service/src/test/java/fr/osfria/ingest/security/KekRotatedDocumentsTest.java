@@ -8,6 +8,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,20 +59,31 @@ class KekRotatedDocumentsTest {
     AgroalDataSource database;
 
     @Test
-    void theSameBytesUploadedAfterTheRotationAreStillADuplicate() throws Exception {
+    void theSameBytesUploadedAfterTheRotationAreStillADuplicateAndTheResealRehashesThem() throws Exception {
         byte[] file = ("Procédure d'astreinte " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+        byte[] sealedFile = ("Astreinte de la direction " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
         String first = upload(TestKeys.ADMIN, "astreinte.txt", file, KB, "{\"department\":\"hr\"}")
                 .statusCode(202).extract().path("document_id");
-        // as it was stored before the rotation: the keyed hash under kek-1
-        String underKek1 = KeyedHash.derive(Envelope.parse(KEK_1).orElseThrow(), "osfria-content-hash-v1")
-                .of(KB, new ByteArrayInputStream(file));
-        assertTrue(update("UPDATE document SET content_hmac = ? WHERE id = ?", underKek1, first) == 1);
+        String sealed = upload(TestKeys.ADMIN, "astreinte-dg.txt", sealedFile, KB, "{\"department\":\"hr\",\"confidential\":true}")
+                .statusCode(202).extract().path("document_id");
+        // as they were stored before the rotation: hashed under kek-1 (named, and as older rows have it, bare)
+        assertEquals(1, update("UPDATE document SET content_hmac = ? WHERE id = ?", "kek-1:" + hash(KEK_1, file), first));
+        assertEquals(1, update("UPDATE document SET content_hmac = ? WHERE id = ?", hash(KEK_1, sealedFile), sealed));
 
         upload(TestKeys.ADMIN, "astreinte (copie).txt", file, KB, "{\"department\":\"hr\"}")
                 .statusCode(200).header("X-Osfria-Duplicate", "true").body("document_id", equalTo(first));
+        upload(TestKeys.ADMIN, "copie.txt", sealedFile, KB, "{\"department\":\"hr\",\"confidential\":true}")
+                .statusCode(200).header("X-Osfria-Duplicate", "true").body("document_id", equalTo(sealed));
         // and still only among what the caller may read
         upload(TestKeys.FINANCE, "astreinte.txt", file, KB, "{\"department\":\"finance\"}")
                 .statusCode(202).header("X-Osfria-Duplicate", nullValue());
+
+        // the re-seal computes them again under kek-2 from the stored files (the sealed one opened in memory), so
+        // that they are still found once kek-1 is pruned
+        given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post(ResealReport.PATH).then()
+                .statusCode(200).body("remaining", equalTo(0));
+        assertEquals("kek-2:" + hash(KEK_2, file), contentHash(first));
+        assertEquals("kek-2:" + hash(KEK_2, sealedFile), contentHash(sealed));
     }
 
     @Test
@@ -95,6 +107,22 @@ class KekRotatedDocumentsTest {
         get(TestKeys.ADMIN, id).statusCode(200).body("filename", equalTo(canary + ".txt"))
                 .body("metadata.projet", equalTo(canary)).body("metadata.annee", equalTo(48213579))
                 .body("metadata.department", equalTo("finance"));
+    }
+
+    /** The keyed hash of the knowledge base and {@code file} under a KEK, as duplicate detection computes it. */
+    private static String hash(String kek, byte[] file) throws Exception {
+        return KeyedHash.derive(Envelope.parse(kek).orElseThrow(), "osfria-content-hash-v1").of(KB, new ByteArrayInputStream(file));
+    }
+
+    private String contentHash(String id) throws Exception {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT content_hmac FROM document WHERE id = ?")) {
+            s.setString(1, id);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), "no row for " + id);
+                return rs.getString(1);
+            }
+        }
     }
 
     private int update(String sql, String... values) throws Exception {

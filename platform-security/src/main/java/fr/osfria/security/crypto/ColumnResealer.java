@@ -1,9 +1,12 @@
 package fr.osfria.security.crypto;
 
 import io.smallrye.mutiny.Uni;
+import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The re-seal loop every sealing service shares: walks the rows of one table that are not sealed as they should be
@@ -33,8 +36,11 @@ public final class ColumnResealer {
 
         String idOf(R row);
 
-        /** The row with its value(s) sealed under the active KEK; fails when no configured KEK opens it. */
-        R resealed(R row) throws GeneralSecurityException;
+        /**
+         * The row with its value(s) sealed under the active KEK; fails when no configured KEK opens it, or what it
+         * needs cannot be read. A column whose re-seal blocks (reads files) emits its batches on a worker thread.
+         */
+        R resealed(R row) throws GeneralSecurityException, IOException;
 
         /** Writes the changes whose row still holds their {@code before} (a concurrent update wins); yields how many. */
         Uni<Integer> write(List<Change<R>> changes);
@@ -48,27 +54,39 @@ public final class ColumnResealer {
 
     /** Re-seals every row of {@code column}, {@code batch} rows a query. */
     public static <R> Uni<Counts> run(Column<R> column, int batch) {
-        return pass(column, batch, "", 0, 0)
+        return run(column, batch, null);
+    }
+
+    /**
+     * Re-seals the rows of {@code column}, {@code batch} rows a query, starting no batch once {@code budget} (null:
+     * none) has passed: a slow column answers within about that time, and {@code remaining} says to call again.
+     */
+    public static <R> Uni<Counts> run(Column<R> column, int batch, Duration budget) {
+        long start = System.nanoTime();
+        BooleanSupplier expired = () -> budget != null && System.nanoTime() - start > budget.toNanos();
+        return pass(column, batch, expired, "", 0, 0)
                 .chain(done -> column.remaining().map(remaining -> new Counts(done[0], remaining, done[1])));
     }
 
     /** One batch after {@code after}, then the next; yields {resealed, unreadable}. */
-    private static <R> Uni<int[]> pass(Column<R> column, int batch, String after, int resealed, int unreadable) {
+    private static <R> Uni<int[]> pass(Column<R> column, int batch, BooleanSupplier expired, String after, int resealed,
+                                        int unreadable) {
         return column.batch(after, batch).chain(rows -> {
             List<Change<R>> changes = new ArrayList<>();
             int failed = 0;
             for (R row : rows) {
                 try {
                     changes.add(new Change<>(row, column.resealed(row)));
-                } catch (GeneralSecurityException | IllegalArgumentException e) {
+                } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
                     failed++;
                 }
             }
             String next = rows.isEmpty() ? after : column.idOf(rows.get(rows.size() - 1));
             int unopened = unreadable + failed;
             Uni<Integer> written = changes.isEmpty() ? Uni.createFrom().item(0) : column.write(changes);
-            return written.chain(n -> rows.size() < batch ? Uni.createFrom().item(new int[] {resealed + n, unopened})
-                    : pass(column, batch, next, resealed + n, unopened));
+            return written.chain(n -> rows.size() < batch || expired.getAsBoolean()
+                    ? Uni.createFrom().item(new int[] {resealed + n, unopened})
+                    : pass(column, batch, expired, next, resealed + n, unopened));
         });
     }
 }

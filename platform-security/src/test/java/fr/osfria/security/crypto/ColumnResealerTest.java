@@ -7,6 +7,7 @@ import fr.osfria.security.crypto.ColumnResealer.Change;
 import fr.osfria.security.crypto.ColumnResealer.Counts;
 import io.smallrye.mutiny.Uni;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.List;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ class ColumnResealerTest {
     /** id → value; "old:" values are to re-seal, "lost:" ones no KEK opens, "new:" ones are done. */
     private final TreeMap<String, String> table = new TreeMap<>();
     private int queries;
+    private boolean putMeanwhile;
 
     private final ColumnResealer.Column<String[]> column = new ColumnResealer.Column<>() {
         @Override
@@ -36,7 +38,7 @@ class ColumnResealerTest {
             if (row[1].startsWith("lost:")) {
                 throw new GeneralSecurityException("no KEK opens it");
             }
-            if (row[0].equals("id0007")) {
+            if (putMeanwhile && row[0].equals("id0007")) {
                 table.put("id0007", "old:changed meanwhile"); // a PUT between the read and the write
             }
             return new String[] {row[0], "new:" + row[1].substring(4)};
@@ -62,6 +64,7 @@ class ColumnResealerTest {
 
     @Test
     void resealsEveryBatchAndCountsWhatItCannotOpen() {
+        putMeanwhile = true;
         for (int i = 0; i < 1_050; i++) {
             table.put(String.format("id%04d", i), (i % 100 == 3 ? "lost:" : "old:") + i);
         }
@@ -72,5 +75,18 @@ class ColumnResealerTest {
         assertEquals(12, counts.remaining(), "the unreadable ones and the one changed meanwhile are left for later");
         assertTrue(table.get("id0007").startsWith("old:changed"), "a concurrent change wins");
         assertEquals(new Counts(1_040, 13, 11), counts.plus(new Counts(2, 1, 0)), "two tables' passes add up");
+    }
+
+    @Test
+    void aBudgetStopsBetweenBatchesAndTheNextCallGoesOn() {
+        for (int i = 0; i < 1_050; i++) {
+            table.put(String.format("id%04d", i), "old:" + i);
+        }
+        Counts first = ColumnResealer.run(column, 500, Duration.ZERO).await().indefinitely();
+        assertEquals(500, first.resealed(), "one batch, then the budget is spent");
+        assertEquals(550, first.remaining());
+        Counts second = ColumnResealer.run(column, 500, Duration.ZERO).await().indefinitely();
+        assertEquals(500, second.resealed());
+        assertEquals(0, ColumnResealer.run(column, 500).await().indefinitely().remaining());
     }
 }

@@ -6,10 +6,10 @@ import fr.osfria.ingest.audit.DurableAudit;
 import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
-import fr.osfria.security.crypto.KeyedHash;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.ingest.document.service.ContentHash;
 import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
@@ -56,13 +56,10 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
 
-    /** Label of the key that hashes contents for duplicate detection (derived from the KEK). */
-    static final String CONTENT_HASH_LABEL = "osfria-content-hash-v1";
-
     /**
-     * What the upload learned from the bytes, off the I/O thread: the keyed hash under every KEK of the keyring, the
-     * active one (which is stored) first, so that a copy hashed before a KEK rotation is still found; none without
-     * a KEK.
+     * What the upload learned from the bytes, off the I/O thread: its keyed hashes under every KEK of the keyring
+     * ({@link ContentHash#candidates}), the active one (which is stored) first, so that a copy hashed before a KEK
+     * rotation is still found; none without a KEK.
      */
     private record Inspected(String contentType, List<String> contentHmacs) {
 
@@ -354,7 +351,7 @@ public class DocumentResource {
             return List.of(); // without a KEK there is no key to hash with: no duplicate detection
         }
         try (InputStream in = Files.newInputStream(upload.file())) {
-            return KeyedHash.ofAll(envelope.keyedHashes(CONTENT_HASH_LABEL), upload.collection(), in);
+            return ContentHash.candidates(envelope, upload.collection(), in);
         }
     }
 
