@@ -126,11 +126,12 @@ class SearchTest {
                 .body("results.document_id", not(hasItem(LAYOFFS)))
                 .body("results.document_id", hasItem(LEAVE));
         // confidential: the cleared key finds it and reads it in clear, the others never see it
-        // with the project code: other test classes share the index and move the ranking of common words
-        search(TestKeys.FINANCE, "{\"query\":\"plan social suppression de postes " + CANARY + "\",\"collection\":\"knowledge-base\",\"mode\":\"keyword\"}")
-                .statusCode(200).body("results[0].document_id", equalTo(LAYOFFS))
-                .body("results[0].content", org.hamcrest.Matchers.containsString(CANARY))
-                .body("results[0].metadata.section", equalTo("Plan de départs"));
+        // found among all hits, not by rank: other test classes share the index and move keyword scores
+        String layoffs = "results.find { it.document_id == '" + LAYOFFS + "' }";
+        search(TestKeys.FINANCE, "{\"query\":\"plan social suppression de postes " + CANARY + "\",\"collection\":\"knowledge-base\",\"mode\":\"keyword\",\"top_k\":100}")
+                .statusCode(200).body("results.document_id", hasItem(LAYOFFS))
+                .body(layoffs + ".content", org.hamcrest.Matchers.containsString(CANARY))
+                .body(layoffs + ".metadata.section", equalTo("Plan de départs"));
         for (String mode : List.of("dense", "keyword", "hybrid")) {
             search(TestKeys.READER, "{\"query\":\"plan social suppression de postes\",\"collection\":\"knowledge-base\",\"top_k\":100,\"mode\":\"" + mode + "\"}")
                     .statusCode(200).body("results.document_id", not(hasItem(LAYOFFS)));
