@@ -219,13 +219,16 @@ public class DeliverySender {
                 .subscribe().with(outcome -> ended(d, outcome));
     }
 
-    /** An attempt ended: its slot is free at once, its outcome is written with whatever else ended meanwhile. */
+    /**
+     * An attempt ended: its slot is free at once, and taken again at once if more are due (claims run one at a time,
+     * so slots freed meanwhile are filled together); its outcome is written with whatever else ended meanwhile.
+     */
     private void ended(Due d, Outcome outcome) {
-        int left = slots(d.subscriptionId()).decrementAndGet();
+        slots(d.subscriptionId()).decrementAndGet();
         running.decrementAndGet();
         ended.add(new Sent(d, outcome));
         record();
-        if (left <= cap / 2 && saturated.remove(d.subscriptionId())) {
+        if (saturated.remove(d.subscriptionId())) {
             wake();
         }
     }

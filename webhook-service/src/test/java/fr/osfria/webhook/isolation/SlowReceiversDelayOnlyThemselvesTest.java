@@ -4,15 +4,11 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr.osfria.events.CloudEvent;
-import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
-import fr.osfria.events.Topics;
-import fr.osfria.events.model.ModelAvailability;
-import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
+import fr.osfria.webhook.ModelEvents;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,14 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,7 +58,7 @@ class SlowReceiversDelayOnlyThemselvesTest {
             })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             Map<String, Long> receivedAt = new ConcurrentHashMap<>();
             HttpServer healthy = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-                receivedAt.putIfAbsent(body.toString().replaceAll(".*\"model\":\"([^\"]+)\".*", "$1"), System.nanoTime());
+                receivedAt.putIfAbsent(ModelEvents.modelOf(body.toString()), System.nanoTime());
                 req.response().setStatusCode(204).end();
             })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
@@ -117,19 +108,6 @@ class SlowReceiversDelayOnlyThemselvesTest {
     }
 
     private static List<String> publish(int n, Map<String, Long> sentAt) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", InJvmKafka.bootstrapServers());
-        props.put("linger.ms", "5");
-        List<String> models = new ArrayList<>();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < n; i++) {
-                String model = "m" + UUID.randomUUID();
-                models.add(model);
-                sentAt.put(model, System.nanoTime());
-                producer.send(new ProducerRecord<>(Topics.PUBLIC_EVENTS, model, EventJson.encode(CloudEvent.of("/osfria/test",
-                        EventTypes.MODEL_LOADED, model, new ModelAvailability(model, "gpu", 1)))));
-            }
-        }
-        return models;
+        return ModelEvents.publish(n, "/osfria/test", sentAt);
     }
 }
