@@ -8,6 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the launcher and the services' packaged apps, as ./osfria up builds them
-./mvnw -B -q -DskipTests package -pl platform-local -am
+./mvnw -B -q -DskipTests package -pl platform-local -am "$@"
 . bench/lib.sh
 run_benchmark platform-local LargeDocumentsBenchmark "$@"
