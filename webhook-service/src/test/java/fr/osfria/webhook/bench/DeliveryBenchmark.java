@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Not a test: figures, run with {@code bench/webhook.sh}. Deliveries per second to a local receiver in bursts with a
- * drip-feeding receiver (200, then a byte every 5 s) subscribed to the same events, against bursts without it in the
- * same run; the latency from an event on Kafka to its first attempt; and a run where the receiver flaps, counted for
- * lost deliveries.
+ * drip-feeding receiver (200, then a byte every 5 s) subscribed to the same events, against bursts in the same run
+ * with a second healthy receiver in its place (the same work, done promptly) and with nothing else; the latency from
+ * an event on Kafka to its first attempt; and a run where the receiver flaps, counted for lost deliveries.
  */
 @QuarkusTest
 @io.quarkus.test.junit.TestProfile(DeliveryBenchmark.PatientRetries.class)
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 class DeliveryBenchmark {
 
     private static final int EVENTS = 10_000;
-    /** Bursts with the drip receiver, and as many without it. */
+    /** Bursts of each kind: nothing else subscribed, a second healthy receiver, the drip receiver. */
     private static final int ROUNDS = 2;
 
     /** Retries spread over seconds, as the production schedule spreads them over hours, so flaps are ridden out. */
@@ -77,33 +77,40 @@ class DeliveryBenchmark {
         Map<String, Long> sentAt = new ConcurrentHashMap<>();
         // warm-up, finished before the measured bursts start so that they do not share the time
         awaitAll(run(EVENTS, sentAt), delivered, Duration.ofMinutes(5));
-        // bursts without and with a drip receiver subscribed to the same events, alternately (the machine's load
-        // changes during the run); each drip subscription is removed after its burst, with its backlog
-        List<Double> without = new ArrayList<>();
-        List<Double> with = new ArrayList<>();
+        // bursts with nothing else subscribed, with a second healthy receiver (the same work for the service, but
+        // prompt), and with the drip receiver, in turn (the machine's load changes during the run); each extra
+        // subscription is removed after its burst, with its backlog
+        HttpServer secondHealthy = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> req.response().setStatusCode(204).end()))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        String[] kinds = {"nothing else subscribed", "a second healthy receiver subscribed", "the drip receiver subscribed"};
+        String[] urls = {null, "http://127.0.0.1:" + secondHealthy.actualPort() + "/second", dripUrl};
+        Map<Integer, List<Double>> rates = new java.util.HashMap<>();
         List<String> lastWithDrip = List.of();
-        for (int round = 0; round < 2 * ROUNDS; round++) {
-            boolean dripOn = round % 2 == 1;
-            String dripId = dripOn ? subscribe(dripUrl) : null;
+        for (int round = 0; round < kinds.length * ROUNDS; round++) {
+            int kind = round % kinds.length;
+            String extra = urls[kind] == null ? null : subscribe(urls[kind]);
             Thread.sleep(1000);
             long start = System.nanoTime();
             List<String> models = run(EVENTS, sentAt);
             int lost = awaitAll(models, delivered, Duration.ofMinutes(5));
             double rate = EVENTS / ((System.nanoTime() - start) / 1e9);
             System.out.printf("BENCH burst %d, %s: %d events, %.0f deliveries/s to the healthy receiver%s; load average %s%n", round + 1,
-                    dripOn ? "drip receiver subscribed" : "no drip receiver", EVENTS, rate, lost > 0 ? " (" + lost + " NOT DELIVERED)" : "",
-                    loadAverage());
-            (dripOn ? with : without).add(rate);
-            if (dripOn) {
+                    kinds[kind], EVENTS, rate, lost > 0 ? " (" + lost + " NOT DELIVERED)" : "", loadAverage());
+            rates.computeIfAbsent(kind, k -> new ArrayList<>()).add(rate);
+            if (extra != null) {
+                unsubscribe(extra);
+            }
+            if (kind == 2) {
                 lastWithDrip = models;
-                unsubscribe(dripId);
             }
         }
-        double withRate = median(with);
-        double withoutRate = median(without);
-        System.out.printf("BENCH deliveries/s to a healthy receiver, median of %d bursts of %d events: %.0f with a drip receiver"
-                + " subscribed to the same events (target >= 5000/s), %.0f without it: ratio %.2f (%d requests reached the drip receiver)%n",
-                ROUNDS, EVENTS, withRate, withoutRate, withRate / withoutRate, dripped.get());
+        double alone = median(rates.get(0));
+        double withHealthy = median(rates.get(1));
+        double withDrip = median(rates.get(2));
+        System.out.printf("BENCH deliveries/s to a healthy receiver, median of %d bursts of %d events each: %.0f with the drip receiver"
+                + " subscribed to the same events (target >= 5000/s), %.0f with a second healthy receiver instead (ratio %.2f),"
+                + " %.0f with nothing else (ratio %.2f); %d requests reached the drip receiver%n",
+                ROUNDS, EVENTS, withDrip, withHealthy, withDrip / withHealthy, alone, withDrip / alone, dripped.get());
         List<Long> latencies = new ArrayList<>();
         for (String m : lastWithDrip) {
             latencies.add((firstSeen.get(m) - sentAt.get(m)) / 1_000_000);
