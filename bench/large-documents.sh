@@ -3,7 +3,7 @@
 # PostgreSQL, the five services): time from upload to "indexed" of a 3.5 MB plain-text file, a 300-page PDF and a
 # document of over 20,000 chunks, against a 100-chunk document uploaded before and after them in the same run;
 # peak heap (sampled from the services' metrics) and peak resident memory of ingest-service and embed-service.
-# Options: -Dbench.skip-20k=true (the 20,000-chunk document alone takes most of the run)
+# Options: -Dbench.documents=text,pdf,ledger (which of the three; the 20,000-chunk ledger takes most of the run)
 #          -Dbench.ledger-bytes=15000000 (its size) -Dbench.minutes-per-document=45
 set -euo pipefail
 cd "$(dirname "$0")/.."

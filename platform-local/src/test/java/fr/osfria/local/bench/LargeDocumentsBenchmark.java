@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -57,11 +58,7 @@ class LargeDocumentsBenchmark {
                 "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(freeBlock(1)),
                 "OSFRIA_POSTGRES_PORT", String.valueOf(freeBlock(1)));
         Random random = new Random(42);
-        byte[] small = prose(random, 130_000);
-        byte[] text = prose(random, 3_500_000);
-        byte[] pdf = pdf(random, 300);
-        byte[] ledger = ledger(random, Integer.getInteger("bench.ledger-bytes", 15_000_000));
-        boolean withLedger = !Boolean.getBoolean("bench.skip-20k");
+        List<String> documents = List.of(System.getProperty("bench.documents", "text,pdf,ledger").split(","));
 
         Process launcher = start(env);
         List<String> lines = follow(launcher);
@@ -71,23 +68,27 @@ class LargeDocumentsBenchmark {
             Services services = new Services(launcher, port);
             System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), loadAverage());
             index(url, key, services, "warm-up.txt", "text/plain", prose(random, 10_000)); // loads the model, warms the JIT
-            Result baseline = index(url, key, services, "baseline.txt", "text/plain", small);
-            Result big = index(url, key, services, "manuel-3.5MB.txt", "text/plain", text);
-            Result book = index(url, key, services, "rapport-300-pages.pdf", "application/pdf", pdf);
-            Result after = index(url, key, services, "baseline-after.txt", "text/plain", small);
-            double base = (baseline.chunksPerSecond() + after.chunksPerSecond()) / 2;
-            System.out.printf("BENCH baseline (100-chunk document, mean of before and after): %.1f chunks/s%n", base);
-            for (Result r : List.of(big, book)) {
+            Result before = index(url, key, services, "baseline.txt", "text/plain", prose(random, 130_000));
+            List<Result> results = new ArrayList<>();
+            if (documents.contains("text")) {
+                results.add(index(url, key, services, "manuel-3.5MB.txt", "text/plain", prose(random, 3_500_000)));
+            }
+            if (documents.contains("pdf")) {
+                results.add(index(url, key, services, "rapport-300-pages.pdf", "application/pdf", pdf(random, 300)));
+            }
+            if (documents.contains("ledger")) { // its progress is printed as it goes
+                results.add(index(url, key, services, "grand-livre.txt", "text/plain",
+                        ledger(random, Integer.getInteger("bench.ledger-bytes", 15_000_000))));
+            }
+            // another document of the same size (the same bytes would be answered as a duplicate)
+            Result after = index(url, key, services, "baseline-after.txt", "text/plain", prose(random, 130_000));
+            double base = (before.chunksPerSecond() + after.chunksPerSecond()) / 2;
+            System.out.printf("BENCH baseline (100-chunk documents, mean of before and after): %.1f chunks/s%n", base);
+            for (Result r : results) {
                 System.out.printf("BENCH %s: %.2f of the baseline's chunks/s%n", r.name(), r.chunksPerSecond() / base);
             }
-            System.out.printf("BENCH peak resident memory so far (VmHWM, -Xmx384m each): ingest-service %d MiB, embed-service %d MiB%n",
+            System.out.printf("BENCH peak resident memory (VmHWM, -Xmx384m each): ingest-service %d MiB, embed-service %d MiB%n",
                     services.peakRssMiB("ingest-service"), services.peakRssMiB("embed-service"));
-            if (withLedger) { // last: it takes longest, and its progress is printed as it goes
-                Result huge = index(url, key, services, "grand-livre.txt", "text/plain", ledger);
-                System.out.printf("BENCH %s: %.2f of the baseline's chunks/s%n", huge.name(), huge.chunksPerSecond() / base);
-                System.out.printf("BENCH peak resident memory (VmHWM, -Xmx384m each): ingest-service %d MiB, embed-service %d MiB%n",
-                        services.peakRssMiB("ingest-service"), services.peakRssMiB("embed-service"));
-            }
         } finally {
             new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start().waitFor();
             if (!launcher.waitFor(90, TimeUnit.SECONDS)) {
