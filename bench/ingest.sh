@@ -3,5 +3,5 @@
 # upload to the last chunk published, against the real broker and database. Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -DskipTests install -pl ingest-service -am
-./mvnw -B -pl ingest-service test -Dtest=IngestPipelineBenchmark -Dsurefire.failIfNoSpecifiedTests=false | grep '^BENCH'
+. bench/lib.sh
+run_benchmark ingest-service IngestPipelineBenchmark "$@"

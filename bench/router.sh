@@ -10,7 +10,6 @@
 #          -Dbench.router-cpus=1 (pin the router with taskset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -DskipTests install -pl inference-router -am
 nginx_dir=inference-router/target/nginx
 if [ ! -x "$nginx_dir/usr/sbin/nginx" ]; then
   mkdir -p "$nginx_dir"
@@ -21,5 +20,5 @@ nginx_opt=()
 if [ -x "$nginx_dir/usr/sbin/nginx" ]; then
   nginx_opt=("-Dbench.nginx=$PWD/$nginx_dir/usr/sbin/nginx")
 fi
-./mvnw -B -pl inference-router test -Dtest=RouterBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-  "${nginx_opt[@]}" "$@" | grep '^BENCH'
+. bench/lib.sh
+run_benchmark inference-router RouterBenchmark "${nginx_opt[@]}" "$@"

@@ -4,5 +4,5 @@
 # (200, then a byte every 5 s) subscribed to the same events. Prints figures only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -DskipTests install -pl webhook-service -am
-./mvnw -B -pl webhook-service test -Dtest=DeliveryBenchmark -Dsurefire.failIfNoSpecifiedTests=false | grep '^BENCH'
+. bench/lib.sh
+run_benchmark webhook-service DeliveryBenchmark "$@"

@@ -219,13 +219,16 @@ public class DeliverySender {
                 .subscribe().with(outcome -> ended(d, outcome));
     }
 
-    /** An attempt ended: its slot is free at once, its outcome is written with whatever else ended meanwhile. */
+    /**
+     * An attempt ended: its slot is free at once, and taken again at once if more are due (claims run one at a time,
+     * so slots freed meanwhile are filled together); its outcome is written with whatever else ended meanwhile.
+     */
     private void ended(Due d, Outcome outcome) {
-        int left = slots(d.subscriptionId()).decrementAndGet();
+        slots(d.subscriptionId()).decrementAndGet();
         running.decrementAndGet();
         ended.add(new Sent(d, outcome));
         record();
-        if (left <= cap / 2 && saturated.remove(d.subscriptionId())) {
+        if (saturated.remove(d.subscriptionId())) {
             wake();
         }
     }
@@ -296,9 +299,11 @@ public class DeliverySender {
     }
 
     /**
-     * Writes outcomes in a handful of statements whatever their number (successes, the common case, in three; failures
-     * in four or five): a black-holed receiver's time-outs or a dead one's exhaustions must not hold up the recording
-     * of everyone else's attempts.
+     * Writes outcomes in a handful of statements whatever their number (successes, the common case, in two; failures
+     * in three or four): a black-holed receiver's time-outs or a dead one's exhaustions must not hold up the recording
+     * of everyone else's attempts. An attempt is recorded only with its delivery: the outcome of one whose
+     * subscription was deleted meanwhile (its deliveries with it) is dropped, and must not fail the write of the
+     * others, which would then be sent again once their lease ran out.
      */
     private Uni<Void> recordAll(List<Sent> batch) {
         List<Sent> delivered = batch.stream().filter(x -> x.outcome().success()).toList();
@@ -317,14 +322,14 @@ public class DeliverySender {
         delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
         OffsetDateTime now = at(Instant.now());
         return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
-                          last_status = v.code, last_error = NULL, finished_at = $3
-                        FROM unnest($1::varchar[], $2::int[]) AS v(id, code) WHERE d.id = v.id""")
-                .execute(Tuple.of(ids, codes, now))
-                .chain(() -> conn.preparedQuery("""
+                        WITH v AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)),
+                        done AS (
+                          UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
+                            last_status = v.code, last_error = NULL, finished_at = $4
+                          FROM v WHERE d.id = v.id RETURNING d.id)
                         INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
-                        SELECT id, $4, code, ms FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)""")
-                        .execute(Tuple.of(ids, codes, durations, now)))
+                        SELECT v.id, $4, v.code, v.ms FROM v JOIN done ON done.id = v.id""")
+                .execute(Tuple.of(ids, codes, durations, now))
                 .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
                         .execute(Tuple.of(subscriptions)))
                 .replaceWithVoid())
@@ -380,20 +385,21 @@ public class DeliverySender {
             }
         }
         long retried = java.util.Arrays.stream(statuses).filter("PENDING"::equals).count();
+        Set<String> recorded = ConcurrentHashMap.newKeySet();
         return db.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
-                          next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
-                          last_status = v.code, last_error = v.reason,
-                          finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6::timestamptz END
-                        FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[])
-                          AS v(id, status, next, code, reason)
-                        WHERE d.id = v.id""")
-                        .execute(Tuple.of(ids, statuses, next, codes, reasons, at(now)))
-                        .chain(() -> conn.preparedQuery("""
-                                INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
-                                SELECT id, $5, code, ms, error FROM unnest($1::varchar[], $2::int[], $3::int[], $4::text[])
-                                  AS v(id, code, ms, error)""")
-                                .execute(Tuple.of(ids, codes, durations, errors, at(now))))
+                        WITH v AS (SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[],
+                            $7::int[], $8::text[]) AS v(id, status, next, code, reason, ms, error)),
+                        done AS (
+                          UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
+                            next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
+                            last_status = v.code, last_error = v.reason,
+                            finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6::timestamptz END
+                          FROM v WHERE d.id = v.id RETURNING d.id)
+                        INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
+                        SELECT v.id, $6, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id
+                        RETURNING delivery_id""")
+                        .execute(Tuple.from(List.of(ids, statuses, next, codes, reasons, at(now), durations, errors)))
+                        .invoke(rows -> rows.forEach(r -> recorded.add(r.getString("delivery_id"))))
                         .chain(() -> failing.isEmpty() ? Uni.createFrom().voidItem() : noteFailure(conn, failing.toArray(String[]::new)))
                         .chain(() -> gone.isEmpty() ? Uni.createFrom().voidItem() : conn.preparedQuery("""
                                         UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = ANY($1)""")
@@ -404,7 +410,7 @@ public class DeliverySender {
                     metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment(exhausted.size());
                     metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(gone.size());
                 })
-                .call(() -> announce(exhausted));
+                .call(() -> announce(exhausted.stream().filter(x -> recorded.contains(x.due().id())).toList()));
     }
 
     /** {@code webhook.exhausted} for each exhausted delivery, with the coarse reason; sent together, not one after another. */

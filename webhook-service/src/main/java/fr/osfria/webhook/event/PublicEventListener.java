@@ -57,7 +57,7 @@ public class PublicEventListener {
     }
 
     /**
-     * Takes a poll's worth of events in one transaction (one commit for the batch, not one per event); a record that
+     * Takes a poll's worth of events in one statement (one commit for the batch, not one per event); a record that
      * is not a CloudEvent goes to the dead-letter topic with the reason, and the others carry on.
      */
     @Incoming(PUBLIC_EVENTS)
@@ -80,9 +80,10 @@ public class PublicEventListener {
 
     /**
      * Records the events not seen before (by CloudEvent id) and, for those only, one delivery per active subscription
-     * that wants the type and whose owner's key may see the event now ({@link EventAudience}); all in one transaction,
-     * which commits whole or not at all. Until the key registry is loaded, who may see what is unknown: the batch
-     * waits (nothing is taken in, nothing is lost).
+     * that wants the type and whose owner's key may see the event now ({@link EventAudience}). Two round trips, for a
+     * batch is taken in while every later event waits: the candidates are read, then one statement records the
+     * events and their deliveries, whole or not at all. Until the key registry is loaded, who may see what is
+     * unknown: the batch waits (nothing is taken in, nothing is lost).
      */
     private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events) {
         return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events)
@@ -107,36 +108,37 @@ public class PublicEventListener {
             metrics.counter("osfria.webhook.events.received", "type", e.type()).increment();
         }
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        // Candidates: every active subscription that wants the type (locked against deletion until the deliveries are
-        // written), with its owner and, for webhook.* events, the owner of the subscription the event is about.
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        WITH input AS (
-                          SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS i(id, type, subject, concerned)),
-                        fresh AS (
-                          INSERT INTO received_event (event_id, type, subject, received_at)
-                          SELECT id, type, subject, $5 FROM input
-                          ON CONFLICT (event_id) DO NOTHING
-                          RETURNING event_id, type)
-                        SELECT f.event_id, s.id AS subscription_id, s.owner, c.owner AS concerned_owner
-                        FROM fresh f JOIN input i ON i.id = f.event_id
-                        JOIN subscription s ON s.active AND (s.events = '*' OR (',' || s.events || ',') LIKE ('%,' || f.type || ',%'))
+        // Candidates: every active subscription that wants the type of an event not taken in yet, with its owner and,
+        // for webhook.* events, the owner of the subscription the event is about.
+        return db.preparedQuery("""
+                        SELECT i.id AS event_id, s.id AS subscription_id, s.owner, c.owner AS concerned_owner
+                        FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS i(id, type, concerned)
+                        JOIN subscription s ON s.active AND (s.events = '*' OR (',' || s.events || ',') LIKE ('%,' || i.type || ',%'))
                         LEFT JOIN subscription c ON c.id = i.concerned
-                        FOR KEY SHARE OF s""")
-                .execute(Tuple.of(ids, types, subjects, concerned, now))
+                        WHERE NOT EXISTS (SELECT 1 FROM received_event r WHERE r.event_id = i.id)""")
+                .execute(Tuple.of(ids, types, concerned))
                 .chain(candidates -> {
                     List<String[]> deliveries = allowed(candidates, byId);
-                    if (deliveries.isEmpty()) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    return conn.preparedQuery("""
+                    // Events first recorded by this statement get their deliveries (a redelivered event adds
+                    // nothing); a subscription deleted since it was read is skipped, one being deleted is waited for.
+                    return db.preparedQuery("""
+                                    WITH fresh AS (
+                                      INSERT INTO received_event (event_id, type, subject, received_at)
+                                      SELECT id, type, subject, $4::timestamptz FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS i(id, type, subject)
+                                      ON CONFLICT (event_id) DO NOTHING
+                                      RETURNING event_id),
+                                    live AS (
+                                      SELECT id FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE)
                                     INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $5, $5
-                                    FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) AS v(subscription, event, type, body)
+                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $4, $4
+                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) AS v(subscription, event, type, body)
+                                    JOIN fresh f ON f.event_id = v.event
+                                    JOIN live l ON l.id = v.subscription
                                     ON CONFLICT (subscription_id, event_id) DO NOTHING""")
-                            .execute(Tuple.of(column(deliveries, 0), column(deliveries, 1), column(deliveries, 2),
-                                    column(deliveries, 3), now))
+                            .execute(Tuple.from(List.of(ids, types, subjects, now, column(deliveries, 0), column(deliveries, 1),
+                                    column(deliveries, 2), column(deliveries, 3))))
                             .replaceWithVoid();
-                }));
+                });
     }
 
     /** The candidates whose owner's key, as the registry has it now, may see the event: subscription, event, type, body. */

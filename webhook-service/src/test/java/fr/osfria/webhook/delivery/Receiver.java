@@ -27,7 +27,7 @@ public final class Receiver implements AutoCloseable {
     /** Bytes of body to answer with (a receiver that says far too much). */
     volatile int answerBytes;
     /** Milliseconds to wait before answering 200. */
-    volatile long delayMillis;
+    public volatile long delayMillis;
     /** Answers 302 to this location. */
     volatile String redirectTo;
 

@@ -4,15 +4,11 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr.osfria.events.CloudEvent;
-import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
-import fr.osfria.events.Topics;
-import fr.osfria.events.model.ModelAvailability;
-import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
+import fr.osfria.webhook.ModelEvents;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,14 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,31 +58,37 @@ class SlowReceiversDelayOnlyThemselvesTest {
             })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             Map<String, Long> receivedAt = new ConcurrentHashMap<>();
             HttpServer healthy = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
-                receivedAt.putIfAbsent(body.toString().replaceAll(".*\"model\":\"([^\"]+)\".*", "$1"), System.nanoTime());
+                receivedAt.putIfAbsent(ModelEvents.modelOf(body.toString()), System.nanoTime());
                 req.response().setStatusCode(204).end();
             })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
+            String healthyId = subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
+            publish(EVENTS, new ConcurrentHashMap<>()); // warms the path up (JIT), so that the two bursts compare
+            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.size() >= EVENTS);
+            // the same burst to the healthy receiver alone first: what this machine gives at the moment, for the reader
+            Map<String, Long> sentAt = new ConcurrentHashMap<>();
+            List<String> alone = publish(EVENTS, sentAt);
+            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(alone));
+            List<Long> aloneLatencies = latencies(alone, sentAt, receivedAt);
+            String loadAlone = loadAverage();
+
             subscribe("http://127.0.0.1:" + drip.actualPort() + "/drip");
             subscribe("http://127.0.0.1:" + blackHole.getLocalPort() + "/void");
-            String healthyId = subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
-
             // the slow two are saturated first, as they would be after a while in production
             publish(50, new ConcurrentHashMap<>());
-            await().atMost(Duration.ofSeconds(20)).until(() -> receivedAt.size() >= 50 && dripRequests.get() > 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.size() >= 2 * EVENTS + 50 && dripRequests.get() > 0);
 
-            Map<String, Long> sentAt = new ConcurrentHashMap<>();
             java.time.OffsetDateTime publishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
             List<String> models = publish(EVENTS, sentAt);
             await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(models));
 
-            List<Long> latencies = new ArrayList<>();
-            for (String m : models) {
-                latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
-            }
-            latencies.sort(Long::compare);
-            long p99 = latencies.get((int) (latencies.size() * 0.99) - 1);
-            System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms%n",
-                    EVENTS, latencies.get(latencies.size() / 2), p99, latencies.get(latencies.size() - 1));
+            List<Long> latencies = latencies(models, sentAt, receivedAt);
+            long p99 = p99(latencies);
+            String load = loadAverage();
+            System.out.printf("healthy receiver alone: %d events, p50 %d ms, p99 %d ms (load average %s)%n",
+                    EVENTS, aloneLatencies.get(EVENTS / 2), p99(aloneLatencies), loadAlone);
+            System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms (load average %s)%n",
+                    EVENTS, latencies.get(latencies.size() / 2), p99, latencies.get(latencies.size() - 1), load);
             // where the time went: the events taken in (delivery rows created) against their sending
             db.preparedQuery("""
                     SELECT EXTRACT(EPOCH FROM min(created_at) - $2) AS first, EXTRACT(EPOCH FROM max(created_at) - $2) AS last
@@ -104,10 +101,32 @@ class SlowReceiversDelayOnlyThemselvesTest {
                     FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.subscription_id = $1""")
                     .execute(io.vertx.mutiny.sqlclient.Tuple.of(healthyId)).await().indefinitely()
                     .forEach(r -> System.out.printf("healthy receiver's attempts took p50 %d ms, max %d ms%n", r.getInteger("p50"), r.getInteger("max")));
-            assertTrue(p99 < 2_000, "p99 " + p99 + " ms");
+            assertTrue(p99 < 2_000, "p99 " + p99 + " ms beside the slow receivers, " + p99(aloneLatencies)
+                    + " ms for the healthy receiver alone just before; load average " + load);
             assertTrue(dripRequests.get() > 0, "the drip receiver was sent to as well");
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<Long> latencies(List<String> models, Map<String, Long> sentAt, Map<String, Long> receivedAt) {
+        List<Long> latencies = new ArrayList<>();
+        for (String m : models) {
+            latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
+        }
+        latencies.sort(Long::compare);
+        return latencies;
+    }
+
+    private static long p99(List<Long> sorted) {
+        return sorted.get((int) (sorted.size() * 0.99) - 1);
+    }
+
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).substring(0, 14).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
         }
     }
 
@@ -117,19 +136,6 @@ class SlowReceiversDelayOnlyThemselvesTest {
     }
 
     private static List<String> publish(int n, Map<String, Long> sentAt) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", InJvmKafka.bootstrapServers());
-        props.put("linger.ms", "5");
-        List<String> models = new ArrayList<>();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-            for (int i = 0; i < n; i++) {
-                String model = "m" + UUID.randomUUID();
-                models.add(model);
-                sentAt.put(model, System.nanoTime());
-                producer.send(new ProducerRecord<>(Topics.PUBLIC_EVENTS, model, EventJson.encode(CloudEvent.of("/osfria/test",
-                        EventTypes.MODEL_LOADED, model, new ModelAvailability(model, "gpu", 1)))));
-            }
-        }
-        return models;
+        return ModelEvents.publish(n, "/osfria/test", sentAt);
     }
 }

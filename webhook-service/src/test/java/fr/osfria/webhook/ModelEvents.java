@@ -1,0 +1,49 @@
+package fr.osfria.webhook;
+
+import fr.osfria.events.CloudEvent;
+import fr.osfria.events.EventJson;
+import fr.osfria.events.EventTypes;
+import fr.osfria.events.Topics;
+import fr.osfria.events.model.ModelAvailability;
+import fr.osfria.testing.InJvmKafka;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Bursts of {@code model.loaded} events on the real public topic, each naming a model of its own, so that a receiver
+ * can tell which event a delivery carries ({@link #modelOf}) and a test can time it from its publication.
+ */
+public final class ModelEvents {
+
+    private ModelEvents() {
+    }
+
+    /** Publishes {@code n} events at once; returns their models, each noted in {@code sentAt} (nanoTime) as it is sent. */
+    public static List<String> publish(int n, String source, Map<String, Long> sentAt) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", InJvmKafka.bootstrapServers());
+        props.put("linger.ms", "5");
+        List<String> models = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                String model = "m" + UUID.randomUUID();
+                models.add(model);
+                sentAt.put(model, System.nanoTime());
+                producer.send(new ProducerRecord<>(Topics.PUBLIC_EVENTS, model, EventJson.encode(CloudEvent.of(source,
+                        EventTypes.MODEL_LOADED, model, new ModelAvailability(model, "gpu", 1)))));
+            }
+        }
+        return models;
+    }
+
+    /** The model a delivery's body is about. */
+    public static String modelOf(String body) {
+        return body.replaceAll(".*\"model\":\"([^\"]+)\".*", "$1");
+    }
+}
