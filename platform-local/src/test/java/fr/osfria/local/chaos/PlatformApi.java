@@ -20,7 +20,7 @@ final class PlatformApi {
 
     private final String url;
     private final String key;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     PlatformApi(String url, String key) {
         this.url = url;

@@ -289,7 +289,8 @@ class PlatformChaosIT {
 
     // ---- e. chat under a backend's death ----------------------------------------------------------------------
 
-    record ChatFigures(int requests, int errors, int errorsAfterFirstSecond, double backInRotationSeconds, Map<Integer, Integer> statuses) {
+    record ChatFigures(int requests, int errors, int errorsAfterFirstSecond, double backInRotationSeconds,
+                       Map<Integer, Integer> statuses, List<String> failures) {
         void assertClean() {
             assertTrue(errors * 100 < requests, "1 % of errors or more: " + this);
             assertEquals(0, errorsAfterFirstSecond, "errors after the first second: " + this);
@@ -299,14 +300,14 @@ class PlatformChaosIT {
         @Override
         public String toString() {
             return String.format("one of two backends killed under 50 chat requests/s: %d requests, %d errors (%.2f %%),"
-                            + " %d errors later than 1 s after the kill, back in rotation %.1f s after its return, statuses %s",
-                    requests, errors, 100.0 * errors / requests, errorsAfterFirstSecond, backInRotationSeconds, statuses);
+                            + " %d errors later than 1 s after the kill, back in rotation %.1f s after its return, statuses %s (-1: no answer, e.g. %s)",
+                    requests, errors, 100.0 * errors / requests, errorsAfterFirstSecond, backInRotationSeconds, statuses, failures);
         }
     }
 
     /** 50 requests/s for 24 s; the second backend stops at 4 s (as a crashed server: connections refused) and returns at 12 s. */
     private static ChatFigures chatWhileABackendDies() throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         String body = new JsonObject().put("model", MODEL).put("max_tokens", 8)
                 .put("messages", List.of(Map.of("role", "user", "content", "bonjour"))).encode();
         HttpRequest request = HttpRequest.newBuilder(URI.create(api.url() + "/v1/chat/completions"))
@@ -320,6 +321,7 @@ class PlatformChaosIT {
         }
         List<long[]> errors = new CopyOnWriteArrayList<>(); // {sent at, status}
         Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        List<String> failures = new CopyOnWriteArrayList<>();
         List<java.util.concurrent.CompletableFuture<?>> all = new ArrayList<>();
         long start = System.nanoTime();
         long killAt = start + TimeUnit.SECONDS.toNanos(4);
@@ -350,6 +352,9 @@ class PlatformChaosIT {
             all.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
                 int status = e != null ? -1 : r.statusCode();
                 statuses.merge(status, 1, Integer::sum);
+                if (e != null && failures.size() < 3) {
+                    failures.add(String.valueOf(e));
+                }
                 if (status != 200) {
                     errors.add(new long[] {sentAt, status});
                 }
@@ -367,7 +372,7 @@ class PlatformChaosIT {
         }
         long late = errors.stream().filter(e -> e[0] > killAt + TimeUnit.SECONDS.toNanos(1)).count();
         return new ChatFigures(all.size(), errors.size(), (int) late,
-                backAt < 0 ? -1 : seconds(Duration.ofNanos(backAt - returnAt)), new java.util.TreeMap<>(statuses));
+                backAt < 0 ? -1 : seconds(Duration.ofNanos(backAt - returnAt)), new java.util.TreeMap<>(statuses), failures);
     }
 
     // ---- what every upload scenario checks ---------------------------------------------------------------------
