@@ -26,8 +26,11 @@ final class WebhookReceiver implements AutoCloseable {
     final Map<String, String> documentByWebhookId = new ConcurrentHashMap<>();
     /** document → the webhook-ids that announced it (more than one is a duplicate event). */
     final Map<String, Set<String>> webhookIdsByDocument = new ConcurrentHashMap<>();
-    /** Requests received, repeats of a webhook-id included. */
+    /** document.indexed requests received, repeats of a webhook-id included. */
     final AtomicInteger received = new AtomicInteger();
+    /** Every request received. */
+    final AtomicInteger requests = new AtomicInteger();
+    private java.util.concurrent.ExecutorService threads;
 
     WebhookReceiver(int port) {
         this.port = port;
@@ -42,6 +45,7 @@ final class WebhookReceiver implements AutoCloseable {
         server.createContext("/hook", exchange -> {
             try (InputStream in = exchange.getRequestBody()) {
                 String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                requests.incrementAndGet();
                 String id = exchange.getRequestHeaders().getFirst("webhook-id");
                 Matcher m = DOCUMENT.matcher(body);
                 if (id != null && body.contains("\"event\":\"document.indexed\"") && m.find()) {
@@ -53,7 +57,8 @@ final class WebhookReceiver implements AutoCloseable {
             exchange.sendResponseHeaders(200, -1);
             exchange.close();
         });
-        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+        threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+        server.setExecutor(threads);
         server.start();
     }
 
@@ -61,6 +66,7 @@ final class WebhookReceiver implements AutoCloseable {
         if (server != null) {
             server.stop(0);
             server = null;
+            threads.shutdownNow();
         }
     }
 
