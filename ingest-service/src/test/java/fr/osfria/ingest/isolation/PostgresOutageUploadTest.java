@@ -1,6 +1,10 @@
 package fr.osfria.ingest.isolation;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
+import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static org.awaitility.Awaitility.await;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
@@ -23,6 +27,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +38,8 @@ import org.junit.jupiter.api.Test;
 /**
  * PostgreSQL out of reach (connections refused, open ones cut, as when the server is down): an upload used to answer
  * 500 "internal error", which tells a client nothing it can act on. It answers 503 with {@code Retry-After}, keeps no
- * file of the refused upload, and the next upload once the database is back is accepted.
+ * file of the refused upload, and the next upload once the database is back is accepted. Records consumed meanwhile
+ * wait for the database instead of being dead-lettered.
  */
 @QuarkusTest
 @TestProfile(PostgresOutageUploadTest.DatabaseBehindASwitch.class)
@@ -83,6 +89,28 @@ class PostgresOutageUploadTest {
         }
         upload(TestKeys.FINANCE, "apres.txt", ("Après la panne " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8),
                 KB, "{\"department\":\"finance\"}").statusCode(202);
+    }
+
+    /**
+     * embed-service's verdict arriving while PostgreSQL is down used to go to the dead-letter topic: the document
+     * stayed {@code processing} until the stall sweeper ran it again, ten minutes later. It waits for the database.
+     */
+    @Test
+    void aVerdictArrivingWhilePostgresqlIsDownIsAppliedOnceItIsBack() throws Exception {
+        String id = upload(TestKeys.FINANCE, "verdict.txt", ("Un verdict pendant la panne " + UUID.randomUUID())
+                .getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}").statusCode(202)
+                .extract().path("document_id");
+        int chunks = await().atMost(Duration.ofSeconds(60)).until(
+                () -> get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count"), n -> n != null && n > 0);
+
+        System.setProperty(SWITCH, "false");
+        try {
+            indexResult(id, 1, chunks, null);
+            Thread.sleep(3_000); // read and tried while the database is out of reach
+        } finally {
+            System.setProperty(SWITCH, "true");
+        }
+        awaitStatus(TestKeys.FINANCE, id, "indexed");
     }
 
     private static Set<String> blobDirectories() throws IOException {

@@ -123,9 +123,23 @@ final class LaunchedPlatform implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
     }
 
+    /** Every process the launcher started and that still runs. */
+    List<ProcessHandle> descendants() {
+        return process.descendants().toList();
+    }
+
+    /** Sends SIGINT, as Ctrl-C does; whether the launcher exited within {@code seconds}. */
+    boolean interrupt(int seconds) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
     /** Ctrl-C, as a user stops it; forced if it does not stop in time. */
     @Override
     public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
         List<ProcessHandle> children = process.descendants().toList();
         try {
             new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();

@@ -48,6 +48,7 @@ class PlatformChaosIT {
     private static final String MODEL = "chaos-model";
 
     private static Path data;
+    private static final Map<String, String> env = new HashMap<>();
     private static LaunchedPlatform platform;
     private static PlatformApi api;
     private static int entryPort;
@@ -69,7 +70,6 @@ class PlatformChaosIT {
         second = OpenAiSimulator.start(MODEL);
         entryPort = LaunchedPlatform.freeBlock(6);
         receiver = new WebhookReceiver(LaunchedPlatform.freeBlock(1));
-        Map<String, String> env = new HashMap<>();
         env.put("OSFRIA_PORT", String.valueOf(entryPort));
         env.put("OSFRIA_KAFKA_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
         env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
@@ -136,6 +136,8 @@ class PlatformChaosIT {
         }
         awaitCount(done, 60);
         Duration ingestBack = killAndAwaitReady("ingest-service");
+        assertTrue(platform.lines().stream().anyMatch(l -> l.contains("osfria: ingest-service exited (code 137); restarting it in 1 s")),
+                "the terminal says so in one line:\n" + platform.tail(40));
         awaitCount(done, 180);
         Duration embedBack = killAndAwaitReady("embed-service");
         for (Future<?> upload : uploads) {
@@ -153,6 +155,69 @@ class PlatformChaosIT {
         assertEquals(300, ids.size(), "every upload accepted: " + answers);
         assertEquals(0, answers.get("500"), answers.toString());
         check.assertClean(300);
+    }
+
+    /**
+     * The README's run command, before any fault: every service answers through the one entry port (and its own
+     * endpoints only on its loopback port), keys are required, and a user's first upload is indexed and found.
+     */
+    @Test
+    @Order(-1)
+    void upServesEveryServiceThroughOneEntryPort() throws Exception {
+        HttpResponse<String> health = api.get("/q/health");
+        assertEquals(200, health.statusCode(), health.body());
+        HttpClient http = api.client();
+        for (fr.osfria.local.LocalSettings.Service service : fr.osfria.local.LocalSettings.SERVICES) {
+            assertTrue(health.body().contains("{\"name\":\"" + service.name() + "\",\"status\":\"UP\"}"), health.body());
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (entryPort + service.portOffset())
+                    + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode(), service.name());
+            assertEquals(404, api.get("/" + service.name() + "/q/health/ready").statusCode(), service.name());
+        }
+        assertEquals(200, api.get("/v1/models").statusCode());
+        assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(api.url() + "/v1/models")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode());
+        assertEquals(404, api.get("/v1/documents/doc_missing").statusCode());
+        assertEquals(404, api.get("/nowhere").statusCode());
+
+        PlatformApi.Answers answers = new PlatformApi.Answers();
+        String id = api.upload("guides", "frais.txt", "La procédure de remboursement des frais : remplir le formulaire.",
+                answers, Duration.ofSeconds(60));
+        assertNotNull(id, answers.toString());
+        accepted.add(id);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        String status = "";
+        while (!status.contains("\"status\":\"indexed\"") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            status = api.get("/v1/documents/" + id).body();
+        }
+        assertTrue(status.contains("\"status\":\"indexed\""), "not indexed in time: " + status);
+        HttpResponse<String> found = api.post("/v1/search", "{\"query\":\"rembourser mes frais\",\"collection\":\"guides\"}");
+        assertEquals(200, found.statusCode(), found.body());
+        assertTrue(found.body().contains("\"document_id\":\"" + id + "\""), found.body());
+    }
+
+    /** Ctrl-C leaves no process behind, and a second start finds its data: the key file, not a new admin key. */
+    @Test
+    @Order(99)
+    void ctrlCStopsEverythingAndASecondStartKeepsItsData() throws Exception {
+        List<ProcessHandle> children = platform.descendants();
+        assertTrue(children.size() >= 6, "expected Kafka and five services, saw " + children.size());
+        assertTrue(platform.interrupt(90), "the platform did not stop within 90 s:\n" + platform.tail(40));
+        Thread.sleep(500);
+        assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "a process of the platform still runs after Ctrl-C");
+
+        LaunchedPlatform restarted = LaunchedPlatform.start(data, env);
+        try {
+            restarted.awaitUp(300);
+            assertEquals(null, restarted.adminKey(), "the admin key is shown on the first start only");
+            assertEquals(200, api.get("/v1/models").statusCode(), "the key file survived the restart");
+            List<ProcessHandle> itsChildren = restarted.descendants();
+            assertTrue(restarted.interrupt(90), "the second run did not stop within 90 s");
+            Thread.sleep(500);
+            assertTrue(itsChildren.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after Ctrl-C");
+        } finally {
+            restarted.close();
+        }
     }
 
     /** e. one of two backends dies under 50 chat requests/s, and comes back. */
