@@ -23,6 +23,10 @@ public final class DatabaseUnavailable {
             if (name.equals("io.vertx.sqlclient.ClosedConnectionException")) {
                 return true; // the server went away under an open connection
             }
+            if (name.equals("io.vertx.core.impl.NoStackTraceThrowable") && t.getMessage() != null
+                    && t.getMessage().startsWith("Connection is not active now")) {
+                return true; // the same, met by the next query on that pooled connection (no class of its own)
+            }
             if (name.equals("io.vertx.pgclient.PgException") && unavailableState(sqlState(t))) {
                 return true;
             }
