@@ -9,12 +9,16 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The platform's PostgreSQL: a real server from binaries shipped in Maven jars, its data under the data
  * directory, kept across restarts; or, when {@code OSFRIA_POSTGRES} names one, an existing server.
  */
 public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
+
+    private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
 
     private final LocalSettings settings;
     private EmbeddedPostgres embedded;
@@ -29,13 +33,46 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
         }
         Path dir = settings.dataDir().resolve("postgres");
         Files.createDirectories(dir);
-        embedded = EmbeddedPostgres.builder()
-                .setDataDirectory(dir)
-                .setCleanDataDirectory(false)
-                .setPort(settings.postgresPort())
-                // the library's default is tuned for throw-away test databases; a commit here must survive a crash
-                .setServerConfig("synchronous_commit", "on")
-                .start();
+        try {
+            embedded = EmbeddedPostgres.builder()
+                    .setDataDirectory(dir)
+                    .setCleanDataDirectory(false)
+                    .setPort(settings.postgresPort())
+                    // the library's default is tuned for throw-away test databases; a commit here must survive a crash
+                    .setServerConfig("synchronous_commit", "on")
+                    // after a crash, recovery comes first: on a busy machine it takes longer than the default 10 s
+                    .setPGStartupWait(STARTUP_WAIT)
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            abandon();
+            throw new IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Cleans up after a start that failed. The library keeps its lock file ({@code epg-lock}) locked by the
+     * instance it could not return, which its shutdown hook keeps alive: every later start in this JVM failed on
+     * that lock, and the database never came back. The file is removed, so that the next start locks a new one.
+     * A postmaster the failed attempt left running (started, but not ready in time) is stopped first: the next
+     * attempt starts its own.
+     */
+    private void abandon() {
+        Path pidFile = settings.dataDir().resolve("postgres").resolve("postmaster.pid");
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            ProcessHandle.of(pid).ifPresent(postmaster -> {
+                postmaster.descendants().forEach(ProcessHandle::destroyForcibly);
+                postmaster.destroyForcibly();
+                postmaster.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> null).join();
+            });
+        } catch (IOException | RuntimeException e) {
+            // no postmaster left behind
+        }
+        try {
+            Files.deleteIfExists(settings.dataDir().resolve("postgres").resolve("epg-lock"));
+        } catch (IOException e) {
+            // the next start says why it cannot lock
+        }
     }
 
     /** Whether the platform runs its own PostgreSQL (and so can watch and restart it). */

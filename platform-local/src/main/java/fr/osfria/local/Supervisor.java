@@ -152,8 +152,8 @@ public final class Supervisor implements AutoCloseable {
                     return;
                 } catch (RuntimeException e) {
                     retry = backoff.afterDeath(Duration.ZERO);
-                    out.println("osfria: " + name + " could not be restarted (" + e.getMessage() + "); trying again in "
-                            + seconds(retry));
+                    out.println("osfria: " + name + " could not be restarted (" + (e.getMessage() == null ? e : e.getMessage())
+                            + "); trying again in " + seconds(retry));
                 }
             }
             schedule(retry);

@@ -12,6 +12,7 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 /**
  * embed-service's word on a document's chunks: progress (how many are indexed so far), then the verdict (indexed,
  * or failed with a reason). A record that cannot be read or applied goes to the dead-letter topic; the rest go on.
+ * While the database is out of reach, a record waits for it ({@link WhileDatabaseDown}).
  */
 @ApplicationScoped
 public class IndexResultListener {
@@ -29,9 +30,11 @@ public class IndexResultListener {
         // the type first: a progress report read as a verdict would look like a failure
         if (EventTypes.CHUNKS_PROGRESS.equals(EventJson.decode(json, Object.class).type())) {
             IndexingProgress progress = EventJson.decode(json, IndexingProgress.class).data();
-            return service.progress(progress.documentId(), progress.version(), progress.chunksIndexed());
+            return WhileDatabaseDown.retry("progress of " + progress.documentId(),
+                    () -> service.progress(progress.documentId(), progress.version(), progress.chunksIndexed()));
         }
         ChunksIndexed result = EventJson.decode(json, ChunksIndexed.class).data();
-        return service.indexResult(result.documentId(), result.version(), result.success(), result.chunksCount(), result.error());
+        return WhileDatabaseDown.retry("index result of " + result.documentId(), () -> service.indexResult(result.documentId(),
+                result.version(), result.success(), result.chunksCount(), result.error()));
     }
 }

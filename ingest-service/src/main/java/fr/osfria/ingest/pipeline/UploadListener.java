@@ -76,6 +76,11 @@ public class UploadListener {
     @Incoming(UPLOADS)
     public Uni<Void> onUpload(String json) {
         DocumentUploaded upload = EventJson.decode(json, DocumentUploaded.class).data();
+        // tried again, it finds its document already chunked and does nothing (or, cut before, re-sends the same chunk ids)
+        return WhileDatabaseDown.retry("upload of " + upload.documentId(), () -> process(upload));
+    }
+
+    private Uni<Void> process(DocumentUploaded upload) {
         return Panache.withSession(() -> Document.<Document>findById(upload.documentId())).chain(doc -> {
             if (doc == null || doc.contentVersion != upload.version() || doc.status != DocumentStatus.PROCESSING
                     || doc.chunkedAt != null) {

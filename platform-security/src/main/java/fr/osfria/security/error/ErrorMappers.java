@@ -77,9 +77,17 @@ public class ErrorMappers {
         return ErrorResponses.of(status, reason == null ? "request refused" : reason.toLowerCase(), null);
     }
 
-    /** Anything unforeseen: logged with an id the client can quote; no detail leaves the service. */
+    /**
+     * Anything unforeseen: logged with an id the client can quote; no detail leaves the service. The database out
+     * of reach is foreseen: 503 with {@code Retry-After}, since trying again shortly is what the client should do.
+     */
     @ServerExceptionMapper
     public Response unexpected(Exception e) {
+        if (DatabaseUnavailable.causes(e)) {
+            Log.warnf("database unavailable: %s", e.toString());
+            return Response.fromResponse(ErrorResponses.of(503, "the database cannot be reached for the moment; try again in a few seconds",
+                    "database_unavailable")).header(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS).build();
+        }
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);
         return ErrorResponses.of(500, "internal error (error id " + id + ")", "internal_error");

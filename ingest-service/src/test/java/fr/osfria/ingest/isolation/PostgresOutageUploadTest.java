@@ -1,0 +1,220 @@
+package fr.osfria.ingest.isolation;
+
+import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
+import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static org.awaitility.Awaitility.await;
+import static fr.osfria.ingest.IngestTestSupport.upload;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import fr.osfria.testing.EmbeddedPostgres;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.TestKeys;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PostgreSQL out of reach (connections refused, open ones cut, as when the server is down): an upload used to answer
+ * 500 "internal error", which tells a client nothing it can act on. It answers 503 with {@code Retry-After}, keeps no
+ * file of the refused upload, and the next upload once the database is back is accepted. Records consumed meanwhile
+ * wait for the database instead of being dead-lettered.
+ */
+@QuarkusTest
+@TestProfile(PostgresOutageUploadTest.DatabaseBehindASwitch.class)
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+class PostgresOutageUploadTest {
+
+    /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
+    private static final String SWITCH = "osfria.test.postgres-reachable";
+
+    /**
+     * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
+     * to the server at start).
+     */
+    public static class DatabaseBehindASwitch implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            int port = EmbeddedPostgres.port();
+            EmbeddedPostgres.ensureDatabase("ingest");
+            System.setProperty(SWITCH, "true");
+            int relay = Relay.start(port);
+            return Map.of("quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
+                    "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
+                    "quarkus.datasource.username", EmbeddedPostgres.USER,
+                    "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);
+        }
+    }
+
+    @Test
+    void anUploadWhilePostgresqlIsDownGets503WithRetryAfterAndLeavesNothingBehind() throws Exception {
+        upload(TestKeys.FINANCE, "avant.txt", ("Avant la panne " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8),
+                KB, "{\"department\":\"finance\"}").statusCode(202);
+        Set<String> blobsBefore = blobDirectories();
+
+        System.setProperty(SWITCH, "false");
+        try {
+            for (int i = 0; i < 3; i++) { // the first finds pooled connections cut, the next ones cannot connect
+                upload(TestKeys.FINANCE, "panne-" + i + ".txt", ("Pendant la panne " + UUID.randomUUID())
+                        .getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}")
+                        .statusCode(503)
+                        .header("Retry-After", notNullValue())
+                        .body("error.code", equalTo("database_unavailable"));
+            }
+            assertEquals(blobsBefore, blobDirectories(), "a refused upload left its file behind");
+        } finally {
+            System.setProperty(SWITCH, "true");
+        }
+        upload(TestKeys.FINANCE, "apres.txt", ("Après la panne " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8),
+                KB, "{\"department\":\"finance\"}").statusCode(202);
+    }
+
+    /**
+     * embed-service's verdict arriving while PostgreSQL is down used to go to the dead-letter topic: the document
+     * stayed {@code processing} until the stall sweeper ran it again, ten minutes later. It waits for the database.
+     */
+    @Test
+    void aVerdictArrivingWhilePostgresqlIsDownIsAppliedOnceItIsBack() throws Exception {
+        String id = upload(TestKeys.FINANCE, "verdict.txt", ("Un verdict pendant la panne " + UUID.randomUUID())
+                .getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}").statusCode(202)
+                .extract().path("document_id");
+        int chunks = await().atMost(Duration.ofSeconds(60)).until(
+                () -> get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count"), n -> n != null && n > 0);
+
+        System.setProperty(SWITCH, "false");
+        try {
+            indexResult(id, 1, chunks, null);
+            Thread.sleep(3_000); // read and tried while the database is out of reach
+        } finally {
+            System.setProperty(SWITCH, "true");
+        }
+        awaitStatus(TestKeys.FINANCE, id, "indexed");
+    }
+
+    private static Set<String> blobDirectories() throws IOException {
+        Path root = Path.of("target/test-data/blobs");
+        if (!Files.isDirectory(root)) {
+            return Set.of();
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            return dirs.filter(d -> {
+                try (Stream<Path> files = Files.list(d)) {
+                    return files.anyMatch(Files::isRegularFile);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).map(d -> d.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    /**
+     * A loopback TCP relay to PostgreSQL. While the switch is off it listens no more (connections are refused) and
+     * cuts the open ones, as a server that went down does; switched on, it listens again on the same port.
+     */
+    static final class Relay {
+
+        static int start(int target) {
+            ServerSocket first = bind(0);
+            int port = first.getLocalPort();
+            closeQuietly(first);
+            Thread relay = new Thread(() -> run(port, target), "postgres-relay");
+            relay.setDaemon(true);
+            relay.start();
+            return port;
+        }
+
+        private static void run(int port, int target) {
+            List<Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ServerSocket server = null;
+            while (true) {
+                try {
+                    if (!Boolean.parseBoolean(System.getProperty(SWITCH))) {
+                        if (server != null) {
+                            server.close();
+                            server = null;
+                        }
+                        open.forEach(Relay::closeQuietly);
+                        open.clear();
+                        Thread.sleep(20);
+                        continue;
+                    }
+                    if (server == null) {
+                        server = bind(port);
+                        server.setSoTimeout(50);
+                    }
+                    Socket client = server.accept();
+                    Socket upstream = new Socket("127.0.0.1", target);
+                    open.add(client);
+                    open.add(upstream);
+                    pipe(client, upstream);
+                    pipe(upstream, client);
+                } catch (java.net.SocketTimeoutException e) {
+                    // look at the switch again
+                } catch (IOException | UncheckedIOException e) {
+                    closeQuietly(server);
+                    server = null;
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private static ServerSocket bind(int port) {
+            try {
+                ServerSocket server = new ServerSocket();
+                server.setReuseAddress(true);
+                server.bind(new InetSocketAddress("127.0.0.1", port));
+                return server;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static void pipe(Socket from, Socket to) {
+            Thread t = new Thread(() -> {
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    in.transferTo(out);
+                } catch (IOException e) {
+                    // cut
+                } finally {
+                    closeQuietly(from);
+                    closeQuietly(to);
+                }
+            }, "postgres-relay-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private static void closeQuietly(java.io.Closeable c) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+}

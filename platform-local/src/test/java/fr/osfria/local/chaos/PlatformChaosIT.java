@@ -1,0 +1,617 @@
+package fr.osfria.local.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.testing.OpenAiSimulator;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The chaos suite of issue 14, on one real local platform started as {@code ./osfria up} does, with two OpenAI
+ * simulators as the router's backends. Each scenario asserts no loss, no duplicate, nothing stuck, and prints one
+ * {@code CHAOS} line with its figures. The webhook receiver's 60 s downtime runs under the first scenarios (it
+ * receives their {@code document.indexed} events), and the chat load runs beside the first upload scenario.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PlatformChaosIT {
+
+    private static final String MODEL = "chaos-model";
+
+    private static Path data;
+    private static final Map<String, String> env = new HashMap<>();
+    private static LaunchedPlatform platform;
+    private static PlatformApi api;
+    private static int entryPort;
+    private static OpenAiSimulator first;
+    private static OpenAiSimulator second;
+    private static WebhookReceiver receiver;
+    private static long receiverDownAt;
+    private static volatile long receiverUpAt;
+    private static final java.util.concurrent.ScheduledExecutorService receiverUp = Executors.newSingleThreadScheduledExecutor();
+    /** Blob directories without a document, as left by the scenarios before c. */
+    private static Set<String> orphansBefore = Set.of();
+    /** Every document accepted by any scenario: each must be announced to the receiver exactly once. */
+    private static final Set<String> accepted = ConcurrentHashMap.newKeySet();
+
+    @BeforeAll
+    static void up() throws Exception {
+        data = Files.createTempDirectory("osfria-chaos");
+        first = OpenAiSimulator.start(MODEL);
+        second = OpenAiSimulator.start(MODEL);
+        entryPort = LaunchedPlatform.freeBlock(6);
+        receiver = new WebhookReceiver(LaunchedPlatform.freeBlock(1));
+        env.put("OSFRIA_PORT", String.valueOf(entryPort));
+        env.put("OSFRIA_KAFKA_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
+        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
+        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
+        env.put("OSFRIA_ROUTER_BACKENDS", first.baseUrl() + "," + second.baseUrl());
+        // the receiver is the test's own server on loopback, which webhook targets refuse unless listed
+        env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");
+        // the default schedule (5 s, then 5 min) delivers too, past this suite's budget
+        env.put("OSFRIA_WEBHOOK_RETRY_SCHEDULE", "2s,4s,8s,15s,15s,15s,15s,15s,15s,15s");
+        platform = LaunchedPlatform.start(data, env);
+        long start = System.nanoTime();
+        String url = platform.awaitUp(300);
+        String key = platform.adminKey();
+        assertNotNull(key, "the first start prints an admin key");
+        api = new PlatformApi(url, key);
+        System.out.printf("CHAOS platform up in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+
+        // d. the receiver is down from the start; it comes back 60 s later (see webhookReceiverDownFor60s)
+        HttpResponse<String> subscribed = api.post("/v1/webhooks", new JsonObject().put("url", receiver.url())
+                .put("events", List.of("document.indexed")).put("secret", "chaos-secret-0123456789").encode());
+        assertEquals(201, subscribed.statusCode(), subscribed.body());
+        receiverDownAt = System.nanoTime();
+        receiverUp.schedule(() -> {
+            receiver.up();
+            receiverUpAt = System.nanoTime();
+            return null;
+        }, 60, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void down() throws IOException {
+        receiverUp.shutdownNow();
+        if (platform != null) {
+            platform.close();
+            // the platform's terminal, for whoever reads a failure
+            Files.write(Path.of("target/PlatformChaosIT-platform.log"), platform.lines());
+        }
+        if (receiver != null) {
+            receiver.close();
+        }
+        Stream.of(first, second).filter(s -> s != null).forEach(OpenAiSimulator::close);
+    }
+
+    /** a. 300 uploads while ingest-service, then embed-service, are killed with SIGKILL. */
+    @Test
+    @Order(1)
+    void uploadsSurviveIngestAndEmbedKilledWithSigkill() throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(6);
+        PlatformApi.Answers answers = new PlatformApi.Answers();
+        List<String> ids = new CopyOnWriteArrayList<>();
+        AtomicInteger done = new AtomicInteger();
+        long start = System.nanoTime();
+        List<Future<?>> uploads = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            int n = i;
+            uploads.add(clients.submit(() -> {
+                String id = api.upload("chaos-a", "a-" + n + ".txt", text("a", n), answers, Duration.ofSeconds(180));
+                if (id != null) {
+                    ids.add(id);
+                }
+                done.incrementAndGet();
+                return null;
+            }));
+        }
+        awaitCount(done, 60);
+        Duration ingestBack = killAndAwaitReady("ingest-service");
+        assertTrue(platform.lines().stream().anyMatch(l -> l.contains("osfria: ingest-service exited (code 137); restarting it in 1 s")),
+                "the terminal says so in one line:\n" + platform.tail(40));
+        awaitCount(done, 180);
+        Duration embedBack = killAndAwaitReady("embed-service");
+        for (Future<?> upload : uploads) {
+            upload.get(5, TimeUnit.MINUTES);
+        }
+        clients.shutdown();
+        accepted.addAll(ids);
+        Check check = awaitIndexedOnce("chaos-a", ids, Duration.ofSeconds(240));
+        orphansBefore = orphanBlobs();
+        System.out.printf("CHAOS a. kill ingest+embed: %d uploads accepted (answers %s), ingest-service ready again %.1f s after"
+                        + " SIGKILL, embed-service %.1f s; all %d indexed %.1f s after the first upload; %d chunks in the index,"
+                        + " duplicates %d, documents in the collection %d, blobs without a document %d%n", ids.size(), answers,
+                seconds(ingestBack), seconds(embedBack), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
+                check.duplicates, check.documents, orphansBefore.size());
+        assertEquals(300, ids.size(), "every upload accepted: " + answers);
+        assertEquals(0, answers.get("500"), answers.toString());
+        check.assertClean(300);
+    }
+
+    /**
+     * The README's run command, before any fault: every service answers through the one entry port (and its own
+     * endpoints only on its loopback port), keys are required, and a user's first upload is indexed and found.
+     */
+    @Test
+    @Order(-1)
+    void upServesEveryServiceThroughOneEntryPort() throws Exception {
+        HttpResponse<String> health = api.get("/q/health");
+        assertEquals(200, health.statusCode(), health.body());
+        HttpClient http = api.client();
+        for (fr.osfria.local.LocalSettings.Service service : fr.osfria.local.LocalSettings.SERVICES) {
+            assertTrue(health.body().contains("{\"name\":\"" + service.name() + "\",\"status\":\"UP\"}"), health.body());
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (entryPort + service.portOffset())
+                    + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode(), service.name());
+            assertEquals(404, api.get("/" + service.name() + "/q/health/ready").statusCode(), service.name());
+        }
+        assertEquals(200, api.get("/v1/models").statusCode());
+        assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(api.url() + "/v1/models")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode());
+        assertEquals(404, api.get("/v1/documents/doc_missing").statusCode());
+        assertEquals(404, api.get("/nowhere").statusCode());
+
+        PlatformApi.Answers answers = new PlatformApi.Answers();
+        String id = api.upload("guides", "frais.txt", "La procédure de remboursement des frais : remplir le formulaire.",
+                answers, Duration.ofSeconds(60));
+        assertNotNull(id, answers.toString());
+        accepted.add(id);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        String status = "";
+        while (!status.contains("\"status\":\"indexed\"") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            status = api.get("/v1/documents/" + id).body();
+        }
+        assertTrue(status.contains("\"status\":\"indexed\""), "not indexed in time: " + status);
+        HttpResponse<String> found = api.post("/v1/search", "{\"query\":\"rembourser mes frais\",\"collection\":\"guides\"}");
+        assertEquals(200, found.statusCode(), found.body());
+        assertTrue(found.body().contains("\"document_id\":\"" + id + "\""), found.body());
+    }
+
+    /** Ctrl-C leaves no process behind, and a second start finds its data: the key file, not a new admin key. */
+    @Test
+    @Order(99)
+    void ctrlCStopsEverythingAndASecondStartKeepsItsData() throws Exception {
+        List<ProcessHandle> children = platform.descendants();
+        assertTrue(children.size() >= 6, "expected Kafka and five services, saw " + children.size());
+        assertTrue(platform.interrupt(90), "the platform did not stop within 90 s:\n" + platform.tail(40));
+        Thread.sleep(500);
+        assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "a process of the platform still runs after Ctrl-C");
+
+        LaunchedPlatform restarted = LaunchedPlatform.start(data, env);
+        try {
+            restarted.awaitUp(300);
+            assertEquals(null, restarted.adminKey(), "the admin key is shown on the first start only");
+            assertEquals(200, api.get("/v1/models").statusCode(), "the key file survived the restart");
+            List<ProcessHandle> itsChildren = restarted.descendants();
+            assertTrue(restarted.interrupt(90), "the second run did not stop within 90 s");
+            Thread.sleep(500);
+            assertTrue(itsChildren.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after Ctrl-C");
+        } finally {
+            restarted.close();
+        }
+    }
+
+    /** e. one of two backends dies under 50 chat requests/s, and comes back. */
+    @Test
+    @Order(0)
+    void chatSurvivesABackendKilled() throws Exception {
+        ChatFigures figures = chatWhileABackendDies();
+        System.out.println("CHAOS e. " + figures);
+        figures.assertClean();
+    }
+
+    /** b. the Kafka broker (the launcher's child JVM) killed with SIGKILL mid-ingest; the supervisor restarts it. */
+    @Test
+    @Order(2)
+    void uploadsSurviveKafkaKilledWithSigkill() throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        PlatformApi.Answers answers = new PlatformApi.Answers();
+        List<String> ids = new CopyOnWriteArrayList<>();
+        AtomicInteger done = new AtomicInteger();
+        long start = System.nanoTime();
+        List<Future<?>> uploads = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            int n = i;
+            uploads.add(clients.submit(() -> {
+                String id = api.upload("chaos-b", "b-" + n + ".txt", text("b", n), answers, Duration.ofSeconds(180));
+                if (id != null) {
+                    ids.add(id);
+                }
+                done.incrementAndGet();
+                return null;
+            }));
+        }
+        awaitCount(done, 30);
+        ProcessHandle kafka = platform.child("kafka.Kafka");
+        long killed = System.nanoTime();
+        LaunchedPlatform.sigkill(kafka);
+        ProcessHandle again = awaitNewChild("kafka.Kafka", kafka, Duration.ofSeconds(60));
+        Duration kafkaBack = Duration.ofNanos(System.nanoTime() - killed);
+        for (Future<?> upload : uploads) {
+            upload.get(5, TimeUnit.MINUTES);
+        }
+        clients.shutdown();
+        accepted.addAll(ids);
+        Check check = awaitIndexedOnce("chaos-b", ids, Duration.ofSeconds(240));
+        System.out.printf("CHAOS b. kill kafka: %d uploads accepted (answers %s), broker restarted (pid %d) %.1f s after SIGKILL;"
+                        + " all %d indexed %.1f s after the kill; %d chunks in the index, duplicates %d, documents %d%n",
+                ids.size(), answers, again.pid(), seconds(kafkaBack), check.indexed,
+                seconds(Duration.ofNanos(check.at - killed)), check.chunks, check.duplicates, check.documents);
+        assertEquals(100, ids.size(), "every upload accepted: " + answers);
+        assertEquals(0, answers.get("500"), answers.toString());
+        check.assertClean(100);
+    }
+
+    /**
+     * c. PostgreSQL down for 20 s: each incarnation the supervisor starts is killed again with SIGKILL until 20 s
+     * have passed. Uploads meanwhile are answered 503 with Retry-After, and nothing is half-written.
+     */
+    @Test
+    @Order(3)
+    void uploadsDuringAPostgresqlOutageGet503AndTheRestCompletes() throws Exception {
+        PlatformApi.Answers answers = new PlatformApi.Answers();
+        List<String> ids = new CopyOnWriteArrayList<>();
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        java.util.concurrent.atomic.AtomicLong windowEnd = new java.util.concurrent.atomic.AtomicLong();
+        Runnable uploader = () -> {
+            try {
+                while (windowEnd.get() == 0 || System.nanoTime() < windowEnd.get() + TimeUnit.SECONDS.toNanos(5)) {
+                    int i = n.getAndIncrement();
+                    String id = api.upload("chaos-c", "c-" + i + ".txt", text("c", i), answers, Duration.ofSeconds(120));
+                    if (id != null) {
+                        ids.add(id);
+                    }
+                    Thread.sleep(250);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        List<Future<?>> running = List.of(clients.submit(uploader), clients.submit(uploader));
+        awaitCount(n, 6);
+        long windowStart = System.nanoTime();
+        int kills = 0;
+        Set<Long> killedPids = new HashSet<>();
+        while (System.nanoTime() < windowStart + TimeUnit.SECONDS.toNanos(20)) {
+            var postmaster = platform.postmaster();
+            if (postmaster.isPresent() && killedPids.add(postmaster.get().pid())) {
+                List<ProcessHandle> backends = postmaster.get().descendants().toList();
+                LaunchedPlatform.sigkill(postmaster.get());
+                for (ProcessHandle backend : backends) {
+                    LaunchedPlatform.sigkill(backend);
+                }
+                kills++;
+            }
+            Thread.sleep(50);
+        }
+        long stoppedKilling = System.nanoTime();
+        windowEnd.set(stoppedKilling);
+        long back = awaitDatabaseAnswers();
+        for (Future<?> f : running) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        clients.shutdown();
+        accepted.addAll(ids);
+        Check check = awaitIndexedOnce("chaos-c", ids, Duration.ofSeconds(240));
+        Set<String> orphans = orphanBlobs();
+        orphans.removeAll(orphansBefore);
+        System.out.printf("CHAOS c. postgresql down: %d SIGKILLs over 20 s, answers %s, uploads accepted %d, database answering"
+                        + " again %.1f s after the last kill; all %d indexed, %d chunks, duplicates %d, documents %d,"
+                        + " orphan blobs %d%n", kills, answers, ids.size(), seconds(Duration.ofNanos(back - stoppedKilling)),
+                check.indexed, check.chunks, check.duplicates, check.documents, orphans.size());
+        assertTrue(kills >= 1, "PostgreSQL was never killed");
+        assertTrue(answers.get("503+Retry-After") > 0, "no upload was answered 503 with Retry-After during the outage: " + answers);
+        assertEquals(0, answers.get("500") + answers.get("503"), "a 500, or a 503 without Retry-After: " + answers);
+        assertTrue(orphans.isEmpty(), "blobs without a document: " + orphans);
+        check.assertClean(ids.size());
+    }
+
+    /**
+     * d. the receiver, down from the subscription on (before a), came back 60 s later (during a): every
+     * document.indexed of a–c delivered, once per webhook-id.
+     */
+    @Test
+    @Order(4)
+    void webhookReceiverDownFor60sGetsEveryEventOnce() throws Exception {
+        while (receiverUpAt == 0) {
+            Thread.sleep(100);
+        }
+        long back = receiverUpAt;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline && !receiver.webhookIdsByDocument.keySet().containsAll(accepted)) {
+            Thread.sleep(250);
+        }
+        long complete = System.nanoTime();
+        Thread.sleep(3_000); // a late duplicate would come now
+        Set<String> missing = new HashSet<>(accepted);
+        missing.removeAll(receiver.webhookIdsByDocument.keySet());
+        Map<String, Set<String>> twice = receiver.webhookIdsByDocument.entrySet().stream()
+                .filter(e -> e.getValue().size() > 1).collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        System.out.printf("CHAOS d. receiver down %.0f s: %d of %d events delivered %.1f s after it came back, %d requests"
+                        + " (repeats of a webhook-id: %d), documents announced under two webhook-ids (duplicates): %d%n",
+                seconds(Duration.ofNanos(back - receiverDownAt)), accepted.size() - missing.size(), accepted.size(),
+                seconds(Duration.ofNanos(complete - back)), receiver.requests.get(),
+                receiver.received.get() - receiver.documentByWebhookId.size(), twice.size());
+        assertTrue(missing.isEmpty(), missing.size() + " documents never announced, e.g. " + missing.stream().limit(5).toList());
+        assertTrue(twice.isEmpty(), "announced twice: " + twice);
+    }
+
+    // ---- e. chat under a backend's death ----------------------------------------------------------------------
+
+    record ChatFigures(int requests, int errors, int errorsAfterFirstSecond, double backInRotationSeconds,
+                       Map<Integer, Integer> statuses, List<String> failures) {
+        void assertClean() {
+            assertTrue(errors * 100 < requests, "1 % of errors or more: " + this);
+            assertEquals(0, errorsAfterFirstSecond, "errors after the first second: " + this);
+            assertTrue(backInRotationSeconds >= 0 && backInRotationSeconds <= 5, "back in rotation after " + this);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("one of two backends killed under 50 chat requests/s: %d requests, %d errors (%.2f %%),"
+                            + " %d errors later than 1 s after the kill, back in rotation %.1f s after its return, statuses %s (-1: no answer, e.g. %s)",
+                    requests, errors, 100.0 * errors / requests, errorsAfterFirstSecond, backInRotationSeconds, statuses, failures);
+        }
+    }
+
+    /** 50 requests/s for 24 s; the second backend stops at 4 s (as a crashed server: connections refused) and returns at 12 s. */
+    private static ChatFigures chatWhileABackendDies() throws Exception {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        String body = new JsonObject().put("model", MODEL).put("max_tokens", 8)
+                .put("messages", List.of(Map.of("role", "user", "content", "bonjour"))).encode();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(api.url() + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + api.key())
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        // both backends in rotation first
+        long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while ((first.served() == 0 || second.served() == 0) && System.nanoTime() < warm) {
+            http.send(request, HttpResponse.BodyHandlers.discarding());
+            Thread.sleep(100);
+        }
+        List<long[]> errors = new CopyOnWriteArrayList<>(); // {sent at, status}
+        Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        List<java.util.concurrent.CompletableFuture<?>> all = new ArrayList<>();
+        long start = System.nanoTime();
+        long killAt = start + TimeUnit.SECONDS.toNanos(4);
+        long returnAt = start + TimeUnit.SECONDS.toNanos(12);
+        long end = start + TimeUnit.SECONDS.toNanos(24);
+        boolean stopped = false;
+        boolean returned = false;
+        int servedAtReturn = 0;
+        long backAt = -1;
+        for (long next = start; next < end; next += TimeUnit.MILLISECONDS.toNanos(20)) {
+            long now = System.nanoTime();
+            if (next > now) {
+                TimeUnit.NANOSECONDS.sleep(next - now);
+            }
+            if (!stopped && next >= killAt) {
+                second.stop();
+                stopped = true;
+            }
+            if (!returned && next >= returnAt) {
+                second.restart();
+                returned = true;
+                servedAtReturn = second.served();
+            }
+            if (returned && backAt < 0 && second.served() > servedAtReturn) {
+                backAt = System.nanoTime();
+            }
+            long sentAt = System.nanoTime();
+            all.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
+                int status = e != null ? -1 : r.statusCode();
+                statuses.merge(status, 1, Integer::sum);
+                if (e != null && failures.size() < 3) {
+                    failures.add(String.valueOf(e));
+                }
+                if (status != 200) {
+                    errors.add(new long[] {sentAt, status});
+                }
+                return null;
+            }));
+        }
+        java.util.concurrent.CompletableFuture.allOf(all.toArray(new java.util.concurrent.CompletableFuture[0]))
+                .get(60, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (backAt < 0 && System.nanoTime() < deadline) {
+            http.send(request, HttpResponse.BodyHandlers.discarding());
+            if (second.served() > servedAtReturn) {
+                backAt = System.nanoTime();
+            }
+        }
+        long late = errors.stream().filter(e -> e[0] > killAt + TimeUnit.SECONDS.toNanos(1)).count();
+        return new ChatFigures(all.size(), errors.size(), (int) late,
+                backAt < 0 ? -1 : seconds(Duration.ofNanos(backAt - returnAt)), new java.util.TreeMap<>(statuses), failures);
+    }
+
+    // ---- what every upload scenario checks ---------------------------------------------------------------------
+
+    /** The outcome of a collection's documents once none is processing any more. */
+    private record Check(int documents, int indexed, int failed, List<String> notAccepted, int chunks, int duplicates,
+                         List<String> miscounted, long at) {
+        void assertClean(int expected) {
+            assertEquals(0, failed, "failed documents");
+            assertEquals(expected, indexed, "documents indexed");
+            assertEquals(expected, documents, "documents in the collection (a retried upload made a second one?)");
+            assertTrue(notAccepted.isEmpty(), "documents no client was told of: " + notAccepted);
+            assertEquals(0, duplicates, "chunks twice in the index");
+            assertTrue(miscounted.isEmpty(), "index holds other than chunks_count: " + miscounted);
+        }
+    }
+
+    /** Waits until no document of the collection is processing, then counts each one's chunks in the index. */
+    private static Check awaitIndexedOnce(String collection, List<String> ids, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, JsonObject> docs = api.documents(collection);
+        while (System.nanoTime() < deadline && (docs.size() < ids.size()
+                || docs.values().stream().anyMatch(d -> "processing".equals(d.getString("status"))))) {
+            Thread.sleep(1_000);
+            docs = api.documents(collection);
+        }
+        long at = System.nanoTime();
+        List<String> stuck = docs.values().stream().filter(d -> "processing".equals(d.getString("status")))
+                .map(d -> d.getString("document_id")).toList();
+        assertTrue(stuck.isEmpty(), stuck.size() + " documents still processing after " + timeout.toSeconds() + " s, e.g. "
+                + stuck.stream().limit(5).toList());
+        List<JsonObject> failed = docs.values().stream().filter(d -> "failed".equals(d.getString("status"))).toList();
+        failed.stream().limit(5).forEach(d -> System.out.println("CHAOS failed document: " + d.encode()));
+        List<String> notAccepted = docs.keySet().stream().filter(id -> !ids.contains(id)).toList();
+        int chunks = 0;
+        int duplicates = 0;
+        List<String> miscounted = new CopyOnWriteArrayList<>();
+        ExecutorService searches = Executors.newFixedThreadPool(4);
+        Map<String, Future<List<String>>> found = new HashMap<>();
+        for (String id : docs.keySet()) {
+            found.put(id, searches.submit(() -> api.indexedChunkIds(collection, id)));
+        }
+        for (Map.Entry<String, Future<List<String>>> e : found.entrySet()) {
+            List<String> chunkIds = e.getValue().get(2, TimeUnit.MINUTES);
+            int distinct = new HashSet<>(chunkIds).size();
+            chunks += chunkIds.size();
+            duplicates += chunkIds.size() - distinct;
+            JsonObject doc = docs.get(e.getKey());
+            if ("indexed".equals(doc.getString("status")) && (distinct != doc.getInteger("chunks_count") || distinct == 0)) {
+                miscounted.add(e.getKey() + " (" + chunkIds.size() + " in the index, chunks_count " + doc.getInteger("chunks_count") + ")");
+            }
+        }
+        searches.shutdown();
+        int indexed = (int) docs.values().stream().filter(d -> "indexed".equals(d.getString("status"))).count();
+        return new Check(docs.size(), indexed, failed.size(), notAccepted, chunks, duplicates, miscounted, at);
+    }
+
+    /** A document of about two chunks, unique (identical bytes would be answered as the same document). */
+    private static String text(String scenario, int n) {
+        StringBuilder text = new StringBuilder();
+        for (int sentence = 0; sentence < 15; sentence++) {
+            text.append("Chaos ").append(scenario).append(' ').append(n).append(": la note de frais numéro ").append(sentence)
+                    .append(" est remboursée sous trente jours après validation par le responsable du service. ");
+        }
+        return text.toString();
+    }
+
+    /** Kills the service's JVM with SIGKILL; returns how long until its replacement is ready. */
+    private static Duration killAndAwaitReady(String service) throws Exception {
+        ProcessHandle old = platform.service(service);
+        long killed = System.nanoTime();
+        LaunchedPlatform.sigkill(old);
+        int offset = fr.osfria.local.LocalSettings.SERVICES.stream().filter(s -> s.name().equals(service)).findFirst()
+                .orElseThrow().portOffset();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        URI ready = URI.create("http://127.0.0.1:" + (entryPort + offset) + "/q/health/ready");
+        long deadline = killed + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (!old.isAlive() && http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return Duration.ofNanos(System.nanoTime() - killed);
+                }
+            } catch (IOException e) {
+                // not back yet
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError(service + " not ready again within 180 s:\n" + platform.tail(40));
+    }
+
+    private static ProcessHandle awaitNewChild(String marker, ProcessHandle old, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                ProcessHandle now = platform.child(marker);
+                if (now.pid() != old.pid()) {
+                    return now;
+                }
+            } catch (AssertionError e) {
+                // between two incarnations
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(marker + " not restarted within " + timeout.toSeconds() + " s:\n" + platform.tail(40));
+    }
+
+    /** When ingest-service can read its database again (a document list answers 200). */
+    private static long awaitDatabaseAnswers() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (api.get("/v1/documents?collection=chaos-c&limit=1").statusCode() == 200) {
+                    return System.nanoTime();
+                }
+            } catch (IOException e) {
+                // not yet
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("ingest-service did not read its database again within 120 s:\n" + platform.tail(40));
+    }
+
+    /** Original files kept for no document of the suite's collections. */
+    private static Set<String> orphanBlobs() throws IOException, InterruptedException {
+        Set<String> orphans = new HashSet<>(blobDirectories());
+        for (String collection : List.of("chaos-a", "chaos-b", "chaos-c")) {
+            orphans.removeAll(api.documents(collection).keySet());
+        }
+        return orphans;
+    }
+
+    private static Set<String> blobDirectories() throws IOException {
+        Path blobs = data.resolve("ingest-service/blobs");
+        if (!Files.isDirectory(blobs)) {
+            return Set.of();
+        }
+        try (Stream<Path> dirs = Files.list(blobs)) {
+            return dirs.filter(PlatformChaosIT::holdsAFile).map(p -> p.getFileName().toString())
+                    .filter(name -> name.startsWith("doc_")).collect(Collectors.toSet());
+        }
+    }
+
+    private static boolean holdsAFile(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(Files::isRegularFile);
+        } catch (IOException e) {
+            return false; // removed meanwhile
+        }
+    }
+
+    private static void awaitCount(AtomicInteger counter, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (counter.get() < count && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(counter.get() >= count, "only " + counter.get() + " uploads done:\n" + platform.tail(40));
+    }
+
+    private static double seconds(Duration d) {
+        return d.toMillis() / 1000.0;
+    }
+}

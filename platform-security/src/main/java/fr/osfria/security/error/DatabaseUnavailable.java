@@ -1,0 +1,54 @@
+package fr.osfria.security.error;
+
+import java.lang.reflect.Method;
+
+/**
+ * Recognises a failure that means the database is out of reach right now (down, restarting, connection cut), not
+ * a fault of the request or of the code: the client should be told to come back (503 with {@code Retry-After}), not
+ * handed a 500. Matched by class name so that services without a database client do not need one.
+ */
+public final class DatabaseUnavailable {
+
+    /** Seconds a client is asked to wait: about how long the local supervisor takes to start PostgreSQL again. */
+    public static final int RETRY_AFTER_SECONDS = 5;
+
+    /** Whether {@code failure}, or one of its causes, says the database cannot be reached. */
+    public static boolean causes(Throwable failure) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
+            if (t instanceof java.net.ConnectException) {
+                return true; // refused: nothing listens (Netty's AnnotatedConnectException is one too)
+            }
+            String name = t.getClass().getName();
+            if (name.equals("io.vertx.sqlclient.ClosedConnectionException")) {
+                return true; // the server went away under an open connection
+            }
+            if (name.equals("io.vertx.core.impl.NoStackTraceThrowable") && t.getMessage() != null
+                    && t.getMessage().startsWith("Connection is not active now")) {
+                return true; // the same, met by the next query on that pooled connection (no class of its own)
+            }
+            if (name.equals("io.vertx.pgclient.PgException") && unavailableState(sqlState(t))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** SQLSTATE class 08 (connection exception) and 57P01–57P03 (shutting down, crashed, starting up). */
+    private static boolean unavailableState(String state) {
+        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
+    }
+
+    private static String sqlState(Throwable t) {
+        try {
+            Method m = t.getClass().getMethod("getSqlState");
+            Object state = m.invoke(t);
+            return state == null ? null : state.toString();
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private DatabaseUnavailable() {
+    }
+}
