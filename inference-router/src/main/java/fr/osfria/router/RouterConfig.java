@@ -18,8 +18,11 @@ public interface RouterConfig {
     /** Backends found by DNS, e.g. a Kubernetes headless service. */
     Discovery discovery();
 
-    /** How often each backend's {@code /v1/models} and {@code /metrics} are polled. */
-    @WithDefault("5s")
+    /**
+     * How often each backend's {@code /v1/models} and {@code /metrics} are polled; also how soon a backend that is back
+     * returns to rotation (the chaos suite holds it to 5 s).
+     */
+    @WithDefault("2s")
     Duration probeInterval();
 
     /** Time-out of one probe; a backend that does not answer in time counts as unhealthy. */
