@@ -33,6 +33,7 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
         }
         Path dir = settings.dataDir().resolve("postgres");
         Files.createDirectories(dir);
+        java.time.Instant attempt = java.time.Instant.now();
         try {
             embedded = EmbeddedPostgres.builder()
                     .setDataDirectory(dir)
@@ -44,7 +45,7 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
                     .setPGStartupWait(STARTUP_WAIT)
                     .start();
         } catch (IOException | RuntimeException e) {
-            abandon();
+            abandon(attempt);
             throw new IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         }
     }
@@ -54,13 +55,16 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
      * instance it could not return, which its shutdown hook keeps alive: every later start in this JVM failed on
      * that lock, and the database never came back. The file is removed, so that the next start locks a new one.
      * A postmaster the failed attempt left running (started, but not ready in time) is stopped first: the next
-     * attempt starts its own.
+     * attempt starts its own. Only what this attempt provably started is touched: a postmaster started since
+     * {@code attempt} on this data directory (not another launcher's, nor a process that reused a stale pid), and a
+     * lock file this JVM holds (not another launcher's).
      */
-    private void abandon() {
-        Path pidFile = settings.dataDir().resolve("postgres").resolve("postmaster.pid");
+    private void abandon(java.time.Instant attempt) {
+        Path dir = settings.dataDir().resolve("postgres");
+        Path pidFile = dir.resolve("postmaster.pid");
         try {
             long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-            ProcessHandle.of(pid).ifPresent(postmaster -> {
+            ProcessHandle.of(pid).filter(p -> startedBy(p, attempt, dir)).ifPresent(postmaster -> {
                 postmaster.descendants().forEach(ProcessHandle::destroyForcibly);
                 postmaster.destroyForcibly();
                 postmaster.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> null).join();
@@ -68,10 +72,35 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
         } catch (IOException | RuntimeException e) {
             // no postmaster left behind
         }
-        try {
-            Files.deleteIfExists(settings.dataDir().resolve("postgres").resolve("epg-lock"));
+        if (lockedInThisJvm(dir.resolve("epg-lock"))) {
+            try {
+                Files.deleteIfExists(dir.resolve("epg-lock"));
+            } catch (IOException e) {
+                // the next start says why it cannot lock
+            }
+        }
+    }
+
+    private static boolean startedBy(ProcessHandle process, java.time.Instant attempt, Path dir) {
+        boolean recent = process.info().startInstant().map(t -> !t.isBefore(attempt.minusSeconds(1))).orElse(false);
+        return recent && process.info().commandLine().map(c -> c.contains(dir.toString())).orElse(false);
+    }
+
+    /** Whether the lock file is locked by this JVM (the library's abandoned instance), not by another process. */
+    private static boolean lockedInThisJvm(Path lock) {
+        if (!Files.exists(lock)) {
+            return false;
+        }
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock free = channel.tryLock();
+            if (free != null) {
+                free.release();
+            }
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true;
         } catch (IOException e) {
-            // the next start says why it cannot lock
+            return false;
         }
     }
 
