@@ -186,9 +186,8 @@ final class ProxyExchange {
             Buffer body = ar.result();
             int status = resp.statusCode();
             String type = resp.getHeader("content-type");
-            out.setStatusCode(status).putHeader("content-type", type != null ? type : "application/json")
-                    .putHeader("x-request-id", requestId).end(body);
-            // the accounting after the answer is on its way: the client does not wait for it
+            // the usage is charged before the answer leaves: a client's next request (on another event loop) must
+            // find its rate limit already charged
             if (status == 200) {
                 readUsage(body);
             }
@@ -198,6 +197,8 @@ final class ProxyExchange {
                 backend.breaker().success();
             }
             finish(status == 200 ? "ok" : status < 500 ? "client_error" : "backend_error");
+            out.setStatusCode(status).putHeader("content-type", type != null ? type : "application/json")
+                    .putHeader("x-request-id", requestId).end(body);
         });
     }
 
@@ -253,8 +254,8 @@ final class ProxyExchange {
                 return;
             }
             backend.breaker().success();
+            finish("ok"); // charged before the end, as for a whole answer
             out.end();
-            finish("ok");
         });
     }
 
