@@ -1,10 +1,10 @@
 package fr.osfria.local.bench;
 
+import fr.osfria.local.FreePorts;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,13 +49,13 @@ class LargeDocumentsBenchmark {
     @Test
     void figures() throws Exception {
         Path dir = Files.createTempDirectory("osfria-large-docs");
-        int port = freeBlock(6);
+        int port = FreePorts.block(6);
         Map<String, String> env = Map.of(
                 "OSFRIA_DATA", dir.resolve("data").toString(),
                 "OSFRIA_PORT", String.valueOf(port),
-                "OSFRIA_KAFKA_PORT", String.valueOf(freeBlock(1)),
-                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(freeBlock(1)),
-                "OSFRIA_POSTGRES_PORT", String.valueOf(freeBlock(1)));
+                "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         Random random = new Random(42);
         List<String> documents = List.of(System.getProperty("bench.documents", "text,pdf,ledger").split(","));
 
@@ -323,22 +322,4 @@ class LargeDocumentsBenchmark {
         throw new AssertionError("the platform was not up within 300 s:\n" + String.join("\n", lines));
     }
 
-    /** The first of {@code count} consecutive free ports. */
-    private static int freeBlock(int count) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            boolean free = true;
-            for (int p = base; p < base + count && free; p++) {
-                try (ServerSocket s = new ServerSocket(p)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free ports");
-    }
 }

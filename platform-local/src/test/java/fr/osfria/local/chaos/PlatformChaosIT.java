@@ -1,5 +1,6 @@
 package fr.osfria.local.chaos;
 
+import fr.osfria.local.FreePorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,12 +69,12 @@ class PlatformChaosIT {
         data = Files.createTempDirectory("osfria-chaos");
         first = OpenAiSimulator.start(MODEL);
         second = OpenAiSimulator.start(MODEL);
-        entryPort = LaunchedPlatform.freeBlock(6);
-        receiver = new WebhookReceiver(LaunchedPlatform.freeBlock(1));
+        entryPort = FreePorts.block(6);
+        receiver = new WebhookReceiver(FreePorts.block(1));
         env.put("OSFRIA_PORT", String.valueOf(entryPort));
-        env.put("OSFRIA_KAFKA_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
-        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
-        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(LaunchedPlatform.freeBlock(1)));
+        env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_ROUTER_BACKENDS", first.baseUrl() + "," + second.baseUrl());
         // the receiver is the test's own server on loopback, which webhook targets refuse unless listed
         env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");

@@ -1,5 +1,6 @@
 package fr.osfria.local.security;
 
+import fr.osfria.local.FreePorts;
 import fr.osfria.local.LocalSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -7,7 +8,6 @@ import io.vertx.core.http.impl.HttpUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +37,7 @@ final class StandInServices implements AutoCloseable {
 
     /** Starts every service but those in {@code absent}; {@code down} ones answer their health checks DOWN. */
     StandInServices(Set<String> absent, Set<String> down) throws Exception {
-        entryPort = freeBlock(LocalSettings.SERVICES.size() + 1);
+        entryPort = FreePorts.block(LocalSettings.SERVICES.size() + 1);
         LocalSettings ports = settings(Map.of());
         for (LocalSettings.Service service : LocalSettings.SERVICES) {
             if (!absent.contains(service.name())) {
@@ -108,22 +107,4 @@ final class StandInServices implements AutoCloseable {
         }
     }
 
-    /** The first of {@code count} consecutive free ports. */
-    static int freeBlock(int count) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
-            boolean free = true;
-            for (int p = base; p < base + count && free; p++) {
-                try (ServerSocket s = new ServerSocket(p)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free ports");
-    }
 }
