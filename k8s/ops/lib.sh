@@ -2,7 +2,7 @@
 # Shared by the operations scripts: messages, tool checks, cluster reachability.
 # shellcheck disable=SC2034 # variables used by the scripts that source this file
 
-NAMESPACE="${OSFRIA_NAMESPACE:-osfria}"
+NAMESPACE="${OSFRIA_NAMESPACE:-osfria-ai}"
 KUBECTL="${KUBECTL:-kubectl}"
 
 say() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }

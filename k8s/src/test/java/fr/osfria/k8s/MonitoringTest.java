@@ -81,7 +81,7 @@ class MonitoringTest {
                 hook = r.at("/webhook_configs/0");
             }
         }
-        assertEquals("http://alert-bridge.osfria.svc/v1/alerts/alertmanager", hook.get("url").asText());
+        assertEquals("http://alert-bridge.osfria-ai.svc/v1/alerts/alertmanager", hook.get("url").asText());
         assertEquals("Bearer", hook.at("/http_config/authorization/type").asText());
         assertTrue(hook.get("send_resolved").asBoolean());
     }
