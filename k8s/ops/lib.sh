@@ -35,3 +35,8 @@ postgres_primary() {
 }
 
 DATABASES=(ingest webhook)
+
+# The backups' encryption of ConfigMaps and Secrets (ops/backup, ops/restore): AES-256-CBC with a key derived by
+# PBKDF2 (200,000 iterations, random salt) from the first line of $PASSPHRASE_FILE; stdin to stdout.
+encrypt() { openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt -pass "file:$PASSPHRASE_FILE"; }
+decrypt() { openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass "file:$PASSPHRASE_FILE"; }

@@ -22,7 +22,6 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
-import io.fabric8.kubernetes.api.model.networking.v1.HTTPIngressPath;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -49,7 +48,7 @@ class ManifestsTest {
         r.objects.forEach(o -> assertNotNull(o.getMetadata().getName(), "an object without a name: " + o.getKind()));
         Map<String, PodTemplateSpec> workloads = workloads(r);
         assertTrue(workloads.keySet().containsAll(List.of("Deployment/ingest-service", "Deployment/embed-service",
-                "Deployment/inference-router", "Deployment/webhook-service", "Deployment/alert-bridge", "Deployment/vllm",
+                "Deployment/inference-router", "Deployment/webhook-service", "Deployment/alert-bridge", "Deployment/vllm-server",
                 "StatefulSet/qdrant")), workloads.keySet().toString());
         workloads.forEach((name, template) -> {
             var pod = template.getSpec();
@@ -73,10 +72,10 @@ class ManifestsTest {
             }
         });
         // GPU pods ask for one GPU each and land on GPU nodes
-        Deployment vllm = r.all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("vllm")).findFirst().orElseThrow();
+        Deployment vllm = r.all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("vllm-server")).findFirst().orElseThrow();
         Container server = vllm.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals("1", server.getResources().getLimits().get("nvidia.com/gpu").getAmount());
-        assertEquals("true", vllm.getSpec().getTemplate().getSpec().getNodeSelector().get("osfria.fr/gpu"));
+        assertEquals("true", vllm.getSpec().getTemplate().getSpec().getNodeSelector().get("nvidia.com/gpu"));
         assertTrue(server.getArgs().stream().anyMatch(a -> a.startsWith("--max-model-len")));
         assertTrue(server.getArgs().stream().anyMatch(a -> a.startsWith("--gpu-memory-utilization")));
         assertTrue(vllm.getSpec().getTemplate().getSpec().getVolumes().stream()
@@ -85,7 +84,7 @@ class ManifestsTest {
         for (String svc : List.of("ingest-service", "embed-service", "inference-router", "webhook-service", "alert-bridge")) {
             assertTrue(r.has("PodDisruptionBudget", svc), svc + " has no PodDisruptionBudget");
         }
-        for (String hpa : List.of("inference-router", "embed-service", "vllm")) {
+        for (String hpa : List.of("inference-router", "embed-service", "vllm-hpa")) {
             assertTrue(r.has("HorizontalPodAutoscaler", hpa), hpa + " has no HPA");
         }
     }
@@ -106,7 +105,7 @@ class ManifestsTest {
         String dns = config.getData().get("OSFRIA_ROUTER_DISCOVERY_DNS_NAME");
         Service headless = r.all(Service.class).stream().filter(s -> dns.startsWith(s.getMetadata().getName() + ".")).findFirst().orElseThrow();
         assertEquals("None", headless.getSpec().getClusterIP());
-        assertEquals(Map.of("app.kubernetes.io/name", "vllm"), headless.getSpec().getSelector());
+        assertEquals(Map.of("app", "vllm-server"), headless.getSpec().getSelector());
     }
 
     @ParameterizedTest
@@ -180,31 +179,140 @@ class ManifestsTest {
         replicas.forEach((topic, n) -> assertEquals(expected, n, topic + " replication"));
     }
 
+    /**
+     * Each public path of the local entry port, and the same under /api (the documentation's base URL), reaches its
+     * service as the bare path, with either ingress controller; internal paths and /api/health are not routed.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "prod"})
-    void theIngressRoutesWhatTheLocalEntryPortRoutes(String overlay) {
-        Rendered r = Rendered.of(overlay);
+    @ValueSource(strings = {"dev", "prod", "prod-traefik"})
+    void theIngressRoutesWhatTheLocalEntryPortRoutesAlsoUnderApi(String variant) {
+        Rendered r = variant.equals("prod-traefik") ? Rendered.prodWithTraefik() : Rendered.of(variant);
         List<Ingress> ingresses = r.all(Ingress.class);
         assertEquals(1, ingresses.size());
         Ingress ingress = ingresses.get(0);
         assertFalse(ingress.getSpec().getTls().isEmpty(), "no TLS");
         assertEquals(1, ingress.getSpec().getRules().size(), "one host");
-        List<HTTPIngressPath> paths = ingress.getSpec().getRules().get(0).getHttp().getPaths();
+        Map<String, String> strip = IngressRoutes.stripPrefixes(r);
         for (LocalSettings.Service service : LocalSettings.SERVICES) {
             for (String prefix : service.paths()) {
-                if (service.internal()) {
-                    // e.g. /v1/alerts: Alertmanager reaches alert-bridge inside the cluster, as locally on its own port
-                    assertTrue(paths.stream().noneMatch(p -> p.getPath().startsWith(prefix)), prefix + " is internal");
-                    continue;
+                for (String path : List.of(prefix, prefix.endsWith("/") ? prefix + "completions" : prefix + "/x_1")) {
+                    for (String asked : List.of(path, "/api" + path)) {
+                        var route = IngressRoutes.route(ingress, strip, asked);
+                        if (service.internal()) {
+                            // e.g. /v1/alerts: Alertmanager reaches alert-bridge inside the cluster, as locally on its own port
+                            assertTrue(route.isEmpty(), variant + ": " + asked + " is internal but routed by " + route);
+                            continue;
+                        }
+                        assertTrue(route.isPresent(), variant + ": the Ingress does not route " + asked);
+                        assertEquals(service.name(), route.get().service(), variant + ": " + asked);
+                        assertEquals(path, route.get().backendPath(), variant + ": " + asked + " reaches the service as");
+                    }
                 }
-                String path = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
-                assertTrue(paths.stream().anyMatch(p -> p.getPath().equals(path)
-                                && p.getBackend().getService().getName().equals(service.name())),
-                        "the Ingress does not route " + prefix + " to " + service.name());
             }
         }
+        assertEquals("/health", IngressRoutes.route(ingress, strip, "/health").orElseThrow().backendPath());
+        assertTrue(IngressRoutes.route(ingress, strip, "/api/health").isEmpty(), "/api/health is routed");
+        assertTrue(IngressRoutes.route(ingress, strip, "/v1/documentsX").isEmpty(), "a prefix of a path element is routed");
         Set<String> services = names(r.all(Service.class));
-        paths.forEach(p -> assertTrue(services.contains(p.getBackend().getService().getName())));
+        ingress.getSpec().getRules().get(0).getHttp().getPaths()
+                .forEach(p -> assertTrue(services.contains(p.getBackend().getService().getName())));
+    }
+
+    /** The ingress class is one setting: the component's class, annotations, middleware and network policy agree. */
+    @Test
+    void eachIngressComponentMatchesItsController() throws Exception {
+        JsonNode nginxValues = Rendered.YAML.readTree(Rendered.K8S.resolve("helm/ingress-nginx-values.yaml").toFile());
+        Rendered nginx = Rendered.of("prod");
+        Ingress ingress = nginx.all(Ingress.class).get(0);
+        assertEquals(nginxValues.at("/controller/ingressClassResource/name").asText(), ingress.getSpec().getIngressClassName());
+        assertEquals("true", ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/use-regex"));
+        JsonNode peer = nginx.one("NetworkPolicy", "public-services-from-ingress").at("/spec/ingress/0/from/0");
+        assertEquals("ingress-nginx", peer.at("/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText(),
+                "the namespace the values file's helm command installs into");
+        peer.at("/podSelector/matchLabels").fields().forEachRemaining(label -> assertEquals(label.getValue().asText(),
+                nginxValues.at("/controller/podLabels").path(label.getKey()).asText(), "controller pod label " + label.getKey()));
+
+        Rendered traefik = Rendered.prodWithTraefik();
+        Ingress viaTraefik = traefik.all(Ingress.class).get(0);
+        assertEquals("traefik", viaTraefik.getSpec().getIngressClassName());
+        assertEquals("PathRegexp", viaTraefik.getMetadata().getAnnotations().get("traefik.ingress.kubernetes.io/router.pathmatcher"));
+        assertEquals(Map.of("osfria-ai-strip-api@kubernetescrd", "/api"), IngressRoutes.stripPrefixes(traefik));
+        assertEquals("kube-system", traefik.one("NetworkPolicy", "public-services-from-ingress")
+                .at("/spec/ingress/0/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText());
+        assertTrue(viaTraefik.getMetadata().getAnnotations().keySet().stream().noneMatch(k -> k.startsWith("nginx.")));
+        assertTrue(ingress.getMetadata().getAnnotations().keySet().stream().noneMatch(k -> k.startsWith("traefik.")));
+    }
+
+    /** The documentation's names work: namespace, Deployment, label, Services, HPA, GPU node label, model name. */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theDocumentedNamesWork(String overlay) {
+        Rendered r = Rendered.of(overlay);
+        assertTrue(r.has("Namespace", "osfria-ai"));
+        r.raw.stream().filter(n -> !n.at("/metadata/namespace").isMissingNode())
+                .filter(n -> !List.of("RecurringJob").contains(n.path("kind").asText()))
+                .forEach(n -> assertEquals("osfria-ai", n.at("/metadata/namespace").asText(), n.path("kind") + " " + n.at("/metadata/name")));
+        Deployment vllm = r.all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("vllm-server")).findFirst().orElseThrow();
+        Map<String, String> podLabels = vllm.getSpec().getTemplate().getMetadata().getLabels();
+        assertEquals("vllm-server", podLabels.get("app"), "kubectl logs -l app=vllm-server finds nothing");
+        assertEquals("vllm", podLabels.get("app.kubernetes.io/name"), "the recommended labels are kept");
+        var pod = vllm.getSpec().getTemplate().getSpec();
+        assertEquals("true", pod.getNodeSelector().get("nvidia.com/gpu"));
+        assertTrue(pod.getContainers().get(0).getArgs().contains("--served-model-name=deepseek-r2-78b-int4"));
+        assertTrue(pod.getContainers().get(0).getArgs().contains("--model=$(MODEL_PATH)"), "the model path is a setting");
+        assertEquals("/models/deepseek-r2-78b-int4", r.one("ConfigMap", "vllm-config").at("/data/MODEL_PATH").asText());
+        assertFalse(pod.getContainers().get(0).getImage().endsWith(":latest"), "a pinned vLLM image, not :latest");
+
+        Service service = r.all(Service.class).stream().filter(s -> s.getMetadata().getName().equals("vllm-service")).findFirst().orElseThrow();
+        assertEquals("ClusterIP", service.getSpec().getType());
+        assertEquals(8000, service.getSpec().getPorts().get(0).getPort());
+        assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()));
+        JsonNode hpa = r.one("HorizontalPodAutoscaler", "vllm-hpa");
+        assertEquals("vllm-server", hpa.at("/spec/scaleTargetRef/name").asText());
+        // every image pinned: the documentation's :latest would change what runs at every pod restart
+        for (Deployment d : r.all(Deployment.class)) {
+            d.getSpec().getTemplate().getSpec().getContainers().forEach(c ->
+                    assertTrue(c.getImage().matches(".+:[^:/]+") && !c.getImage().endsWith(":latest"), c.getImage()));
+        }
+    }
+
+    /** prometheus-adapter serves the HPA exactly the metric it asks for, from a metric vLLM really exports. */
+    @Test
+    void theVllmHpaMetricIsServedByPrometheusAdapter() throws Exception {
+        JsonNode hpa = Rendered.of("prod").one("HorizontalPodAutoscaler", "vllm-hpa");
+        String wanted = hpa.at("/spec/metrics/0/pods/metric/name").asText();
+        JsonNode rules = Rendered.YAML.readTree(Rendered.K8S.resolve("helm/prometheus-adapter-values.yaml").toFile()).at("/rules/custom");
+        List<String> served = new ArrayList<>();
+        for (JsonNode rule : rules) {
+            served.add(rule.at("/name/as").asText());
+            if (rule.at("/name/as").asText().equals(wanted)) {
+                String series = rule.at("/seriesQuery").asText().replaceAll("\\{.*", "");
+                assertTrue(rule.at("/name/matches").asText().contains(series), "the rule renames " + series);
+                assertTrue(MonitoringTest.exporterMetrics().containsKey(series), series + " is not a vLLM metric");
+                assertEquals("pod", rule.at("/resources/overrides/pod/resource").asText(), "a Pods metric needs the pod");
+            }
+        }
+        assertTrue(served.contains(wanted), "the HPA asks for " + wanted + ", the adapter serves " + served);
+    }
+
+    /** The documentation's Longhorn settings and StorageClass parameters, and the backup job they name. */
+    @Test
+    void longhornIsConfiguredAsDocumented() throws Exception {
+        JsonNode values = Rendered.YAML.readTree(Rendered.K8S.resolve("helm/longhorn-values.yaml").toFile());
+        assertEquals("/opt/longhorn", values.at("/defaultSettings/defaultDataPath").asText());
+        assertEquals(300, values.at("/defaultSettings/replicaReplenishmentWaitInterval").asInt());
+        assertEquals(2, values.at("/defaultSettings/concurrentReplicaRebuildPerNodeLimit").asInt());
+        Rendered r = Rendered.of("prod");
+        JsonNode parameters = r.one("StorageClass", "longhorn-fast").at("/parameters");
+        assertEquals("3", parameters.path("numberOfReplicas").asText());
+        assertEquals("300", parameters.path("staleReplicaTimeout").asText());
+        assertEquals("ssd", parameters.path("diskSelector").asText());
+        assertEquals("storage-node", parameters.path("nodeSelector").asText());
+        JsonNode selector = Rendered.YAML.readTree(parameters.path("recurringJobSelector").asText());
+        JsonNode job = r.one("RecurringJob", selector.at("/0/name").asText());
+        assertFalse(selector.at("/0/isGroup").asBoolean());
+        assertEquals("longhorn-system", job.at("/metadata/namespace").asText());
+        assertEquals("backup", job.at("/spec/task").asText());
     }
 
     @Test

@@ -6,31 +6,40 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Alert rules, Prometheus and Alertmanager configuration, dashboards: valid, and naming metrics that exist. */
+/**
+ * Alert and recording rules, their promtool unit tests, Prometheus and Alertmanager configuration, dashboards: valid,
+ * naming metrics that exist (the services' real scrapes; the exporters' documented metric lists committed as test
+ * data, each naming its source), and with what the documentation asks for.
+ */
 class MonitoringTest {
 
     private static final Path MONITORING = Rendered.K8S.resolve("base/monitoring");
-    private static final Pattern METRIC = Pattern.compile("\\b((?:osfria|http_server)_[a-zA-Z0-9_:]+)");
-    /** Metrics of the exporters the site runs, which cannot be scraped here; each prefix names its exporter. */
-    private static final Map<String, String> EXTERNAL = Map.of(
-            "DCGM_", "NVIDIA DCGM exporter", "longhorn_", "Longhorn manager", "kafka_", "Strimzi Kafka exporter",
-            "certmanager_", "cert-manager", "up", "Prometheus itself");
+    private static final Path EXPORTER_METRICS = Rendered.K8S.resolve("src/test/resources/exporter-metrics");
+    private static final Pattern OURS = Pattern.compile("\\b((?:osfria|http_server)_[a-zA-Z0-9_:]+)");
+    private static final Pattern RECORDED = Pattern.compile("\\b(osfria:[a-zA-Z0-9_:]+)");
+    /** Metric names of the exporters the site runs, which cannot be scraped here. */
+    private static final Pattern EXTERNAL = Pattern.compile(
+            "\\b(vllm:[a-zA-Z0-9_:]+|DCGM_FI_[A-Z0-9_]+|longhorn_[a-z0-9_]+|node_[a-zA-Z0-9_]+|kafka_[a-z0-9_]+|certmanager_[a-z0-9_]+|up(?=\\{))");
 
     @Test
     void promtoolAcceptsTheRulesAndThePrometheusConfiguration() throws Exception {
-        Path promtool = Tools.require(Tools.fromDebian("promtool", "prometheus", "usr/bin/promtool"), "promtool");
+        Path promtool = promtool();
         Tools.Result rules = Tools.run(MONITORING, Map.of(), promtool.toString(), "check", "rules", "rules.yaml");
         assertEquals(0, rules.exit(), rules.out() + rules.err());
         assertTrue(rules.out().contains("SUCCESS"), rules.out());
@@ -41,6 +50,38 @@ class MonitoringTest {
                 .replace("/etc/prometheus/rules/osfria-rules.yaml", dir.resolve("osfria-rules.yaml").toString()));
         Tools.Result config = Tools.run(dir, Map.of(), promtool.toString(), "check", "config", "prometheus.yml");
         assertEquals(0, config.exit(), config.out() + config.err());
+    }
+
+    /** promtool test rules: every alert fires on its series and stays quiet on the others (tests/*.yaml). */
+    @Test
+    void everyAlertPassesItsPromtoolUnitTests() throws Exception {
+        List<String> command = new ArrayList<>(List.of(promtool().toString(), "test", "rules"));
+        ruleTests().forEach(t -> command.add(MONITORING.relativize(t).toString()));
+        Tools.Result r = Tools.run(MONITORING, Map.of(), command);
+        assertEquals(0, r.exit(), r.out() + r.err());
+    }
+
+    /** Each alert has a test where it fires, and series where it must not: a quiet test, or series left out. */
+    @Test
+    void everyAlertHasTestsThatFireAndTestsThatDoNot() throws Exception {
+        Map<String, int[]> seen = new TreeMap<>(); // alert -> {firing tests, quiet evidence}
+        alerts().keySet().forEach(a -> seen.put(a, new int[2]));
+        for (Path file : ruleTests()) {
+            for (JsonNode test : Rendered.YAML.readTree(file.toFile()).get("tests")) {
+                int series = test.path("input_series").size();
+                for (JsonNode check : test.path("alert_rule_test")) {
+                    int[] counts = seen.get(check.path("alertname").asText());
+                    assertTrue(counts != null, file + " tests an unknown alert " + check.path("alertname"));
+                    int firing = check.path("exp_alerts").size();
+                    counts[0] += firing > 0 ? 1 : 0;
+                    counts[1] += firing == 0 || series > firing ? 1 : 0;
+                }
+            }
+        }
+        seen.forEach((alert, counts) -> {
+            assertTrue(counts[0] > 0, alert + " has no test where it fires");
+            assertTrue(counts[1] > 0, alert + " has no series where it must stay quiet");
+        });
     }
 
     @Test
@@ -55,20 +96,27 @@ class MonitoringTest {
         assertEquals(file.get("groups"), operator.at("/spec/groups"));
     }
 
+    /** The documentation's five alerts under its names and thresholds, the faulted volume, the SLOs, ours. */
     @Test
-    void theSeedsAlertsAndOursAreAllThere() throws Exception {
-        Set<String> alerts = new TreeSet<>();
-        for (JsonNode group : Rendered.YAML.readTree(MONITORING.resolve("rules.yaml").toFile()).get("groups")) {
-            for (JsonNode rule : group.get("rules")) {
-                alerts.add(rule.get("alert").asText());
-                assertFalse(rule.at("/labels/severity").asText().isEmpty(), rule.get("alert") + " has no severity");
-                assertFalse(rule.at("/annotations/summary").asText().isEmpty(), rule.get("alert") + " has no summary");
-            }
-        }
-        assertTrue(alerts.containsAll(List.of("NodeDown", "GpuTemperatureHigh", "VllmDown", "LonghornVolumeDegraded",
-                "AiLatencyP95High", "NoHealthyInferenceBackend", "RouterErrorRateHigh", "DocumentsStuckInProcessing",
+    void theDocumentedAlertsAndTheSlosAreThere() throws Exception {
+        Map<String, JsonNode> alerts = alerts();
+        assertTrue(alerts.keySet().containsAll(List.of("NodeDown", "GPUOverheating", "VLLMServiceDown",
+                "LonghornVolumeDegraded", "LonghornVolumeFaulted", "HighAILatency",
+                "AvailabilityBudgetBurnFast", "AvailabilityBudgetBurnSlow", "LatencyBudgetBurnFast", "LatencyBudgetBurnSlow",
+                "TokenThroughputBelowTarget", "NoHealthyInferenceBackend", "RouterErrorRateHigh", "DocumentsStuckInProcessing",
                 "IngestionDeadLetters", "WebhookBacklogHigh", "WebhookDeliveriesExhausted", "KafkaConsumerLagHigh",
-                "CertificateExpiresSoon")), alerts.toString());
+                "CertificateExpiresSoon")), alerts.keySet().toString());
+        alerts.forEach((name, rule) -> {
+            assertFalse(rule.at("/labels/severity").asText().isEmpty(), name + " has no severity");
+            assertFalse(rule.at("/annotations/summary").asText().isEmpty(), name + " has no summary");
+        });
+        JsonNode latency = alerts.get("HighAILatency");
+        assertTrue(latency.get("expr").asText().contains("vllm:time_to_first_token_seconds_bucket"));
+        assertTrue(latency.get("expr").asText().endsWith("> 0.5"));
+        assertEquals("3m", latency.get("for").asText());
+        assertTrue(alerts.get("GPUOverheating").get("expr").asText().contains("> 85"));
+        assertTrue(alerts.get("AvailabilityBudgetBurnFast").get("expr").asText().contains("0.0005"), "99.95 %");
+        assertTrue(alerts.get("TokenThroughputBelowTarget").get("expr").asText().contains("< 600"));
     }
 
     @Test
@@ -89,7 +137,7 @@ class MonitoringTest {
     @Test
     void everyDashboardIsValidJsonWithQueries() throws Exception {
         List<Path> dashboards = dashboards();
-        assertEquals(5, dashboards.size());
+        assertEquals(6, dashboards.size());
         for (Path d : dashboards) {
             JsonNode json = new ObjectMapper().readTree(d.toFile());
             assertFalse(json.path("uid").asText().isEmpty(), d + " has no uid");
@@ -101,9 +149,78 @@ class MonitoringTest {
         }
     }
 
+    /** The panels the documentation's three expert dashboards list (GPU, vLLM performance, Longhorn). */
+    @Test
+    void theDocumentedPanelsAreThere() throws Exception {
+        Map<String, List<String>> wanted = Map.of(
+                "osfria-gpu", List.of("GPU utilisation", "GPU memory used / total", "GPU temperature", "GPU power",
+                        "SM clock", "Memory clock", "Processes (pods) per GPU"),
+                "osfria-vllm", List.of("Requests/s by model", "Latency P50 / P95 / P99", "Queue depth",
+                        "Tokens/s generated (target 600)", "Mean batch size", "Prefix-cache hit ratio", "Error rate (%)"),
+                "osfria-longhorn", List.of("IOPS read / write", "Volume read/write throughput", "I/O latency read / write",
+                        "Volume usage", "Replica health: volumes healthy / degraded / faulted", "Backups in progress / in error",
+                        "Network bandwidth per node"));
+        Map<String, Set<String>> titles = new LinkedHashMap<>();
+        for (Path d : dashboards()) {
+            JsonNode json = new ObjectMapper().readTree(d.toFile());
+            Set<String> t = new TreeSet<>();
+            json.get("panels").forEach(p -> t.add(p.get("title").asText()));
+            titles.put(json.get("uid").asText(), t);
+        }
+        wanted.forEach((uid, panels) -> assertTrue(titles.get(uid).containsAll(panels), uid + ": " + titles.get(uid)));
+    }
+
+    /** Exporters' metrics (vLLM, DCGM, Longhorn, node-exporter, Kafka exporter, cert-manager) and recorded series. */
+    @Test
+    void rulesAndDashboardsNameOnlyMetricsTheExportersDocument() throws Exception {
+        Map<String, String> known = exporterMetrics();
+        Set<String> recorded = new TreeSet<>();
+        for (JsonNode group : Rendered.YAML.readTree(MONITORING.resolve("rules.yaml").toFile()).get("groups")) {
+            group.get("rules").forEach(rule -> {
+                if (rule.has("record")) {
+                    recorded.add(rule.get("record").asText());
+                }
+            });
+        }
+        Set<String> unknown = new TreeSet<>();
+        for (String expr : expressions()) {
+            boolean named = false;
+            Matcher m = EXTERNAL.matcher(expr);
+            while (m.find()) {
+                named = true;
+                if (!known.containsKey(m.group(1))) {
+                    unknown.add(m.group(1));
+                }
+            }
+            Matcher r = RECORDED.matcher(expr);
+            while (r.find()) {
+                named = true;
+                if (!recorded.contains(r.group(1))) {
+                    unknown.add(r.group(1));
+                }
+            }
+            named |= OURS.matcher(expr).find();
+            assertTrue(named, "names no metric known to be exported: " + expr);
+        }
+        assertEquals(Set.of(), unknown, "names no exporter documents (" + known.size() + " known) and no rule records");
+    }
+
     @Test
     void rulesAndDashboardsNameOnlyMetricsTheServicesExport() throws Exception {
         Set<String> exported = exportedMetricNames();
+        Set<String> unknown = new TreeSet<>();
+        for (String expr : expressions()) {
+            Matcher m = OURS.matcher(expr);
+            while (m.find()) {
+                if (!exported.contains(m.group(1))) {
+                    unknown.add(m.group(1));
+                }
+            }
+        }
+        assertEquals(Set.of(), unknown, "metrics no service exports (seen: " + exported.size() + " names)");
+    }
+
+    private static List<String> expressions() throws Exception {
         List<String> expressions = new ArrayList<>();
         for (JsonNode group : Rendered.YAML.readTree(MONITORING.resolve("rules.yaml").toFile()).get("groups")) {
             group.get("rules").forEach(rule -> expressions.add(rule.get("expr").asText()));
@@ -112,26 +229,64 @@ class MonitoringTest {
             new ObjectMapper().readTree(d.toFile()).get("panels")
                     .forEach(p -> p.get("targets").forEach(t -> expressions.add(t.get("expr").asText())));
         }
-        Set<String> unknown = new TreeSet<>();
-        for (String expr : expressions) {
-            Matcher m = METRIC.matcher(expr);
-            boolean ours = false;
-            while (m.find()) {
-                ours = true;
-                if (!exported.contains(m.group(1))) {
-                    unknown.add(m.group(1));
+        return expressions;
+    }
+
+    private static Map<String, JsonNode> alerts() throws Exception {
+        Map<String, JsonNode> alerts = new TreeMap<>();
+        for (JsonNode group : Rendered.YAML.readTree(MONITORING.resolve("rules.yaml").toFile()).get("groups")) {
+            group.get("rules").forEach(rule -> {
+                if (rule.has("alert")) {
+                    alerts.put(rule.get("alert").asText(), rule);
                 }
-            }
-            boolean external = EXTERNAL.keySet().stream().anyMatch(prefix -> expr.contains(prefix));
-            assertTrue(ours || external, "names no metric known to be exported: " + expr);
+            });
         }
-        assertEquals(Set.of(), unknown, "metrics no service exports (seen: " + exported.size() + " names)");
+        return alerts;
+    }
+
+    private static List<Path> ruleTests() throws IOException {
+        try (Stream<Path> files = Files.list(MONITORING.resolve("tests"))) {
+            return files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+    }
+
+    private static Path promtool() {
+        return Tools.require(Tools.fromDebian("promtool", "prometheus", "usr/bin/promtool"), "promtool");
     }
 
     private static List<Path> dashboards() throws Exception {
         try (Stream<Path> files = Files.list(MONITORING.resolve("dashboards"))) {
             return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
+    }
+
+    /**
+     * The exporters' documented metrics (src/test/resources/exporter-metrics, one file per exporter, its first line
+     * naming the source): sample name to file; a histogram also gives its _bucket, _sum and _count series.
+     */
+    static Map<String, String> exporterMetrics() {
+        Map<String, String> names = new TreeMap<>();
+        try (Stream<Path> files = Files.list(EXPORTER_METRICS)) {
+            for (Path f : files.sorted().toList()) {
+                List<String> lines = Files.readAllLines(f);
+                assertTrue(lines.get(0).startsWith("# source: "), f + " does not name its source first");
+                for (String line : lines) {
+                    if (line.isBlank() || line.startsWith("#")) {
+                        continue;
+                    }
+                    String[] parts = line.trim().split("\\s+");
+                    names.put(parts[0], f.getFileName().toString());
+                    if (parts.length > 1 && parts[1].equals("histogram")) {
+                        for (String suffix : List.of("_bucket", "_sum", "_count")) {
+                            names.put(parts[0] + suffix, f.getFileName().toString());
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return names;
     }
 
     /** Sample names from the /q/metrics scrapes the services' own tests saved (see ExportedMetrics). */

@@ -39,6 +39,9 @@ class OpsScriptsTest {
     private Path qdrant;
     private Path backups;
     private Path log;
+    private Path models;
+    private Path passphrase;
+    static final String SECRET = "pg-password-7Hq2x-never-in-clear";
 
     @BeforeAll
     static void startPostgres() throws Exception {
@@ -62,7 +65,7 @@ class OpsScriptsTest {
     void site() throws Exception {
         work = Files.createTempDirectory("osfria-ops");
         bin = Files.createDirectories(work.resolve("bin"));
-        for (String tool : List.of("kubectl", "k3s")) {
+        for (String tool : List.of("kubectl", "k3s", "ping")) {
             Path copy = bin.resolve(tool);
             Files.copy(Path.of("src/test/resources/fake-cluster", tool), copy);
             copy.toFile().setExecutable(true);
@@ -72,6 +75,10 @@ class OpsScriptsTest {
         data = work.resolve("data");
         qdrant = Files.createDirectories(work.resolve("qdrant"));
         Files.writeString(qdrant.resolve("osfria-chunks.snapshot"), "qdrant snapshot bytes");
+        models = Files.createDirectories(work.resolve("models/deepseek-r2-78b-int4"));
+        Files.writeString(models.resolve("config.json"), "{\"model_type\":\"deepseek\"}");
+        models = work.resolve("models");
+        passphrase = Files.writeString(work.resolve("backup-passphrase"), "correct horse battery staple\n");
         backups = work.resolve("backups");
         log = work.resolve("calls.log");
         Files.writeString(log, "");
@@ -87,6 +94,9 @@ class OpsScriptsTest {
         env.put("FAKE_LOG", log.toString());
         env.put("FAKE_DATA", data.toString());
         env.put("FAKE_QDRANT", qdrant.toString());
+        env.put("FAKE_MODELS", models.toString());
+        env.put("FAKE_SECRET", SECRET);
+        env.put("OSFRIA_BACKUP_PASSPHRASE_FILE", passphrase.toString());
         env.put("PGHOST", "localhost");
         env.put("PGPORT", String.valueOf(postgres.getPort()));
         env.put("PGUSER", "postgres");
@@ -98,7 +108,7 @@ class OpsScriptsTest {
     void scriptsAreShellcheckClean() {
         Path shellcheck = Tools.require(Tools.fromDebian("shellcheck", "shellcheck", "usr/bin/shellcheck"), "shellcheck");
         Tools.Result r = Tools.run(OPS, Map.of(), shellcheck.toString(), "-x", "--source-path=SCRIPTDIR",
-                "lib.sh", "health-check", "backup", "restore", "kek-reseal");
+                "lib.sh", "health-check", "backup", "restore", "kek-reseal", "log-cleanup");
         assertEquals(0, r.exit(), r.out() + r.err());
     }
 
@@ -110,7 +120,8 @@ class OpsScriptsTest {
         Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofDays(40))));
         Files.setLastModifiedTime(recent, FileTime.from(Instant.now().minus(Duration.ofDays(10))));
 
-        Tools.Result r = run(Map.of(), OPS.resolve("backup").toString(), "--dir", backups.toString(), "--retention-days", "30");
+        Tools.Result r = run(Map.of(), OPS.resolve("backup").toString(), "--dir", backups.toString(), "--retention-days", "30",
+                "--with-models");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().startsWith("OSFRIA BACKUP OK"), r.out());
         assertFalse(Files.exists(old), "an archive older than 30 days is kept");
@@ -118,9 +129,14 @@ class OpsScriptsTest {
         Path archive = newest();
         Tools.Result listing = Tools.run(work, Map.of(), "tar", "-tzf", archive.toString());
         for (String part : List.of("./SHA256SUMS", "./postgres/ingest.dump", "./postgres/webhook.dump",
-                "./qdrant/osfria-chunks.snapshot", "./blobs.tar", "./objects.yaml")) {
+                "./qdrant/osfria-chunks.snapshot", "./blobs.tar", "./objects.yaml.enc", "./config/all-namespaces.yaml.enc",
+                "./volumes/persistent-volumes.json", "./volumes/persistent-volume-claims.json", "./models.tar")) {
             assertTrue(listing.out().contains(part + "\n"), part + " missing from\n" + listing.out());
         }
+        assertFalse(listing.out().contains("./objects.yaml\n"), "ConfigMaps and Secrets in clear");
+        Tools.Result modelFiles = Tools.run(work, Map.of(), "bash", "-c",
+                "tar -xzOf '" + archive + "' ./models.tar | tar -tf -");
+        assertTrue(modelFiles.out().contains("deepseek-r2-78b-int4/config.json"), modelFiles.out());
         assertTrue(listing.out().contains("./etcd/osfria-"), "no etcd snapshot");
         try (Stream<Path> left = Files.list(backups)) {
             assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith(".")
@@ -145,6 +161,8 @@ class OpsScriptsTest {
         assertEquals(List.of("wh_1"), rows("webhook", "SELECT id FROM subscription"));
         assertEquals("original file bytes", Files.readString(data.resolve("blobs/ab/cd1234")));
         assertEquals("qdrant snapshot bytes", Files.readString(qdrant.resolve("restored-osfria-chunks.snapshot")));
+        // the namespace's Secrets came back decrypted, and nothing decrypted stayed behind
+        assertTrue(Files.readString(data.resolve("applied.yaml")).contains("kind: Secret"), "no Secret applied");
 
         List<String> calls = Files.readAllLines(log);
         int apply = indexOf(calls, "apply -f");
@@ -155,6 +173,18 @@ class OpsScriptsTest {
         int scaleUp = indexOf(calls, "--replicas=2");
         assertTrue(apply < files && files < scaleDown && scaleDown < restore && restore < qdrantRecover
                 && qdrantRecover < scaleUp, "order of operations:\n" + String.join("\n", calls));
+    }
+
+    @Test
+    void aRestoreWithTheWrongPassphraseTouchesNothing() throws Exception {
+        assertEquals(0, run(Map.of(), OPS.resolve("backup").toString(), "--dir", backups.toString(), "--skip-etcd").exit());
+        Path wrong = Files.writeString(work.resolve("wrong"), "not the passphrase\n");
+        Files.writeString(log, "");
+        Tools.Result r = run(Map.of("OSFRIA_BACKUP_PASSPHRASE_FILE", wrong.toString()), OPS.resolve("restore").toString(),
+                newest().toString(), "--yes");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("do not decrypt"), r.err());
+        assertFalse(Files.readString(log).contains("apply"), "touched the site: " + Files.readString(log));
     }
 
     @Test
@@ -196,6 +226,59 @@ class OpsScriptsTest {
         Tools.Result health = run(Map.of("FAKE_CLUSTER_DOWN", "1"), OPS.resolve("health-check").toString());
         assertEquals(3, health.exit());
         assertTrue(health.out().startsWith("UNKNOWN"), health.out());
+    }
+
+    /** The documentation's checks, each with its threshold (configurable), on a healthy site and on broken ones. */
+    @Test
+    void theHealthCheckLooksAtEverythingTheDocumentationLists() {
+        Path check = OPS.resolve("health-check");
+        Tools.Result healthy = run(Map.of("FAKE_PING_MS", "0.400"), check.toString());
+        assertEquals(0, healthy.exit(), healthy.out());
+        for (String line : List.of("OK    2 nodes ready", "OK    2 pods ready in every namespace", "OK    1 vLLM pods ready",
+                "OK    3 vLLM backends healthy", "OK    vllm-server-a: GPU 45 % busy, memory 60000/81920 MiB (73 %), 62 °C",
+                "OK    2 Longhorn pods ready", "OK    Longhorn volumes healthy", "OK    node 10.0.0.21: 0.400 ms round trip")) {
+            assertTrue(healthy.out().contains(line + "\n"), line + " missing from\n" + healthy.out());
+        }
+
+        Tools.Result slowNetwork = run(Map.of("FAKE_PING_MS", "2.000"), check.toString());
+        assertEquals(1, slowNetwork.exit(), slowNetwork.out());
+        assertTrue(slowNetwork.out().contains("WARN  node 10.0.0.11: 2.000 ms round trip (limit 1.5 ms)"), slowNetwork.out());
+        assertEquals(0, run(Map.of("FAKE_PING_MS", "2.000", "OSFRIA_HEALTH_PING_MAX_MS", "2.5"), check.toString()).exit());
+
+        Tools.Result gpuFull = run(Map.of("FAKE_GPU", "99, 80000, 81920, 70"), check.toString());
+        assertEquals(1, gpuFull.exit(), gpuFull.out());
+        assertTrue(gpuFull.out().contains("WARN  vllm-server-a: GPU memory 80000/81920 MiB (98 %, limit 95 %)"), gpuFull.out());
+        Tools.Result gpuHot = run(Map.of("FAKE_GPU", "99, 60000, 81920, 88"), check.toString());
+        assertEquals(2, gpuHot.exit(), gpuHot.out());
+
+        Tools.Result elsewhere = run(Map.of("FAKE_BROKEN_POD", "1"), check.toString());
+        assertEquals(1, elsewhere.exit(), elsewhere.out());
+        assertTrue(elsewhere.out().contains("monitoring/prometheus-0(CrashLoopBackOff)"), elsewhere.out());
+        Tools.Result longhornPod = run(Map.of("FAKE_LONGHORN_POD_STATUS", "CrashLoopBackOff"), check.toString());
+        assertTrue(longhornPod.out().contains("WARN  Longhorn pods not ready: longhorn-system/longhorn-manager-x7k2p(CrashLoopBackOff)"),
+                longhornPod.out());
+        assertEquals(1, run(Map.of("FAKE_VOLUME", "degraded"), check.toString()).exit());
+        Tools.Result faulted = run(Map.of("FAKE_VOLUME", "faulted"), check.toString());
+        assertEquals(2, faulted.exit(), faulted.out());
+        assertTrue(faulted.out().contains("CRIT  Longhorn volumes faulted: pvc-9f8e=faulted"), faulted.out());
+    }
+
+    @Test
+    void theWeeklyLogCleanUpRemovesOnlyOldLogs() throws Exception {
+        Path logs = Files.createDirectories(work.resolve("var-log-osfria"));
+        Path old = Files.writeString(logs.resolve("backup.log"), "old");
+        Path oldRotated = Files.writeString(logs.resolve("health.log.1"), "old");
+        Path recent = Files.writeString(logs.resolve("health.log"), "recent");
+        Path notALog = Files.writeString(logs.resolve("keep.txt"), "not a log");
+        for (Path p : List.of(old, oldRotated, notALog)) {
+            Files.setLastModifiedTime(p, FileTime.from(Instant.now().minus(Duration.ofDays(9))));
+        }
+        Tools.Result r = run(Map.of(), OPS.resolve("log-cleanup").toString(), "--dir", logs.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("2 file(s) older than 7 days removed"), r.out());
+        assertFalse(Files.exists(old));
+        assertFalse(Files.exists(oldRotated));
+        assertTrue(Files.exists(recent) && Files.exists(notALog));
     }
 
     private Path newest() throws Exception {

@@ -1,6 +1,7 @@
 package fr.osfria.k8s;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -14,12 +15,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /** An overlay rendered offline by {@code kubectl kustomize}, parsed into Kubernetes model objects. */
 public final class Rendered {
 
-    static final Path K8S = Path.of("").toAbsolutePath();
+    public static final Path K8S = Path.of("").toAbsolutePath();
     static final YAMLMapper YAML = new YAMLMapper();
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
@@ -38,11 +40,22 @@ public final class Rendered {
      * {@code withSecrets=false} renders without them, to see the failure an operator would see.
      */
     static Tools.Result kustomize(String overlay, boolean withSecrets) {
+        return kustomize(overlay, withSecrets, k -> k);
+    }
+
+    /** As above, the overlay's kustomization.yaml first changed by {@code edit} (e.g. another ingress component). */
+    static Tools.Result kustomize(String overlay, boolean withSecrets, UnaryOperator<String> edit) {
         Path kubectl = Tools.kubectl();
         try {
             Path copy = Files.createTempDirectory("osfria-k8s");
-            copyTree(K8S.resolve("base"), copy.resolve("base"));
-            copyTree(K8S.resolve("overlays"), copy.resolve("overlays"));
+            for (String dir : List.of("base", "overlays", "components", "ops")) {
+                copyTree(K8S.resolve(dir), copy.resolve(dir));
+            }
+            Path kustomization = copy.resolve(overlay).resolve("kustomization.yaml");
+            if (!Files.exists(kustomization)) {
+                kustomization = copy.resolve("overlays").resolve(overlay).resolve("kustomization.yaml");
+            }
+            Files.writeString(kustomization, edit.apply(Files.readString(kustomization)));
             Path secrets = copy.resolve("overlays").resolve(overlay).resolve("secrets");
             deleteTree(secrets); // whatever a developer keeps locally must not make the test pass
             if (withSecrets) {
@@ -53,7 +66,8 @@ public final class Rendered {
                 Files.writeString(secrets.resolve("pg-username"), "osfria");
                 Files.writeString(secrets.resolve("pg-password"), "placeholder");
             }
-            Tools.Result r = Tools.run(copy, Map.of(), kubectl.toString(), "kustomize", "overlays/" + overlay);
+            String dir = Files.isDirectory(copy.resolve(overlay)) ? overlay : "overlays/" + overlay;
+            Tools.Result r = Tools.run(copy, Map.of(), kubectl.toString(), "kustomize", dir);
             deleteTree(copy);
             return r;
         } catch (IOException e) {
@@ -62,7 +76,12 @@ public final class Rendered {
     }
 
     public static Rendered of(String overlay) {
-        Tools.Result r = kustomize(overlay, true);
+        return of(overlay, k -> k);
+    }
+
+    /** An overlay ("dev", "prod") or another kustomization of k8s/ ("ops"), rendered after {@code edit}. */
+    public static Rendered of(String overlay, UnaryOperator<String> edit) {
+        Tools.Result r = kustomize(overlay, true, edit);
         assertEquals(0, r.exit(), "kubectl kustomize overlays/" + overlay + " failed:\n" + r.err());
         try {
             List<JsonNode> raw = new ArrayList<>();
@@ -77,12 +96,26 @@ public final class Rendered {
         }
     }
 
+    /** The prod overlay with k3s's Traefik instead of ingress-nginx: the one line an operator changes. */
+    public static Rendered prodWithTraefik() {
+        return of("prod", k -> {
+            String changed = k.replace("../../components/ingress-nginx", "../../components/ingress-traefik");
+            assertNotEquals(k, changed, "the overlay no longer picks its ingress component on one line");
+            return changed;
+        });
+    }
+
     public <T extends HasMetadata> List<T> all(Class<T> type) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
     public List<JsonNode> ofKind(String kind) {
         return raw.stream().filter(n -> kind.equals(n.path("kind").asText())).toList();
+    }
+
+    public JsonNode one(String kind, String name) {
+        return raw.stream().filter(n -> kind.equals(n.path("kind").asText()) && name.equals(n.at("/metadata/name").asText()))
+                .findFirst().orElseThrow(() -> new AssertionError(overlay + " renders no " + kind + " " + name));
     }
 
     boolean has(String kind, String name) {
