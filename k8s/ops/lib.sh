@@ -37,6 +37,9 @@ postgres_primary() {
 DATABASES=(ingest webhook)
 
 # The backups' encryption of ConfigMaps and Secrets (ops/backup, ops/restore): AES-256-CBC with a key derived by
-# PBKDF2 (200,000 iterations, random salt) from the first line of $PASSPHRASE_FILE; stdin to stdout.
+# PBKDF2 (200,000 iterations, random salt) from the first line of $PASSPHRASE_FILE (set by the calling script);
+# stdin to stdout.
+# shellcheck disable=SC2154
 encrypt() { openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt -pass "file:$PASSPHRASE_FILE"; }
+# shellcheck disable=SC2154
 decrypt() { openssl enc -d -aes-256-cbc -pbkdf2 -iter 200000 -pass "file:$PASSPHRASE_FILE"; }
