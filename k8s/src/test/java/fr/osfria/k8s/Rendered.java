@@ -24,10 +24,12 @@ public final class Rendered {
     public static final Path K8S = Path.of("").toAbsolutePath();
     static final YAMLMapper YAML = new YAMLMapper();
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final Map<String, Rendered> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
     final String overlay;
     public final List<HasMetadata> objects;
     public final List<JsonNode> raw;
+    // (shared between tests through the cache: read, never change)
 
     private Rendered(String overlay, List<HasMetadata> objects, List<JsonNode> raw) {
         this.overlay = overlay;
@@ -75,8 +77,9 @@ public final class Rendered {
         }
     }
 
+    /** Rendered once per test JVM: kubectl kustomize takes a second, and the tests only read what it renders. */
     public static Rendered of(String overlay) {
-        return of(overlay, k -> k);
+        return CACHE.computeIfAbsent(overlay, o -> of(o, k -> k));
     }
 
     /** An overlay ("dev", "prod") or another kustomization of k8s/ ("ops"), rendered after {@code edit}. */
@@ -98,11 +101,11 @@ public final class Rendered {
 
     /** The prod overlay with k3s's Traefik instead of ingress-nginx: the one line an operator changes. */
     public static Rendered prodWithTraefik() {
-        return of("prod", k -> {
+        return CACHE.computeIfAbsent("prod-traefik", x -> of("prod", k -> {
             String changed = k.replace("../../components/ingress-nginx", "../../components/ingress-traefik");
             assertNotEquals(k, changed, "the overlay no longer picks its ingress component on one line");
             return changed;
-        });
+        }));
     }
 
     public <T extends HasMetadata> List<T> all(Class<T> type) {

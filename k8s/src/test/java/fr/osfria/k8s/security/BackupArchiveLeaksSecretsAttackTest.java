@@ -55,6 +55,7 @@ class BackupArchiveLeaksSecretsAttackTest {
         env.put("FAKE_QDRANT", work.resolve("qdrant").toString());
         env.put("FAKE_MODELS", work.resolve("models").toString());
         env.put("FAKE_SECRET", SECRET);
+        env.put("OSFRIA_NAMESPACE", "osfria-ai");
         env.put("OSFRIA_BACKUP_PASSPHRASE_FILE", Files.writeString(work.resolve("passphrase"), "a long passphrase\n").toString());
     }
 
