@@ -51,14 +51,23 @@ public final class ApiDocs {
                 missing.add(service.name());
                 continue;
             }
-            JsonObject doc = read.get();
+            JsonObject servicePaths = new JsonObject();
+            JsonObject serviceComponents = components.copy();
+            try {
+                JsonObject doc = read.get();
+                Map<String, String> renames = renamesFor(service, doc, components);
+                doc = (JsonObject) withRefsRenamed(doc, renames);
+                addPaths(settings, service, doc.getJsonObject("paths", new JsonObject()), servicePaths);
+                addComponents(doc.getJsonObject("components", new JsonObject()), serviceComponents, renames);
+                openapi = doc.getString("openapi", openapi);
+                version = doc.getJsonObject("info", new JsonObject()).getString("version", version);
+            } catch (ClassCastException e) {
+                missing.add(service.name()); // JSON, but not an OpenAPI document's shape: left out, the rest served
+                continue;
+            }
             included.add(service.name());
-            openapi = doc.getString("openapi", openapi);
-            version = doc.getJsonObject("info", new JsonObject()).getString("version", version);
-            Map<String, String> renames = renamesFor(service, doc, components);
-            doc = (JsonObject) withRefsRenamed(doc, renames);
-            addPaths(settings, service, doc.getJsonObject("paths", new JsonObject()), paths);
-            addComponents(service, doc.getJsonObject("components", new JsonObject()), components, renames);
+            paths.mergeIn(servicePaths);
+            components.mergeIn(serviceComponents);
         }
         components.put("securitySchemes", new JsonObject().put("apiKey", new JsonObject().put("type", "http")
                 .put("scheme", "bearer").put("description", "An Osfria API key: `Authorization: Bearer sk-osfria-…`")));
@@ -135,8 +144,7 @@ public final class ApiDocs {
         return renames;
     }
 
-    private static void addComponents(LocalSettings.Service service, JsonObject from, JsonObject to,
-                                      Map<String, String> renames) {
+    private static void addComponents(JsonObject from, JsonObject to, Map<String, String> renames) {
         for (String section : from.fieldNames()) {
             JsonObject target = to.getJsonObject(section);
             if (target == null) {

@@ -79,10 +79,11 @@ class ApiDocsTest {
     }
 
     @Test
-    void aMissingDocumentIsNamedAndTheRestIsServed(@TempDir Path home) throws IOException {
+    void aMissingOrMalformedDocumentIsNamedAndTheRestIsServed(@TempDir Path home) throws IOException {
         store(home, "ingest-service", doc("/v1/documents", "Thing", new JsonObject().put("type", "object")));
         Files.createDirectories(home.resolve("embed-service/target/openapi"));
         Files.writeString(home.resolve("embed-service").resolve(ApiDocs.STORED), "{not json");
+        store(home, "webhook-service", new JsonObject().put("openapi", "3.1.0").put("paths", new JsonArray().add(1)));
 
         JsonObject merged = ApiDocs.merged(settings(home, Map.of()));
         assertEquals(new JsonArray(List.of("embed-service", "inference-router", "webhook-service")),
