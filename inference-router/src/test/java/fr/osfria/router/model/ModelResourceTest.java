@@ -43,6 +43,17 @@ class ModelResourceTest {
         given().get("/v1/models").then().statusCode(401).body("error.type", equalTo("authentication_error"));
     }
 
+    /** The completion routes are Vert.x routes: META-INF/openapi.yaml describes them in the service's document. */
+    @Test
+    void theOpenApiDocumentDescribesTheCompletionRoutesToo() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.'/v1/chat/completions'.post.requestBody.content.'application/json'.schema.'$ref'",
+                        equalTo("#/components/schemas/ChatCompletionRequest"))
+                .body("paths.'/v1/completions'.post.responses.'429'.'$ref'",
+                        equalTo("#/components/responses/CompletionRateLimited"))
+                .body("paths.'/v1/models'.get.responses.'200'.description", equalTo("OK"));
+    }
+
     @Test
     void modelsComingAndGoingArePublishedOnce() throws Exception {
         try (TopicProbe events = TopicProbe.open(Topics.PUBLIC_EVENTS)) {
