@@ -97,7 +97,10 @@ export async function receiver() {
         });
       }
     },
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => {
+      server.closeAllConnections?.(); // the platform's client keeps connections alive
+      return new Promise((resolve) => server.close(resolve));
+    },
   };
 }
 

@@ -22,9 +22,9 @@ class DocumentationExampleTest(unittest.TestCase):
                                  env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(0, run.returncode, run.stdout + run.stderr)
         client = support.admin()
-        uploaded = [d for d in client.documents.list("knowledge-base") if d.filename == "rapport.pdf"]
+        uploaded = [d for d in client.documents.list("knowledge-base") if d.filename == "rapport.pdf"]  # newest first
         self.assertTrue(uploaded, "the example's upload is not in knowledge-base")
-        document = client.documents.wait(uploaded[-1].document_id, timeout=120)
+        document = client.documents.wait(uploaded[0].document_id, timeout=120)
         self.assertEqual("indexed", document.status, document)
         found = client.search(marker, collection="knowledge-base", mode="keyword")
         self.assertIn(document.document_id, [r.document_id for r in found.results])

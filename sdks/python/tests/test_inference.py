@@ -38,11 +38,12 @@ class InferenceTest(unittest.TestCase):
     def test_leaving_a_stream_early_closes_its_connection(self):
         stream = self.client.chat.completions.create(
             model=support.MODEL, messages=[{"role": "user", "content": "long"}], max_tokens=200, stream=True)
-        connection = stream._conn
+        sock = stream.response.fp.raw._sock  # the connection's socket, to see it closed
         for chunk in stream:
+            self.assertEqual("chat.completion.chunk", chunk.object)
             break
         self.assertTrue(stream.closed)
-        self.assertIsNone(connection.sock, "the socket is still open after the loop stopped")
+        self.assertEqual(-1, sock.fileno(), "the socket is still open after the loop stopped")
 
     def test_text_completion_and_its_stream(self):
         whole = self.client.completions.create(model=support.MODEL, prompt="Il était une fois", max_tokens=4)
