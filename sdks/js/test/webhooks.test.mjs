@@ -63,7 +63,12 @@ describe('webhooks the platform really sent', platform, () => {
     const payload = verifyWebhook(delivery.body, delivery.headers, subscription.secret);
     assert.deepEqual([payload.data.collection, payload.data.filename], [docs, 'a.txt']);
 
-    const recorded = (await client.webhooks.deliveries(subscription.id)).find((d) => d.id === delivery.headers['webhook-id']);
+    // its attempt is written just after the receiver answered: wait until the API lists it
+    let recorded;
+    for (const deadline = Date.now() + 15_000; !recorded?.history?.length && Date.now() < deadline;) {
+      recorded = (await client.webhooks.deliveries(subscription.id)).find((d) => d.id === delivery.headers['webhook-id']);
+      if (!recorded?.history?.length) await new Promise((r) => setTimeout(r, 200));
+    }
     assert.equal(recorded.event, 'document.indexed');
     assert.equal(recorded.history[0].status_code, 204);
     assert.equal((await client.webhooks.replay(subscription.id, { deliveryId: recorded.id })).replayed, 1);

@@ -38,7 +38,17 @@ class ClientSdksIT {
 
     @BeforeAll
     static void platform() throws Exception {
-        env = SdkPlatform.environment(HOME);
+        SharedPlatform platform = SharedPlatform.get();
+        env = Map.of(
+                "OSFRIA_BASE_URL", platform.url(),
+                "OSFRIA_API_KEY", platform.adminKey(),
+                "OSFRIA_HOME", HOME.toString(),
+                "OSFRIA_DATA", platform.data().toString(),
+                // `osfria keys` runs `java`: this JVM's, whatever the PATH says
+                "PATH", Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent()
+                        + java.io.File.pathSeparator + System.getenv("PATH"),
+                "PYTHONDONTWRITEBYTECODE", "1",
+                "PIP_NO_INDEX", "1");
     }
 
     @Test
