@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Transport } from './transport.js';
 
-const id = (value) => encodeURIComponent(String(value));
+// a path segment; dots encoded too, so that an id such as '..' cannot be resolved into another endpoint's path
+const id = (value) => encodeURIComponent(String(value)).replaceAll('.', '%2E');
 const defined = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== null));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -71,8 +72,10 @@ class Models {
   }
 
   retrieve(model) {
-    // model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded)
-    return this.#http.request('GET', '/models/' + String(model).split('/').map(encodeURIComponent).join('/'));
+    // model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded); a '.' or
+    // '..' segment is encoded, so that URL parsing cannot turn the id into another endpoint's path
+    const segments = String(model).split('/').map((s) => (s === '.' || s === '..' ? s.replaceAll('.', '%2E') : encodeURIComponent(s)));
+    return this.#http.request('GET', '/models/' + segments.join('/'));
   }
 }
 

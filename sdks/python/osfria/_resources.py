@@ -12,7 +12,8 @@ TERMINAL = ("indexed", "failed")
 
 
 def _id(value: str) -> str:
-    return urllib.parse.quote(str(value), safe="")
+    """A path segment; dots encoded too, so that an id such as '..' cannot become another endpoint's path."""
+    return urllib.parse.quote(str(value), safe="").replace(".", "%2E")
 
 
 def _drop_none(values: Dict[str, Any]) -> Dict[str, Any]:
@@ -56,8 +57,10 @@ class Models:
         return self._http.request("GET", "/models")
 
     def retrieve(self, model: str) -> Any:
-        # model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded)
-        return self._http.request("GET", "/models/" + urllib.parse.quote(model, safe="/"))
+        # model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded); a '.'
+        # or '..' segment is encoded, so that no proxy resolves the id into another endpoint's path
+        segments = [s.replace(".", "%2E") if s in (".", "..") else urllib.parse.quote(s, safe="") for s in model.split("/")]
+        return self._http.request("GET", "/models/" + "/".join(segments))
 
 
 class Documents:

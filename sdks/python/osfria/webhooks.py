@@ -24,6 +24,7 @@ from ._objects import wrap
 
 DEFAULT_TOLERANCE = 300  # seconds, Standard Webhooks' usual bound
 
+_SECONDS = re.compile(r"[0-9]{1,12}\Z")
 _BODY_SIGNATURE = re.compile(rb',"signature":"sha256=([0-9a-f]{64})"\}\Z')
 
 
@@ -43,11 +44,9 @@ def verify(body: Union[bytes, str], headers: Mapping[str, str], secret: str, tol
     osfria = lower.get("x-osfria-signature")
     if not message_id or not timestamp or not standard or not osfria:
         raise WebhookVerificationError("missing webhook-id, webhook-timestamp, webhook-signature or X-Osfria-Signature")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise WebhookVerificationError("webhook-timestamp is not a number of seconds") from None
-    age = (time.time() if now is None else now) - sent_at
+    if not _SECONDS.match(timestamp):
+        raise WebhookVerificationError("webhook-timestamp is not a number of seconds")
+    age = (time.time() if now is None else now) - int(timestamp)
     if abs(age) > tolerance:
         raise WebhookVerificationError(f"webhook-timestamp is {age:.0f} s off the clock (tolerance {tolerance} s):"
                                        " a stale delivery or a replay")
@@ -55,9 +54,9 @@ def verify(body: Union[bytes, str], headers: Mapping[str, str], secret: str, tol
 
     expected = base64.b64encode(_hmac(key, f"{message_id}.{timestamp}.".encode("utf-8") + raw)).decode("ascii")
     candidates = [s.split(",", 1)[1] for s in standard.split() if s.startswith("v1,")]
-    if not any(hmac.compare_digest(expected, c) for c in candidates):
+    if not any(_same(expected, c) for c in candidates):
         raise WebhookVerificationError("webhook-signature does not match")
-    if not hmac.compare_digest("sha256=" + _hmac(key, raw).hex(), osfria.strip()):
+    if not _same("sha256=" + _hmac(key, raw).hex(), osfria.strip()):
         raise WebhookVerificationError("X-Osfria-Signature does not match")
     match = _BODY_SIGNATURE.search(raw)
     if match is None:
@@ -75,6 +74,11 @@ def _key(secret: str) -> bytes:
         except (binascii.Error, ValueError):
             raise WebhookVerificationError("a whsec_ secret is base64 after its prefix") from None
     return secret.encode("utf-8")
+
+
+def _same(expected: str, received: str) -> bool:
+    """Constant-time; on bytes, since a header may hold any character (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode("ascii"), received.encode("utf-8", "replace"))
 
 
 def _hmac(key: bytes, data: bytes) -> bytes:
