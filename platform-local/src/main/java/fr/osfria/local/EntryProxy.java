@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * The one entry port: routes each request of the public API to its service (see {@link Routes}) and streams bodies
  * both ways without buffering, so server-sent events pass token by token. It answers two paths itself, with a bare
  * UP/DOWN and nothing else (no file paths, no exception texts, no backend addresses): {@code /q/health} for every
- * service and {@code /health} for the inference router. It listens on {@link LocalSettings#bindAddress()}.
+ * service and {@code /health} for the inference router; and the API's description, {@code /openapi} and
+ * {@code /docs} ({@link DocsPages}). It listens on {@link LocalSettings#bindAddress()}.
  */
 public final class EntryProxy implements AutoCloseable {
 
@@ -31,12 +32,14 @@ public final class EntryProxy implements AutoCloseable {
     private final LocalSettings settings;
     private final Vertx vertx = Vertx.vertx();
     private final HttpClient client;
+    private final DocsPages docs;
     private HttpServer server;
 
     public EntryProxy(LocalSettings settings) {
         this.settings = settings;
         this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(64));
+        this.docs = new DocsPages(vertx, settings);
     }
 
     public void start() {
@@ -64,6 +67,10 @@ public final class EntryProxy implements AutoCloseable {
             request.response().setStatusCode(400).putHeader("content-type", "application/json")
                     .end(error("the request path is not canonical (dot segments, double slashes, encoded dots or "
                             + "slashes are refused)", "invalid_request_error", "invalid_path"));
+            return;
+        }
+        if (DocsPages.serves(path)) {
+            docs.handle(request);
             return;
         }
         Routes.route(path, settings.exposeAlerts()).ifPresentOrElse(target -> forward(request, target), () -> request

@@ -179,12 +179,13 @@ public final class Osfria {
         String url = "http://" + bannerHost() + ":" + settings.entryPort();
         out.println();
         out.println("Osfria is up at " + url + "   (health: " + url + "/q/health)");
+        out.println("API base URL: " + url + "/api/v1   (reference: " + url + "/docs, OpenAPI: " + url + "/openapi)");
         if (settings.reachableFromOtherMachines()) {
             out.println("The entry port listens on " + settings.bindAddress() + " (OSFRIA_BIND): other machines can reach it.");
         }
         if (adminKey != null) {
             out.println("Admin API key, shown once (store it now): " + adminKey);
-            out.println("  try: curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/v1/models");
+            out.println("  try: curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/api/v1/models");
         } else {
             out.println("API keys: ./osfria keys list | create NAME | revoke NAME");
         }

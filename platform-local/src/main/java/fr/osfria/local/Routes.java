@@ -7,9 +7,17 @@ import java.util.Optional;
 /**
  * Which service an entry-port path goes to, the way the Kubernetes ingress routes it: the public API only. Services'
  * own {@code /q/*} endpoints (metrics, health details, OpenAPI) are never routed; operators read them on the
- * services' loopback ports.
+ * services' loopback ports. The documented base URL {@code /api/v1} is the same API as {@code /v1}: one list of
+ * paths ({@link LocalSettings#SERVICES}), each reachable under both.
  */
 public final class Routes {
+
+    /**
+     * The prefix of the documented base URL: {@code /api/v1/X} is routed exactly as {@code /v1/X}, and the service
+     * is asked {@code /v1/X} (services know only {@code /v1}). Matched literally and once: {@code /API/v1},
+     * {@code /%61pi/v1} and {@code /api/api/v1} are not the API.
+     */
+    public static final String API_PREFIX = "/api";
 
     /** Where to send a request, and the path to ask there. */
     public record Target(LocalSettings.Service service, String path) {
@@ -19,14 +27,21 @@ public final class Routes {
     }
 
     /**
-     * The service a raw request path goes to, unchanged. Only canonical paths are routed (see {@link #isCanonical}):
-     * a service normalises the path it receives, so anything it could read differently from us must not pass.
-     * Internal services are routed only when {@code exposeInternal} is set.
+     * The service a raw request path goes to, and the path to ask it: the raw path unchanged, less a leading
+     * {@link #API_PREFIX}. Only canonical paths are routed (see {@link #isCanonical}): a service normalises the path
+     * it receives, so anything it could read differently from us must not pass. Internal services are routed only
+     * when {@code exposeInternal} is set.
      */
     public static Optional<Target> route(String rawPath, boolean exposeInternal) {
         if (!isCanonical(rawPath)) {
             return Optional.empty();
         }
+        boolean prefixed = rawPath.startsWith(API_PREFIX + "/");
+        return routeV1(prefixed ? rawPath.substring(API_PREFIX.length()) : rawPath, exposeInternal);
+    }
+
+    /** The service a canonical {@code /v1/…} path goes to, with that path unchanged. */
+    private static Optional<Target> routeV1(String rawPath, boolean exposeInternal) {
         String path = decode(rawPath);
         for (LocalSettings.Service service : LocalSettings.SERVICES) {
             if (service.internal() && !exposeInternal) {
