@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import fr.osfria.local.e2e.SharedPlatform;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -43,7 +44,7 @@ class ClientSdksIT {
                 "OSFRIA_BASE_URL", platform.url(),
                 "OSFRIA_API_KEY", platform.adminKey(),
                 "OSFRIA_HOME", HOME.toString(),
-                "OSFRIA_DATA", platform.data().toString(),
+                "OSFRIA_DATA", platform.dataDir().toString(),
                 // `osfria keys` runs `java`: this JVM's, whatever the PATH says
                 "PATH", Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent()
                         + java.io.File.pathSeparator + System.getenv("PATH"),
