@@ -43,7 +43,7 @@ describe('webhooks the platform really sent', platform, () => {
     assert.throws(() => verifyWebhook(forged, delivery.headers, subscription.secret), WebhookVerificationError);
   });
 
-  test('a stale or future delivery is refused though every signature is right', async () => {
+  test('a stale or future delivery, or a wrong body signature field, is refused though the other signatures are right', async () => {
     const { delivery_id: deliveryId } = await client.webhooks.ping(subscription.id);
     const delivery = await hooks.next((d) => d.headers['webhook-id'] === deliveryId);
     const key = Buffer.from(subscription.secret.slice('whsec_'.length), 'base64');
@@ -54,6 +54,17 @@ describe('webhooks the platform really sent', platform, () => {
       if (accepted) verifyWebhook(delivery.body, headers, subscription.secret);
       else assert.throws(() => verifyWebhook(delivery.body, headers, subscription.secret), /stale delivery or a replay/, `${age} s`);
     }
+    // both headers re-signed over a body whose own signature field is wrong: the field alone refuses it
+    const { signature } = JSON.parse(delivery.body.toString('utf8'));
+    const forged = Buffer.from(delivery.body.toString('utf8').replace(signature, 'sha256=' + '0'.repeat(64)));
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const headers = {
+      ...delivery.headers,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': 'v1,' + createHmac('sha256', key).update(`${deliveryId}.${timestamp}.`).update(forged).digest('base64'),
+      'x-osfria-signature': 'sha256=' + createHmac('sha256', key).update(forged).digest('hex'),
+    };
+    assert.throws(() => verifyWebhook(forged, headers, subscription.secret), /body's signature/);
   });
 
   test('a document.indexed delivery verifies, and its replay comes with the same webhook-id', async () => {

@@ -71,6 +71,17 @@ class WebhooksTest(unittest.TestCase):
         with self.assertRaises(WebhookVerificationError):
             webhooks.verify(request["body"], request["headers"], self.secret, now=time.time() + 3600)
 
+        # both headers re-signed over a body whose own signature field is wrong: the field alone refuses it
+        body = json.loads(request["body"])
+        forged = request["body"].replace(body["signature"].encode(), b"sha256=" + b"0" * 64)
+        timestamp = str(int(time.time()))
+        headers = {**request["headers"], "webhook-timestamp": timestamp,
+                   "webhook-signature": "v1," + base64.b64encode(hmac.new(
+                       key, f"{delivery_id}.{timestamp}.".encode() + forged, hashlib.sha256).digest()).decode(),
+                   "x-osfria-signature": "sha256=" + hmac.new(key, forged, hashlib.sha256).hexdigest()}
+        with self.assertRaisesRegex(WebhookVerificationError, "body's signature"):
+            webhooks.verify(forged, headers, self.secret)
+
     def test_document_indexed_delivery_verifies_and_replays_with_the_same_id(self):
         collection = support.collection("hooks")
         uploaded = self.client.documents.upload(f"Annonce {support.RUN}".encode(), collection, filename="a.txt")
