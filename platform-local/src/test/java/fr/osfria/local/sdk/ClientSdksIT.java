@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +30,7 @@ class ClientSdksIT {
 
     private static final Path HOME = Path.of("").toAbsolutePath().getParent();
     private static final long PATIENCE_SECONDS = 300;
+    private static final boolean CI = "true".equals(System.getenv("CI"));
     /** What both suites say when they skip the tests that need a platform. */
     private static final String SKIP_REASON = "set OSFRIA_BASE_URL and OSFRIA_API_KEY";
 
@@ -54,39 +53,15 @@ class ClientSdksIT {
 
     @Test
     void pythonSdkPassesItsTestsAgainstThePlatform() throws Exception {
-        String python = tool("python3", List.of("python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"),
-                Pattern.compile("(\\d+)\\.(\\d+)"), 3, 9);
+        String python = Toolchain.require("python3", List.of("python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"),
+                Pattern.compile("(\\d+)\\.(\\d+)"), 3, 9, CI);
         run("python", HOME.resolve("sdks/python"), List.of(python, "-m", "unittest", "discover", "-s", "tests", "-v"));
     }
 
     @Test
     void javascriptSdkPassesItsTestsAgainstThePlatform() throws Exception {
-        String node = tool("node", List.of("node", "--version"), Pattern.compile("v(\\d+)\\.(\\d+)"), 18, 0);
+        String node = Toolchain.require("node", List.of("node", "--version"), Pattern.compile("v(\\d+)\\.(\\d+)"), 18, 0, CI);
         run("js", HOME.resolve("sdks/js"), List.of(node, "--test", "--test-reporter=spec", "test/"));
-    }
-
-    /** The tool's command if it runs and is recent enough; otherwise a skip, or a failure under CI=true. */
-    private static String tool(String name, List<String> versionCommand, Pattern version, int major, int minor) {
-        String found;
-        try {
-            Process p = new ProcessBuilder(versionCommand).redirectErrorStream(true).start();
-            found = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor(30, TimeUnit.SECONDS);
-        } catch (IOException | InterruptedException e) {
-            found = null;
-        }
-        Matcher m = found == null ? null : version.matcher(found);
-        boolean recent = m != null && m.find() && (Integer.parseInt(m.group(1)) > major
-                || Integer.parseInt(m.group(1)) == major && Integer.parseInt(m.group(2)) >= minor);
-        if (!recent) {
-            String why = name + " " + major + "." + minor + "+ is needed to test its SDK; found "
-                    + (found == null ? "none on the PATH" : found);
-            if ("true".equals(System.getenv("CI"))) {
-                fail(why + " (under CI=true this fails rather than skips)");
-            }
-            Assumptions.abort(why + ": skipped (CI fails instead)");
-        }
-        return versionCommand.get(0);
     }
 
     /** Runs one SDK's suite in {@code dir}, its output streamed into the log; fails if it fails or overruns. */
