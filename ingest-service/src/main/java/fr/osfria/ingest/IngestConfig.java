@@ -26,6 +26,22 @@ public interface IngestConfig {
 
     Stall stall();
 
+    FileSweep fileSweep();
+
+    /** Files no document references (left by a crash between writing a file and committing its row): removed. */
+    interface FileSweep {
+        /**
+         * A file is removed once it has not been written for this long and no row references it; an upload in
+         * flight commits its row (or removes its file) long before.
+         */
+        @WithDefault("1h")
+        Duration grace();
+
+        /** How often the sweep runs (the first time 10 s after start); "off" disables it (tests run it themselves). */
+        @WithDefault("15m")
+        String interval();
+    }
+
 
     interface Stall {
         /** A document still processing this long after its last progress is considered stalled. */
