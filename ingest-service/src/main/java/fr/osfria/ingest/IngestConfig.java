@@ -40,6 +40,18 @@ public interface IngestConfig {
         /** How often the sweep runs (the first time 10 s after start); "off" disables it (tests run it themselves). */
         @WithDefault("15m")
         String interval();
+
+        /**
+         * A request body spooled to the uploads directory and not written for this long belongs to no live request:
+         * the HTTP layer leaves the body of a connection reset mid-upload there, and a silent connection is closed
+         * after {@code quarkus.http.idle-timeout} (5 min here), well before.
+         */
+        @WithDefault("10m")
+        Duration bodyGrace();
+
+        /** How often request bodies are swept ("off" disables it). */
+        @WithDefault("1m")
+        String bodyInterval();
     }
 
 

@@ -25,11 +25,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Removes the files no document references, so that a crash (SIGKILL between writing an original and committing its
- * row, or mid-write) does not fill the disk with files nobody can see or delete: originals whose key no row holds,
- * temporary files of interrupted writes, and request bodies left in the uploads directory. Only files not written
- * for {@code file-sweep.grace} (1 h), and never one of an upload still pending in this service
+ * row, or mid-write) does not fill the disk with files nobody can see or delete: originals whose key no row holds
+ * and temporary files of interrupted writes, not written for {@code file-sweep.grace} (1 h), and never one of an
+ * upload still pending in this service
  * ({@link BlobStore#pending}). A file is removed only once the database has answered that no row references it: when
- * it cannot be asked, nothing is removed.
+ * it cannot be asked, nothing is removed. Request bodies left in the uploads directory (a connection reset
+ * mid-upload, a crash) go after {@code file-sweep.body-grace} (10 min), checked every minute.
  */
 @ApplicationScoped
 public class OrphanFileSweeper {
@@ -40,6 +41,7 @@ public class OrphanFileSweeper {
     private final DocumentRepository documents;
     private final Vertx vertx;
     private final Duration grace;
+    private final Duration bodyGrace;
     private final Path uploads;
     private final Counter removed;
 
@@ -49,6 +51,7 @@ public class OrphanFileSweeper {
         this.documents = documents;
         this.vertx = vertx;
         this.grace = config.fileSweep().grace();
+        this.bodyGrace = config.fileSweep().bodyGrace();
         this.uploads = Path.of(uploads);
         this.removed = Counter.builder("osfria.ingest.orphan.files.removed")
                 .description("Files no document referenced, removed by the sweep").register(metrics);
@@ -58,6 +61,25 @@ public class OrphanFileSweeper {
     Uni<Void> scheduled() {
         return sweep().onFailure().invoke(e -> Log.warnf("orphan-file sweep failed, nothing removed: %s", e.getMessage()))
                 .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    @Scheduled(every = "${osfria.ingest.file-sweep.body-interval}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> scheduledBodies() {
+        return sweepBodies().onFailure().invoke(e -> Log.warnf("request-body sweep failed: %s", e.getMessage()))
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /**
+     * Request bodies of connections reset mid-upload (the HTTP layer never removes them: a key holder could fill the
+     * disk with aborted uploads) or of a killed service; how many it removed.
+     */
+    public Uni<Integer> sweepBodies() {
+        return blocking(() -> removeOldUploads(Instant.now().minus(bodyGrace))).invoke(n -> {
+            removed.increment(n);
+            if (n > 0) {
+                Log.infof("removed %d request bodies of aborted uploads", n);
+            }
+        });
     }
 
     /** One pass; how many files it removed. */
@@ -70,7 +92,7 @@ public class OrphanFileSweeper {
                             .chain(referenced -> blocking(() -> removeUnreferenced(batch, referenced, before))))
                     .onItem().invoke(n -> count[0] += n)
                     .collect().last()
-                    .chain(() -> blocking(() -> removeLeftovers(stale) + removeOldUploads(before)))
+                    .chain(() -> blocking(() -> removeLeftovers(stale)))
                     .map(n -> count[0] + n);
         }).invoke(n -> {
             removed.increment(n);

@@ -70,6 +70,7 @@ class CrashLeftoverFilesAreSweptTest {
         blobs.pending(BlobStore.key(inFlightId, 1));
         try {
             VertxContextSupport.subscribeAndAwait(() -> sweeper.sweep());
+            VertxContextSupport.subscribeAndAwait(() -> sweeper.sweepBodies());
         } finally {
             blobs.settled(BlobStore.key(inFlightId, 1));
         }
