@@ -89,6 +89,9 @@ public final class SharedPlatform {
         env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");
         // the default schedule (5 s, then 5 min) delivers too, past the chaos suite's budget
         env.put("OSFRIA_WEBHOOK_RETRY_SCHEDULE", "2s,4s,8s,15s,15s,15s,15s,15s,15s,15s");
+        // files a SIGKILL leaves without their document are swept within the chaos suite (default: after 1 h)
+        env.put("OSFRIA_INGEST_FILE_SWEEP_GRACE", "15s");
+        env.put("OSFRIA_INGEST_FILE_SWEEP_INTERVAL", "5s");
         long start = System.nanoTime();
         LaunchedPlatform launched = LaunchedPlatform.start(data, env);
         String url;
