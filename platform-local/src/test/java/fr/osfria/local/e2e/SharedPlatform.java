@@ -99,6 +99,11 @@ public final class SharedPlatform {
         try {
             url = launched.awaitUp(300);
             key = launched.adminKey();
+            // the banner's key line follows its URL line: the terminal reader may not have read it yet
+            for (int i = 0; key == null && i < 50; i++) {
+                Thread.sleep(100);
+                key = launched.adminKey();
+            }
             if (key == null) {
                 throw new IllegalStateException("the first start printed no admin key:\n" + launched.tail(40));
             }
