@@ -26,6 +26,34 @@ public interface IngestConfig {
 
     Stall stall();
 
+    FileSweep fileSweep();
+
+    /** Files no document references (left by a crash between writing a file and committing its row): removed. */
+    interface FileSweep {
+        /**
+         * A file is removed once it has not been written for this long and no row references it; an upload in
+         * flight commits its row (or removes its file) long before.
+         */
+        @WithDefault("1h")
+        Duration grace();
+
+        /** How often the sweep runs (the first time 10 s after start); "off" disables it (tests run it themselves). */
+        @WithDefault("15m")
+        String interval();
+
+        /**
+         * A request body spooled to the uploads directory and not written for this long belongs to no live request:
+         * the HTTP layer leaves the body of a connection reset mid-upload there, and a silent connection is closed
+         * after {@code quarkus.http.idle-timeout} (5 min here), well before.
+         */
+        @WithDefault("10m")
+        Duration bodyGrace();
+
+        /** How often request bodies are swept ("off" disables it). */
+        @WithDefault("1m")
+        String bodyInterval();
+    }
+
 
     interface Stall {
         /** A document still processing this long after its last progress is considered stalled. */

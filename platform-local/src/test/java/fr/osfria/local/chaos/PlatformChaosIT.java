@@ -1,10 +1,13 @@
 package fr.osfria.local.chaos;
 
-import fr.osfria.local.FreePorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.local.FreePorts;
+import fr.osfria.local.e2e.LaunchedPlatform;
+import fr.osfria.local.e2e.PlatformApi;
+import fr.osfria.local.e2e.SharedPlatform;
 import fr.osfria.testing.OpenAiSimulator;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -38,18 +41,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The chaos suite of issue 14, on one real local platform started as {@code ./osfria up} does, with two OpenAI
- * simulators as the router's backends. Each scenario asserts no loss, no duplicate, nothing stuck, and prints one
- * {@code CHAOS} line with its figures. The webhook receiver's 60 s downtime runs under the first scenarios (it
- * receives their {@code document.indexed} events), and the chat load runs beside the first upload scenario.
+ * The chaos suite of issue 14, on the real local platform the ITs share ({@link SharedPlatform}: started as
+ * {@code ./osfria up} does, with two OpenAI simulators as the router's backends). Each scenario asserts no loss, no
+ * duplicate, nothing stuck, and prints one {@code CHAOS} line with its figures. To keep the suite within its budget,
+ * scenarios overlap where they cannot disturb what the other proves: the webhook receiver's 60 s downtime runs under
+ * a and b (it receives their {@code document.indexed} events), b starts once a's uploads are accepted (while a's
+ * documents are indexed: both must end with every document indexed once), and the chat load (e) runs beside c (the
+ * router needs no database).
+ *
+ * <p>It kills the platform's processes and ends with Ctrl-C, so it runs after every other IT of the module
+ * ({@code @Order(Integer.MAX_VALUE)}, see {@code junit-platform.properties}).
  */
+@Order(Integer.MAX_VALUE)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PlatformChaosIT {
 
-    private static final String MODEL = "chaos-model";
+    private static final String MODEL = SharedPlatform.MODELS.get(0);
 
+    private static SharedPlatform shared;
     private static Path data;
-    private static final Map<String, String> env = new HashMap<>();
     private static LaunchedPlatform platform;
     private static PlatformApi api;
     private static int entryPort;
@@ -59,34 +69,27 @@ class PlatformChaosIT {
     private static long receiverDownAt;
     private static volatile long receiverUpAt;
     private static final java.util.concurrent.ScheduledExecutorService receiverUp = Executors.newSingleThreadScheduledExecutor();
-    /** Blob directories without a document, as left by the scenarios before c. */
-    private static Set<String> orphansBefore = Set.of();
+    /** Blob directories without a document right after a (its SIGKILLs mid-upload leave some; the sweep removes them). */
+    private static Set<String> orphansAfterA = Set.of();
+    /** b., started by a once its uploads are all accepted, asserted by b's test. */
+    private static volatile java.util.concurrent.CompletableFuture<KafkaOutcome> kafkaRun;
+    /** e.'s chat load, started by c (beside it), asserted by e's test. */
+    private static volatile java.util.concurrent.CompletableFuture<ChatFigures> chatRun;
     /** Every document accepted by any scenario: each must be announced to the receiver exactly once. */
     private static final Set<String> accepted = ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void up() throws Exception {
-        data = Files.createTempDirectory("osfria-chaos");
-        first = OpenAiSimulator.start(MODEL);
-        second = OpenAiSimulator.start(MODEL);
-        entryPort = FreePorts.block(6);
+        shared = SharedPlatform.get();
+        data = shared.dataDir();
+        platform = shared.launched();
+        api = shared.adminApi();
+        entryPort = shared.entryPort();
+        first = shared.firstBackend();
+        second = shared.secondBackend();
+        Stream.of(first, second).forEach(OpenAiSimulator::reset); // whatever an earlier IT switched on
         receiver = new WebhookReceiver(FreePorts.block(1));
-        env.put("OSFRIA_PORT", String.valueOf(entryPort));
-        env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_ROUTER_BACKENDS", first.baseUrl() + "," + second.baseUrl());
-        // the receiver is the test's own server on loopback, which webhook targets refuse unless listed
-        env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");
-        // the default schedule (5 s, then 5 min) delivers too, past this suite's budget
-        env.put("OSFRIA_WEBHOOK_RETRY_SCHEDULE", "2s,4s,8s,15s,15s,15s,15s,15s,15s,15s");
-        platform = LaunchedPlatform.start(data, env);
-        long start = System.nanoTime();
-        String url = platform.awaitUp(300);
-        String key = platform.adminKey();
-        assertNotNull(key, "the first start prints an admin key");
-        api = new PlatformApi(url, key);
-        System.out.printf("CHAOS platform up in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+        System.out.printf("CHAOS platform up in %d s%n", shared.upSeconds());
 
         // d. the receiver is down from the start; it comes back 60 s later (see webhookReceiverDownFor60s)
         HttpResponse<String> subscribed = api.post("/v1/webhooks", new JsonObject().put("url", receiver.url())
@@ -100,18 +103,38 @@ class PlatformChaosIT {
         }, 60, TimeUnit.SECONDS);
     }
 
+    private long testStart;
+
+    @org.junit.jupiter.api.BeforeEach
+    void startClock() {
+        testStart = System.nanoTime();
+    }
+
+    /** Where the suite's time goes, scenario by scenario. */
+    @org.junit.jupiter.api.AfterEach
+    void stopClock(org.junit.jupiter.api.TestInfo test) {
+        System.out.printf("CHAOS time %s: %.1f s (load %s)%n", test.getTestMethod().map(m -> m.getName()).orElse("?"),
+                seconds(Duration.ofNanos(System.nanoTime() - testStart)), loadAverage());
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     @AfterAll
     static void down() throws IOException {
         receiverUp.shutdownNow();
         if (platform != null) {
-            platform.close();
-            // the platform's terminal, for whoever reads a failure
+            // the platform's terminal, for whoever reads a failure (SharedPlatform stops it if the suite did not)
             Files.write(Path.of("target/PlatformChaosIT-platform.log"), platform.lines());
         }
         if (receiver != null) {
             receiver.close();
         }
-        Stream.of(first, second).filter(s -> s != null).forEach(OpenAiSimulator::close);
     }
 
     /** a. 300 uploads while ingest-service, then embed-service, are killed with SIGKILL. */
@@ -146,13 +169,17 @@ class PlatformChaosIT {
         }
         clients.shutdown();
         accepted.addAll(ids);
+        long uploaded = System.nanoTime();
+        // b needs nothing of a but the platform: its uploads and the broker's SIGKILL go on while a is indexed
+        kafkaRun = inBackground(PlatformChaosIT::kafkaScenario);
         Check check = awaitIndexedOnce("chaos-a", ids, Duration.ofSeconds(240));
-        orphansBefore = orphanBlobs();
+        orphansAfterA = orphanBlobs();
         System.out.printf("CHAOS a. kill ingest+embed: %d uploads accepted (answers %s), ingest-service ready again %.1f s after"
-                        + " SIGKILL, embed-service %.1f s; all %d indexed %.1f s after the first upload; %d chunks in the index,"
-                        + " duplicates %d, documents in the collection %d, blobs without a document %d%n", ids.size(), answers,
-                seconds(ingestBack), seconds(embedBack), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
-                check.duplicates, check.documents, orphansBefore.size());
+                        + " SIGKILL, embed-service %.1f s; all uploaded %.1f s and all %d indexed %.1f s after the first upload (b"
+                        + " running meanwhile); %d chunks in the index, duplicates %d, documents in the collection %d, blobs without a"
+                        + " document (for the sweep) %d%n", ids.size(), answers, seconds(ingestBack), seconds(embedBack),
+                seconds(Duration.ofNanos(uploaded - start)), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
+                check.duplicates, check.documents, orphansAfterA.size());
         assertEquals(300, ids.size(), "every upload accepted: " + answers);
         assertEquals(0, answers.get("500"), answers.toString());
         check.assertClean(300);
@@ -203,42 +230,67 @@ class PlatformChaosIT {
     void ctrlCStopsEverythingAndASecondStartKeepsItsData() throws Exception {
         List<ProcessHandle> children = platform.descendants();
         assertTrue(children.size() >= 6, "expected Kafka and five services, saw " + children.size());
+        long interrupted = System.nanoTime();
         assertTrue(platform.interrupt(90), "the platform did not stop within 90 s:\n" + platform.tail(40));
+        double stopSeconds = seconds(Duration.ofNanos(System.nanoTime() - interrupted));
         Thread.sleep(500);
         assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "a process of the platform still runs after Ctrl-C");
+        assertTrue(platform.postmaster().isEmpty(), "PostgreSQL still runs after Ctrl-C");
 
-        LaunchedPlatform restarted = LaunchedPlatform.start(data, env);
+        long started = System.nanoTime();
+        LaunchedPlatform restarted = LaunchedPlatform.start(data, shared.env());
         try {
             restarted.awaitUp(300);
+            double upSeconds = seconds(Duration.ofNanos(System.nanoTime() - started));
             assertEquals(null, restarted.adminKey(), "the admin key is shown on the first start only");
             assertEquals(200, api.get("/v1/models").statusCode(), "the key file survived the restart");
             List<ProcessHandle> itsChildren = restarted.descendants();
+            interrupted = System.nanoTime();
             assertTrue(restarted.interrupt(90), "the second run did not stop within 90 s");
+            System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start was up in %.1f s and"
+                    + " stopped in %.1f s%n", stopSeconds, upSeconds, seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
             Thread.sleep(500);
             assertTrue(itsChildren.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after Ctrl-C");
+            assertTrue(restarted.postmaster().isEmpty(), "PostgreSQL still runs after the second Ctrl-C");
         } finally {
             restarted.close();
         }
     }
 
-    /** e. one of two backends dies under 50 chat requests/s, and comes back. */
+    /**
+     * e. one of two backends dies under 50 chat requests/s, and comes back. The load runs beside c (see
+     * {@link #chatRun}): the router needs no database, and c's load is light (two uploaders, 503s).
+     */
     @Test
-    @Order(0)
+    @Order(4)
     void chatSurvivesABackendKilled() throws Exception {
-        ChatFigures figures = chatWhileABackendDies();
+        ChatFigures figures = join(chatRun != null ? chatRun : inBackground(PlatformChaosIT::chatWhileABackendDies));
         System.out.println("CHAOS e. " + figures);
         figures.assertClean();
     }
 
-    /** b. the Kafka broker (the launcher's child JVM) killed with SIGKILL mid-ingest; the supervisor restarts it. */
+    /**
+     * b. the Kafka broker (the launcher's child JVM) killed with SIGKILL mid-ingest; the supervisor restarts it. It
+     * starts as soon as a's uploads are all accepted (see {@link #kafkaRun}), while a's documents are still indexed.
+     */
     @Test
     @Order(2)
     void uploadsSurviveKafkaKilledWithSigkill() throws Exception {
+        KafkaOutcome b = join(kafkaRun != null ? kafkaRun : inBackground(PlatformChaosIT::kafkaScenario));
+        System.out.println(b.line());
+        assertEquals(100, b.ids(), "every upload accepted: " + b.answers());
+        assertEquals(0, b.answers().get("500"), b.answers().toString());
+        b.check().assertClean(100);
+    }
+
+    record KafkaOutcome(String line, int ids, PlatformApi.Answers answers, Check check) {
+    }
+
+    private static KafkaOutcome kafkaScenario() throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(4);
         PlatformApi.Answers answers = new PlatformApi.Answers();
         List<String> ids = new CopyOnWriteArrayList<>();
         AtomicInteger done = new AtomicInteger();
-        long start = System.nanoTime();
         List<Future<?>> uploads = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             int n = i;
@@ -263,13 +315,11 @@ class PlatformChaosIT {
         clients.shutdown();
         accepted.addAll(ids);
         Check check = awaitIndexedOnce("chaos-b", ids, Duration.ofSeconds(240));
-        System.out.printf("CHAOS b. kill kafka: %d uploads accepted (answers %s), broker restarted (pid %d) %.1f s after SIGKILL;"
-                        + " all %d indexed %.1f s after the kill; %d chunks in the index, duplicates %d, documents %d%n",
-                ids.size(), answers, again.pid(), seconds(kafkaBack), check.indexed,
+        String line = String.format("CHAOS b. kill kafka (during a's indexing): %d uploads accepted (answers %s), broker restarted"
+                        + " (pid %d) %.1f s after SIGKILL; all %d indexed %.1f s after the kill; %d chunks in the index, duplicates %d,"
+                        + " documents %d", ids.size(), answers, again.pid(), seconds(kafkaBack), check.indexed,
                 seconds(Duration.ofNanos(check.at - killed)), check.chunks, check.duplicates, check.documents);
-        assertEquals(100, ids.size(), "every upload accepted: " + answers);
-        assertEquals(0, answers.get("500"), answers.toString());
-        check.assertClean(100);
+        return new KafkaOutcome(line, ids.size(), answers, check);
     }
 
     /**
@@ -279,6 +329,7 @@ class PlatformChaosIT {
     @Test
     @Order(3)
     void uploadsDuringAPostgresqlOutageGet503AndTheRestCompletes() throws Exception {
+        chatRun = inBackground(PlatformChaosIT::chatWhileABackendDies); // e., asserted by its own test
         PlatformApi.Answers answers = new PlatformApi.Answers();
         List<String> ids = new CopyOnWriteArrayList<>();
         AtomicInteger n = new AtomicInteger();
@@ -324,12 +375,18 @@ class PlatformChaosIT {
         clients.shutdown();
         accepted.addAll(ids);
         Check check = awaitIndexedOnce("chaos-c", ids, Duration.ofSeconds(240));
+        // every file a-c left without its document is gone: the sweep's grace here is 15 s, every 5 s (SharedPlatform)
         Set<String> orphans = orphanBlobs();
-        orphans.removeAll(orphansBefore);
+        long sweepDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (!orphans.isEmpty() && System.nanoTime() < sweepDeadline) {
+            Thread.sleep(1_000);
+            orphans = orphanBlobs();
+        }
         System.out.printf("CHAOS c. postgresql down: %d SIGKILLs over 20 s, answers %s, uploads accepted %d, database answering"
                         + " again %.1f s after the last kill; all %d indexed, %d chunks, duplicates %d, documents %d,"
-                        + " orphan blobs %d%n", kills, answers, ids.size(), seconds(Duration.ofNanos(back - stoppedKilling)),
-                check.indexed, check.chunks, check.duplicates, check.documents, orphans.size());
+                        + " blobs without a document (a-c, after the sweep) %d%n", kills, answers, ids.size(),
+                seconds(Duration.ofNanos(back - stoppedKilling)), check.indexed, check.chunks, check.duplicates, check.documents,
+                orphans.size());
         assertTrue(kills >= 1, "PostgreSQL was never killed");
         assertTrue(answers.get("503+Retry-After") > 0, "no upload was answered 503 with Retry-After during the outage: " + answers);
         assertEquals(0, answers.get("500") + answers.get("503"), "a 500, or a 503 without Retry-After: " + answers);
@@ -342,7 +399,7 @@ class PlatformChaosIT {
      * document.indexed of a–c delivered, once per webhook-id.
      */
     @Test
-    @Order(4)
+    @Order(5)
     void webhookReceiverDownFor60sGetsEveryEventOnce() throws Exception {
         while (receiverUpAt == 0) {
             Thread.sleep(100);
@@ -576,11 +633,13 @@ class PlatformChaosIT {
         throw new AssertionError("ingest-service did not read its database again within 120 s:\n" + platform.tail(40));
     }
 
-    /** Original files kept for no document of the suite's collections. */
+    /** Directories of original files whose document does not exist (the admin key reads every document). */
     private static Set<String> orphanBlobs() throws IOException, InterruptedException {
-        Set<String> orphans = new HashSet<>(blobDirectories());
-        for (String collection : List.of("chaos-a", "chaos-b", "chaos-c")) {
-            orphans.removeAll(api.documents(collection).keySet());
+        Set<String> orphans = new HashSet<>();
+        for (String id : blobDirectories()) {
+            if (api.get("/v1/documents/" + id).statusCode() == 404) {
+                orphans.add(id);
+            }
         }
         return orphans;
     }
@@ -610,6 +669,33 @@ class PlatformChaosIT {
             Thread.sleep(100);
         }
         assertTrue(counter.get() >= count, "only " + counter.get() + " uploads done:\n" + platform.tail(40));
+    }
+
+    /** A scenario run beside another one, on its own thread. */
+    private static <T> java.util.concurrent.CompletableFuture<T> inBackground(java.util.concurrent.Callable<T> scenario) {
+        java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                result.complete(scenario.call());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "chaos-beside");
+        thread.setDaemon(true);
+        thread.start();
+        return result;
+    }
+
+    /** The scenario's outcome, or what it threw (an assertion included), as if it had run on this thread. */
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> scenario) throws Exception {
+        try {
+            return scenario.get(10, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     private static double seconds(Duration d) {

@@ -9,7 +9,9 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 @ApplicationScoped
 public class DocumentRepository implements PanacheRepositoryBase<Document, String> {
@@ -47,6 +49,15 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     public Uni<List<Document>> stalled(Instant before, int limit) {
         return find("status = ?1 and updatedAt < ?2 order by updatedAt", DocumentStatus.PROCESSING, before)
                 .range(0, limit - 1).list();
+    }
+
+    /** Of {@code blobKeys}, those a document references (the original of its current version). */
+    public Uni<Set<String>> referencedBlobKeys(List<String> blobKeys) {
+        if (blobKeys.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        return getSession().chain(s -> s.createSelectionQuery("select blobKey from Document where blobKey in :keys", String.class)
+                .setParameter("keys", blobKeys).getResultList()).map(found -> (Set<String>) new HashSet<>(found));
     }
 
     private static Parameters visibility(KeyEntry key, String collection) {

@@ -116,13 +116,15 @@ public class DocumentResource {
                     }
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
-                    return storeBlob(id, 1, upload)
+                    String blobKey = BlobStore.key(id, 1);
+                    return toTheEnd(storeBlob(id, 1, upload)
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name())
                                     .onFailure().call(() -> discard(id)))
-                            .chain(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
-                                            DocumentService.publicName(doc))
-                                    .replaceWith(Response.accepted(view(doc)).build()));
+                            .call(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
+                                    DocumentService.publicName(doc)))
+                            .onTermination().invoke(() -> blobs.settled(blobKey)))
+                            .map(doc -> Response.accepted(view(doc)).build());
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.upload", null,
                         upload.collection(), (InvalidUpload) e));
@@ -190,10 +192,14 @@ public class DocumentResource {
             }
             int version = doc.contentVersion + 1;
             String previousBlob = doc.blobKey;
+            String blobKey = BlobStore.key(id, version);
+            // a failed version's file is left to the orphan-file sweep: a concurrent update may have written (and
+            // committed) the same key
             return inspect(upload)
-                    .chain(inspected -> storeBlob(id, version, upload)
+                    .chain(inspected -> toTheEnd(storeBlob(id, version, upload)
                             .chain(stored -> service.newVersion(doc, sealed(id, upload, stored), inspected.contentType(),
-                                    inspected.contentHmac(), stored.blobKey(), stored.wrappedKey())))
+                                    inspected.contentHmac(), stored.blobKey(), stored.wrappedKey()))
+                            .onTermination().invoke(() -> blobs.settled(blobKey))))
                     .call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
                         blobs.delete(previousBlob);
                         return null;
@@ -218,8 +224,7 @@ public class DocumentResource {
             if (!Rights.canWrite(key, doc.collection, doc.department, doc.confidential)) {
                 return denied(key, "document.delete", id, doc.collection);
             }
-            return service.delete(doc)
-                    .call(() -> discard(id))
+            return toTheEnd(service.delete(doc).call(() -> discard(id)))
                     .chain(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", DocumentService.publicName(doc)))
                     .replaceWith(Response.noContent().build());
         });
@@ -258,14 +263,27 @@ public class DocumentResource {
         })));
     }
 
-    /** Stores the original; a confidential one encrypted under a new data key, bound to its blob key. */
+    /**
+     * Runs {@code work} to its end even if the client goes away: the request's chain is cancelled when its connection
+     * closes, and a chain cut between writing a file and committing (or failing) its row left a file no document
+     * references, one per aborted upload.
+     */
+    private static <T> Uni<T> toTheEnd(Uni<T> work) {
+        return Uni.createFrom().emitter(emitter -> work.subscribe().with(emitter::complete, emitter::fail));
+    }
+
+    /**
+     * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
+     * encrypted under a new data key, bound to its blob key.
+     */
     private Uni<Stored> storeBlob(String id, int version, Upload upload) {
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            blobs.pending(BlobStore.key(id, version));
             if (!upload.confidential()) {
                 return new Stored(blobs.put(id, version, upload.file()), null, null);
             }
             SecretKey dataKey = envelope.newDataKey();
-            String blobKey = id + "/v" + version;
+            String blobKey = BlobStore.key(id, version);
             byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
             return new Stored(blobs.put(id, version, sealed), envelope.wrap(dataKey), dataKey);
         })));

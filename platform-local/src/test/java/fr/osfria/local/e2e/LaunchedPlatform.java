@@ -1,4 +1,4 @@
-package fr.osfria.local.chaos;
+package fr.osfria.local.e2e;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * One run of the packaged launcher ({@code java -jar platform-local.jar up}, exactly what {@code ./osfria up} runs),
  * its terminal collected, with the means to kill its children as a crash would.
  */
-final class LaunchedPlatform implements AutoCloseable {
+public final class LaunchedPlatform implements AutoCloseable {
 
     private static final Pattern UP = Pattern.compile("Osfria is up at (http://\\S+)");
     private static final Pattern KEY = Pattern.compile("Admin API key.*?(sk-osfria-[A-Za-z0-9_-]+)");
@@ -45,7 +45,7 @@ final class LaunchedPlatform implements AutoCloseable {
     }
 
     /** Starts the launcher with these variables (on top of the test's own environment, as a shell would). */
-    static LaunchedPlatform start(Path data, Map<String, String> env) throws IOException {
+    public static LaunchedPlatform start(Path data, Map<String, String> env) throws IOException {
         Path home = Path.of("").toAbsolutePath().getParent();
         ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                 "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
@@ -56,7 +56,7 @@ final class LaunchedPlatform implements AutoCloseable {
     }
 
     /** Waits for the banner; returns the entry URL. */
-    String awaitUp(long seconds) throws InterruptedException {
+    public String awaitUp(long seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             String url = find(UP);
@@ -72,11 +72,11 @@ final class LaunchedPlatform implements AutoCloseable {
         throw new AssertionError("the platform was not up within " + seconds + " s:\n" + tail(60));
     }
 
-    String adminKey() {
+    public String adminKey() {
         return find(KEY);
     }
 
-    String find(Pattern pattern) {
+    public String find(Pattern pattern) {
         for (String line : lines) {
             Matcher m = pattern.matcher(line);
             if (m.find()) {
@@ -86,22 +86,22 @@ final class LaunchedPlatform implements AutoCloseable {
         return null;
     }
 
-    List<String> lines() {
+    public List<String> lines() {
         return lines;
     }
 
     /** The launcher's child JVM whose command line contains {@code marker} (a service's quarkus-app, kafka.Kafka). */
-    ProcessHandle child(String marker) {
+    public ProcessHandle child(String marker) {
         return process.children().filter(p -> p.info().commandLine().orElse("").contains(marker)).findFirst()
                 .orElseThrow(() -> new AssertionError("no child process " + marker + ":\n" + tail(30)));
     }
 
-    ProcessHandle service(String name) {
+    public ProcessHandle service(String name) {
         return child(name + "/target/quarkus-app");
     }
 
     /** PostgreSQL's postmaster, if one runs (pg_ctl starts it detached: its pid is in postmaster.pid). */
-    Optional<ProcessHandle> postmaster() {
+    public Optional<ProcessHandle> postmaster() {
         try {
             Path pidFile = data.resolve("postgres/postmaster.pid");
             if (!Files.exists(pidFile)) {
@@ -113,21 +113,25 @@ final class LaunchedPlatform implements AutoCloseable {
         }
     }
 
-    static void sigkill(ProcessHandle process) throws IOException, InterruptedException {
+    public static void sigkill(ProcessHandle process) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-KILL", String.valueOf(process.pid())).start().waitFor();
     }
 
-    String tail(int count) {
+    public String tail(int count) {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
     }
 
     /** Every process the launcher started and that still runs. */
-    List<ProcessHandle> descendants() {
+    public List<ProcessHandle> descendants() {
         return process.descendants().toList();
     }
 
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Sends SIGINT, as Ctrl-C does; whether the launcher exited within {@code seconds}. */
-    boolean interrupt(int seconds) throws IOException, InterruptedException {
+    public boolean interrupt(int seconds) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }

@@ -1,4 +1,4 @@
-package fr.osfria.local.chaos;
+package fr.osfria.local.e2e;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,26 +16,26 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The public API through the entry port, as a client of the platform uses it, with an admin key. */
-final class PlatformApi {
+public final class PlatformApi {
 
     private final String url;
     private final String key;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
-    PlatformApi(String url, String key) {
+    public PlatformApi(String url, String key) {
         this.url = url;
         this.key = key;
     }
 
     /** What the uploads of one scenario were answered: status (or "io") → count. */
-    static final class Answers {
+    public static final class Answers {
         final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
 
-        void add(String what) {
+        public void add(String what) {
             counts.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
         }
 
-        int get(String what) {
+        public int get(String what) {
             AtomicInteger n = counts.get(what);
             return n == null ? 0 : n.get();
         }
@@ -51,7 +51,7 @@ final class PlatformApi {
      * {@code Retry-After} when given); the same bytes again are safe, the platform answers the copy it already has.
      * Anything else (a 500) is an answer the platform should not give: recorded and returned as null.
      */
-    String upload(String collection, String name, String text, Answers answers, Duration patience) throws InterruptedException {
+    public String upload(String collection, String name, String text, Answers answers, Duration patience) throws InterruptedException {
         String boundary = "chaos" + System.nanoTime();
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\n" + collection + "\r\n"
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\n"
@@ -87,7 +87,7 @@ final class PlatformApi {
     }
 
     /** Every document of the collection (id → view), page by page. */
-    Map<String, JsonObject> documents(String collection) throws IOException, InterruptedException {
+    public Map<String, JsonObject> documents(String collection) throws IOException, InterruptedException {
         Map<String, JsonObject> all = new java.util.LinkedHashMap<>();
         int offset = 0;
         while (true) {
@@ -105,7 +105,7 @@ final class PlatformApi {
     }
 
     /** The chunk ids the index returns for one document (a repeated id is a duplicate). */
-    List<String> indexedChunkIds(String collection, String documentId) throws IOException, InterruptedException {
+    public List<String> indexedChunkIds(String collection, String documentId) throws IOException, InterruptedException {
         JsonObject query = new JsonObject().put("query", "chaos").put("collection", collection).put("mode", "dense")
                 .put("top_k", 100).put("filters", new JsonObject().put("document_id", documentId));
         HttpResponse<String> r = post("/v1/search", query.encode());
@@ -117,26 +117,26 @@ final class PlatformApi {
         return ids;
     }
 
-    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+    public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpClient client() {
+    public HttpClient client() {
         return http;
     }
 
-    String url() {
+    public String url() {
         return url;
     }
 
-    String key() {
+    public String key() {
         return key;
     }
 }

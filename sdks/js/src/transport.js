@@ -1,0 +1,197 @@
+// One request to the platform: time-out, retries with back-off, errors, server-sent events.
+
+import { APIConnectionError, APIError, APITimeoutError, errorFor } from './errors.js';
+import { VERSION } from './version.js';
+
+export const USER_AGENT = `osfria-js/${VERSION}`;
+// 429 and 503 say "later"; 502 and 504 are the entry port or ingress meeting a service that is restarting.
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+/** The documentation's base URL is the host: `/api/v1` is appended unless it already ends in it or `/v1`. */
+export function apiRoot(baseURL) {
+  const base = String(baseURL).replace(/\/+$/, '');
+  return base.endsWith('/api/v1') || base.endsWith('/v1') ? base : `${base}/api/v1`;
+}
+
+/** `Retry-After` in seconds: a number or an HTTP date; null if absent or unreadable. */
+export function retryAfterSeconds(headers) {
+  const value = headers['retry-after'];
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Transport {
+  constructor({ apiKey, baseURL, timeout, maxRetries, maxRetryWait, fetch: fetchImpl }) {
+    this.apiKey = apiKey;
+    this.root = apiRoot(baseURL);
+    const scheme = new URL(this.root).protocol;
+    if (scheme !== 'http:' && scheme !== 'https:') throw new TypeError(`baseURL must be http or https: ${baseURL}`);
+    this.timeout = timeout;
+    this.maxRetries = maxRetries;
+    this.maxRetryWait = maxRetryWait;
+    this.fetch = fetchImpl ?? globalThis.fetch;
+  }
+
+  /** Sends the request (retried as configured); the parsed JSON answer, or null for an empty one. */
+  async request(method, path, { json, body, query, timeout } = {}) {
+    const { response, done } = await this.#send(method, path, { json, body, query, timeout, stream: false });
+    try {
+      const text = await response.text();
+      return text ? JSON.parse(text) : null;
+    } catch (e) {
+      throw this.#failure(e, timeout);
+    } finally {
+      done();
+    }
+  }
+
+  /** A `stream: true` request: an async iterable of the parsed events, closed when the loop ends or breaks. */
+  async stream(method, path, json, { timeout } = {}) {
+    const { response, done, controller } = await this.#send(method, path, { json, timeout, stream: true });
+    done(); // the headers came in time; from here the stream's own gaps are the backend's `idle` business
+    return new Stream(response, controller);
+  }
+
+  async #send(method, path, { json, body, query, timeout, stream }) {
+    const url = new URL(this.root + path);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    }
+    const headers = {
+      Authorization: `Bearer ${this.apiKey}`,
+      'User-Agent': USER_AGENT,
+      Accept: stream ? 'text/event-stream' : 'application/json',
+    };
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(json);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const controller = new AbortController();
+      const limit = timeout ?? this.timeout;
+      const timer = setTimeout(() => controller.abort(new APITimeoutError(`no answer within ${limit} s`)), limit * 1000);
+      const done = () => clearTimeout(timer);
+      let response;
+      try {
+        response = await this.fetch(url, { method, headers, body, signal: controller.signal });
+      } catch (e) {
+        done();
+        const failure = this.#failure(e, limit);
+        if (failure instanceof APITimeoutError) throw failure; // the caller's limit: never doubled behind its back
+        await this.#pauseOrThrow(attempt, null, failure);
+        continue;
+      }
+      if (response.ok) return { response, done, controller };
+      const error = await this.#error(response);
+      done();
+      if (!RETRY_STATUSES.has(response.status)) throw error;
+      await this.#pauseOrThrow(attempt, error.retryAfter ?? null, error);
+    }
+  }
+
+  /** Waits before the next attempt (`Retry-After`, else exponential back-off with jitter), or throws `error`. */
+  async #pauseOrThrow(attempt, retryAfter, error) {
+    if (attempt >= this.maxRetries) throw error;
+    const delay = retryAfter ?? Math.min(0.5 * 2 ** attempt, 8) * (0.75 + Math.random() / 4);
+    if (delay > this.maxRetryWait) throw error;
+    await sleep(delay * 1000);
+  }
+
+  #failure(e, limit) {
+    if (e instanceof APIConnectionError) return e;
+    if (e?.name === 'AbortError' || e?.name === 'TimeoutError' || e?.cause instanceof APITimeoutError) {
+      return new APITimeoutError(`no answer within ${limit ?? this.timeout} s`, { cause: e });
+    }
+    const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message;
+    return new APIConnectionError(`cannot reach ${new URL(this.root).origin}: ${reason}`, { cause: e });
+  }
+
+  async #error(response) {
+    const headers = Object.fromEntries(response.headers.entries());
+    let body = null;
+    try {
+      const text = await response.text();
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = text;
+      }
+    } catch {
+      // the connection broke while reading the error: the status says enough
+    }
+    return errorFor(response.status, body, headers, retryAfterSeconds(headers));
+  }
+}
+
+/**
+ * The chunks of a `stream: true` answer. Iterate it once with `for await`; leaving the loop early (`break`,
+ * `return`, an exception) or `close()` closes the connection, which cancels the generation.
+ */
+export class Stream {
+  #response;
+  #controller;
+
+  constructor(response, controller) {
+    this.#response = response;
+    this.#controller = controller;
+    this.requestId = response.headers.get('x-request-id');
+    this.closed = false;
+  }
+
+  async *[Symbol.asyncIterator]() {
+    const reader = this.#response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let data = [];
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw new APIConnectionError(`the stream's connection broke: ${e?.cause?.code ?? e?.message}`, { cause: e });
+        }
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let newline;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, '');
+          buffer = buffer.slice(newline + 1);
+          if (line === '') {
+            if (data.length) {
+              const event = data.join('\n');
+              data = [];
+              if (event === '[DONE]') return;
+              yield parseChunk(event, this.requestId, this.#response.status);
+            }
+          } else if (line.startsWith('data:')) {
+            data.push(line.slice(5).replace(/^ /, ''));
+          }
+        }
+      }
+      if (data.length && data.join('\n') !== '[DONE]') yield parseChunk(data.join('\n'), this.requestId, this.#response.status);
+    } finally {
+      this.close();
+    }
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.#controller.abort();
+  }
+}
+
+function parseChunk(event, requestId, status) {
+  const chunk = JSON.parse(event);
+  if (chunk && typeof chunk.error === 'object' && chunk.error) {
+    throw new APIError(chunk.error.message ?? 'the stream failed',
+      { status, code: chunk.error.code, type: chunk.error.type, requestId, body: chunk });
+  }
+  return chunk;
+}
