@@ -61,10 +61,12 @@ class AbortedUploadsFillTheDiskAttackTest {
     @Test
     void uploadsAbandonedBeforeTheAnswerLeaveNoFileWithoutItsDocument() throws Exception {
         Set<String> before = storedFiles();
-        for (int i = 0; i < 30; i++) {
+        long answered = answerMillis(body(1_500_000));
+        for (int i = 0; i < 40; i++) {
             byte[] body = body(1_500_000);
-            // the whole body, then a reset a little later each time: while the bytes are hashed, stored, recorded
-            send(body, body.length, i * 5);
+            // the whole body, then a reset at a different moment of the answer's time each time: while the bytes are
+            // read, hashed, stored, recorded
+            send(body, body.length, answered * i / 30);
         }
         await().atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertEquals(Set.of(), unreferenced(before), "files no document references"));
@@ -104,14 +106,32 @@ class AbortedUploadsFillTheDiskAttackTest {
                 + "Content-Type: text/plain\r\n\r\n" + text + "\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
     }
 
+    /** How long an upload of this body takes to be answered, in milliseconds (at least 1). */
+    private long answerMillis(byte[] body) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", base.getPort())) {
+            long start = System.nanoTime();
+            socket.getOutputStream().write(headers(body.length));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            if (socket.getInputStream().read() < 0) {
+                throw new IOException("no answer");
+            }
+            return Math.max(1, (System.nanoTime() - start) / 1_000_000);
+        }
+    }
+
+    private static byte[] headers(int length) {
+        return ("POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestKeys.bearer(TestKeys.FINANCE)
+                + "\r\nContent-Type: multipart/form-data; boundary=attack\r\nContent-Length: " + length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** Sends the headers and {@code length} bytes of the body, waits {@code millis}, then resets the connection. */
     private void send(byte[] body, int length, long millis) throws IOException, InterruptedException {
         try (Socket socket = new Socket("127.0.0.1", base.getPort())) {
             socket.setSoLinger(true, 0); // close with a reset, as a client that gives up does
             OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestKeys.bearer(TestKeys.FINANCE)
-                    + "\r\nContent-Type: multipart/form-data; boundary=attack\r\nContent-Length: " + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(headers(body.length));
             out.write(body, 0, length);
             out.flush();
             Thread.sleep(millis);
