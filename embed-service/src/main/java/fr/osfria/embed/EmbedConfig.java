@@ -17,7 +17,7 @@ public interface EmbedConfig {
     Qdrant qdrant();
 
     interface Qdrant {
-        /** Qdrant's gRPC host, e.g. {@code qdrant.osfria.svc}. */
+        /** Qdrant's gRPC host, e.g. {@code qdrant.osfria-ai.svc}. */
         @WithDefault("localhost")
         String host();
 

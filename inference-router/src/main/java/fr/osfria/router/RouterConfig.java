@@ -46,7 +46,7 @@ public interface RouterConfig {
     io.quarkus.runtime.configuration.MemorySize maxBodySize();
 
     interface Discovery {
-        /** DNS name whose A/AAAA records are the backends, e.g. {@code vllm.osfria.svc.cluster.local}. */
+        /** DNS name whose A/AAAA records are the backends, e.g. {@code vllm-headless.osfria-ai.svc.cluster.local}. */
         Optional<String> dnsName();
 
         @WithDefault("8000")
