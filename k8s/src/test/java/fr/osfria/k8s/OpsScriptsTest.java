@@ -146,6 +146,8 @@ class OpsScriptsTest {
 
     @Test
     void aRestorePutsBackTheDatabasesAndFilesInTheDocumentedOrder() throws Exception {
+        // an old file: restored with its old modification time, ingest-service's orphan sweep (1 h grace) could take it
+        Files.setLastModifiedTime(data.resolve("blobs/ab/cd1234"), FileTime.from(Instant.now().minus(Duration.ofDays(2))));
         assertEquals(0, run(Map.of(), OPS.resolve("backup").toString(), "--dir", backups.toString(), "--skip-etcd").exit());
         Path archive = newest();
         // the site loses data after the backup
@@ -160,18 +162,21 @@ class OpsScriptsTest {
         assertEquals(List.of("doc_1:INDEXED", "doc_2:PROCESSING"), rows("ingest", "SELECT id || ':' || status FROM document ORDER BY id"));
         assertEquals(List.of("wh_1"), rows("webhook", "SELECT id FROM subscription"));
         assertEquals("original file bytes", Files.readString(data.resolve("blobs/ab/cd1234")));
+        assertTrue(Files.getLastModifiedTime(data.resolve("blobs/ab/cd1234")).toInstant()
+                .isAfter(Instant.now().minus(Duration.ofMinutes(10))), "a restored file kept its old modification time");
         assertEquals("qdrant snapshot bytes", Files.readString(qdrant.resolve("restored-osfria-chunks.snapshot")));
         // the namespace's Secrets came back decrypted, and nothing decrypted stayed behind
         assertTrue(Files.readString(data.resolve("applied.yaml")).contains("kind: Secret"), "no Secret applied");
 
         List<String> calls = Files.readAllLines(log);
         int apply = indexOf(calls, "apply -f");
-        int files = indexOf(calls, "tar -C /var/lib/osfria -xf");
+        int files = indexOf(calls, "tar -m -C /var/lib/osfria -xf");
         int scaleDown = indexOf(calls, "--replicas=0");
         int restore = indexOf(calls, "pg_restore");
         int qdrantRecover = indexOf(calls, "snapshots/recover");
         int scaleUp = indexOf(calls, "--replicas=2");
-        assertTrue(apply < files && files < scaleDown && scaleDown < restore && restore < qdrantRecover
+        // writers stopped first, then the databases, then the files (which the restored rows refer to)
+        assertTrue(apply < scaleDown && scaleDown < restore && restore < files && files < qdrantRecover
                 && qdrantRecover < scaleUp, "order of operations:\n" + String.join("\n", calls));
     }
 

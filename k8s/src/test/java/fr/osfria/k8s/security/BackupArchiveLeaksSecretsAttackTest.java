@@ -82,7 +82,7 @@ class BackupArchiveLeaksSecretsAttackTest {
     }
 
     private int backup() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(OPS.resolve("backup").toString(), "--dir", backups.toString(), "--skip-etcd")
+        ProcessBuilder pb = new ProcessBuilder(OPS.resolve("backup").toString(), "--dir", backups.toString())
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(work.resolve("backup.out").toFile());
         pb.environment().remove("PGPORT"); // the stand-in answers pg_dump with a stub dump
         pb.environment().putAll(env);
