@@ -5,7 +5,24 @@ import { basename } from 'node:path';
 import { Transport } from './transport.js';
 
 // a path segment; dots encoded too, so that an id such as '..' cannot be resolved into another endpoint's path
-const id = (value) => encodeURIComponent(String(value)).replaceAll('.', '%2E');
+// Ids that are empty, '.', '..' or hold '/' are refused: `new URL()` resolves even '%2E%2E' as '..'.
+function segment(text) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    decoded = text;
+  }
+  if (decoded === '' || decoded === '.' || decoded === '..' || (decoded.includes('/') && !text.includes('/'))) {
+    throw new TypeError(`not a valid id for a URL path: ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+const id = (value) => {
+  const text = segment(String(value));
+  if (text.includes('/')) throw new TypeError(`an id cannot contain '/': ${JSON.stringify(text)}`);
+  return encodeURIComponent(text);
+};
 const defined = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== null));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -73,8 +90,8 @@ class Models {
 
   retrieve(model) {
     // model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded); a '.' or
-    // '..' segment is encoded, so that URL parsing cannot turn the id into another endpoint's path
-    const segments = String(model).split('/').map((s) => (s === '.' || s === '..' ? s.replaceAll('.', '%2E') : encodeURIComponent(s)));
+    // '..' (or empty) segment is refused, so that URL parsing cannot turn the id into another endpoint's path
+    const segments = String(model).split('/').map((s) => encodeURIComponent(segment(s)));
     return this.#http.request('GET', '/models/' + segments.join('/'));
   }
 }

@@ -6,6 +6,17 @@ import { VERSION } from './version.js';
 export const USER_AGENT = `osfria-js/${VERSION}`;
 // 429 and 503 say "later"; 502 and 504 are the entry port or ingress meeting a service that is restarting.
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+// Retrying must never repeat work: only these methods are retried whenever the request may have reached the platform.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'DELETE']);
+// Failures that happen before any byte of the request left: any method may be retried after them.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** GET/HEAD/DELETE: 429, 502, 503, 504. Others only when the platform certainly did nothing: 429, or a 503 in its JSON error shape. */
+function mayRetry(method, status, error) {
+  if (IDEMPOTENT.has(method)) return RETRY_STATUSES.has(status);
+  if (status === 429) return true;
+  return status === 503 && typeof error.body?.error === 'object' && error.body.error !== null;
+}
 
 /** The documentation's base URL is the host: `/api/v1` is appended unless it already ends in it or `/v1`. */
 export function apiRoot(baseURL) {
@@ -53,8 +64,8 @@ export class Transport {
   /** A `stream: true` request: an async iterable of the parsed events, closed when the loop ends or breaks. */
   async stream(method, path, json, { timeout } = {}) {
     const { response, done, controller } = await this.#send(method, path, { json, timeout, stream: true });
-    done(); // the headers came in time; from here the stream's own gaps are the backend's `idle` business
-    return new Stream(response, controller);
+    done(); // the headers came in time; from here each gap between chunks is held to the same limit
+    return new Stream(response, controller, timeout ?? this.timeout);
   }
 
   async #send(method, path, { json, body, query, timeout, stream }) {
@@ -78,18 +89,30 @@ export class Transport {
       const done = () => clearTimeout(timer);
       let response;
       try {
-        response = await this.fetch(url, { method, headers, body, signal: controller.signal });
+        // redirect: 'manual', so that the Authorization header is never sent to another host (http -> https, ...)
+        response = await this.fetch(url, { method, headers, body, signal: controller.signal, redirect: 'manual' });
       } catch (e) {
         done();
         const failure = this.#failure(e, limit);
         if (failure instanceof APITimeoutError) throw failure; // the caller's limit: never doubled behind its back
+        // a POST/PUT/PATCH whose bytes may have left is never resent: the platform may be doing its work
+        const code = e?.cause?.code ?? e?.cause?.cause?.code ?? e?.code;
+        if (!IDEMPOTENT.has(method) && !NOT_SENT.has(code)) throw failure;
         await this.#pauseOrThrow(attempt, null, failure);
         continue;
       }
       if (response.ok) return { response, done, controller };
+      if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+        done();
+        controller.abort();
+        const location = response.headers.get('location');
+        throw new APIError(`the base URL ${new URL(this.root).origin} redirected (${response.status || 'redirect'}) to `
+          + `${JSON.stringify(location)}: configure the final URL (e.g. https instead of http); the request was not `
+          + 'followed, so the API key was not sent elsewhere', { status: response.status || null });
+      }
       const error = await this.#error(response);
       done();
-      if (!RETRY_STATUSES.has(response.status)) throw error;
+      if (!mayRetry(method, response.status, error)) throw error;
       await this.#pauseOrThrow(attempt, error.retryAfter ?? null, error);
     }
   }
@@ -135,10 +158,12 @@ export class Transport {
 export class Stream {
   #response;
   #controller;
+  #idle;
 
-  constructor(response, controller) {
+  constructor(response, controller, idleSeconds) {
     this.#response = response;
     this.#controller = controller;
+    this.#idle = idleSeconds;
     this.requestId = response.headers.get('x-request-id');
     this.closed = false;
   }
@@ -151,10 +176,26 @@ export class Stream {
     try {
       for (;;) {
         let chunk;
+        let timer;
+        let silent = false;
         try {
-          chunk = await reader.read();
+          // a peer that stalls after the headers must not hang the loop forever: the time-out holds between chunks
+          const idle = new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              silent = true;
+              reject(new APITimeoutError(`the stream fell silent longer than the time-out (${this.#idle} s)`));
+            }, this.#idle * 1000);
+          });
+          chunk = await Promise.race([reader.read(), idle]);
         } catch (e) {
+          if (silent) {
+            this.#controller.abort(e);
+            reader.cancel(e).catch(() => {});
+            throw e;
+          }
           throw new APIConnectionError(`the stream's connection broke: ${e?.cause?.code ?? e?.message}`, { cause: e });
+        } finally {
+          clearTimeout(timer);
         }
         if (chunk.done) break;
         buffer += decoder.decode(chunk.value, { stream: true });

@@ -99,3 +99,31 @@ describe('webhooks the platform really sent', platform, () => {
     await assert.rejects(client.webhooks.get(created.id), NotFoundError);
   });
 });
+
+describe('webhook verification, signed here exactly as the platform signs (Signatures.java)', () => {
+  const key = Buffer.alloc(32, 'k');
+  const secret = `whsec_${key.toString('base64')}`;
+  const hmac = (data) => createHmac('sha256', key).update(data);
+  function delivery({ field, osfria } = {}) {
+    const unsigned = '{"event":"webhook.ping","timestamp":"2026-01-01T00:00:00Z","data":{}}';
+    const body = `${unsigned.slice(0, -1)},"signature":"${field ?? `sha256=${hmac(unsigned).digest('hex')}`}"}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return [body, {
+      'webhook-id': 'dlv_1', 'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${hmac(`dlv_1.${timestamp}.${body}`).digest('base64')}`,
+      'x-osfria-signature': osfria ?? `sha256=${hmac(body).digest('hex')}`,
+    }];
+  }
+  test('a correct delivery verifies', () => {
+    const [body, headers] = delivery();
+    assert.equal(verifyWebhook(body, headers, secret).event, 'webhook.ping');
+  });
+  test('a valid webhook-signature with a wrong X-Osfria-Signature is refused', () => {
+    const [body, headers] = delivery({ osfria: `sha256=${'0'.repeat(64)}` });
+    assert.throws(() => verifyWebhook(body, headers, secret), WebhookVerificationError);
+  });
+  test("a wrong body signature field alone is refused (both headers signed over that body)", () => {
+    const [body, headers] = delivery({ field: `sha256=${'0'.repeat(64)}` });
+    assert.throws(() => verifyWebhook(body, headers, secret), (e) => e instanceof WebhookVerificationError && /body/.test(e.message));
+  });
+});

@@ -17,6 +17,8 @@ from ._version import __version__
 USER_AGENT = f"osfria-python/{__version__}"
 # 429 and 503 say "later"; 502 and 504 are the entry port or ingress meeting a service that is restarting.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Retrying must never repeat work: only these methods are retried whenever the request may have reached the platform.
+IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
 
 
 def api_root(base_url: str) -> str:
@@ -100,16 +102,35 @@ class Transport:
             except APITimeoutError:
                 raise  # a time-out is the caller's limit: never doubled behind its back
             except APIConnectionError as e:
+                # a POST/PUT/PATCH whose bytes may have left is never resent: the platform may be doing its work
+                if method not in IDEMPOTENT and getattr(e, "sent", True):
+                    raise
                 self._pause_or_raise(attempt, None, e)
                 attempt += 1
                 continue
-            if response.status < 400:
+            if response.status < 300:
                 return conn, response
+            if response.status < 400:
+                location = response.getheader("location")
+                conn.close()
+                raise APIError(f"the base URL {self.root.scheme}://{self.root.netloc} redirected ({response.status}) to "
+                               f"{location!r}: configure the final URL (e.g. https instead of http); the request was "
+                               f"not followed, so the API key was not sent elsewhere", status=response.status)
             error = self._error(conn, response)
-            if response.status not in RETRY_STATUSES:
+            if not self._may_retry(method, response.status, error):
                 raise error
             self._pause_or_raise(attempt, getattr(error, "retry_after", None), error)
             attempt += 1
+
+    @staticmethod
+    def _may_retry(method: str, status: int, error: APIError) -> bool:
+        """GET/HEAD/DELETE: 429, 502, 503, 504. Others only when the platform certainly did nothing: 429, or a 503
+        in the platform's own JSON error shape (a 502/504 or a proxy's 503 may hide work already started)."""
+        if method in IDEMPOTENT:
+            return status in RETRY_STATUSES
+        if status == 429:
+            return True
+        return status == 503 and isinstance(error.body, dict) and isinstance(error.body.get("error"), dict)
 
     def _pause_or_raise(self, attempt: int, retry_after: Optional[float], error: APIError) -> None:
         """Sleeps before the next attempt: ``Retry-After`` if given, else exponential back-off with jitter.
@@ -130,6 +151,16 @@ class Transport:
         else:
             conn = http.client.HTTPConnection(host, port, timeout=limit)
         try:
+            conn.connect()  # refused / DNS / connect time-out: nothing was sent, any method may be retried
+        except socket.timeout as e:
+            conn.close()
+            raise APITimeoutError(f"no connection to {host}:{port or ''} within {limit} s") from e
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            error = APIConnectionError(f"cannot reach {self.root.scheme}://{self.root.netloc}: {e}")
+            error.sent = False
+            raise error from e
+        try:
             conn.request(method, target, body=body, headers=headers)
             return conn, conn.getresponse()
         except socket.timeout as e:
@@ -137,7 +168,10 @@ class Transport:
             raise APITimeoutError(f"no answer from {host}:{port or ''} within {limit} s") from e
         except (OSError, http.client.HTTPException) as e:
             conn.close()
-            raise APIConnectionError(f"cannot reach {self.root.scheme}://{self.root.netloc}: {e}") from e
+            error = APIConnectionError(f"the connection to {self.root.scheme}://{self.root.netloc} broke after the "
+                                       f"request was sent: {e}")
+            error.sent = True
+            raise error from e
 
     def _timeout(self, timeout: Optional[float]) -> float:
         return self.timeout if timeout is None else timeout

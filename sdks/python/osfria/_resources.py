@@ -12,8 +12,19 @@ TERMINAL = ("indexed", "failed")
 
 
 def _id(value: str) -> str:
-    """A path segment; dots encoded too, so that an id such as '..' cannot become another endpoint's path."""
-    return urllib.parse.quote(str(value), safe="").replace(".", "%2E")
+    """A path segment. Ids that are empty, '.', '..' or hold '/' are refused: no encoding stops every URL parser or
+    proxy from resolving them into another endpoint's path."""
+    text = _segment(str(value))
+    if "/" in text:
+        raise TypeError(f"an id cannot contain '/': {value!r}")
+    return urllib.parse.quote(text, safe="")
+
+
+def _segment(text: str) -> str:
+    decoded = urllib.parse.unquote(text)
+    if decoded in ("", ".", "..") or "/" in decoded and "/" not in text:
+        raise TypeError(f"not a valid id for a URL path: {text!r}")
+    return text
 
 
 def _drop_none(values: Dict[str, Any]) -> Dict[str, Any]:
@@ -58,8 +69,8 @@ class Models:
 
     def retrieve(self, model: str) -> Any:
         # model ids may hold '/', which the router accepts in the path (and the entry port refuses encoded); a '.'
-        # or '..' segment is encoded, so that no proxy resolves the id into another endpoint's path
-        segments = [s.replace(".", "%2E") if s in (".", "..") else urllib.parse.quote(s, safe="") for s in model.split("/")]
+        # or '..' (or empty) segment is refused, so that no proxy resolves the id into another endpoint's path
+        segments = [urllib.parse.quote(_segment(s), safe="") for s in str(model).split("/")]
         return self._http.request("GET", "/models/" + "/".join(segments))
 
 

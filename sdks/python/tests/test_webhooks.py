@@ -130,3 +130,35 @@ class WebhooksTest(unittest.TestCase):
             self.client.webhooks.delete(sub.id)
         finally:
             receiver.close()
+
+
+class OfflineSignatureTest(unittest.TestCase):
+    """Deliveries signed here exactly as the platform signs them (Signatures.java): each check must refuse alone."""
+
+    SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    KEY = b"k" * 32
+
+    def delivery(self, field_signature=None, osfria_signature=None):
+        unsigned = b'{"event":"webhook.ping","timestamp":"2026-01-01T00:00:00Z","data":{}}'
+        field = field_signature or "sha256=" + hmac.new(self.KEY, unsigned, hashlib.sha256).hexdigest()
+        body = unsigned[:-1] + f',"signature":"{field}"}}'.encode()
+        timestamp = str(int(time.time()))
+        headers = {"webhook-id": "dlv_1", "webhook-timestamp": timestamp,
+                   "webhook-signature": "v1," + base64.b64encode(hmac.new(
+                       self.KEY, f"dlv_1.{timestamp}.".encode() + body, hashlib.sha256).digest()).decode(),
+                   "X-Osfria-Signature": osfria_signature or "sha256=" + hmac.new(self.KEY, body, hashlib.sha256).hexdigest()}
+        return body, headers
+
+    def test_a_correct_delivery_verifies(self):
+        body, headers = self.delivery()
+        self.assertEqual("webhook.ping", webhooks.verify(body, headers, self.SECRET).event)
+
+    def test_a_valid_webhook_signature_with_a_wrong_x_osfria_signature_is_refused(self):
+        body, headers = self.delivery(osfria_signature="sha256=" + "0" * 64)
+        with self.assertRaises(WebhookVerificationError):
+            webhooks.verify(body, headers, self.SECRET)
+
+    def test_a_wrong_body_signature_field_alone_is_refused(self):
+        body, headers = self.delivery(field_signature="sha256=" + "0" * 64)  # both headers signed over this body
+        with self.assertRaisesRegex(WebhookVerificationError, "body's signature"):
+            webhooks.verify(body, headers, self.SECRET)
