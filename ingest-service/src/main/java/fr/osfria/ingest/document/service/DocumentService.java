@@ -81,7 +81,9 @@ public class DocumentService {
     public Uni<Void> delete(Document doc) {
         CloudEvent<DocumentDeleted> event = CloudEvent.of(SOURCE, EventTypes.DOCUMENT_DELETED, doc.id,
                 new DocumentDeleted(doc.id, publicName(doc), doc.collection, doc.department, doc.confidential));
-        return Panache.withTransaction(() -> documents.deleteById(doc.id)
+        // a statement, not the entity: a status or progress update that lands between the caller's read and this
+        // delete must not turn it into an optimistic-lock failure (500)
+        return Panache.withTransaction(() -> documents.delete("id", doc.id)
                 .chain(() -> superseded(VersionSuperseded.deleted(doc.id)).persist())
                 .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
                 .replaceWithVoid()
