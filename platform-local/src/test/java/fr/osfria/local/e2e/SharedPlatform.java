@@ -136,6 +136,16 @@ public final class SharedPlatform {
         }
         p.first.close();
         p.second.close();
+        removeData(p.data);
+    }
+
+    /** Each run's database, Kafka log and files (70-100 MB): left behind, they pile up in the temporary folder. */
+    private static void removeData(Path data) {
+        try (var paths = Files.walk(data)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            System.out.printf("E2E could not remove %s: %s%n", data, e.getMessage());
+        }
     }
 
     /** The entry URL ({@code http://127.0.0.1:PORT}), as the banner prints it. */
