@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
-/** A JVM child process whose output is printed line by line behind its name, and which dies with the platform. */
+/** A JVM child process whose output is handed on line by line (to its log file, or the terminal), and which dies with the platform. */
 public final class ChildProcess implements Supervisor.Child {
 
     private final String name;
@@ -21,8 +22,21 @@ public final class ChildProcess implements Supervisor.Child {
         this.process = process;
     }
 
+    /** Starts a child whose lines go to the terminal behind its name (today's {@code --verbose} view). */
     public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir, PrintStream out,
                               String color) {
+        return start(name, command, env, workDir, terminal(name, out, color));
+    }
+
+    /** Each line of a child, behind its coloured name, for the terminal. */
+    public static Consumer<String> terminal(String name, PrintStream out, String color) {
+        String prefix = color + String.format("%-16s", "[" + name + "]") + "\u001B[0m ";
+        return line -> out.println(prefix + line);
+    }
+
+    /** Starts a child; each line it prints (stdout and stderr) goes to {@code lines}. */
+    public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir,
+                                     Consumer<String> lines) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(workDir.toFile());
         builder.environment().putAll(env);
         Process process;
@@ -31,12 +45,11 @@ public final class ChildProcess implements Supervisor.Child {
         } catch (IOException e) {
             throw new LocalPlatformException("cannot start " + name + ": " + e.getMessage(), e);
         }
-        String prefix = color + String.format("%-16s", "[" + name + "]") + "\u001B[0m ";
         Thread pump = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = reader.readLine()) != null) {
-                    out.println(prefix + line);
+                    lines.accept(line);
                 }
             } catch (IOException e) {
                 // the process is gone; its exit is reported by whoever waits for it

@@ -1,7 +1,6 @@
 package fr.osfria.local;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -24,7 +24,7 @@ final class KafkaBroker {
         this.dir = settings.dataDir().resolve("kafka");
     }
 
-    ChildProcess start(String classpath, PrintStream out) throws IOException {
+    ChildProcess start(String classpath, Consumer<String> out) throws IOException {
         Files.createDirectories(dir);
         Path config = dir.resolve("server.properties");
         Files.writeString(config, """
@@ -50,12 +50,12 @@ final class KafkaBroker {
             format(classpath, config, out);
         }
         process = ChildProcess.start("kafka", List.of(ChildProcess.java(), "-Xms256m", "-Xmx512m", "-cp", classpath,
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "kafka.Kafka", config.toString()), Map.of(), dir, out, "\u001B[90m");
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "kafka.Kafka", config.toString()), Map.of(), dir, out);
         return process;
     }
 
     /** Starts the broker again on the same log directory, after it died. */
-    ChildProcess restart(String classpath, PrintStream out) {
+    ChildProcess restart(String classpath, Consumer<String> out) {
         try {
             return start(classpath, out);
         } catch (IOException e) {
@@ -63,10 +63,10 @@ final class KafkaBroker {
         }
     }
 
-    private void format(String classpath, Path config, PrintStream out) throws IOException {
+    private void format(String classpath, Path config, Consumer<String> out) throws IOException {
         ChildProcess format = ChildProcess.start("kafka-format", List.of(ChildProcess.java(), "-cp", classpath,
                 "kafka.tools.StorageTool", "format", "-t", UUID.randomUUID().toString().replace("-", "").substring(0, 22),
-                "-c", config.toString()), Map.of(), dir, out, "\u001B[90m");
+                "-c", config.toString()), Map.of(), dir, out);
         try {
             int code = format.process().waitFor();
             if (code != 0) {
@@ -88,7 +88,7 @@ final class KafkaBroker {
         try (Admin admin = Admin.create(props)) {
             while (true) {
                 if (!process.alive()) {
-                    throw new LocalPlatformException("Kafka exited during start-up; see its [kafka] lines above");
+                    throw new LocalPlatformException("Kafka exited during start-up");
                 }
                 try {
                     admin.describeCluster().nodes().get();

@@ -34,8 +34,15 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
         Path dir = settings.dataDir().resolve("postgres");
         Files.createDirectories(dir);
         java.time.Instant attempt = java.time.Instant.now();
+        // the server's own lines go to its log: pg_ctl and the postmaster it starts inherit these outputs
+        LogFile log = LogFile.of(settings.dataDir(), "postgresql");
+        log.rotateIfFull();
+        Files.createDirectories(log.file().getParent());
+        ProcessBuilder.Redirect toLog = ProcessBuilder.Redirect.appendTo(log.file().toFile());
         try {
             embedded = EmbeddedPostgres.builder()
+                    .setOutputRedirector(toLog)
+                    .setErrorRedirector(toLog)
                     .setDataDirectory(dir)
                     .setCleanDataDirectory(false)
                     .setPort(settings.postgresPort())

@@ -22,7 +22,7 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
     public static final List<Service> SERVICES = List.of(
             new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit"), false),
             new Service("embed-service", 2, false, List.of("/v1/search"), false),
-            new Service("inference-router", 3, false, List.of("/v1/chat/", "/v1/completions", "/v1/models"), false),
+            new Service("inference-router", 3, false, List.of("/v1/chat/", "/v1/completions", "/v1/models", "/v1/usage"), false),
             new Service("webhook-service", 4, true, List.of("/v1/webhooks"), false),
             new Service("alert-bridge", 5, false, List.of("/v1/alerts"), true));
 

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 
 /**
  * {@code osfria up}: Kafka, PostgreSQL, the five services and the entry port on one machine, until Ctrl-C.
@@ -29,17 +30,24 @@ public final class Osfria {
     private static final String[] COLORS = {"\u001B[36m", "\u001B[35m", "\u001B[33m", "\u001B[32m", "\u001B[34m"};
 
     private final LocalSettings settings;
-    private final PrintStream out = System.out;
+    private final PrintStream out;
+    private final boolean verbose;
+    private final boolean detached;
     private final List<Supervisor.Supervised<ChildProcess>> children = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final Supervisor supervisor = new Supervisor(out, Backoff::standard);
+    private final Supervisor supervisor;
+    private final long startedAt = System.nanoTime();
     private LocalPostgres postgres;
     private EntryProxy proxy;
     private volatile boolean stopping;
     private Map<String, String> keks;
 
-    Osfria(LocalSettings settings) {
+    Osfria(LocalSettings settings, PrintStream out, boolean verbose, boolean detached) {
         this.settings = settings;
+        this.out = out;
+        this.verbose = verbose;
+        this.detached = detached;
+        this.supervisor = new Supervisor(out, Backoff::standard);
     }
 
     public static void main(String[] args) {
@@ -54,14 +62,18 @@ public final class Osfria {
         try {
             LocalSettings settings = LocalSettings.from(System.getenv(), home);
             String command = args.length == 0 ? "up" : args[0];
+            List<String> rest = List.of(args).subList(Math.min(1, args.length), args.length);
             switch (command) {
-                case "up" -> new Osfria(settings).up();
-                case "keys" -> System.exit(KeysCli.run(java.util.Arrays.copyOfRange(args, 1, args.length),
-                        settings.keysFile().toString(), System.out, System.err));
+                case "up" -> up(settings, rest);
+                case "status" -> System.exit(new PlatformCommands(settings, System.out).status());
+                case "logs" -> System.exit(new PlatformCommands(settings, System.out).logs(rest));
+                case "down" -> System.exit(new PlatformCommands(settings, System.out).down());
+                case "keys" -> System.exit(KeysCli.run(rest.toArray(String[]::new), settings.keysFile().toString(),
+                        System.out, System.err));
                 case "kek" -> System.exit(new KekCli(settings, System.getenv("OSFRIA_API_KEY"), System.out, System.err)
-                        .run(List.of(args).subList(1, args.length)));
+                        .run(rest));
                 default -> {
-                    System.err.println("usage: osfria up | osfria keys create|list|revoke … | osfria kek status|rotate|reseal|prune");
+                    System.err.println(USAGE);
                     System.exit(2);
                 }
             }
@@ -71,22 +83,62 @@ public final class Osfria {
         }
     }
 
+    static final String USAGE = "usage: osfria up [--detach] [--verbose] | status | logs [NAME] [-f] | down"
+            + " | keys create|list|revoke … | kek status|rotate|reseal|prune";
+
+    private static void up(LocalSettings settings, List<String> options) {
+        boolean detach = options.contains("--detach");
+        boolean verbose = options.contains("--verbose");
+        for (String option : options) {
+            if (!option.equals("--detach") && !option.equals("--verbose")) {
+                throw new LocalPlatformException("unknown option " + option + "\n" + USAGE);
+            }
+        }
+        if (detach) {
+            System.exit(Detached.start(settings, verbose, System.out));
+        }
+        if ("true".equals(System.getenv(Detached.CHILD_ENV))) {
+            new Osfria(settings, Detached.childOutput(settings), false, true).up();
+        } else {
+            new Osfria(settings, System.out, verbose, false).up();
+        }
+    }
+
     void up() {
+        RunFile.running(settings.dataDir()).ifPresent(running -> {
+            throw new LocalPlatformException("Osfria already runs on " + settings.dataDir() + " (launcher pid "
+                    + running.pid() + RunFile.read(settings.dataDir()).map(r -> ", " + r.url()).orElse("")
+                    + "). ./osfria status shows it, ./osfria down stops it.");
+        });
         checkDataDir();
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
         try {
+            RunFile.of(settings, url()).write(settings.dataDir());
+            out.println("Starting Osfria (logs in " + LogFile.path(settings.dataDir(), "x").getParent() + ")");
             String classpath = settings.home().resolve("platform-local/target/lib").toAbsolutePath() + "/*";
-            out.println("Starting PostgreSQL" + (settings.embeddedPostgres() ? " (embedded)" : " at "
-                    + settings.postgresHost() + ":" + settings.postgresPort()) + " and Kafka…");
+            long t = System.nanoTime();
             postgres = new LocalPostgres(settings);
-            postgres.start();
+            try {
+                postgres.start();
+            } catch (IOException e) {
+                throw failed("PostgreSQL", e.getMessage(), "postgresql");
+            }
             if (postgres.embedded()) {
                 supervisor.supervise("postgresql", postgres, postgres::restart);
             }
+            ready(settings.embeddedPostgres() ? "PostgreSQL" : "PostgreSQL at " + settings.postgresHost() + ":"
+                    + settings.postgresPort(), t);
+            t = System.nanoTime();
             KafkaBroker kafka = new KafkaBroker(settings);
-            children.add(supervisor.supervise("kafka", kafka.start(classpath, out), () -> kafka.restart(classpath, out)));
-            kafka.awaitReady(Duration.ofSeconds(60));
+            Consumer<String> kafkaLog = lines("kafka", "\u001B[90m");
+            children.add(supervisor.supervise("kafka", kafka.start(classpath, kafkaLog), () -> kafka.restart(classpath, kafkaLog)));
+            try {
+                kafka.awaitReady(Duration.ofSeconds(60));
+            } catch (LocalPlatformException e) {
+                throw failed("Kafka", e.getMessage(), "kafka");
+            }
+            ready("Kafka", t);
             String adminKey = firstStartAdminKey();
             keks = new LocalKeks(settings.dataDir()).env();
             for (int i = 0; i < LocalSettings.SERVICES.size(); i++) {
@@ -95,17 +147,46 @@ public final class Osfria {
                 children.add(supervisor.supervise(service.name(), startService(service, color),
                         () -> startService(service, color)));
             }
-            awaitServicesReady(Duration.ofSeconds(180));
+            awaitServicesReady(Duration.ofSeconds(180), System.nanoTime());
             proxy = new EntryProxy(settings);
             proxy.start();
             supervisor.arm();
             banner(adminKey);
+            if (detached) {
+                Detached.detach(out);
+            }
             stopped.await();
         } catch (IOException e) {
             throw new LocalPlatformException(e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Where a part's lines go: its log file, and with {@code --verbose} the terminal too, behind its name. */
+    private Consumer<String> lines(String name, String color) {
+        LogFile log = LogFile.of(settings.dataDir(), name);
+        if (!verbose) {
+            return log::line;
+        }
+        Consumer<String> terminal = ChildProcess.terminal(name, out, color);
+        return line -> {
+            log.line(line);
+            terminal.accept(line);
+        };
+    }
+
+    private void ready(String part, long since) {
+        out.printf("  %-22s ready in %.1f s%n", part, (System.nanoTime() - since) / 1e9);
+    }
+
+    /** A part that failed to start: one line saying why, and the log to read. */
+    private LocalPlatformException failed(String part, String why, String log) {
+        Path file = LogFile.path(settings.dataDir(), log);
+        String reason = LogFile.of(settings.dataDir(), log).reason();
+        out.printf("  %-22s FAILED: %s%n", part, why);
+        return new LocalPlatformException(part + " did not start: " + why
+                + (reason == null || why.contains(reason) ? "" : " (last log line: " + reason + ")") + "; its log: " + file);
     }
 
     private ChildProcess startService(LocalSettings.Service service, String color) {
@@ -136,34 +217,43 @@ public final class Osfria {
             env.put("OSFRIA_ROUTER_BACKENDS", settings.routerBackends());
         }
         return ChildProcess.start(service.name(), List.of(ChildProcess.java(), "-Xmx384m", "-XX:+UseSerialGC",
-                "-jar", jar.toString()), env, settings.home(), out, color);
+                "-jar", jar.toString()), env, settings.home(), lines(service.name(), color));
     }
 
-    private void awaitServicesReady(Duration timeout) {
+    /** Waits until every service is ready, printing each as it gets there. */
+    private void awaitServicesReady(Duration timeout, long since) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (LocalSettings.Service service : LocalSettings.SERVICES) {
-            URI ready = URI.create("http://127.0.0.1:" + settings.portOf(service) + "/q/health/ready");
-            while (true) {
-                checkChildrenAlive();
-                try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
-                            HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 200) {
-                        break;
-                    }
-                } catch (IOException e) {
-                    // not listening yet
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new LocalPlatformException("interrupted");
+        long deadline = since + timeout.toNanos();
+        List<LocalSettings.Service> waiting = new ArrayList<>(LocalSettings.SERVICES);
+        while (!waiting.isEmpty()) {
+            checkChildrenAlive();
+            for (java.util.Iterator<LocalSettings.Service> it = waiting.iterator(); it.hasNext(); ) {
+                LocalSettings.Service service = it.next();
+                if (isReady(http, service)) {
+                    ready(service.name(), since);
+                    it.remove();
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new LocalPlatformException(service.name() + " was not ready within " + timeout.toSeconds()
-                            + " s; see its lines above");
-                }
+            }
+            if (!waiting.isEmpty() && System.nanoTime() > deadline) {
+                String name = waiting.get(0).name();
+                throw failed(name, "not ready within " + timeout.toSeconds() + " s", name);
+            }
+            if (!waiting.isEmpty()) {
                 sleep(500);
             }
+        }
+    }
+
+    private boolean isReady(HttpClient http, LocalSettings.Service service) {
+        URI ready = URI.create("http://127.0.0.1:" + settings.portOf(service) + "/q/health/ready");
+        try {
+            return http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false; // not listening yet
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalPlatformException("interrupted");
         }
     }
 
@@ -175,22 +265,48 @@ public final class Osfria {
                 List.of("*"), List.of("*"), List.of("*"), true, null, null, null, null, null, null));
     }
 
+    private String url() {
+        return "http://" + bannerHost() + ":" + settings.entryPort();
+    }
+
     private void banner(String adminKey) {
-        String url = "http://" + bannerHost() + ":" + settings.entryPort();
+        String url = url();
+        out.printf("  %-22s %s (all up in %.1f s)%n", "entry port", url, (System.nanoTime() - startedAt) / 1e9);
         out.println();
         out.println("Osfria is up at " + url + "   (health: " + url + "/q/health)");
         out.println("API base URL: " + url + "/api/v1   (reference: " + url + "/docs, OpenAPI: " + url + "/openapi)");
+        if (Routes.route("/console", false).isPresent()) {
+            out.println("Console: " + url + "/console");
+        }
         if (settings.reachableFromOtherMachines()) {
             out.println("The entry port listens on " + settings.bindAddress() + " (OSFRIA_BIND): other machines can reach it.");
         }
         if (adminKey != null) {
-            out.println("Admin API key, shown once (store it now): " + adminKey);
-            out.println("  try: curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/api/v1/models");
+            keyBox(adminKey, url);
         } else {
             out.println("API keys: ./osfria keys list | create NAME | revoke NAME");
         }
-        out.println("Data in " + settings.dataDir() + ". Ctrl-C stops everything.");
+        out.println("Data in " + settings.dataDir() + ". ./osfria status | logs [NAME] [-f] | down"
+                + (detached ? "" : "; Ctrl-C stops everything."));
         out.println();
+    }
+
+    /**
+     * The admin key of a first start, in a box that stands out. Printed to the terminal only: a detached launcher's
+     * own log never holds it.
+     */
+    private void keyBox(String adminKey, String url) {
+        List<String> lines = List.of("Admin API key, shown once (store it now): " + adminKey,
+                "The platform keeps only its hash. Try it:",
+                "curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/api/v1/models");
+        int width = lines.stream().mapToInt(String::length).max().orElse(0);
+        PrintStream terminal = detached ? Detached.terminal() : out;
+        terminal.println("+" + "-".repeat(width + 2) + "+");
+        lines.forEach(l -> terminal.println("| " + l + " ".repeat(width - l.length()) + " |"));
+        terminal.println("+" + "-".repeat(width + 2) + "+");
+        if (detached) {
+            out.println("(the admin key was shown on the terminal that started Osfria)");
+        }
     }
 
     /** Where a person on this machine reaches the entry port. */
@@ -207,8 +323,8 @@ public final class Osfria {
         for (Supervisor.Supervised<ChildProcess> supervised : children) {
             ChildProcess child = supervised.current();
             if (!child.alive()) {
-                throw new LocalPlatformException(child.name() + " exited during start-up (code "
-                        + child.process().exitValue() + "); see its lines above");
+                throw failed(child.name(), "exited during start-up (code " + child.process().exitValue() + ")",
+                        child.name());
             }
         }
     }
@@ -234,6 +350,7 @@ public final class Osfria {
         } catch (IOException e) {
             System.err.println("osfria: PostgreSQL did not stop cleanly: " + e.getMessage());
         }
+        RunFile.removeIfMine(settings.dataDir());
         out.println("Stopped.");
         stopped.countDown();
     }

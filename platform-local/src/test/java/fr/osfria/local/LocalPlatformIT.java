@@ -41,6 +41,28 @@ class LocalPlatformIT {
         assertTrue(run.output().contains("is not writable") && run.output().contains("OSFRIA_DATA"), run.output());
     }
 
+    /** A part that cannot start: the launcher stops, and its one line names the part, why, and the log to read. */
+    @Test
+    void aPartThatFailsToStartIsNamedWithItsLogFile() throws Exception {
+        // a data directory of a PostgreSQL version this one cannot open
+        java.nio.file.Files.createDirectories(data.resolve("postgres"));
+        java.nio.file.Files.writeString(data.resolve("postgres/PG_VERSION"), "9\n");
+        Map<String, String> env = new java.util.HashMap<>(Map.of("OSFRIA_DATA", data.toString()));
+        int port = FreePorts.block(6);
+        env.put("OSFRIA_PORT", String.valueOf(port));
+        env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+        Run run = Run.start(env);
+        assertEquals(1, run.exitCode());
+        String output = run.output();
+        assertTrue(output.lines().anyMatch(l -> l.matches("\\s+PostgreSQL\\s+FAILED: .+")), output);
+        assertTrue(output.contains("its log: " + data.resolve("logs/postgresql.log")), output);
+        assertTrue(java.nio.file.Files.readString(data.resolve("logs/postgresql.log")).contains("incompatible"),
+                "the server's own reason is in the log");
+        assertTrue(output.lines().count() < 10, "a few lines, no stack trace:\n" + output);
+    }
+
     /** One run of {@code java -jar platform-local.jar up}, its output collected. */
     private record Run(Process process, List<String> lines) {
 

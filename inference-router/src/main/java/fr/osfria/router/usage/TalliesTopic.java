@@ -59,8 +59,11 @@ final class TalliesTopic {
         return offsets;
     }
 
-    /** What the readers need of a tally. */
-    record Tally(String keyName, Instant time, long totalTokens) {
+    /** What the readers need of a tally ({@code requests} is 0 in tallies written before it was read). */
+    record Tally(String keyName, Instant time, long totalTokens, long requests) {
+        Tally(String keyName, Instant time, long totalTokens) {
+            this(keyName, time, totalTokens, 0);
+        }
     }
 
     /**
@@ -95,6 +98,7 @@ final class TalliesTopic {
         String key = null;
         Instant time = null;
         long total = -1;
+        long requests = 0;
         while (json.nextToken() == JsonToken.FIELD_NAME) {
             String field = json.currentName();
             JsonToken value = json.nextToken();
@@ -102,10 +106,11 @@ final class TalliesTopic {
                 case "keyName" -> key = value == JsonToken.VALUE_STRING ? json.getText() : null;
                 case "time" -> time = value == JsonToken.VALUE_STRING ? Instant.parse(json.getText()) : null;
                 case "totalTokens" -> total = value == JsonToken.VALUE_NUMBER_INT ? json.getLongValue() : -1;
+                case "requests" -> requests = value == JsonToken.VALUE_NUMBER_INT ? Math.max(0, json.getLongValue()) : 0;
                 default -> json.skipChildren();
             }
         }
-        return key == null || key.isBlank() || time == null || total < 0 ? null : new Tally(key, time, total);
+        return key == null || key.isBlank() || time == null || total < 0 ? null : new Tally(key, time, total, requests);
     }
 
     private TalliesTopic() {

@@ -67,6 +67,7 @@ public class UsageLedger {
     }
 
     private final UsageTotals totals;
+    private final UsageHistory history;
     private final long defaultMaxTokens;
     private final TalliesReader reader;
     private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
@@ -78,8 +79,15 @@ public class UsageLedger {
 
     public UsageLedger(String bootstrap, ZoneId zone, long defaultMaxTokens) {
         this.totals = new UsageTotals(zone);
+        this.history = new UsageHistory(zone);
         this.defaultMaxTokens = defaultMaxTokens;
-        this.reader = new TalliesReader(bootstrap, () -> totals.monthStart(Instant.now()), this::read);
+        // from the month's start for the quotas, or earlier for the days GET /v1/usage shows
+        this.reader = new TalliesReader(bootstrap, () -> {
+            Instant now = Instant.now();
+            Instant month = totals.monthStart(now);
+            Instant days = history.replayStart(now);
+            return days.isBefore(month) ? days : month;
+        }, this::read);
     }
 
     void start(@Observes StartupEvent event) {
@@ -161,8 +169,18 @@ public class UsageLedger {
      * Usage of this replica that will never come back from the topic (Kafka refused its tally, or its record was
      * dropped before being tallied): counted into this replica's totals directly.
      */
-    public void countLocally(String keyName, Instant time, long tokens) {
-        read(new TalliesTopic.Tally(keyName, time, tokens), true);
+    public void countLocally(String keyName, Instant time, long tokens, long requests) {
+        read(new TalliesTopic.Tally(keyName, time, tokens, requests), true);
+    }
+
+    /** Tokens and requests per key and day, from the same tallies. */
+    public UsageHistory history() {
+        return history;
+    }
+
+    /** Tokens counted for the key today and this month, from every replica's tallies (not this replica's holds). */
+    public long[] usedTodayAndThisMonth(String keyName, Instant now) {
+        return new long[] {totals.today(keyName, now), totals.thisMonth(keyName, now)};
     }
 
     /** What counts against the key's daily quota on this replica now: totals, unconfirmed usage and reservations. */
@@ -178,6 +196,7 @@ public class UsageLedger {
 
     private void read(TalliesTopic.Tally tally, boolean own) {
         totals.add(tally.keyName(), tally.time(), tally.totalTokens()); // first: counted twice for a moment, never zero
+        history.add(tally.keyName(), tally.time(), tally.totalTokens(), tally.requests());
         if (own) {
             Held h = held.get(tally.keyName());
             if (h != null) {

@@ -98,7 +98,7 @@ public class UsageRecorder {
             failed(record, "the queue to Kafka is full (" + QUEUE + " records)");
             // never tallied: this replica's quotas count it themselves
             ledger.countLocally(record.keyName(), record.time() != null ? record.time() : java.time.Instant.now(),
-                    record.totalTokens());
+                    record.totalTokens(), 1);
         }
     }
 
@@ -158,7 +158,7 @@ public class UsageRecorder {
 
     private void failed(UsageTally tally, String why) {
         talliesLost.increment();
-        ledger.countLocally(tally.keyName(), tally.time(), tally.totalTokens()); // other replicas will not see it
+        ledger.countLocally(tally.keyName(), tally.time(), tally.totalTokens(), tally.requests()); // other replicas will not see it
         Log.errorf("usage tally of key %s (%d tokens in %d requests) not written, quotas will not count them: %s",
                 tally.keyName(), tally.totalTokens(), tally.requests(), why);
     }

@@ -21,7 +21,7 @@ class TalliesTopicTest {
         String value = EventJson.encode(CloudEvent.of("/osfria/inference-router", EventTypes.USAGE_TALLIED, "team-a",
                 tally));
 
-        assertEquals(new TalliesTopic.Tally("team-a", time, 42), TalliesTopic.read(kafka(value), "test"));
+        assertEquals(new TalliesTopic.Tally("team-a", time, 42, 3), TalliesTopic.read(kafka(value), "test"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package fr.osfria.local.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -219,7 +220,10 @@ class PlatformChaosIT {
         assertTrue(found.body().contains("\"document_id\":\"" + id + "\""), found.body());
     }
 
-    /** Ctrl-C leaves no process behind, and a second start finds its data: the key file, not a new admin key. */
+    /**
+     * Ctrl-C leaves no process behind, and a second start ({@code up --detach}) finds its data: the key file, not a new
+     * admin key; {@code status} lists its processes and {@code down} stops every one and frees the ports.
+     */
     @Test
     @Order(99)
     void ctrlCStopsEverythingAndASecondStartKeepsItsData() throws Exception {
@@ -232,23 +236,32 @@ class PlatformChaosIT {
         assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "a process of the platform still runs after Ctrl-C");
         assertTrue(platform.postmaster().isEmpty(), "PostgreSQL still runs after Ctrl-C");
 
+        // the second start in the background, as `./osfria up --detach`, stopped by `./osfria down`
         long started = System.nanoTime();
-        LaunchedPlatform restarted = LaunchedPlatform.start(data, shared.env());
+        fr.osfria.local.e2e.OsfriaCommand.Result up = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 300, "up", "--detach");
         try {
-            restarted.awaitUp(300);
             double upSeconds = seconds(Duration.ofNanos(System.nanoTime() - started));
-            assertEquals(null, restarted.adminKey(), "the admin key is shown on the first start only");
+            assertEquals(0, up.code(), "up --detach returns once the platform is up:\n" + up.output());
+            assertTrue(up.output().contains("Osfria is up at") && up.output().contains("runs in the background"), up.output());
+            assertFalse(up.output().contains("Admin API key"), "the admin key is shown on the first start only:\n" + up.output());
             assertEquals(200, api.get("/v1/models").statusCode(), "the key file survived the restart");
-            List<ProcessHandle> itsChildren = restarted.descendants();
+            fr.osfria.local.e2e.OsfriaCommand.Result status = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status");
+            assertEquals(0, status.code(), status.output());
+            List<ProcessHandle> itsProcesses = status.output().lines().filter(l -> l.matches("\\S+( port)?\\s+up\\s+\\d+\\s+\\d+\\s.*"))
+                    .map(l -> ProcessHandle.of(Long.parseLong(l.replaceFirst("entry port", "entry-port").split("\\s+")[3])))
+                    .flatMap(java.util.Optional::stream).toList();
+            assertEquals(8, itsProcesses.size(), "PostgreSQL, Kafka, five services, the launcher:\n" + status.output());
             interrupted = System.nanoTime();
-            assertTrue(restarted.interrupt(90), "the second run did not stop within 90 s");
-            System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start was up in %.1f s and"
-                    + " stopped in %.1f s%n", stopSeconds, upSeconds, seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
-            Thread.sleep(500);
-            assertTrue(itsChildren.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after Ctrl-C");
-            assertTrue(restarted.postmaster().isEmpty(), "PostgreSQL still runs after the second Ctrl-C");
+            fr.osfria.local.e2e.OsfriaCommand.Result down = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
+            System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start (--detach) was up in"
+                    + " %.1f s and `down` stopped it in %.1f s%n", stopSeconds, upSeconds,
+                    seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
+            assertEquals(0, down.code(), down.output());
+            assertTrue(down.output().contains("its ports are free"), down.output());
+            assertTrue(itsProcesses.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after down:\n" + status.output());
+            assertEquals(3, fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status").code(), "status after down");
         } finally {
-            restarted.close();
+            fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
         }
     }
 

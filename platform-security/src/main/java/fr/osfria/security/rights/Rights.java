@@ -21,6 +21,11 @@ public final class Rights {
         return key.admin() || allows(key.readCollections(), collection);
     }
 
+    /** Whose inference usage a key may read: its own; admins every key's. */
+    public static boolean canReadUsage(KeyEntry key, String keyName) {
+        return key.admin() || key.name().equals(keyName);
+    }
+
     private static boolean scopeOk(KeyEntry key, String department, boolean confidential) {
         return (department == null || department.isBlank() || allows(key.departments(), department))
                 && (!confidential || key.confidential());
