@@ -177,7 +177,7 @@ public final class Osfria {
     }
 
     private void ready(String part, long since) {
-        out.printf("  %-22s ready in %.1f s%n", part, (System.nanoTime() - since) / 1e9);
+        out.printf(java.util.Locale.ROOT, "  %-22s ready in %.1f s%n", part, (System.nanoTime() - since) / 1e9);
     }
 
     /** A part that failed to start: one line saying why, and the log to read. */
@@ -271,7 +271,7 @@ public final class Osfria {
 
     private void banner(String adminKey) {
         String url = url();
-        out.printf("  %-22s %s (all up in %.1f s)%n", "entry port", url, (System.nanoTime() - startedAt) / 1e9);
+        out.printf(java.util.Locale.ROOT, "  %-22s %s (all up in %.1f s)%n", "entry port", url, (System.nanoTime() - startedAt) / 1e9);
         out.println();
         out.println("Osfria is up at " + url + "   (health: " + url + "/q/health)");
         out.println("API base URL: " + url + "/api/v1   (reference: " + url + "/docs, OpenAPI: " + url + "/openapi)");

@@ -113,7 +113,7 @@ final class PlatformCommands {
         } catch (IOException | java.io.UncheckedIOException e) {
             return "?";
         }
-        return bytes < 1024 * 1024 ? (bytes + 1023) / 1024 + " KB" : String.format("%.1f MB", bytes / 1048576.0);
+        return bytes < 1024 * 1024 ? (bytes + 1023) / 1024 + " KB" : String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1048576.0);
     }
 
     /** No name: the logs there are. A name: that log; {@code -f}: then follows it, across rotations, until Ctrl-C. */
@@ -164,7 +164,7 @@ final class PlatformCommands {
     private static String fileSize(Path file) {
         try {
             long b = Files.size(file);
-            return b < 1024 * 1024 ? (b + 1023) / 1024 + " KB" : String.format("%.1f MB", b / 1048576.0);
+            return b < 1024 * 1024 ? (b + 1023) / 1024 + " KB" : String.format(java.util.Locale.ROOT, "%.1f MB", b / 1048576.0);
         } catch (IOException e) {
             return "?";
         }
@@ -224,7 +224,7 @@ final class PlatformCommands {
             out.println("Stopped, but ports still in use: " + busy);
             return 1;
         }
-        out.printf("Osfria stopped in %.1f s; its ports are free.%n", (System.nanoTime() - start) / 1e9);
+        out.printf(java.util.Locale.ROOT, "Osfria stopped in %.1f s; its ports are free.%n", (System.nanoTime() - start) / 1e9);
         return 0;
     }
 

@@ -79,6 +79,6 @@ public record RunFile(long pid, int entryPort, int kafkaPort, int postgresPort, 
 
     Optional<ProcessHandle> launcher() {
         return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().commandLine().map(c -> c.contains("platform-local")).orElse(true));
+                .filter(p -> p.info().commandLine().map(c -> c.contains("platform-local")).orElse(false));
     }
 }
