@@ -98,7 +98,7 @@ public final class LogFile {
         size = 0;
     }
 
-    /** The last line of the log that says what went wrong (an ERROR or exception line), else its last line. */
+    /** The last line of the log that says what went wrong (an error, fatal or exception line), else its last line. */
     public String reason() {
         try {
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -107,7 +107,8 @@ public final class LogFile {
             for (String l : lines.subList(Math.max(0, lines.size() - 200), lines.size())) {
                 if (!l.isBlank()) {
                     last = l.strip();
-                    if (l.contains("ERROR") || l.contains("Exception") || l.contains("FATAL")) {
+                    String lower = l.toLowerCase(java.util.Locale.ROOT);
+                    if (lower.contains("error") || lower.contains("exception") || lower.contains("fatal")) {
                         error = l.strip();
                     }
                 }

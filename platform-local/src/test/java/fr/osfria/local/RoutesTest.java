@@ -21,6 +21,8 @@ class RoutesTest {
         assertEquals("inference-router /v1/chat/completions", serviceFor("/v1/chat/completions"));
         assertEquals("inference-router /v1/completions", serviceFor("/v1/completions"));
         assertEquals("inference-router /v1/models", serviceFor("/v1/models"));
+        assertEquals("inference-router /v1/usage", serviceFor("/v1/usage"));
+        assertEquals("inference-router /v1/usage", serviceFor("/api/v1/usage"));
         assertEquals("inference-router /v1/models/meta-llama/Llama-3.1-8B", serviceFor("/v1/models/meta-llama/Llama-3.1-8B"));
         assertEquals("ingest-service /v1/documents", serviceFor("/v1/documents"));
         assertEquals("ingest-service /v1/documents/doc_1", serviceFor("/v1/documents/doc_1"));
