@@ -54,7 +54,7 @@ class LauncherCommandsIT {
         for (LocalSettings.Service s : LocalSettings.SERVICES) {
             long pid = platform.launched().service(s.name()).pid();
             assertTrue(status.output().lines().anyMatch(l -> l.matches(s.name() + "\\s+up\\s+" + (platform.entryPort()
-                    + s.portOffset()) + "\\s+" + pid + "\\s+\\d+ (s|min \\d+ s)\\s+([0-9.]+ (KB|MB))")), s.name() + ":\n" + status.output());
+                    + s.portOffset()) + "\\s+" + pid + "\\s+\\d+ (s|min \\d+ s)\\s+(-|[0-9.]+ (KB|MB))")), s.name() + ":\n" + status.output());
         }
         assertTrue(status.output().lines().anyMatch(l -> l.matches("postgresql\\s+up\\s+\\d+\\s+\\d+\\s+.*[0-9.]+ MB")), status.output());
         assertTrue(status.output().lines().anyMatch(l -> l.matches("kafka\\s+up\\s+\\d+\\s+\\d+\\s+.*(KB|MB)")), status.output());
