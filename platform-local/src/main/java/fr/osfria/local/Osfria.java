@@ -274,7 +274,8 @@ public final class Osfria {
         out.printf(java.util.Locale.ROOT, "  %-22s %s (all up in %.1f s)%n", "entry port", url, (System.nanoTime() - startedAt) / 1e9);
         out.println();
         out.println("Osfria is up at " + url + "   (health: " + url + "/q/health)");
-        out.println("API base URL: " + url + "/api/v1   (reference: " + url + "/docs, OpenAPI: " + url + "/openapi)");
+        out.println("API base URL: " + url + "/api/v1");
+        out.println("API reference: " + url + "/docs   (OpenAPI: " + url + "/openapi)");
         if (Routes.route("/console", false).isPresent()) {
             out.println("Console: " + url + "/console");
         }
@@ -286,8 +287,8 @@ public final class Osfria {
         } else {
             out.println("API keys: ./osfria keys list | create NAME | revoke NAME");
         }
-        out.println("Data in " + settings.dataDir() + ". ./osfria status | logs [NAME] [-f] | down"
-                + (detached ? "" : "; Ctrl-C stops everything."));
+        out.println("./osfria status | logs [NAME] [-f] | down" + (detached ? "" : "   (Ctrl-C stops everything)"));
+        out.println("Data in " + settings.dataDir());
         out.println();
     }
 
@@ -296,14 +297,14 @@ public final class Osfria {
      * own log never holds it.
      */
     private void keyBox(String adminKey, String url) {
-        List<String> lines = List.of("Admin API key, shown once (store it now): " + adminKey,
-                "The platform keeps only its hash. Try it:",
-                "curl -H 'Authorization: Bearer " + adminKey + "' " + url + "/api/v1/models");
+        List<String> lines = List.of("Admin API key: " + adminKey,
+                "Shown once: store it now. The platform keeps only its hash.");
         int width = lines.stream().mapToInt(String::length).max().orElse(0);
         PrintStream terminal = detached ? Detached.terminal() : out;
         terminal.println("+" + "-".repeat(width + 2) + "+");
         lines.forEach(l -> terminal.println("| " + l + " ".repeat(width - l.length()) + " |"));
         terminal.println("+" + "-".repeat(width + 2) + "+");
+        terminal.println("Try it: curl -H \"Authorization: Bearer $KEY\" " + url + "/api/v1/models");
         if (detached) {
             out.println("(the admin key was shown on the terminal that started Osfria)");
         }
