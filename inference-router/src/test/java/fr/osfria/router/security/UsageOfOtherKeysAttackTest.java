@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +35,13 @@ class UsageOfOtherKeysAttackTest {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(RouterClient.uri("/v1/usage" + query))
                 .header("authorization", "Bearer " + key).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Until the router has read the tallies after its start, every caller gets 503 usage_unavailable. */
+    @BeforeEach
+    void usageRead() {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> usage(TestKeys.ADMIN, "").statusCode() == 200);
     }
 
     @Test
