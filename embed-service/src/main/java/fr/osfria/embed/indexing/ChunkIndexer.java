@@ -22,7 +22,6 @@ import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,16 +105,24 @@ public class ChunkIndexer {
         }
         Set<String> documents = received.stream().map(r -> r.event().documentId()).collect(Collectors.toSet());
         store.refreshFloors(documents); // one look for other replicas' retirements, not one per chunk
-        List<Prepared> chunks = new ArrayList<>();
+        // a late chunk of a deleted document or of a replaced version is never indexed (nor embedded)
+        List<Prepared> wanted = new ArrayList<>();
         for (Prepared r : received) {
             DocumentChunk chunk = r.event();
-            if (store.retired(chunk.documentId(), chunk.version()) || store.hasNewerVersion(chunk.documentId(), chunk.version())) {
-                continue; // a late chunk of a deleted document or of a replaced version: never indexed
+            if (!store.retired(chunk.documentId(), chunk.version()) && !store.hasNewerVersion(chunk.documentId(), chunk.version())) {
+                wanted.add(r);
             }
-            try {
-                chunks.add(new Prepared(r.record(), preparer.prepare(chunk), chunk));
-            } catch (GeneralSecurityException | RuntimeException e) { // cannot be opened, or the model refuses it
-                reject(r.record(), chunk.documentId(), chunk.version(), e.getMessage());
+        }
+        // the whole poll embedded together, whatever documents its chunks are of; each chunk's outcome is its own
+        List<ChunkPreparer.Outcome> outcomes = preparer.prepareAll(wanted.stream().map(Prepared::event).toList());
+        List<Prepared> chunks = new ArrayList<>();
+        for (int i = 0; i < wanted.size(); i++) {
+            Prepared r = wanted.get(i);
+            ChunkPreparer.Outcome o = outcomes.get(i);
+            if (o.error() == null) {
+                chunks.add(new Prepared(r.record(), o.chunk(), r.event()));
+            } else { // cannot be opened, or the model refuses it
+                reject(r.record(), r.event().documentId(), r.event().version(), o.error().getMessage());
             }
         }
         // checked again: a retirement later in this batch (or from the fast path) outranks the chunks before it

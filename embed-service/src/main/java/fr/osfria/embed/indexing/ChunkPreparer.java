@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,17 +95,85 @@ public class ChunkPreparer {
         return s.length() > MAX_TERM_BYTES * 4 ? Integer.MAX_VALUE : s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
+    /** What preparing one chunk gave: the chunk ready for the store, or why it cannot be indexed. */
+    public record Outcome(IndexedChunk chunk, Exception error) {
+    }
+
+    /** A chunk with its clear text (a confidential one opened in memory), ready to be embedded. */
+    private record Opened(DocumentChunk chunk, String clear, String section, SecretKey dataKey) {
+    }
+
     /**
      * Embeds the clear text; a confidential chunk is opened in memory, stored sealed, keyword-indexed blind, its
      * sealed metadata values filter-indexed as keyed hashes.
      */
     public IndexedChunk prepare(DocumentChunk c) throws GeneralSecurityException {
-        Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
+        Outcome o = prepareAll(List.of(c)).get(0);
+        if (o.error() instanceof GeneralSecurityException e) {
+            throw e;
+        }
+        if (o.error() != null) {
+            throw (RuntimeException) o.error();
+        }
+        return o.chunk();
+    }
+
+    /**
+     * {@link #prepare(DocumentChunk)} for several chunks, their texts embedded together (in batches, see
+     * {@link Embedder}); one outcome per chunk, in their order. A chunk that cannot be opened or embedded fails
+     * alone: when a batch fails, its chunks are embedded one by one to find which.
+     */
+    public List<Outcome> prepareAll(List<DocumentChunk> chunks) {
+        Outcome[] outcomes = new Outcome[chunks.size()];
+        List<Integer> positions = new ArrayList<>();
+        List<Opened> opened = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            try {
+                opened.add(open(chunks.get(i)));
+                positions.add(i);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                outcomes[i] = new Outcome(null, e);
+            }
+        }
+        List<String> texts = opened.stream().map(Opened::clear).toList();
+        List<float[]> vectors = new ArrayList<>();
+        List<RuntimeException> failures = new ArrayList<>();
+        long start = System.nanoTime();
+        try {
+            vectors.addAll(texts.isEmpty() ? List.of() : embedder.passages(texts));
+            texts.forEach(t -> failures.add(null));
+        } catch (RuntimeException batchFailure) {
+            for (String text : texts) { // find the text at fault; the others are embedded all the same
+                try {
+                    vectors.add(embedder.passage(text));
+                    failures.add(null);
+                } catch (RuntimeException e) {
+                    vectors.add(null);
+                    failures.add(e);
+                }
+            }
+        }
+        if (!texts.isEmpty()) { // the metric stays per chunk: a batch's time shared by its chunks
+            java.time.Duration each = java.time.Duration.ofNanos((System.nanoTime() - start) / texts.size());
+            texts.forEach(t -> embedTimer.record(each));
+        }
+        for (int k = 0; k < opened.size(); k++) {
+            int i = positions.get(k);
+            try {
+                if (failures.get(k) != null) {
+                    throw failures.get(k);
+                }
+                outcomes[i] = new Outcome(build(opened.get(k), vectors.get(k)), null);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                outcomes[i] = new Outcome(null, e);
+            }
+        }
+        return List.of(outcomes);
+    }
+
+    private Opened open(DocumentChunk c) throws GeneralSecurityException {
         if (!c.encrypted()) {
-            float[] vector = embed(c.text());
-            String keywords = c.section() == null ? c.text() : c.section() + "\n" + c.text();
-            return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
-                    c.department(), c.confidential(), c.page(), c.section(), c.text(), null, metadata, vector, keywords, null);
+            return new Opened(c, c.text(), c.section(), null);
         }
         if (!envelope.available()) {
             throw new GeneralSecurityException("no key-encryption key configured (OSFRIA_ENCRYPTION_KEK)");
@@ -112,11 +181,21 @@ public class ChunkPreparer {
         SecretKey dataKey = envelope.unwrap(c.wrappedKey());
         String clear = Aead.openText(dataKey, c.text(), c.chunkId());
         String section = c.section() == null ? null : Aead.openText(dataKey, c.section(), c.chunkId() + "#section");
-        float[] vector = embed(clear);
-        String blind = blind().terms(section == null ? clear : section + "\n" + clear);
+        return new Opened(c, clear, section, dataKey);
+    }
+
+    private IndexedChunk build(Opened o, float[] vector) throws GeneralSecurityException {
+        DocumentChunk c = o.chunk();
+        Map<String, Object> metadata = c.metadata() == null ? Map.of() : c.metadata();
+        if (!c.encrypted()) {
+            String keywords = c.section() == null ? c.text() : c.section() + "\n" + c.text();
+            return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
+                    c.department(), c.confidential(), c.page(), c.section(), c.text(), null, metadata, vector, keywords, null);
+        }
+        String blind = blind().terms(o.section() == null ? o.clear() : o.section() + "\n" + o.clear());
         return new IndexedChunk(c.chunkId(), c.documentId(), c.version(), c.ordinal(), c.totalChunks(), c.collection(),
                 c.department(), true, c.page(), c.section(), c.text(), envelope.rewrap(c.wrappedKey()), metadata, vector,
-                null, blind, sealedTerms(dataKey, c.documentId(), metadata));
+                null, blind, sealedTerms(o.dataKey(), c.documentId(), metadata));
     }
 
     /** Filter terms of a confidential chunk: sealed values opened in memory and indexed as keyed hashes only. */
@@ -183,10 +262,6 @@ public class ChunkPreparer {
                 throw new IllegalStateException(e.getMessage(), e);
             }
         });
-    }
-
-    private float[] embed(String text) {
-        return embedTimer.record(() -> embedder.passage(text));
     }
 
     private BlindIndex blind() {
