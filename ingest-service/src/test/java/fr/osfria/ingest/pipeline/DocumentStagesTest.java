@@ -69,8 +69,8 @@ class DocumentStagesTest {
         for (String stage : STAGES.subList(1, STAGES.size() - 1)) {
             parts += after.get(stage)[1] - before.get(stage)[1];
         }
-        // the stages from the upload's commit on follow one another: their sum is the total, up to a few ms of gaps
-        assertTrue(Math.abs(totalSeconds - parts) < 0.2, "stages " + parts + " s against a total of " + totalSeconds + " s");
+        // the stages from the upload's commit on follow one another: their sum is the total, up to the overlap of a commit
+        assertTrue(Math.abs(totalSeconds - parts) < 0.5, "stages " + parts + " s against a total of " + totalSeconds + " s");
     }
 
     /** The chunk count is recorded right after the last chunk is acknowledged: the embedded stage starts there. */
