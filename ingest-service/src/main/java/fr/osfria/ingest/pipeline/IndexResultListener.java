@@ -1,5 +1,6 @@
 package fr.osfria.ingest.pipeline;
 
+import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.document.ChunksIndexed;
@@ -7,6 +8,7 @@ import fr.osfria.events.document.IndexingProgress;
 import fr.osfria.ingest.document.service.DocumentService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -20,9 +22,11 @@ public class IndexResultListener {
     public static final String INDEX_RESULTS = "index-results";
 
     private final DocumentService service;
+    private final DocumentStages stages;
 
-    public IndexResultListener(DocumentService service) {
+    public IndexResultListener(DocumentService service, DocumentStages stages) {
         this.service = service;
+        this.stages = stages;
     }
 
     @Incoming(INDEX_RESULTS)
@@ -33,8 +37,18 @@ public class IndexResultListener {
             return WhileDatabaseDown.retry("progress of " + progress.documentId(),
                     () -> service.progress(progress.documentId(), progress.version(), progress.chunksIndexed()));
         }
-        ChunksIndexed result = EventJson.decode(json, ChunksIndexed.class).data();
+        Instant received = Instant.now();
+        CloudEvent<ChunksIndexed> event = EventJson.decode(json, ChunksIndexed.class);
+        ChunksIndexed result = event.data();
         return WhileDatabaseDown.retry("index result of " + result.documentId(), () -> service.indexResult(result.documentId(),
-                result.version(), result.success(), result.chunksCount(), result.error()));
+                result.version(), result.success(), result.chunksCount(), result.error())
+                .invoke(doc -> {
+                    if (doc != null && doc.attempts == 1) { // indexed now, at its first attempt: where its time went
+                        stages.record(DocumentStages.EMBEDDED, doc.chunkedAt, event.time());
+                        stages.record(DocumentStages.RESULT_RECEIVED, event.time(), received);
+                        stages.record(DocumentStages.STATUS_UPDATED, received, Instant.now());
+                        stages.record(DocumentStages.TOTAL, doc.uploadTime, Instant.now());
+                    }
+                }).replaceWithVoid());
     }
 }

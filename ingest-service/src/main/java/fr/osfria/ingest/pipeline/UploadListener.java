@@ -29,6 +29,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import javax.crypto.SecretKey;
@@ -61,9 +63,10 @@ public class UploadListener {
     private final MutinyEmitter<String> chunks;
     private final Vertx vertx;
     private final Envelope envelope;
+    private final DocumentStages stages;
 
     public UploadListener(DocumentParser parser, BlobStore blobs, DocumentService service, IngestConfig config,
-                          @Channel(CHUNKS) MutinyEmitter<String> chunks, Vertx vertx, Envelope envelope) {
+                          @Channel(CHUNKS) MutinyEmitter<String> chunks, Vertx vertx, Envelope envelope, DocumentStages stages) {
         this.parser = parser;
         this.blobs = blobs;
         this.service = service;
@@ -71,6 +74,7 @@ public class UploadListener {
         this.chunks = chunks;
         this.vertx = vertx;
         this.envelope = envelope;
+        this.stages = stages;
     }
 
     @Incoming(UPLOADS)
@@ -86,11 +90,28 @@ public class UploadListener {
                     || doc.chunkedAt != null) {
                 return Uni.createFrom().voidItem(); // deleted, superseded, or already done: a redelivery
             }
+            boolean firstAttempt = doc.attempts == 1;
+            Instant started = Instant.now();
+            if (firstAttempt) {
+                stages.record(DocumentStages.QUEUED, doc.uploadTime, started);
+            }
             return vertx.executeBlocking(Uni.createFrom().item(() -> parseAndChunk(upload, doc.contentType, doc.wrappedKey)))
-                    .chain(outcome -> outcome.error() != null
-                            ? service.failed(doc.id, upload.version(), outcome.error())
-                            : publish(doc, upload, outcome)
-                                    .chain(() -> service.chunked(doc.id, upload.version(), outcome.chunks().size(), outcome.pages())));
+                    .chain(outcome -> {
+                        if (outcome.error() != null) {
+                            return service.failed(doc.id, upload.version(), outcome.error());
+                        }
+                        long parsed = System.nanoTime();
+                        if (firstAttempt) {
+                            stages.record(DocumentStages.PARSED, started, Instant.now());
+                        }
+                        return publish(doc, upload, outcome)
+                                .chain(() -> service.chunked(doc.id, upload.version(), outcome.chunks().size(), outcome.pages()))
+                                .invoke(() -> {
+                                    if (firstAttempt) {
+                                        stages.record(DocumentStages.PUBLISHED, Duration.ofNanos(System.nanoTime() - parsed));
+                                    }
+                                });
+                    });
         });
     }
 

@@ -17,6 +17,7 @@ import fr.osfria.ingest.parsing.DocumentParser;
 import fr.osfria.ingest.parsing.SupportedTypes;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.ingest.pipeline.DocumentStages;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -41,6 +42,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,9 +83,11 @@ public class DocumentResource {
     private final IngestConfig config;
     private final Vertx vertx;
     private final Envelope envelope;
+    private final DocumentStages stages;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
-                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope) {
+                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
+                            DocumentStages stages) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -93,12 +97,14 @@ public class DocumentResource {
         this.config = config;
         this.vertx = vertx;
         this.envelope = envelope;
+        this.stages = stages;
     }
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     @WithSession
     public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata) {
+        long start = System.nanoTime();
         KeyEntry key = caller.key();
         Upload upload;
         try {
@@ -124,6 +130,7 @@ public class DocumentResource {
                             .call(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
                                     DocumentService.publicName(doc)))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
+                            .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
                             .map(doc -> Response.accepted(view(doc)).build());
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.upload", null,

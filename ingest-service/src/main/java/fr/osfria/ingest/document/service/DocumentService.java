@@ -113,15 +113,18 @@ public class DocumentService {
                 chunksIndexed, now(), id, version, DocumentStatus.PROCESSING)).replaceWithVoid();
     }
 
-    /** embed-service's verdict on {@code version}; stale verdicts (older versions, finished documents) are ignored. */
-    public Uni<Void> indexResult(String id, int version, boolean success, int chunks, String error) {
+    /**
+     * embed-service's verdict on {@code version}; stale verdicts (older versions, finished documents) are ignored.
+     * Answers the document once it is committed as indexed by this verdict, else null.
+     */
+    public Uni<Document> indexResult(String id, int version, boolean success, int chunks, String error) {
         return Panache.withTransaction(() -> documents.findById(id).chain(doc -> {
             if (doc == null || doc.contentVersion != version || doc.status != DocumentStatus.PROCESSING) {
                 Log.debugf("ignoring index result for %s v%d", id, version);
-                return Uni.createFrom().voidItem();
+                return Uni.createFrom().<Document>nullItem();
             }
             if (!success) {
-                return fail(doc, error == null ? "indexing failed" : error);
+                return fail(doc, error == null ? "indexing failed" : error).replaceWith((Document) null);
             }
             doc.status = DocumentStatus.INDEXED;
             doc.chunksCount = chunks;
@@ -131,7 +134,7 @@ public class DocumentService {
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
             return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
                     new DocumentIndexed(doc.id, publicName(doc), doc.collection, chunks, processingMs,
-                            doc.department, doc.confidential))).persist().replaceWithVoid();
+                            doc.department, doc.confidential))).persist().replaceWith(doc);
         })).call(this::nudge);
     }
 

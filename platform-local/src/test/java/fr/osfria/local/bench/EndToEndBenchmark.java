@@ -1,0 +1,358 @@
+package fr.osfria.local.bench;
+
+import fr.osfria.local.FreePorts;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Not a test: figures, run with {@code bench/e2e.sh}. On the real local platform (the packaged launcher, as
+ * {@code ./osfria up} runs it), 10-page text PDFs uploaded one at a time: p50/p95 from the upload to the status
+ * {@code indexed} as a client sees it (polling the document every 10 ms), and where that time went, from the
+ * services' own metrics over the measured documents: ingest-service's {@code osfria_document_stage_seconds} per
+ * stage (when the build has it) and embed-service's {@code osfria_embed_embedding_seconds}. The baseline of the same
+ * run is the work inside the services (parse+chunk and embedding of the same documents): the rest is waiting.
+ * Then, on the same platform, {@code POST /v1/search} against its own {@code search_time_ms} and
+ * {@code GET /v1/documents?limit=5}. Options: -Dbench.documents=30 -Dbench.warmup=5 -Dbench.requests=200
+ */
+class EndToEndBenchmark {
+
+    private static final Pattern KEY = Pattern.compile("(sk-osfria-[A-Za-z0-9_-]{16,})");
+    private static final Pattern STAGE = Pattern.compile(
+            "^osfria_document_stage_seconds_(sum|count)\\{[^}]*stage=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+-]+)", Pattern.MULTILINE);
+    private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
+            + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
+            + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void figures() throws Exception {
+        Path dir = Files.createTempDirectory("osfria-e2e");
+        int port = FreePorts.block(6);
+        Map<String, String> env = Map.of(
+                "OSFRIA_DATA", dir.resolve("data").toString(),
+                "OSFRIA_PORT", String.valueOf(port),
+                "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+        int documents = Integer.getInteger("bench.documents", 30);
+        int warmup = Integer.getInteger("bench.warmup", 5);
+        Random random = new Random(42);
+
+        Process launcher = start(env);
+        List<String> lines = follow(launcher);
+        try {
+            String url = "http://127.0.0.1:" + port;
+            awaitHealthy(url, launcher, lines);
+            String key = adminKey(lines, launcher);
+            System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), loadAverage());
+            for (int i = 0; i < warmup; i++) { // loads the model, warms the JIT of every service
+                index(url, key, "warm-up-" + i + ".pdf", pdf(random, 10));
+            }
+            Map<String, double[]> stagesBefore = stages(port + 1);
+            double[] embedBefore = sumCount(port + 2, "osfria_embed_embedding_seconds");
+            String loadBefore = loadAverage();
+            List<Double> seconds = new ArrayList<>();
+            int chunks = 0;
+            for (int i = 0; i < documents; i++) {
+                Indexed r = index(url, key, "rapport-" + i + ".pdf", pdf(random, 10));
+                seconds.add(r.seconds());
+                chunks += r.chunks();
+            }
+            String loadAfter = loadAverage();
+            Map<String, double[]> stagesAfter = stages(port + 1);
+            double[] embedAfter = sumCount(port + 2, "osfria_embed_embedding_seconds");
+            Collections.sort(seconds);
+            double mean = seconds.stream().mapToDouble(d -> d).average().orElse(0);
+            System.out.printf("BENCH upload -> indexed, %d PDFs of 10 pages (%.1f chunks each), one at a time: p50 %.2f s,"
+                            + " p95 %.2f s, max %.2f s, mean %.2f s (target p95 <= 1.5 s); load average before %s, after %s%n",
+                    documents, chunks / (double) documents, quantile(seconds, 0.5), quantile(seconds, 0.95),
+                    seconds.get(seconds.size() - 1), mean, loadBefore, loadAfter);
+            double embedding = (embedAfter[0] - embedBefore[0]) / documents;
+            double parse = 0;
+            if (stagesAfter.isEmpty()) {
+                System.out.println("BENCH per-stage breakdown: this build has no osfria_document_stage_seconds");
+            } else {
+                StringBuilder breakdown = new StringBuilder();
+                for (Map.Entry<String, double[]> e : stagesAfter.entrySet()) {
+                    double[] before = stagesBefore.getOrDefault(e.getKey(), new double[2]);
+                    double n = e.getValue()[1] - before[1];
+                    double s = n == 0 ? 0 : (e.getValue()[0] - before[0]) / n;
+                    if ("parsed".equals(e.getKey())) {
+                        parse = s;
+                    }
+                    breakdown.append(String.format(" %s %.0f ms;", e.getKey(), s * 1000));
+                }
+                System.out.println("BENCH per-stage mean (ingest-service's osfria_document_stage_seconds):" + breakdown);
+            }
+            System.out.printf("BENCH baseline, the work inside the services per document: embedding %.0f ms (%d chunk embeddings,"
+                            + " osfria_embed_embedding_seconds)%s; end-to-end mean %.0f ms, so %.0f ms are neither%n",
+                    embedding * 1000, Math.round(embedAfter[1] - embedBefore[1]),
+                    parse == 0 ? "" : String.format(" + parse+chunk %.0f ms", parse * 1000), mean * 1000,
+                    (mean - embedding - parse) * 1000);
+            requests(url, key, Integer.getInteger("bench.requests", 200));
+        } finally {
+            new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start().waitFor();
+            if (!launcher.waitFor(90, TimeUnit.SECONDS)) {
+                launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+                launcher.destroyForcibly();
+            }
+        }
+    }
+
+    private record Indexed(int chunks, double seconds) {
+    }
+
+    /** Uploads one PDF and polls it until it is no longer processing. */
+    private Indexed index(String url, String key, String name, byte[] content) throws Exception {
+        long start = System.nanoTime();
+        HttpResponse<String> uploaded = upload(url, key, name, content);
+        if (uploaded.statusCode() != 202) {
+            throw new AssertionError(name + ": upload answered " + uploaded.statusCode() + " " + uploaded.body());
+        }
+        String id = field(uploaded.body(), "document_id");
+        long deadline = start + TimeUnit.MINUTES.toNanos(5);
+        String view = "";
+        while (System.nanoTime() < deadline) {
+            view = get(url + "/v1/documents/" + id, key).body();
+            if (!view.contains("\"status\":\"processing\"")) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (!view.contains("\"status\":\"indexed\"")) {
+            throw new AssertionError(name + " did not reach indexed after " + Math.round(seconds) + " s: " + view);
+        }
+        return new Indexed(Integer.parseInt(field(view, "chunks_count")), seconds);
+    }
+
+    /** The fixed tax of two API calls: search end to end against the search's own time, and a short list. */
+    private void requests(String url, String key, int n) throws Exception {
+        List<Double> search = new ArrayList<>();
+        List<Double> reported = new ArrayList<>();
+        List<Double> list = new ArrayList<>();
+        String body = "{\"query\":\"remboursement des frais\",\"collection\":\"bench\",\"mode\":\"keyword\",\"top_k\":5}";
+        for (int i = 0; i < n + 20; i++) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/search")).timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            double ms = (System.nanoTime() - t) / 1e6;
+            if (r.statusCode() != 200) {
+                throw new AssertionError("search answered " + r.statusCode() + " " + r.body());
+            }
+            t = System.nanoTime();
+            HttpResponse<String> l = get(url + "/v1/documents?collection=bench&limit=5", key);
+            double listMs = (System.nanoTime() - t) / 1e6;
+            if (l.statusCode() != 200) {
+                throw new AssertionError("list answered " + l.statusCode() + " " + l.body());
+            }
+            if (i >= 20) { // the first ones warm up
+                search.add(ms);
+                reported.add(Double.parseDouble(field(r.body(), "search_time_ms")));
+                list.add(listMs);
+            }
+        }
+        Collections.sort(search);
+        Collections.sort(reported);
+        Collections.sort(list);
+        System.out.printf("BENCH POST /v1/search keyword, %d calls: end to end p50 %.1f ms, p95 %.1f ms; its search_time_ms p50 %.1f ms"
+                        + " (target end to end <= search_time_ms + 3 ms); load average %s%n",
+                n, quantile(search, 0.5), quantile(search, 0.95), quantile(reported, 0.5), loadAverage());
+        System.out.printf("BENCH GET /v1/documents?limit=5, %d calls: p50 %.1f ms, p95 %.1f ms (target p50 <= 10 ms)%n",
+                n, quantile(list, 0.5), quantile(list, 0.95));
+    }
+
+    private HttpResponse<String> get(String url, String key) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + key)
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> upload(String url, String key, String name, byte[] content) throws Exception {
+        String boundary = "osfria" + System.nanoTime();
+        ByteArrayOutputStream body = new ByteArrayOutputStream(content.length + 512);
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbench\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\n"
+                + "Content-Type: application/pdf\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(content);
+        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(URI.create(url + "/v1/documents")).timeout(Duration.ofMinutes(1))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sum and count of each stage of ingest-service's stage histogram (empty when the build has none). */
+    private Map<String, double[]> stages(int port) throws Exception {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        Matcher m = STAGE.matcher(metrics(port));
+        while (m.find()) {
+            out.computeIfAbsent(m.group(2), s -> new double[2])["sum".equals(m.group(1)) ? 0 : 1] += Double.parseDouble(m.group(3));
+        }
+        return out;
+    }
+
+    private double[] sumCount(int port, String name) throws Exception {
+        String text = metrics(port);
+        return new double[]{value(text, name + "_sum"), value(text, name + "_count")};
+    }
+
+    private static double value(String metrics, String name) {
+        Matcher m = Pattern.compile("^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)", Pattern.MULTILINE).matcher(metrics);
+        double total = 0;
+        while (m.find()) {
+            total += Double.parseDouble(m.group(2));
+        }
+        return total;
+    }
+
+    private String metrics(int port) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static double quantile(List<Double> sorted, double q) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+    }
+
+    /** Ready when the entry port's health says UP (every service), not when the launcher says so. */
+    private void awaitHealthy(String url, Process launcher, List<String> lines) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(400);
+        while (System.nanoTime() < deadline) {
+            if (!launcher.isAlive()) {
+                throw new AssertionError("the platform exited:\n" + String.join("\n", lines));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/q/health"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200 && r.body().contains("UP")) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("the platform was not healthy within 400 s:\n" + String.join("\n", lines));
+    }
+
+    /** The admin key the first start prints once, wherever the launcher's output puts it. */
+    private static String adminKey(List<String> lines, Process launcher) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (String line : lines) {
+                Matcher m = KEY.matcher(line);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no admin key in the launcher's output:\n" + String.join("\n", lines));
+    }
+
+    /** A report of {@code pages} pages of prose, written with PDFBox (Helvetica, 45 lines a page). */
+    private static byte[] pdf(Random random, int pages) throws IOException {
+        try (PDDocument doc = new PDDocument(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            PDType1Font font = new PDType1Font(Standard14Fonts.FontName.HELVETICA);
+            for (int p = 0; p < pages; p++) {
+                PDPage page = new PDPage();
+                doc.addPage(page);
+                try (PDPageContentStream content = new PDPageContentStream(doc, page)) {
+                    content.beginText();
+                    content.setFont(font, 10);
+                    content.setLeading(14);
+                    content.newLineAtOffset(50, 740);
+                    StringBuilder line = new StringBuilder();
+                    for (int l = 0; l < 45; ) {
+                        String sentence = sentence(random) + " ";
+                        if (line.length() + sentence.length() > 95) {
+                            content.showText(line.toString().trim());
+                            content.newLine();
+                            line.setLength(0);
+                            l++;
+                        }
+                        line.append(sentence);
+                    }
+                    content.endText();
+                }
+            }
+            doc.save(out);
+            return out.toByteArray();
+        }
+    }
+
+    private static String sentence(Random random) {
+        StringBuilder s = new StringBuilder();
+        int words = 8 + random.nextInt(13);
+        for (int w = 0; w < words; w++) {
+            s.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1) + ".";
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return parts[0] + " " + parts[1] + " " + parts[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":\"?([^\",}]*)").matcher(json);
+        return m.find() ? m.group(1) : "";
+    }
+
+    private static Process start(Map<String, String> env) throws IOException {
+        Path home = Path.of("").toAbsolutePath().getParent();
+        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
+                .redirectErrorStream(true);
+        builder.environment().putAll(env);
+        return builder.start();
+    }
+
+    private static List<String> follow(Process process) {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the platform stopped
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        return lines;
+    }
+}
