@@ -18,10 +18,12 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.function.Predicate;
 
 /**
  * Document state changes. Each one writes the document row and the events it causes in one transaction
@@ -62,15 +64,29 @@ public class DocumentService {
                 .call(this::nudge);
     }
 
-    /** Replaces a document's content with a new version: its chunks will replace the old ones in the index. */
-    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String contentHmac, String blobKey,
-                                    String wrappedKey) {
-        return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
+    /** A new version recorded, and the file the row held before it (to remove: nothing references it any more). */
+    public record Replaced(Document document, String previousBlobKey) {
+    }
+
+    /**
+     * Replaces a document's content with a new version: its chunks will replace the old ones in the index. The row
+     * is locked and read again here, so concurrent new versions of one document are recorded one after the other,
+     * each numbered after the one committed before it. {@code mayWrite} is asked again on that row: a version
+     * committed meanwhile may have moved the document out of the caller's reach (another department, confidential).
+     */
+    public Uni<Replaced> newVersion(Document current, Predicate<Document> mayWrite, Upload upload, String contentType,
+                                    String contentHmac, String blobKey, String wrappedKey) {
+        return Panache.withTransaction(() -> documents.findById(current.id, LockModeType.PESSIMISTIC_WRITE).chain(doc -> {
+            if (doc == null || !mayWrite.test(doc)) {
+                throw new InvalidUpload(409, "the document was deleted or reclassified while this version was uploaded");
+            }
+            String previous = doc.blobKey;
             doc.contentVersion++;
             setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
             // the old chunks leave the index before the new version is even parsed (the old rights die with them)
             return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
-                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist()).replaceWith(doc);
+                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                    .replaceWith(new Replaced(doc, previous));
         })).call(this::nudge);
     }
 
