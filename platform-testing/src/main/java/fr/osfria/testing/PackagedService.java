@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PackagedService implements AutoCloseable {
 
-    static final java.util.concurrent.atomic.AtomicInteger COUNT = new java.util.concurrent.atomic.AtomicInteger();
     /**
      * A test's service runs for seconds, not hours: the C2 compiler and the parallel collector's threads only compete
      * with the boot for the machine's cores (CI has two).
@@ -42,15 +41,12 @@ public final class PackagedService implements AutoCloseable {
         int port = Ports.free();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-Dquarkus.http.port=" + port, "-Dquarkus.log.level=WARN"));
-        if (Boolean.getBoolean("tmp.fast") ^ (COUNT.incrementAndGet() % 2 == 0)) {
-            command.addAll(1, QUICK_START);
-        }
+        command.addAll(1, QUICK_START);
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
         Path log = Files.createTempFile("osfria-service", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
-        long t0 = System.nanoTime();
         PackagedService service = new PackagedService(pb.start(), log, port);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (service.status("/q/health/ready") != 200) {
@@ -62,18 +58,7 @@ public final class PackagedService implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        System.out.printf("TMPTIMING start flags=%s wall=%d ms cpu=%d ms%n", command.contains("-XX:+UseSerialGC"),
-                (System.nanoTime() - t0) / 1_000_000, cpuMillis(service.process.pid()));
         return service;
-    }
-
-    static long cpuMillis(long pid) {
-        try {
-            String[] f = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
-        } catch (Exception e) {
-            return -1;
-        }
     }
 
     public String url(String path) {
@@ -99,13 +84,6 @@ public final class PackagedService implements AutoCloseable {
     /** Stops it (SIGTERM, then SIGKILL after 30 s). */
     @Override
     public void close() {
-        long t0 = System.nanoTime();
-        try { closeQuietly(); } finally {
-            System.out.printf("TMPTIMING stop wall=%d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        }
-    }
-
-    private void closeQuietly() {
         process.destroy();
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {

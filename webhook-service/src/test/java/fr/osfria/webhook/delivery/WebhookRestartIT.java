@@ -109,7 +109,13 @@ class WebhookRestartIT {
         command.addAll(1, PackagedService.QUICK_START);
         Path log = Files.createTempFile("webhook-service", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> status("/q/health/ready") == 200);
+        try {
+            // as PackagedService: a boot on a loaded 2-core machine can take over a minute
+            await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(100)).until(() -> status("/q/health/ready") == 200);
+        } catch (RuntimeException e) {
+            p.destroyForcibly(); // not left running after the test
+            throw e;
+        }
         return p;
     }
 

@@ -18,7 +18,9 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityNotFoundException;
 import jakarta.persistence.LockModeType;
+import org.hibernate.UnresolvableObjectException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -34,6 +36,7 @@ public class DocumentService {
 
     public static final String SOURCE = "/osfria/ingest-service";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String GONE = "the document was deleted or reclassified while this version was uploaded";
 
     private final DocumentRepository documents;
     private final OutboxRelay relay;
@@ -76,9 +79,17 @@ public class DocumentService {
      */
     public Uni<Replaced> newVersion(Document current, Predicate<Document> mayWrite, Upload upload, String contentType,
                                     String contentHmac, String blobKey, String wrappedKey) {
-        return Panache.withTransaction(() -> documents.findById(current.id, LockModeType.PESSIMISTIC_WRITE).chain(doc -> {
+        // refreshed, not found: the request's session already holds the row as it was read before the upload (stale);
+        // and not session.lock(): Hibernate Reactive's lock query names the version column by its field (rowVersion)
+        return Panache.withTransaction(() -> Panache.getSession()
+                .chain(session -> session.contains(current)
+                        ? session.refresh(current, LockModeType.PESSIMISTIC_WRITE).replaceWith(current)
+                        : session.find(Document.class, current.id, LockModeType.PESSIMISTIC_WRITE))
+                .onFailure(e -> e instanceof EntityNotFoundException || e instanceof UnresolvableObjectException)
+                .transform(e -> new InvalidUpload(409, GONE))
+                .chain(doc -> {
             if (doc == null || !mayWrite.test(doc)) {
-                throw new InvalidUpload(409, "the document was deleted or reclassified while this version was uploaded");
+                throw new InvalidUpload(409, GONE);
             }
             String previous = doc.blobKey;
             doc.contentVersion++;
