@@ -19,6 +19,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PackagedService implements AutoCloseable {
 
+    /**
+     * A test's service runs for seconds, not hours: the C2 compiler and the parallel collector's threads only compete
+     * with the boot for the machine's cores (CI has two).
+     */
+    public static final List<String> QUICK_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Process process;
     private final Path log;
@@ -36,6 +41,7 @@ public final class PackagedService implements AutoCloseable {
         int port = Ports.free();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-Dquarkus.http.port=" + port, "-Dquarkus.log.level=WARN"));
+        command.addAll(1, QUICK_START);
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
         Path log = Files.createTempFile("osfria-service", ".log");

@@ -6,9 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,8 +18,13 @@ import java.util.stream.Stream;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Original files under one directory: {@code <document id>/v<version>}. Keys are built here from validated ids,
- * never from user file names. Blocking.
+ * Original files under one directory: {@code <document id>/v<version>-<random>} ({@code <document id>/v<version>}
+ * for files stored before). Keys are built here from validated ids, never from user file names. Blocking.
+ *
+ * <p>Each write has a file of its own ({@link #newKey}): two concurrent new versions of one document used to write the
+ * same {@code v<n+1>}, one replacing the other's file, so the row could keep a data key whose file was gone (a
+ * confidential document that no longer opened). The version in the name is the one the upload was made for; the row
+ * says which version the file became.
  *
  * <p>A file is written before the row that references it is committed, so a crash (or a failure) between the two
  * leaves a file nobody can see or delete. Uploads mark their key {@link #pending} until their row is committed or
@@ -28,6 +35,9 @@ public class BlobStore {
 
     private static final String TEMP_PREFIX = ".upload";
     private static final String TEMP_SUFFIX = ".tmp";
+    /** A stored file's name: its version, and (since each write has its own file) a random suffix. */
+    private static final String FILE_NAME = "v[0-9]+(-[0-9a-f]{16})?";
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path root;
     /** Keys written or being written for a row not committed yet: never swept. */
@@ -44,9 +54,8 @@ public class BlobStore {
         this.root = config.blobDir().toAbsolutePath().normalize();
     }
 
-    /** Copies {@code source} in and returns its key. */
-    public String put(String documentId, int version, Path source) throws IOException {
-        String key = key(documentId, version);
+    /** Copies {@code source} in as {@code key} and returns the key. */
+    public String put(String key, Path source) throws IOException {
         Path target = resolve(key);
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(target.getParent(), TEMP_PREFIX, TEMP_SUFFIX);
@@ -59,9 +68,8 @@ public class BlobStore {
         return key;
     }
 
-    /** Writes {@code content} (already encrypted where it must be) and returns its key. */
-    public String put(String documentId, int version, byte[] content) throws IOException {
-        String key = key(documentId, version);
+    /** Writes {@code content} (already encrypted where it must be) as {@code key} and returns the key. */
+    public String put(String key, byte[] content) throws IOException {
         Path target = resolve(key);
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(target.getParent(), TEMP_PREFIX, TEMP_SUFFIX);
@@ -74,6 +82,14 @@ public class BlobStore {
         return key;
     }
 
+    /** A file of its own for one write of {@code version}: no other write, concurrent or not, has this key. */
+    public static String newKey(String documentId, int version) {
+        byte[] suffix = new byte[8];
+        RANDOM.nextBytes(suffix);
+        return key(documentId, version) + "-" + HexFormat.of().formatHex(suffix);
+    }
+
+    /** The key files were stored under before each write had its own. */
     public static String key(String documentId, int version) {
         return documentId + "/v" + version;
     }
@@ -114,7 +130,7 @@ public class BlobStore {
                         if (!Files.isRegularFile(file) || !Files.getLastModifiedTime(file).toInstant().isBefore(before)) {
                             continue;
                         }
-                        if (name.matches("v[0-9]+")) {
+                        if (name.matches(FILE_NAME)) {
                             keys.add(documentId + "/" + name);
                         } else if (name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX)) {
                             leftovers.add(file);
@@ -196,7 +212,7 @@ public class BlobStore {
 
     private Path resolve(String key) {
         Path path = root.resolve(key).normalize();
-        if (!path.startsWith(root) || !key.matches("[a-z0-9_]+(/v[0-9]+)?")) {
+        if (!path.startsWith(root) || !key.matches("[a-z0-9_]+(/" + FILE_NAME + ")?")) {
             throw new IllegalArgumentException("not a blob key: " + key);
         }
         return path;

@@ -95,11 +95,13 @@ class KekRotationKeepsDocumentsOpenIT {
 
     private PackagedService start(String blobs, Map<String, String> env, boolean restartStalled) throws Exception {
         int pg = EmbeddedPostgres.port();
+        // a group per channel: in one shared group each consumer's leave at a stop made the others rebalance, one
+        // after the other (8 s per stop)
         Map<String, String> props = new java.util.HashMap<>(Map.of(
                 "kafka.bootstrap.servers", InJvmKafka.bootstrapServers(),
                 "mp.messaging.incoming.uploads.group.id", "ingest-rotation-" + RUN,
-                "mp.messaging.incoming.index-results.group.id", "ingest-rotation-" + RUN,
-                "mp.messaging.incoming.audit-records.group.id", "ingest-rotation-" + RUN,
+                "mp.messaging.incoming.index-results.group.id", "ingest-rotation-results-" + RUN,
+                "mp.messaging.incoming.audit-records.group.id", "ingest-rotation-audit-" + RUN,
                 "quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + pg + "/" + database,
                 "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + pg + "/" + database,
                 "quarkus.datasource.username", EmbeddedPostgres.USER,

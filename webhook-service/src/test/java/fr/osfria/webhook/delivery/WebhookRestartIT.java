@@ -10,6 +10,7 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.InJvmKafka;
+import fr.osfria.testing.PackagedService;
 import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
 import java.net.URI;
@@ -84,9 +85,13 @@ class WebhookRestartIT {
     private Process start() throws Exception {
         Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
         int pg = EmbeddedPostgres.port();
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
                 "-Dquarkus.http.port=" + port,
+                // the killed instance's consumer stays in the group until its session runs out (45 s by default),
+                // and the new one gets no partition until then
+                "-Dmp.messaging.incoming.public-events.session.timeout.ms=6000",
+                "-Dmp.messaging.incoming.public-events.heartbeat.interval.ms=1000",
                 "-Dkafka.bootstrap.servers=" + InJvmKafka.bootstrapServers(),
                 "-Dmp.messaging.incoming.public-events.group.id=webhook-restart",
                 "-Dquarkus.datasource.reactive.url=postgresql://127.0.0.1:" + pg + "/" + database,
@@ -100,10 +105,17 @@ class WebhookRestartIT {
                 "-Dosfria.webhook.timeout=2s",
                 "-Dosfria.webhook.lease=3s",
                 "-Dquarkus.log.level=WARN",
-                "-jar", jar.toString());
+                "-jar", jar.toString()));
+        command.addAll(1, PackagedService.QUICK_START);
         Path log = Files.createTempFile("webhook-service", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> status("/q/health/ready") == 200);
+        try {
+            // as PackagedService: a boot on a loaded 2-core machine can take over a minute
+            await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(100)).until(() -> status("/q/health/ready") == 200);
+        } catch (RuntimeException e) {
+            p.destroyForcibly(); // not left running after the test
+            throw e;
+        }
         return p;
     }
 

@@ -122,8 +122,8 @@ public class DocumentResource {
                     }
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
-                    String blobKey = BlobStore.key(id, 1);
-                    return toTheEnd(storeBlob(id, 1, upload)
+                    String blobKey = BlobStore.newKey(id, 1);
+                    return toTheEnd(storeBlob(blobKey, upload)
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name())
                                     .onFailure().call(() -> discard(id)))
@@ -197,20 +197,20 @@ public class DocumentResource {
                     || !Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
                 return denied(key, "document.update", id, doc.collection);
             }
-            int version = doc.contentVersion + 1;
-            String previousBlob = doc.blobKey;
-            String blobKey = BlobStore.key(id, version);
-            // a failed version's file is left to the orphan-file sweep: a concurrent update may have written (and
-            // committed) the same key
-            return inspect(upload)
-                    .chain(inspected -> toTheEnd(storeBlob(id, version, upload)
-                            .chain(stored -> service.newVersion(doc, sealed(id, upload, stored), inspected.contentType(),
-                                    inspected.contentHmac(), stored.blobKey(), stored.wrappedKey()))
-                            .onTermination().invoke(() -> blobs.settled(blobKey))))
-                    .call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
-                        blobs.delete(previousBlob);
-                        return null;
-                    }))).onFailure().recoverWithNull())
+            // a file of its own: a concurrent new version of this document writes another one
+            String blobKey = BlobStore.newKey(id, doc.contentVersion + 1);
+            // a failed version's file is left to the orphan-file sweep, which removes it once the database answers
+            // that no row holds it (a commit cut off may still have recorded it)
+            Uni<DocumentService.Replaced> recorded = inspect(upload)
+                    .chain(inspected -> toTheEnd(storeBlob(blobKey, upload)
+                            .chain(stored -> service.newVersion(doc,
+                                    row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
+                                    sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),
+                                    stored.blobKey(), stored.wrappedKey()))
+                            .onTermination().invoke(() -> blobs.settled(blobKey))));
+            // the file the row held until this commit (a concurrent version's, possibly): nothing reads it now
+            return recorded.call(replaced -> removeFile(replaced.previousBlobKey()))
+                    .map(DocumentService.Replaced::document)
                     .chain(updated -> audit.record(key.name(), "document.update", id, updated.collection, "ok",
                                     "version " + updated.contentVersion)
                             .replaceWith(Response.accepted(view(updated)).build()))
@@ -283,17 +283,23 @@ public class DocumentResource {
      * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
      * encrypted under a new data key, bound to its blob key.
      */
-    private Uni<Stored> storeBlob(String id, int version, Upload upload) {
+    private Uni<Stored> storeBlob(String blobKey, Upload upload) {
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
-            blobs.pending(BlobStore.key(id, version));
+            blobs.pending(blobKey);
             if (!upload.confidential()) {
-                return new Stored(blobs.put(id, version, upload.file()), null, null);
+                return new Stored(blobs.put(blobKey, upload.file()), null, null);
             }
             SecretKey dataKey = envelope.newDataKey();
-            String blobKey = BlobStore.key(id, version);
             byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
-            return new Stored(blobs.put(id, version, sealed), envelope.wrap(dataKey), dataKey);
+            return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
         })));
+    }
+
+    private Uni<Void> removeFile(String blobKey) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            blobs.delete(blobKey);
+            return null;
+        }))).onFailure().recoverWithNull().replaceWithVoid();
     }
 
     private Uni<Void> discard(String id) {

@@ -18,10 +18,14 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.EntityNotFoundException;
+import jakarta.persistence.LockModeType;
+import org.hibernate.UnresolvableObjectException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.function.Predicate;
 
 /**
  * Document state changes. Each one writes the document row and the events it causes in one transaction
@@ -32,6 +36,7 @@ public class DocumentService {
 
     public static final String SOURCE = "/osfria/ingest-service";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String GONE = "the document was deleted or reclassified while this version was uploaded";
 
     private final DocumentRepository documents;
     private final OutboxRelay relay;
@@ -62,15 +67,37 @@ public class DocumentService {
                 .call(this::nudge);
     }
 
-    /** Replaces a document's content with a new version: its chunks will replace the old ones in the index. */
-    public Uni<Document> newVersion(Document current, Upload upload, String contentType, String contentHmac, String blobKey,
-                                    String wrappedKey) {
-        return Panache.withTransaction(() -> documents.findById(current.id).chain(doc -> {
+    /** A new version recorded, and the file the row held before it (to remove: nothing references it any more). */
+    public record Replaced(Document document, String previousBlobKey) {
+    }
+
+    /**
+     * Replaces a document's content with a new version: its chunks will replace the old ones in the index. The row
+     * is locked and read again here, so concurrent new versions of one document are recorded one after the other,
+     * each numbered after the one committed before it. {@code mayWrite} is asked again on that row: a version
+     * committed meanwhile may have moved the document out of the caller's reach (another department, confidential).
+     */
+    public Uni<Replaced> newVersion(Document current, Predicate<Document> mayWrite, Upload upload, String contentType,
+                                    String contentHmac, String blobKey, String wrappedKey) {
+        // refreshed, not found: the request's session already holds the row as it was read before the upload (stale);
+        // and not session.lock(): Hibernate Reactive's lock query names the version column by its field (rowVersion)
+        return Panache.withTransaction(() -> Panache.getSession()
+                .chain(session -> session.contains(current)
+                        ? session.refresh(current, LockModeType.PESSIMISTIC_WRITE).replaceWith(current)
+                        : session.find(Document.class, current.id, LockModeType.PESSIMISTIC_WRITE))
+                .onFailure(e -> e instanceof EntityNotFoundException || e instanceof UnresolvableObjectException)
+                .transform(e -> new InvalidUpload(409, GONE))
+                .chain(doc -> {
+            if (doc == null || !mayWrite.test(doc)) {
+                throw new InvalidUpload(409, GONE);
+            }
+            String previous = doc.blobKey;
             doc.contentVersion++;
             setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
             // the old chunks leave the index before the new version is even parsed (the old rights die with them)
             return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
-                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist()).replaceWith(doc);
+                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                    .replaceWith(new Replaced(doc, previous));
         })).call(this::nudge);
     }
 
