@@ -50,6 +50,11 @@ final class Detached {
         Process process;
         try {
             Files.createDirectories(log.getParent());
+            LogFile.ownerOnly(log.getParent(), "rwx------");
+            if (!Files.exists(log)) {
+                Files.createFile(log);
+            }
+            LogFile.ownerOnly(log, "rw-------");
             ProcessBuilder builder = new ProcessBuilder(command).directory(settings.home().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -56,7 +56,9 @@ public final class LogFile {
         try {
             if (out == null) {
                 Files.createDirectories(file.getParent());
+                ownerOnly(file.getParent(), "rwx------");
                 out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                ownerOnly(file, "rw-------");
                 size = Files.size(file);
             }
             byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
@@ -117,6 +119,15 @@ public final class LogFile {
             return reason == null ? null : reason.length() > 160 ? reason.substring(0, 157) + "…" : reason;
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /** Services' output names documents and callers: other users of the machine do not read it. */
+    static void ownerOnly(Path path, String permissions) {
+        try {
+            Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: its own access rules apply
         }
     }
 }

@@ -78,7 +78,11 @@ public record RunFile(long pid, int entryPort, int kafkaPort, int postgresPort, 
     }
 
     Optional<ProcessHandle> launcher() {
+        // this process is never the one the file names (after a crash, a container's launcher is pid 1 again), and a
+        // process started after the file was written has reused the pid of a launcher that died
         return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .filter(p -> p.info().startInstant().map(s -> !s.isAfter(started.plusSeconds(1))).orElse(true))
                 .filter(p -> p.info().commandLine().map(c -> c.contains("platform-local")).orElse(false));
     }
 }

@@ -206,7 +206,14 @@ public class Embedder {
     void close() {
         runs.shutdownNow();
         try {
+            // a run inside the native session must end before the session closes under it
+            if (!runs.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                Log.warn("embedding runs still going at shutdown: the model is left to close with the process");
+                return;
+            }
             encoder.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (ai.onnxruntime.OrtException e) {
             Log.debugf("closing the embedding model: %s", e.getMessage());
         }

@@ -57,8 +57,9 @@ public final class UsageHistory {
         long[] sum = days.computeIfAbsent(day, d -> new long[2]);
         sum[0] += tokens;
         sum[1] += requests;
-        // forget what fell out of the window of the newest day this key has
-        days.headMap(days.lastKey().minusDays(DAYS - 1L)).clear();
+        // forget what fell out of the window, counted from today: a tally dated ahead (a clock set wrong) must not
+        // wipe the key's real days
+        days.headMap(LocalDate.now(zone).minusDays(DAYS - 1L)).clear();
     }
 
     /** The key's days from {@code from} to {@code to} (inclusive), each day present, zero when unused. */

@@ -54,10 +54,15 @@ class CrashLeftoverFilesAreSweptTest {
         byte[] content = ("Procédure de clôture " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
         String kept = upload(TestKeys.FINANCE, "cloture.txt", content, KB, "{\"department\":\"finance\"}").statusCode(202)
                 .extract().path("document_id");
-        Path keptFile = BLOBS.resolve(kept).resolve("v1");
+        Path keptFile;
+        try (var files = Files.list(BLOBS.resolve(kept))) {
+            keptFile = files.findFirst().orElseThrow(); // v1-<random>: each write has a file of its own
+        }
         Files.setLastModifiedTime(keptFile, TWO_HOURS_AGO);
-        // a crash after a new version's file was written, before its row was committed (the row still says v1)
-        Path keptsNextVersion = leftover(BLOBS.resolve(kept).resolve("v2"));
+        // a crash after a new version's file was written, before its row was committed (the row still says v1);
+        // files of both name forms: v<n>-<random> as written now, v<n> as written before
+        Path keptsNextVersion = leftover(BLOBS.resolve(BlobStore.newKey(kept, 2)));
+        Path keptsOldStyleVersion = leftover(BLOBS.resolve(kept).resolve("v3"));
 
         String orphanId = DocumentService.newId();
         Path orphan = leftover(BLOBS.resolve(orphanId).resolve("v1"));
@@ -78,6 +83,7 @@ class CrashLeftoverFilesAreSweptTest {
         assertFalse(Files.exists(orphan), "an original without its row");
         assertFalse(Files.exists(orphan.getParent()), "its document's directory");
         assertFalse(Files.exists(keptsNextVersion), "a version whose row was never committed");
+        assertFalse(Files.exists(keptsOldStyleVersion), "an old-style name of a version whose row was never committed");
         assertFalse(Files.exists(interruptedWrite), "a temporary file of an interrupted write");
         assertFalse(Files.exists(requestBody), "a request body the HTTP layer never removed");
         assertTrue(Files.exists(recentOrphan), "a file younger than the grace period");

@@ -201,19 +201,20 @@ public class DocumentResource {
             String blobKey = BlobStore.newKey(id, doc.contentVersion + 1);
             // a failed version's file is left to the orphan-file sweep, which removes it once the database answers
             // that no row holds it (a commit cut off may still have recorded it)
-            Uni<DocumentService.Replaced> recorded = inspect(upload)
+            // once recorded, the old file's removal and the audit record run to the end even if the client hangs up
+            Uni<Document> recorded = inspect(upload)
                     .chain(inspected -> toTheEnd(storeBlob(blobKey, upload)
                             .chain(stored -> service.newVersion(doc,
                                     row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
                                     sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),
                                     stored.blobKey(), stored.wrappedKey()))
-                            .onTermination().invoke(() -> blobs.settled(blobKey))));
-            // the file the row held until this commit (a concurrent version's, possibly): nothing reads it now
-            return recorded.call(replaced -> removeFile(replaced.previousBlobKey()))
-                    .map(DocumentService.Replaced::document)
-                    .chain(updated -> audit.record(key.name(), "document.update", id, updated.collection, "ok",
-                                    "version " + updated.contentVersion)
-                            .replaceWith(Response.accepted(view(updated)).build()))
+                            .onTermination().invoke(() -> blobs.settled(blobKey))
+                            // the file the row held until this commit (a concurrent version's, possibly): nothing reads it now
+                            .call(replaced -> removeFile(replaced.previousBlobKey()))
+                            .map((DocumentService.Replaced replaced) -> replaced.document())
+                            .call(updated -> audit.record(key.name(), "document.update", id, updated.collection, "ok",
+                                    "version " + updated.contentVersion))));
+            return recorded.map(updated -> Response.accepted(view(updated)).build())
                     .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.update", id, doc.collection,
                             (InvalidUpload) e));
         });
@@ -231,8 +232,8 @@ public class DocumentResource {
             if (!Rights.canWrite(key, doc.collection, doc.department, doc.confidential)) {
                 return denied(key, "document.delete", id, doc.collection);
             }
-            return toTheEnd(service.delete(doc).call(() -> discard(id)))
-                    .chain(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", DocumentService.publicName(doc)))
+            return toTheEnd(service.delete(doc).call(() -> discard(id))
+                    .call(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", DocumentService.publicName(doc))))
                     .replaceWith(Response.noContent().build());
         });
     }
