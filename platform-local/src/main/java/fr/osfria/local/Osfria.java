@@ -113,6 +113,13 @@ public final class Osfria {
         checkDataDir();
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
+        // Ctrl-C stops the platform even when started from a script's background job, which leaves SIGINT ignored
+        // (the JVM then installs no handler of its own)
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> System.exit(130));
+        } catch (IllegalArgumentException e) {
+            // no such signal here: the JVM's own handling applies
+        }
         try {
             RunFile.of(settings, url()).write(settings.dataDir());
             out.println("Starting Osfria (logs in " + LogFile.path(settings.dataDir(), "x").getParent() + ")");

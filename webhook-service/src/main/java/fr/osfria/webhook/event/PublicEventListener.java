@@ -8,6 +8,7 @@ import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.rights.EventAudience;
 import fr.osfria.security.messaging.EventMessages;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -88,7 +89,13 @@ public class PublicEventListener {
     private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events) {
         return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events)
                         : Uni.createFrom().failure(new KeysNotLoaded()))
-                .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely();
+                .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely()
+                // a database outage (PostgreSQL restarting) must not end the channel: nothing is acked, the batch is
+                // taken in once the database answers again (the statements are idempotent by event id)
+                .onFailure(fr.osfria.security.error.DatabaseUnavailable::causes).invoke(e -> Log.warnf(
+                        "the database is unavailable (%s): %d events wait to be taken in", e.getMessage(), events.size()))
+                .onFailure(fr.osfria.security.error.DatabaseUnavailable::causes).retry()
+                .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(5)).indefinitely();
     }
 
     private Uni<Void> record(List<CloudEvent<JsonNode>> events) {
