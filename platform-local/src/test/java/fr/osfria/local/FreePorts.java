@@ -10,10 +10,13 @@ public final class FreePorts {
     private FreePorts() {
     }
 
-    /** The first of {@code count} consecutive free ports. */
+    /**
+     * The first of {@code count} consecutive free ports, below Linux's ephemeral range (32768+): a port there can be
+     * taken by any outgoing connection between this check and the service binding it.
+     */
     public static int block(int count) {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int base = ThreadLocalRandom.current().nextInt(20_000, 40_000);
+            int base = ThreadLocalRandom.current().nextInt(20_000, 32_000);
             boolean free = true;
             for (int p = base; p < base + count && free; p++) {
                 try (ServerSocket s = new ServerSocket(p)) {
