@@ -1,5 +1,9 @@
 package fr.osfria.local.bench;
 
+import static fr.osfria.local.bench.BenchPlatform.field;
+import static fr.osfria.local.bench.BenchPlatform.follow;
+import static fr.osfria.local.bench.BenchPlatform.loadAverage;
+import static fr.osfria.local.bench.BenchPlatform.start;
 import fr.osfria.local.FreePorts;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -264,45 +268,6 @@ class LargeDocumentsBenchmark {
             }
             return -1;
         }
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return parts[0] + " " + parts[1] + " " + parts[2];
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\"?([^\",}]*)").matcher(json);
-        return m.find() ? m.group(1) : "";
-    }
-
-    private static Process start(Map<String, String> env) throws IOException {
-        Path home = Path.of("").toAbsolutePath().getParent();
-        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
-                .redirectErrorStream(true);
-        builder.environment().putAll(env);
-        return builder.start();
-    }
-
-    private static List<String> follow(Process process) {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the platform stopped
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
     }
 
     private static String await(List<String> lines, Pattern pattern, Process launcher) throws InterruptedException {
