@@ -57,7 +57,8 @@ public class DeliverySender {
     /** Most deliveries one claim takes, all subscriptions together. */
     private static final int BATCH = 200;
     /** Most outcomes one write records. */
-    private static final int RECORD_BATCH = 500;
+    private static final int RECORD_BATCH = 1_000;
+    private static final int MAX_OPENED_KEYS = 10_000;
 
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
                        String body, int attempts) {
@@ -76,6 +77,8 @@ public class DeliverySender {
     private final MeterRegistry metrics;
     private final Timer attemptTimer;
     private final int cap;
+    /** Free slots a saturated subscription waits for before it claims again. */
+    private final int refill;
 
     /** Attempts in flight on this replica, per subscription. */
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -89,6 +92,8 @@ public class DeliverySender {
     /** Ended attempts waiting to be written; one writer at a time takes everything that has ended meanwhile. */
     private final Queue<Sent> ended = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean recording = new AtomicBoolean();
+    /** Subscription id → its opened signing key, with the sealed text it was opened from. */
+    private final Map<String, OpenedKey> openedKeys = new ConcurrentHashMap<>();
     private volatile boolean stopping;
     private final AudienceCheck audience;
 
@@ -103,6 +108,7 @@ public class DeliverySender {
         this.events = events;
         this.metrics = metrics;
         this.cap = Math.max(1, config.maxInFlight());
+        this.refill = Math.max(1, cap / 4);
         this.http = new WebhookHttp(vertx.getDelegate(), config.timeout(), cap);
         this.attemptTimer = Timer.builder("osfria.webhook.attempt").description("one delivery attempt")
                 .publishPercentileHistogram().register(metrics);
@@ -159,14 +165,23 @@ public class DeliverySender {
         http.close();
     }
 
-    /** Leases due deliveries, at most each subscription's free slots, and starts an attempt for each. */
+    /**
+     * Leases due deliveries, at most each subscription's free slots (none while fewer than {@link #refill} are free),
+     * and starts an attempt for each.
+     */
     private Uni<Integer> claim() {
         List<String> busy = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
         inFlight.forEach((subscription, n) -> {
-            if (n.get() > 0) {
+            int used = n.get();
+            if (used > 0) {
                 busy.add(subscription);
-                free.add(Math.max(0, cap - n.get()));
+                if (cap - used >= refill) {
+                    free.add(cap - used);
+                } else { // too few free slots to be worth a claim: the attempt that frees enough wakes the sender
+                    free.add(0);
+                    saturated.add(subscription);
+                }
             }
         });
         Instant now = Instant.now();
@@ -220,15 +235,17 @@ public class DeliverySender {
     }
 
     /**
-     * An attempt ended: its slot is free at once, and taken again at once if more are due (claims run one at a time,
-     * so slots freed meanwhile are filled together); its outcome is written with whatever else ended meanwhile.
+     * An attempt ended: its slot is free at once; once a quarter of the subscription's slots are free they are taken
+     * again at once if more are due (claims run one at a time, so slots freed meanwhile are filled together). Claiming
+     * slot by slot cost a claim, each scanning past the leased rows, for every one or two attempts, and kept most slots
+     * empty while the claims queued. The outcome is written with whatever else ended meanwhile.
      */
     private void ended(Due d, Outcome outcome) {
-        slots(d.subscriptionId()).decrementAndGet();
+        int inFlight = slots(d.subscriptionId()).decrementAndGet();
         running.decrementAndGet();
         ended.add(new Sent(d, outcome));
         record();
-        if (saturated.remove(d.subscriptionId())) {
+        if (cap - inFlight >= refill && saturated.remove(d.subscriptionId())) {
             wake();
         }
     }
@@ -251,7 +268,7 @@ public class DeliverySender {
         String signedBody;
         byte[] key;
         try {
-            key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
+            key = signingKey(d);
             signedBody = Signatures.withBodySignature(key, d.body());
         } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
             Log.warnf("the secret of subscription %s cannot be opened: %s", d.subscriptionId(), e.toString());
@@ -267,6 +284,27 @@ public class DeliverySender {
                 .add("X-Osfria-Signature", Signatures.github(key, signedBody))
                 .add("X-Osfria-Event", d.eventType());
         return http.post(target, headers, Buffer.buffer(signedBody));
+    }
+
+    /**
+     * The subscription's signing key, opened once per sealed secret rather than once per attempt (deriving the
+     * sealing key and opening AES-GCM cost a tenth of the service's CPU): a secret changed by a {@code PUT}, or
+     * re-sealed under another KEK, is another sealed text and is opened again.
+     */
+    private byte[] signingKey(Due d) throws java.security.GeneralSecurityException {
+        OpenedKey known = openedKeys.get(d.subscriptionId());
+        if (known != null && known.sealed().equals(d.secretSealed())) {
+            return known.key();
+        }
+        byte[] key = Signatures.key(secrets.open(d.subscriptionId(), d.secretSealed()));
+        if (openedKeys.size() >= MAX_OPENED_KEYS) {
+            openedKeys.clear();
+        }
+        openedKeys.put(d.subscriptionId(), new OpenedKey(d.secretSealed(), key));
+        return key;
+    }
+
+    private record OpenedKey(String sealed, byte[] key) {
     }
 
     /** Writes what has ended, one write at a time, each taking everything that ended meanwhile. */
@@ -299,54 +337,20 @@ public class DeliverySender {
     }
 
     /**
-     * Writes outcomes in a handful of statements whatever their number (successes, the common case, in two; failures
-     * in three or four): a black-holed receiver's time-outs or a dead one's exhaustions must not hold up the recording
-     * of everyone else's attempts. An attempt is recorded only with its delivery: the outcome of one whose
-     * subscription was deleted meanwhile (its deliveries with it) is dropped, and must not fail the write of the
-     * others, which would then be sent again once their lease ran out.
+     * Writes outcomes, all of them in one statement whatever their number and kind: a black-holed receiver's
+     * time-outs or a dead one's exhaustions must not hold up the recording of everyone else's attempts, and one round
+     * trip per write (not a transaction of four) keeps the writer from setting the pace. The statement updates the
+     * deliveries, adds their attempts and notes on each subscription its failures or its success: retried on the
+     * schedule (or after {@code Retry-After}), exhausted after the last attempt (and {@code webhook.exhausted}
+     * published), failed at once on {@code 410 Gone}, which disables the subscription, or when the subscription was
+     * deactivated meanwhile; a subscription whose deliveries have failed with no success for
+     * {@code osfria.webhook.disable-after} is disabled. An attempt is recorded only with its delivery: the outcome of
+     * one whose subscription was deleted meanwhile (its deliveries with it) is dropped, and must not fail the write of
+     * the others, which would then be sent again once their lease ran out.
      */
     private Uni<Void> recordAll(List<Sent> batch) {
-        List<Sent> delivered = batch.stream().filter(x -> x.outcome().success()).toList();
-        List<Sent> failed = batch.stream().filter(x -> !x.outcome().success()).toList();
-        return recordDelivered(delivered).chain(() -> recordFailed(failed));
-    }
-
-    private Uni<Void> recordDelivered(List<Sent> delivered) {
-        if (delivered.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        String[] ids = delivered.stream().map(x -> x.due().id()).toArray(String[]::new);
-        Integer[] codes = delivered.stream().map(x -> x.outcome().status()).toArray(Integer[]::new);
-        Integer[] durations = delivered.stream().map(x -> (int) x.outcome().durationMs()).toArray(Integer[]::new);
-        String[] subscriptions = delivered.stream().map(x -> x.due().subscriptionId()).distinct().toArray(String[]::new);
-        delivered.forEach(x -> attemptTimer.record(Duration.ofMillis(x.outcome().durationMs())));
-        OffsetDateTime now = at(Instant.now());
-        return db.withTransaction(conn -> conn.preparedQuery("""
-                        WITH v AS (SELECT * FROM unnest($1::varchar[], $2::int[], $3::int[]) AS v(id, code, ms)),
-                        done AS (
-                          UPDATE delivery d SET status = 'DELIVERED', attempts = d.attempts + 1, lease_until = NULL,
-                            last_status = v.code, last_error = NULL, finished_at = $4
-                          FROM v WHERE d.id = v.id RETURNING d.id)
-                        INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms)
-                        SELECT v.id, $4, v.code, v.ms FROM v JOIN done ON done.id = v.id""")
-                .execute(Tuple.of(ids, codes, durations, now))
-                .chain(() -> conn.preparedQuery("UPDATE subscription SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL")
-                        .execute(Tuple.of(subscriptions)))
-                .replaceWithVoid())
-                .invoke(() -> metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(delivered.size()));
-    }
-
-    /**
-     * Failed attempts: retried on the schedule (or after {@code Retry-After}); exhausted after the last one (and
-     * {@code webhook.exhausted} published); failed at once on {@code 410 Gone}, which disables the subscription, or
-     * when the subscription was deactivated meanwhile.
-     */
-    private Uni<Void> recordFailed(List<Sent> failed) {
-        if (failed.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
         List<Duration> schedule = config.retrySchedule();
-        int n = failed.size();
+        int n = batch.size();
         String[] ids = new String[n];
         String[] statuses = new String[n];
         OffsetDateTime[] next = new OffsetDateTime[n];
@@ -354,63 +358,111 @@ public class DeliverySender {
         String[] reasons = new String[n];
         String[] errors = new String[n];
         Integer[] durations = new Integer[n];
-        Set<String> failing = new java.util.HashSet<>();
-        Set<String> gone = new java.util.HashSet<>();
+        Map<String, SubscriptionNote> notes = new HashMap<>();
         List<Sent> exhausted = new ArrayList<>();
+        int delivered = 0;
+        int retried = 0;
+        int gone = 0;
         Instant now = Instant.now();
         for (int i = 0; i < n; i++) {
-            Sent x = failed.get(i);
+            Sent x = batch.get(i);
             Outcome o = x.outcome();
             ids[i] = x.due().id();
             codes[i] = o.statusCode();
+            durations[i] = (int) o.durationMs();
+            if (o.success()) {
+                statuses[i] = "DELIVERED";
+                delivered++;
+                attemptTimer.record(Duration.ofMillis(o.durationMs()));
+                notes.computeIfAbsent(x.due().subscriptionId(), k -> new SubscriptionNote()).succeeded = true;
+                continue;
+            }
             reasons[i] = o.reason();
             errors[i] = o.error();
-            durations[i] = (int) o.durationMs();
             if (o.inactive() || o.withheld()) { // nothing was sent: no failure of the receiver's
                 statuses[i] = o.withheld() ? "SKIPPED" : "FAILED";
                 continue;
             }
             attemptTimer.record(Duration.ofMillis(o.durationMs()));
-            failing.add(x.due().subscriptionId());
+            SubscriptionNote note = notes.computeIfAbsent(x.due().subscriptionId(), k -> new SubscriptionNote());
+            note.failed = true;
             if (o.status() == 410) {
                 statuses[i] = "FAILED";
-                gone.add(x.due().subscriptionId());
+                note.gone = true;
+                gone++;
             } else if (x.due().attempts() >= schedule.size()) {
                 statuses[i] = "EXHAUSTED";
                 exhausted.add(x);
             } else {
                 statuses[i] = "PENDING";
+                retried++;
                 Duration delay = jitter(schedule.get(x.due().attempts()));
                 next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
             }
         }
-        long retried = java.util.Arrays.stream(statuses).filter("PENDING"::equals).count();
-        Set<String> recorded = ConcurrentHashMap.newKeySet();
-        return db.withTransaction(conn -> conn.preparedQuery("""
+        String[] subscriptions = notes.keySet().toArray(String[]::new);
+        Boolean[] succeeded = new Boolean[subscriptions.length];
+        Boolean[] failed = new Boolean[subscriptions.length];
+        Boolean[] disabledGone = new Boolean[subscriptions.length];
+        for (int i = 0; i < subscriptions.length; i++) {
+            SubscriptionNote note = notes.get(subscriptions[i]);
+            succeeded[i] = note.succeeded;
+            failed[i] = note.failed;
+            disabledGone[i] = note.gone;
+        }
+        int deliveredCount = delivered;
+        int retriedCount = retried;
+        int goneCount = gone;
+        // failing_since as the successes of this write leave it (a success clears it; failures in the same write then
+        // start it again, as if they had ended after the successes)
+        String failingSince = "CASE WHEN u.succeeded THEN NULL ELSE s.failing_since END";
+        return db.preparedQuery("""
                         WITH v AS (SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[],
-                            $7::int[], $8::text[]) AS v(id, status, next, code, reason, ms, error)),
+                            $6::int[], $7::text[]) AS v(id, status, next, code, reason, ms, error)),
                         done AS (
                           UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
                             next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
                             last_status = v.code, last_error = v.reason,
-                            finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $6::timestamptz END
-                          FROM v WHERE d.id = v.id RETURNING d.id)
-                        INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
-                        SELECT v.id, $6, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id
-                        RETURNING delivery_id""")
-                        .execute(Tuple.from(List.of(ids, statuses, next, codes, reasons, at(now), durations, errors)))
-                        .invoke(rows -> rows.forEach(r -> recorded.add(r.getString("delivery_id"))))
-                        .chain(() -> failing.isEmpty() ? Uni.createFrom().voidItem() : noteFailure(conn, failing.toArray(String[]::new)))
-                        .chain(() -> gone.isEmpty() ? Uni.createFrom().voidItem() : conn.preparedQuery("""
-                                        UPDATE subscription SET active = false, disabled_reason = $2, updated_at = $3 WHERE id = ANY($1)""")
-                                .execute(Tuple.of(gone.toArray(String[]::new), "disabled: the receiver answered 410 Gone at " + now, at(now)))
-                                .replaceWithVoid()))
+                            finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $8::timestamptz END
+                          FROM v WHERE d.id = v.id RETURNING d.id),
+                        attempt AS (
+                          INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
+                          SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id
+                          RETURNING delivery_id),
+                        noted AS (
+                          UPDATE subscription s SET
+                            failing_since = CASE WHEN u.failed THEN COALESCE(%1$s, $8) ELSE %1$s END,
+                            active = CASE WHEN u.gone OR (u.failed AND COALESCE(%1$s, $8) < $9) THEN false ELSE s.active END,
+                            disabled_reason = CASE WHEN u.gone THEN $13
+                              WHEN u.failed AND COALESCE(%1$s, $8) < $9 THEN 'disabled: every delivery failed since '
+                                || to_char(COALESCE(%1$s, $8), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                              ELSE s.disabled_reason END,
+                            updated_at = CASE WHEN u.gone THEN $8 ELSE s.updated_at END
+                          FROM unnest($10::varchar[], $11::boolean[], $12::boolean[], $14::boolean[]) AS u(id, succeeded, failed, gone)
+                          WHERE s.id = u.id AND (u.failed OR s.failing_since IS NOT NULL))
+                        SELECT a.delivery_id FROM attempt a JOIN v ON v.id = a.delivery_id WHERE v.status = 'EXHAUSTED'"""
+                        .formatted(failingSince))
+                .execute(Tuple.from(List.of(ids, statuses, next, codes, reasons, durations, errors, at(now),
+                        at(now.minus(config.disableAfter())), subscriptions, succeeded, failed,
+                        "disabled: the receiver answered 410 Gone at " + now, disabledGone)))
                 .invoke(() -> {
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retried);
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(deliveredCount);
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retriedCount);
                     metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment(exhausted.size());
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(gone.size());
+                    metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(goneCount);
                 })
-                .call(() -> announce(exhausted.stream().filter(x -> recorded.contains(x.due().id())).toList()));
+                .chain(rows -> {
+                    Set<String> recorded = new java.util.HashSet<>();
+                    rows.forEach(r -> recorded.add(r.getString("delivery_id")));
+                    return announce(exhausted.stream().filter(x -> recorded.contains(x.due().id())).toList());
+                });
+    }
+
+    /** What one write tells a subscription: a success, a failure of the receiver's, a {@code 410 Gone}. */
+    private static final class SubscriptionNote {
+        boolean succeeded;
+        boolean failed;
+        boolean gone;
     }
 
     /** {@code webhook.exhausted} for each exhausted delivery, with the coarse reason; sent together, not one after another. */
@@ -425,23 +477,6 @@ public class DeliverySender {
                     Log.warnf("webhook.exhausted could not be published: %s", e.getMessage());
                     return Uni.createFrom().voidItem();
                 });
-    }
-
-    /**
-     * Remembers since when the subscriptions fail, and disables each once that has lasted
-     * {@code osfria.webhook.disable-after} with no success in between.
-     */
-    private Uni<Void> noteFailure(io.vertx.mutiny.sqlclient.SqlConnection conn, String[] subscriptions) {
-        Instant now = Instant.now();
-        return conn.preparedQuery("""
-                        UPDATE subscription SET failing_since = COALESCE(failing_since, $2),
-                          active = CASE WHEN COALESCE(failing_since, $2) < $3 THEN false ELSE active END,
-                          disabled_reason = CASE WHEN COALESCE(failing_since, $2) < $3
-                            THEN 'disabled: every delivery failed since ' || to_char(COALESCE(failing_since, $2), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                            ELSE disabled_reason END
-                        WHERE id = ANY($1)""")
-                .execute(Tuple.of(subscriptions, at(now), at(now.minus(config.disableAfter()))))
-                .replaceWithVoid();
     }
 
     private static Duration jitter(Duration base) {

@@ -201,11 +201,19 @@ public class PublicEventListener {
         return deadLetters.sendMessage(EventMessages.deadLetter(record, reason));
     }
 
+    private static final java.util.regex.Pattern CAMEL_HUMP = java.util.regex.Pattern.compile("([a-z0-9])([A-Z])");
+    /** Field names seen so far (the events' record components: a few dozen), converted once each. */
+    private static final Map<String, String> SNAKE_NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String snakeName(String name) {
+        return CAMEL_HUMP.matcher(name).replaceAll("$1_$2").toLowerCase();
+    }
+
     /** The public API speaks snake_case ({@code document_id}); event records are Java records in camelCase. */
     static JsonNode snakeCase(JsonNode node) {
         if (node.isObject()) {
             com.fasterxml.jackson.databind.node.ObjectNode out = EventJson.MAPPER.createObjectNode();
-            node.fields().forEachRemaining(f -> out.set(f.getKey().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(),
+            node.fields().forEachRemaining(f -> out.set(SNAKE_NAMES.computeIfAbsent(f.getKey(), PublicEventListener::snakeName),
                     snakeCase(f.getValue())));
             return out;
         }

@@ -145,6 +145,36 @@ class WebhookDeliveryTest {
         }
     }
 
+    @jakarta.inject.Inject
+    io.vertx.mutiny.sqlclient.Pool db;
+
+    /**
+     * A subscription whose deliveries have failed for longer than {@code disable-after} is disabled by its next
+     * failure, saying since when; a success clears a failure streak. Both are written with the attempt.
+     */
+    @Test
+    void aLongFailureStreakDisablesAndASuccessEndsIt() throws Exception {
+        try (Receiver failing = new Receiver(); Receiver recovered = new Receiver()) {
+            failing.answers.add(500);
+            String failingId = (String) subscribe(TestKeys.ADMIN, failing.url(), List.of("model.unloaded"), null).get("id");
+            String recoveredId = (String) subscribe(TestKeys.ADMIN, recovered.url(), List.of("model.unloaded"), null).get("id");
+            db.preparedQuery("UPDATE subscription SET failing_since = now() - make_interval(days => $2) WHERE id = $1")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(failingId, 6)).await().indefinitely();
+            db.preparedQuery("UPDATE subscription SET failing_since = now() - make_interval(days => $2) WHERE id = $1")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(recoveredId, 1)).await().indefinitely();
+            publish(EventTypes.MODEL_UNLOADED, new ModelAvailability("m-" + UUID.randomUUID(), "gpu-1", 0));
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                    .get("/v1/webhooks/" + failingId).then().statusCode(200).body("active", equalTo(false))
+                    .body("disabled_reason", startsWith("disabled: every delivery failed since ")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "delivered".equals(deliveryStatus(recoveredId)));
+            io.vertx.mutiny.sqlclient.Row row = db.preparedQuery("SELECT active, failing_since FROM subscription WHERE id = $1")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(recoveredId)).await().indefinitely().iterator().next();
+            assertTrue(row.getBoolean("active"));
+            assertEquals(null, row.getValue("failing_since"), "a success ends the failure streak");
+        }
+    }
+
     @Test
     void operatorsSeeTheAttemptsAndReplayWhatFailed() throws Exception {
         try (Receiver receiver = new Receiver()) {

@@ -1,0 +1,142 @@
+package fr.osfria.webhook.bench;
+
+import fr.osfria.testing.EmbeddedPostgres;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * CPU time spent per burst, by whom: on 2 shared cores deliveries/s mostly says how much CPU a delivery costs, and
+ * swings with the load, while CPU time per delivery does not. The test JVM holds the service, the in-JVM Kafka broker
+ * and the receivers: its threads are grouped by name (the receivers' threads are those their handlers ran on);
+ * PostgreSQL is every process of the embedded cluster (the postmaster and its children, from {@code /proc}). Also the
+ * transactions committed in the service's database (one per statement outside an explicit transaction).
+ */
+final class CpuMeter {
+
+    private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
+    static final String[] GROUPS = {"service event loops", "receivers", "Kafka", "other threads"};
+
+    /** Threads the receivers' request handlers ran on. */
+    final Set<Long> receiverThreads = ConcurrentHashMap.newKeySet();
+    private final String jdbcUrl;
+    private final String database;
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final java.util.function.LongSupplier statements;
+
+    /** {@code statements}: the SQL statements the service has sent so far (its pool's client metrics). */
+    CpuMeter(String jdbcUrl, String database, java.util.function.LongSupplier statements) {
+        this.jdbcUrl = jdbcUrl;
+        this.database = database;
+        this.statements = statements;
+    }
+
+    /** CPU nanoseconds so far: each JVM group, the JVM, PostgreSQL; the database's transactions, the service's statements. */
+    record Snapshot(Map<String, Long> groups, long jvm, long postgres, long transactions, long statements) {
+    }
+
+    Snapshot snapshot() {
+        Map<String, Long> groups = new LinkedHashMap<>();
+        for (String g : GROUPS) {
+            groups.put(g, 0L);
+        }
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long cpu = threads.getThreadCpuTime(info.getThreadId());
+            if (cpu > 0) {
+                groups.merge(group(info), cpu, Long::sum);
+            }
+        }
+        long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return new Snapshot(groups, jvm, postgresCpu(), transactions(), statements.getAsLong());
+    }
+
+    /** One line: CPU-ms per 1,000 deliveries of each, from {@code before} to now. */
+    String perThousand(Snapshot before, Snapshot after, int deliveries) {
+        double k = deliveries / 1000.0;
+        StringBuilder line = new StringBuilder(String.format("CPU-ms per 1,000 deliveries: PostgreSQL %.0f, JVM %.0f (",
+                (after.postgres() - before.postgres()) / 1e6 / k, (after.jvm() - before.jvm()) / 1e6 / k));
+        long threadsTotal = 0;
+        for (String g : GROUPS) {
+            long d = after.groups().get(g) - before.groups().get(g);
+            threadsTotal += d;
+            line.append(g).append(' ').append(String.format("%.0f", d / 1e6 / k)).append(", ");
+        }
+        // GC, JIT compiler and VM threads are not Java threads; threads that ended meanwhile took theirs with them
+        line.append(String.format("GC, JIT and the rest %.0f)", Math.max(0, after.jvm() - before.jvm() - threadsTotal) / 1e6 / k));
+        line.append(String.format("; SQL statements per delivery %.3f, transactions %.3f",
+                (after.statements() - before.statements()) / (double) deliveries,
+                (after.transactions() - before.transactions()) / (double) deliveries));
+        return line.toString();
+    }
+
+    private String group(ThreadInfo info) {
+        String name = info.getThreadName();
+        if (receiverThreads.contains(info.getThreadId())) {
+            return "receivers";
+        }
+        if (name.startsWith("vert.x-eventloop") || name.startsWith("vert.x-worker") || name.startsWith("executor-thread")) {
+            return "service event loops";
+        }
+        if (name.contains("kafka") || name.contains("raft") || name.contains("quorum") || name.contains("data-plane")
+                || name.contains("broker") || name.contains("controller") || name.contains("Reaper")) {
+            return "Kafka";
+        }
+        return "other threads";
+    }
+
+    /** utime + stime of the postmaster and every process it started (backends, writers, WAL). */
+    private static long postgresCpu() {
+        long postmaster;
+        try {
+            postmaster = Long.parseLong(Files.readAllLines(EmbeddedPostgres.dataDirectory().resolve("postmaster.pid")).get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        long ticks = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs.filter(p -> p.getFileName().toString().matches("\\d+"))::iterator) {
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    // fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15)
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long pid = Long.parseLong(p.getFileName().toString());
+                    if (pid == postmaster || Long.parseLong(f[1]) == postmaster) {
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the process ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return ticks * (1_000_000_000L / TICKS_PER_SECOND);
+    }
+
+    /** Transactions committed or rolled back in the service's database (the statistics lag up to a second). */
+    private long transactions() {
+        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '" + database + "'")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } catch (SQLException e) {
+            return 0;
+        }
+    }
+}
