@@ -44,6 +44,9 @@ public final class ModelEvents {
 
     /** The model a delivery's body is about. */
     public static String modelOf(String body) {
-        return body.replaceAll(".*\"model\":\"([^\"]+)\".*", "$1");
+        return MODEL.matcher(body).replaceAll("$1");
     }
+
+    /** Compiled once: a receiver calls {@link #modelOf} for every request, in the benchmark thousands a second. */
+    private static final java.util.regex.Pattern MODEL = java.util.regex.Pattern.compile(".*\"model\":\"([^\"]+)\".*");
 }
