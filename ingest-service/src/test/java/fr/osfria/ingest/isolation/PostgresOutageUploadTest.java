@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -136,9 +137,8 @@ class PostgresOutageUploadTest {
     static final class Relay {
 
         static int start(int target) {
-            ServerSocket first = bind(0);
-            int port = first.getLocalPort();
-            closeQuietly(first);
+            // below the ephemeral range: while the switch is off, an outgoing connection could take the port
+            int port = Ports.free();
             Thread relay = new Thread(() -> run(port, target), "postgres-relay");
             relay.setDaemon(true);
             relay.start();

@@ -64,11 +64,11 @@ class SlowReceiversDelayOnlyThemselvesTest {
 
             String healthyId = subscribe("http://127.0.0.1:" + healthy.actualPort() + "/hook");
             publish(EVENTS, new ConcurrentHashMap<>()); // warms the path up (JIT), so that the two bursts compare
-            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.size() >= EVENTS);
+            await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.size() >= EVENTS);
             // the same burst to the healthy receiver alone first: what this machine gives at the moment, for the reader
             Map<String, Long> sentAt = new ConcurrentHashMap<>();
             List<String> alone = publish(EVENTS, sentAt);
-            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(alone));
+            await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.keySet().containsAll(alone));
             List<Long> aloneLatencies = latencies(alone, sentAt, receivedAt);
             String loadAlone = loadAverage();
 
@@ -76,11 +76,11 @@ class SlowReceiversDelayOnlyThemselvesTest {
             subscribe("http://127.0.0.1:" + blackHole.getLocalPort() + "/void");
             // the slow two are saturated first, as they would be after a while in production
             publish(50, new ConcurrentHashMap<>());
-            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.size() >= 2 * EVENTS + 50 && dripRequests.get() > 0);
+            await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.size() >= 2 * EVENTS + 50 && dripRequests.get() > 0);
 
             java.time.OffsetDateTime publishedAt = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
             List<String> models = publish(EVENTS, sentAt);
-            await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(models));
+            await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.keySet().containsAll(models));
 
             List<Long> latencies = latencies(models, sentAt, receivedAt);
             long p99 = p99(latencies);
@@ -101,8 +101,11 @@ class SlowReceiversDelayOnlyThemselvesTest {
                     FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id WHERE d.subscription_id = $1""")
                     .execute(io.vertx.mutiny.sqlclient.Tuple.of(healthyId)).await().indefinitely()
                     .forEach(r -> System.out.printf("healthy receiver's attempts took p50 %d ms, max %d ms%n", r.getInteger("p50"), r.getInteger("max")));
-            assertTrue(p99 < 2_000, "p99 " + p99 + " ms beside the slow receivers, " + p99(aloneLatencies)
-                    + " ms for the healthy receiver alone just before; load average " + load);
+            // 2 s, or twice what the machine gave the healthy receiver alone just before when it is busier than that (the
+            // build runs two modules' tests side by side): a barrier behind the slow two costs a 2 s time-out per round
+            long bound = Math.max(2_000, 2 * p99(aloneLatencies));
+            assertTrue(p99 < bound, "p99 " + p99 + " ms beside the slow receivers (bound " + bound + " ms), "
+                    + p99(aloneLatencies) + " ms for the healthy receiver alone just before; load average " + load);
             assertTrue(dripRequests.get() > 0, "the drip receiver was sent to as well");
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
