@@ -10,6 +10,8 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaProducer;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import java.time.Instant;
@@ -84,15 +86,21 @@ public class AuditLog {
         // the same record as the connector's: the CloudEvent as JSON, its subject as key
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, event.subject(), EventJson.encode(event));
         return Uni.createFrom().emitter(done -> {
+            // the acknowledgement arrives on the producer's network thread: the caller's work goes on where it was
+            // (a Vert.x context when there is one: a reactive session, for one, is closed on its own context)
+            Context context = Vertx.currentContext();
             directInFlight.incrementAndGet();
             try {
                 producer.send(record, (metadata, error) -> {
                     directInFlight.decrementAndGet();
-                    if (error != null) {
-                        done.fail(error);
-                    } else {
+                    if (error == null) {
                         acknowledged();
-                        done.complete(null);
+                    }
+                    Runnable outcome = error != null ? () -> done.fail(error) : () -> done.complete(null);
+                    if (context != null) {
+                        context.runOnContext(v -> outcome.run());
+                    } else {
+                        outcome.run();
                     }
                 });
             } catch (RuntimeException e) { // a closed producer, a record too large
