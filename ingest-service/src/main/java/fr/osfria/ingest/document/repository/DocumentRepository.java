@@ -26,8 +26,20 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
 
     public Uni<Page> visiblePage(KeyEntry key, String collection, int offset, int limit) {
         Parameters params = visibility(key, collection);
-        return find(VISIBLE + " order by uploadTime desc, id", params).range(offset, offset + limit - 1).list()
-                .chain(docs -> count(VISIBLE, params).map(total -> new Page(docs, total)));
+        // one round trip: each row carries the count of the whole filtered set (a list is on every client's path)
+        return getSession().chain(s -> {
+            var query = s.createSelectionQuery("select d, count(*) over () from Document d where " + VISIBLE
+                    + " order by d.uploadTime desc, d.id", Object[].class);
+            params.map().forEach(query::setParameter);
+            return query.setFirstResult(offset).setMaxResults(limit).getResultList();
+        }).chain(rows -> {
+            if (rows.isEmpty()) { // past the end (or nothing at all): no row to carry the count
+                return offset == 0 ? Uni.createFrom().item(new Page(List.of(), 0))
+                        : count(VISIBLE, params).map(total -> new Page(List.of(), total));
+            }
+            List<Document> docs = rows.stream().map(row -> (Document) row[0]).toList();
+            return Uni.createFrom().item(new Page(docs, ((Number) rows.get(0)[1]).longValue()));
+        });
     }
 
     /**

@@ -6,6 +6,7 @@ import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.EventJson;
@@ -91,6 +92,28 @@ class DocumentPermissionsTest {
         }
         given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).queryParam("collection", "other-collection")
                 .get("/v1/documents").then().statusCode(404);
+    }
+
+    /** The total comes with the page's rows (one query): it counts only what the key may see, on every page. */
+    @Test
+    void aListsTotalCountsOnlyWhatTheKeyMaySeeOnEveryPage() {
+        for (String key : List.of(TestKeys.FINANCE, TestKeys.HR, TestKeys.READER, TestKeys.ADMIN)) {
+            List<String> all = list(key, 0, 500).extract().path("data.document_id");
+            int visible = all.size();
+            list(key, 0, 500).body("total", equalTo(visible));
+            list(key, 0, 1).body("total", equalTo(visible)).body("data.size()", equalTo(1));
+            list(key, visible - 1, 5).body("total", equalTo(visible)).body("data.size()", equalTo(1))
+                    .body("data[0].document_id", equalTo(all.get(visible - 1)));
+            list(key, visible + 5, 5).body("total", equalTo(visible)).body("data.size()", equalTo(0));
+        }
+        int finance = list(TestKeys.FINANCE, 0, 500).extract().path("total");
+        int admin = list(TestKeys.ADMIN, 0, 500).extract().path("total");
+        assertTrue(finance < admin, "the HR document is not in finance's total: " + finance + " of " + admin);
+    }
+
+    private static io.restassured.response.ValidatableResponse list(String key, int offset, int limit) {
+        return given().header("Authorization", TestKeys.bearer(key)).queryParam("collection", KB)
+                .queryParam("offset", offset).queryParam("limit", limit).get("/v1/documents").then().statusCode(200);
     }
 
     @Test
