@@ -8,7 +8,7 @@ const EVENTS = ['document.indexed', 'document.failed', 'document.deleted', 'mode
   'alert.triggered', 'alert.resolved', 'usage.threshold', 'webhook.exhausted'];
 
 export function render(main) {
-  const url = el('input', { type: 'url', id: 'webhook-url', required: true, size: 50, placeholder: 'https://app.example.internal/hook' });
+  const url = el('input', { type: 'url', id: 'webhook-url', required: true, size: 50, placeholder: 'https://…/webhook' });
   const events = EVENTS.map((e) => el('input', { type: 'checkbox', value: e, checked: e === 'document.indexed' }));
   const created = el('div', { id: 'webhook-created', 'aria-live': 'polite' });
   const list = el('div', { id: 'webhooks' });
