@@ -24,8 +24,8 @@ export function render(main) {
     try {
       const page = await call('GET', '/audit', { query });
       until = page.data.length ? page.data[page.data.length - 1].time : null;
-      clear(out).append(table(page.data),
-        until && page.data.length >= Number(limit.value) ? el('button', { type: 'button', onclick: () => load(true) }, t('audit.older')) : null);
+      clear(out).append(table(page.data));
+      if (until && page.data.length >= Number(limit.value)) out.append(el('button', { type: 'button', onclick: () => load(true) }, t('audit.older')));
     } catch (e) {
       clear(out).append(errorBox(e));
     }

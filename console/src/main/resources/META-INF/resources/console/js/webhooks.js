@@ -16,7 +16,7 @@ export function render(main) {
   async function load() {
     try {
       const subs = await call('GET', '/webhooks');
-      clear(list).append(subs.data.length ? subs.data.map((s) => subscription(s, load)) : el('p', { className: 'muted' }, t('webhooks.none')));
+      clear(list).append(...(subs.data.length ? subs.data.map((s) => subscription(s, load)) : [el('p', { className: 'muted' }, t('webhooks.none'))]));
     } catch (e) {
       clear(list).append(errorBox(e));
     }
