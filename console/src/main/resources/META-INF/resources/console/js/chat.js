@@ -4,7 +4,7 @@ import { call, streamChat } from './api.js';
 import { el, clear, errorBox, field } from './dom.js';
 import { t } from './i18n.js';
 import { collectionInput, rememberCollection } from './collections.js';
-import { hitView } from './search.js';
+import { hitView, documentName } from './search.js';
 
 const PASSAGES = 6;
 
@@ -48,7 +48,7 @@ export function render(main, ctx) {
       clear(answer).append(...withCitationLinks(text, hits.length));
       if (hits.length) {
         turn.append(el('h2', {}, t('chat.sources')),
-          el('ol', { className: 'citations' }, hits.map((h, i) => el('li', {}, el('a', { href: `#hit-${i + 1}` }, `[${i + 1}]`)))),
+          el('ol', { className: 'citations' }, hits.map((h, i) => citation(h, i + 1))),
           ...hits.map((h, i) => hitView(h, question, i + 1)));
       }
     } catch (e) {
@@ -71,6 +71,14 @@ export function render(main, ctx) {
     log);
   stop.addEventListener('click', () => controller && controller.abort());
   prompt.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) ask(); });
+}
+
+/** A numbered link to the passage, with its document's name and page. */
+function citation(hit, n) {
+  const name = el('span', {}, hit.document_id);
+  documentName(hit.document_id).then((filename) => { name.textContent = filename; });
+  const page = hit.metadata && hit.metadata.page != null ? ` · ${t('search.page')} ${hit.metadata.page}` : '';
+  return el('li', {}, el('a', { href: `#hit-${n}` }, `[${n}]`), ' ', name, page);
 }
 
 /** The best passages over the chosen collections, searched with the user's key (so only what it may read). */

@@ -120,7 +120,7 @@ function uploadCard(collection, reload) {
       try {
         const d = await upload('POST', '/documents', form, (p) => { bar.value = p; });
         bar.value = 1;
-        result.append(el('p', { className: 'ok' }, t('documents.uploaded', f.name, d.document_id)));
+        result.append(el('p', { className: 'ok' }, t('documents.sent', f.name, d.document_id)));
       } catch (e) {
         result.append(errorBox(e));
       }

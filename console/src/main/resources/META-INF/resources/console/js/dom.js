@@ -53,9 +53,10 @@ export function formatTime(iso) {
 
 /** Text with every occurrence of the query's words wrapped in <mark>, as text nodes (no HTML is parsed). */
 export function highlighted(text, query) {
-  const words = [...new Set(String(query).toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1))];
+  // whole words of three letters or more: "de" or "la" would light up half of a French passage
+  const words = [...new Set(String(query).toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 2))];
   if (!words.length) return [text];
   const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const parts = String(text).split(new RegExp(`(${escaped.join('|')})`, 'giu'));
+  const parts = String(text).split(new RegExp(`(?<![\\p{L}\\p{N}])(${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'giu'));
   return parts.map((part, i) => (i % 2 === 1 ? el('mark', {}, part) : part));
 }
