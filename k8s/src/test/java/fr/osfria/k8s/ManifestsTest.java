@@ -212,6 +212,13 @@ class ManifestsTest {
         }
         assertEquals("/health", IngressRoutes.route(ingress, strip, "/health").orElseThrow().backendPath());
         assertTrue(IngressRoutes.route(ingress, strip, "/api/health").isEmpty(), "/api/health is routed");
+        for (String console : List.of("/console", "/console/", "/console/app.js")) {
+            var route = IngressRoutes.route(ingress, strip, console).orElseThrow(() -> new AssertionError(console + " is not routed"));
+            assertEquals("inference-router", route.service(), console);
+            assertEquals(console, route.backendPath(), console);
+        }
+        assertTrue(IngressRoutes.route(ingress, strip, "/api/console/").isEmpty(), "/api/console is routed");
+        assertTrue(IngressRoutes.route(ingress, strip, "/consolex").isEmpty(), "a prefix of a path element is routed");
         assertTrue(IngressRoutes.route(ingress, strip, "/v1/documentsX").isEmpty(), "a prefix of a path element is routed");
         Set<String> services = names(r.all(Service.class));
         ingress.getSpec().getRules().get(0).getHttp().getPaths()

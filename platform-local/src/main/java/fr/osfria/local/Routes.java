@@ -19,6 +19,12 @@ public final class Routes {
      */
     public static final String API_PREFIX = "/api";
 
+    /**
+     * The web console's pages ({@code /console} and under it), static files that inference-router serves: not part of
+     * the API, so never under {@link #API_PREFIX}.
+     */
+    public static final String CONSOLE = "/console";
+
     /** Where to send a request, and the path to ask there. */
     public record Target(LocalSettings.Service service, String path) {
     }
@@ -35,6 +41,10 @@ public final class Routes {
     public static Optional<Target> route(String rawPath, boolean exposeInternal) {
         if (!isCanonical(rawPath)) {
             return Optional.empty();
+        }
+        if (rawPath.equals(CONSOLE) || rawPath.startsWith(CONSOLE + "/")) {
+            return LocalSettings.SERVICES.stream().filter(s -> s.name().equals("inference-router")).findFirst()
+                    .map(router -> new Target(router, rawPath));
         }
         boolean prefixed = rawPath.startsWith(API_PREFIX + "/");
         return routeV1(prefixed ? rawPath.substring(API_PREFIX.length()) : rawPath, exposeInternal);

@@ -34,6 +34,17 @@ class RoutesTest {
     }
 
     @Test
+    void theConsoleGoesToTheRouterButNotUnderApi() {
+        assertEquals("inference-router /console", serviceFor("/console"));
+        assertEquals("inference-router /console/", serviceFor("/console/"));
+        assertEquals("inference-router /console/app.js", serviceFor("/console/app.js"));
+        for (String path : new String[] {"/api/console", "/api/console/", "/api/v1/console", "/consolex", "/Console/",
+                "/console/../q/metrics", "/console/%2e%2e/q/metrics", "/console//app.js", "/%63onsole/"}) {
+            assertEquals("none", serviceFor(path, true), path);
+        }
+    }
+
+    @Test
     void alertBridgeIsRoutedOnlyWhenExposed() {
         assertEquals("none", serviceFor("/v1/alerts/alertmanager"));
         assertEquals("alert-bridge /v1/alerts/alertmanager", serviceFor("/v1/alerts/alertmanager", true));
