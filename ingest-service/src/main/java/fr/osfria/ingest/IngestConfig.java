@@ -16,6 +16,14 @@ public interface IngestConfig {
     @WithDefault("104857600")
     long maxFileBytes();
 
+    /**
+     * Largest file a Kafka application may send inline in a record of {@code osfria.app.<name>.documents.v1} (at
+     * most {@link #maxFileBytes()}); the local platform's topics take records of 12 MiB, this file in base64 and its event.
+     */
+    @io.smallrye.config.WithName("app-max-file-bytes")
+    @WithDefault("8388608")
+    long appMaxFileBytes();
+
     /** How often the outbox is relayed to Kafka when no commit has nudged it. */
     @WithDefault("1s")
     Duration outboxInterval();

@@ -27,6 +27,26 @@ public final class Topics {
      */
     public static final String USAGE_TALLIES = "osfria.usage-tallies.v1";
 
+    /** The prefix of a Kafka application's topics, {@code osfria.app.<name>.}: the name is its key's name. */
+    public static final String APP_PREFIX = "osfria.app.";
+    /** Every application's documents topic, for a pattern subscription; group 1 is the application's name. */
+    public static final String APP_DOCUMENTS_PATTERN = "osfria\\.app\\.([a-z0-9-]{1,40})\\.documents\\.v1";
+
+    /** What the application {@code app} submits: documents to index (CloudEvents {@code fr.osfria.app.document.submitted}). */
+    public static String appDocuments(String app) {
+        return APP_PREFIX + app + ".documents.v1";
+    }
+
+    /** What the application {@code app} reads: the outcome of each of its records. */
+    public static String appResults(String app) {
+        return APP_PREFIX + app + ".results.v1";
+    }
+
+    /** The application's records that could not be processed, with the reason (for its operators). */
+    public static String appDeadLetter(String app) {
+        return APP_PREFIX + app + ".dlq.v1";
+    }
+
     /** Where a consumer puts what it cannot process, with the reason in the record's headers. */
     public static String deadLetter(String topic) {
         return topic + ".dlq";

@@ -31,11 +31,19 @@ final class KafkaBroker {
                 process.roles=broker,controller
                 node.id=1
                 controller.quorum.voters=1@127.0.0.1:%2$d
-                listeners=PLAINTEXT://127.0.0.1:%1$d,CONTROLLER://127.0.0.1:%2$d
-                advertised.listeners=PLAINTEXT://127.0.0.1:%1$d
+                listeners=PLAINTEXT://127.0.0.1:%1$d,CONTROLLER://127.0.0.1:%2$d,APPS://%4$s:%5$d
+                advertised.listeners=PLAINTEXT://127.0.0.1:%1$d,APPS://%6$s:%5$d
                 controller.listener.names=CONTROLLER
-                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,APPS:SASL_PLAINTEXT
                 inter.broker.listener.name=PLAINTEXT
+                # internal applications (keys create NAME --kafka): SCRAM-SHA-512 users, each limited by its ACLs
+                listener.name.apps.sasl.enabled.mechanisms=SCRAM-SHA-512
+                listener.name.apps.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+                authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+                # the services', the controller's and the launcher's listeners, on loopback only, carry no identity
+                # (ANONYMOUS): they keep every right, as before the authorizer; no application name can be ANONYMOUS
+                super.users=User:ANONYMOUS
+                allow.everyone.if.no.acl.found=false
                 log.dirs=%3$s
                 num.partitions=3
                 auto.create.topics.enable=true
@@ -45,7 +53,9 @@ final class KafkaBroker {
                 share.coordinator.state.topic.replication.factor=1
                 share.coordinator.state.topic.min.isr=1
                 group.initial.rebalance.delay.ms=0
-                """.formatted(settings.kafkaPort(), settings.kafkaControllerPort(), dir.resolve("logs")));
+                """.formatted(settings.kafkaPort(), settings.kafkaControllerPort(), dir.resolve("logs"),
+                settings.bindAddress().contains(":") ? "[" + settings.bindAddress() + "]" : settings.bindAddress(),
+                settings.kafkaAppsPort(), settings.advertisedHost()));
         if (!Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
             format(classpath, config, out);
         }

@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPort, int kafkaControllerPort,
                             String postgresHost, int postgresPort, String postgresUser, String postgresPassword,
-                            boolean embeddedPostgres, String routerBackends, String bindAddress, boolean exposeAlerts) {
+                            boolean embeddedPostgres, String routerBackends, String bindAddress, boolean exposeAlerts,
+                            int kafkaAppsPort) {
 
     /**
      * The services, in start order, with the public API path prefixes the entry port sends them. alert-bridge's
@@ -57,7 +58,8 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
                 pg == null || pg.isBlank(),
                 env.getOrDefault("OSFRIA_ROUTER_BACKENDS", ""),
                 bindAddress(env.get("OSFRIA_BIND")),
-                flag(env, "OSFRIA_EXPOSE_ALERTS"));
+                flag(env, "OSFRIA_EXPOSE_ALERTS"),
+                port(env, "OSFRIA_KAFKA_APPS_PORT", 19094));
     }
 
     /** Whether the entry port routes this service's API paths. */
@@ -84,6 +86,22 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
 
     public String kafkaBootstrap() {
         return "127.0.0.1:" + kafkaPort;
+    }
+
+    /**
+     * The host internal applications are told to connect to: the bind address, or {@code localhost} when it is
+     * loopback or every interface (the machine's own name would be a guess).
+     */
+    public String advertisedHost() {
+        if (bindAddress.equals("0.0.0.0") || bindAddress.equals("::") || !reachableFromOtherMachines()) {
+            return "localhost";
+        }
+        return bindAddress.contains(":") ? "[" + bindAddress + "]" : bindAddress;
+    }
+
+    /** The broker's SASL listener for internal applications ({@code OSFRIA_KAFKA_APPS_PORT}), as they reach it. */
+    public String kafkaAppsBootstrap() {
+        return advertisedHost() + ":" + kafkaAppsPort;
     }
 
     /** An IP address literal: a host name would be resolved at each start and could silently change interface. */

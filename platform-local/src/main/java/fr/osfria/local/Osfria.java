@@ -68,8 +68,7 @@ public final class Osfria {
                 case "status" -> System.exit(new PlatformCommands(settings, System.out).status());
                 case "logs" -> System.exit(new PlatformCommands(settings, System.out).logs(rest));
                 case "down" -> System.exit(new PlatformCommands(settings, System.out).down());
-                case "keys" -> System.exit(KeysCli.run(rest.toArray(String[]::new), settings.keysFile().toString(),
-                        System.out, System.err));
+                case "keys" -> System.exit(new KeysCommand(settings, System.out, System.err).run(rest));
                 case "kek" -> System.exit(new KekCli(settings, System.getenv("OSFRIA_API_KEY"), System.out, System.err)
                         .run(rest));
                 default -> {
@@ -145,6 +144,7 @@ public final class Osfria {
             } catch (LocalPlatformException e) {
                 throw failed("Kafka", e.getMessage(), "kafka");
             }
+            KeysCommand.reconcile(settings, out); // applications revoked while the platform was down
             ready("Kafka", t);
             String adminKey = firstStartAdminKey();
             keks = new LocalKeks(settings.dataDir()).env();
@@ -381,6 +381,7 @@ public final class Osfria {
         LocalSettings.SERVICES.forEach(s -> ports.put(s.name() + " (OSFRIA_PORT + " + s.portOffset() + ")", settings.portOf(s)));
         ports.put("Kafka (OSFRIA_KAFKA_PORT)", settings.kafkaPort());
         ports.put("Kafka's controller (OSFRIA_KAFKA_CONTROLLER_PORT)", settings.kafkaControllerPort());
+        ports.put("Kafka's listener for applications (OSFRIA_KAFKA_APPS_PORT)", settings.kafkaAppsPort());
         if (settings.embeddedPostgres()) {
             ports.put("PostgreSQL (OSFRIA_POSTGRES_PORT)", settings.postgresPort());
         }

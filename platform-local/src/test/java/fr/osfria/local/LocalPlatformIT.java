@@ -52,6 +52,7 @@ class LocalPlatformIT {
         env.put("OSFRIA_PORT", String.valueOf(port));
         env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         Run run = Run.start(env);
         assertEquals(1, run.exitCode());

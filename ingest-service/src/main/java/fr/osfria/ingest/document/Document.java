@@ -88,6 +88,13 @@ public class Document extends PanacheEntityBase {
     @Column(nullable = false)
     public int attempts = 1;
 
+    /** The Kafka application whose record this document came in (its outcome goes to its results topic); null for REST. */
+    @Column(name = "app_name")
+    public String appName;
+
+    @Column(name = "app_correlation_id")
+    public String appCorrelationId;
+
     @Version
     @Column(name = "row_version")
     public long rowVersion;

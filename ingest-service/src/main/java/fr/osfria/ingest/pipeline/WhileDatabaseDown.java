@@ -12,11 +12,11 @@ import java.util.function.Supplier;
  * started it again ten minutes later. The step is tried again, with back-off, until the database is back; past
  * {@link #PATIENCE} the failure takes its usual way (the dead-letter topic), within Kafka's poll interval.
  */
-final class WhileDatabaseDown {
+public final class WhileDatabaseDown {
 
     static final Duration PATIENCE = Duration.ofMinutes(2);
 
-    static <T> Uni<T> retry(String what, Supplier<Uni<? extends T>> step) {
+    public static <T> Uni<T> retry(String what, Supplier<Uni<? extends T>> step) {
         return Uni.createFrom().<T>deferred(step)
                 .onFailure(DatabaseUnavailable::causes).invoke(e -> Log.warnf("%s waits for the database: %s", what, e.toString()))
                 .onFailure(DatabaseUnavailable::causes).retry()

@@ -64,6 +64,7 @@ class EndToEndBenchmark {
                 "OSFRIA_PORT", String.valueOf(port),
                 "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
                 "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)),
                 "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         int documents = Integer.getInteger("bench.documents", 30);
         int warmup = Integer.getInteger("bench.warmup", 5);

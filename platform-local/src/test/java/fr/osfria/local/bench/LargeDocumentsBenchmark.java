@@ -59,6 +59,7 @@ class LargeDocumentsBenchmark {
                 "OSFRIA_PORT", String.valueOf(port),
                 "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
                 "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
+                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)),
                 "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         Random random = new Random(42);
         List<String> documents = List.of(System.getProperty("bench.documents", "text,pdf,ledger").split(","));

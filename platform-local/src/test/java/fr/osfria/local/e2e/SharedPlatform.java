@@ -83,6 +83,7 @@ public final class SharedPlatform {
         env.put("OSFRIA_PORT", String.valueOf(entryPort));
         env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
         env.put("OSFRIA_ROUTER_BACKENDS", first.baseUrl() + "," + second.baseUrl());
         // the ITs' webhook receivers are their own servers on loopback, which webhook targets refuse unless listed

@@ -21,6 +21,9 @@ import java.util.Set;
  * @param requestsPerMinute inference requests per minute, null for no limit
  * @param tokensPerMinute inference tokens (prompt + completion) per minute, null for no limit
  * @param revokedAt       set when the key was revoked; a revoked key authenticates nobody
+ * @param kafka           true for a Kafka application's key ({@code keys create NAME --kafka}): its records arrive
+ *                        on the topics {@code osfria.app.NAME.*}, and the services find the key by that NAME; null
+ *                        otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyEntry(
@@ -37,14 +40,25 @@ public record KeyEntry(
         Long requestsPerMinute,
         Long tokensPerMinute,
         Instant createdAt,
-        Instant revokedAt) {
+        Instant revokedAt,
+        Boolean kafka) {
 
     public static final String ALL = "*";
     public static final String ADMIN = "admin";
     /** Operators: receive the platform's operational events ({@code model.*}, {@code alert.*}) without being admins. */
     public static final String OPS = "ops";
 
+    /** A key that is no Kafka application's (the form every key had before Kafka applications). */
+    public KeyEntry(String name, String hash, String hint, Set<String> roles, List<String> readCollections,
+                    List<String> writeCollections, List<String> departments, boolean confidential, Long dailyTokens,
+                    Long monthlyTokens, Long requestsPerMinute, Long tokensPerMinute, Instant createdAt,
+                    Instant revokedAt) {
+        this(name, hash, hint, roles, readCollections, writeCollections, departments, confidential, dailyTokens,
+                monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, null);
+    }
+
     public KeyEntry {
+        kafka = Boolean.TRUE.equals(kafka) ? Boolean.TRUE : null;
         roles = roles == null ? Set.of() : Set.copyOf(roles);
         readCollections = readCollections == null ? List.of() : List.copyOf(readCollections);
         writeCollections = writeCollections == null ? List.of() : List.copyOf(writeCollections);
@@ -53,6 +67,11 @@ public record KeyEntry(
 
     public boolean revoked() {
         return revokedAt != null;
+    }
+
+    /** Whether this key is a Kafka application's (see {@code kafka}). */
+    public boolean kafkaApplication() {
+        return Boolean.TRUE.equals(kafka);
     }
 
     public boolean admin() {
@@ -65,6 +84,6 @@ public record KeyEntry(
 
     public KeyEntry revoke(Instant when) {
         return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
-                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when);
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when, kafka);
     }
 }

@@ -22,10 +22,25 @@ public final class KeysCli {
                                                 [--departments DEPTS] [--confidential]
                                                 [--daily-tokens N] [--monthly-tokens N]
                                                 [--requests-per-minute N] [--tokens-per-minute N]
+                                                [--kafka]
                    keys [--file PATH] list
                    keys [--file PATH] revoke NAME
               Lists are comma-separated; '*' means all. Roles: user (default), ops (model.* and alert.*
-              webhooks), admin (everything). The file defaults to $OSFRIA_KEYS_FILE.""";
+              webhooks), admin (everything). The file defaults to $OSFRIA_KEYS_FILE.
+              --kafka: the key of an internal application that writes to Kafka (docs/kafka-api.md); NAME is then
+              its topic component, osfria.app.NAME.*: 1-40 lowercase letters, digits or '-'. Through ./osfria,
+              the running platform's broker also gets its SCRAM-SHA-512 credentials and ACLs, printed once.""";
+
+    /** A Kafka application's name: a safe component of its topic names {@code osfria.app.NAME.*}. */
+    public static final java.util.regex.Pattern APPLICATION_NAME = java.util.regex.Pattern.compile("[a-z0-9-]{1,40}");
+
+    /** Refuses a name that cannot be a Kafka application's topic component, saying what one is. */
+    public static void checkApplicationName(String name) {
+        if (name == null || !APPLICATION_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("with --kafka, NAME is the application's topic component "
+                    + "(osfria.app.NAME.*): 1-40 lowercase letters, digits or '-'");
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args, System.getenv("OSFRIA_KEYS_FILE"), System.out, System.err));
@@ -75,7 +90,7 @@ public final class KeysCli {
         keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
                 template.readCollections(), template.writeCollections(), template.departments(),
                 template.confidential(), template.dailyTokens(), template.monthlyTokens(),
-                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null));
+                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka()));
         KeyFile.write(file, keys);
         return key;
     }
@@ -90,6 +105,7 @@ public final class KeysCli {
         Long rpm = takeLong(args, "--requests-per-minute");
         Long tpm = takeLong(args, "--tokens-per-minute");
         boolean confidential = args.remove("--confidential");
+        boolean kafka = args.remove("--kafka");
         if (args.size() != 1 || args.get(0).startsWith("--")) {
             throw new IllegalArgumentException("create takes one NAME and known options; got " + args);
         }
@@ -97,8 +113,11 @@ public final class KeysCli {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")) {
             throw new IllegalArgumentException("a key name is 1-64 letters, digits, '.', '_', '@' or '-'");
         }
+        if (kafka) {
+            checkApplicationName(name);
+        }
         KeyEntry template = new KeyEntry(name, null, null, new LinkedHashSet<>(list(roles == null ? "user" : roles)),
-                list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null);
+                list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null, kafka);
         String key = create(file, template);
         out.println(key);
         err.println("Key '" + name + "' created. It is shown once: store it now.");
@@ -106,12 +125,13 @@ public final class KeysCli {
     }
 
     private static int list(Path file, PrintStream out) {
-        out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s%n",
-                "NAME", "HINT", "ROLES", "READ", "WRITE", "DEPARTMENTS", "CONF", "STATUS");
+        out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s %s%n",
+                "NAME", "HINT", "ROLES", "READ", "WRITE", "DEPARTMENTS", "CONF", "STATUS", "KAFKA");
         for (KeyEntry k : KeyFile.readOrEmpty(file)) {
-            out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s%n", k.name(), k.hint(), String.join(",", k.roles()),
+            out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s %s%n", k.name(), k.hint(), String.join(",", k.roles()),
                     String.join(",", k.readCollections()), String.join(",", k.writeCollections()),
-                    String.join(",", k.departments()), k.confidential() ? "yes" : "no", k.revoked() ? "revoked" : "active");
+                    String.join(",", k.departments()), k.confidential() ? "yes" : "no", k.revoked() ? "revoked" : "active",
+                    k.kafkaApplication() ? "yes" : "no");
         }
         return 0;
     }

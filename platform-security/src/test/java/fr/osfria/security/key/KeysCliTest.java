@@ -88,6 +88,24 @@ class KeysCliTest {
     }
 
     @Test
+    void aKafkaApplicationsNameMustBeASafeTopicComponentAndItsKeySaysItIsOne() throws Exception {
+        for (String hostile : List.of("Billing", "a.b", "a_b", "app@corp", "x".repeat(41), "ANONYMOUS")) {
+            assertEquals(2, run("create", hostile, "--kafka"), hostile);
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("1-40 lowercase letters, digits or '-'"), hostile);
+        }
+        assertTrue(KeyFile.readOrEmpty(dir.resolve("keys.json")).isEmpty(), "nothing written for a refused name");
+        assertEquals(0, run("create", "billing-2", "--kafka", "--write", "invoices"));
+        assertEquals(0, run("create", "plain"));
+        List<KeyEntry> keys = KeyFile.read(dir.resolve("keys.json"));
+        assertTrue(keys.get(0).kafkaApplication());
+        assertFalse(keys.get(1).kafkaApplication());
+        assertFalse(Files.readString(dir.resolve("keys.json")).replace(" ", "").contains("\"kafka\":false"),
+                "keys that are no application's keep their form");
+        assertEquals(0, run("revoke", "billing-2"));
+        assertTrue(KeyFile.read(dir.resolve("keys.json")).get(0).kafkaApplication(), "revoking keeps the mark");
+    }
+
+    @Test
     void aCorruptFileIsNeverOverwritten() throws Exception {
         Path file = dir.resolve("keys.json");
         Files.writeString(file, "{broken");

@@ -4,20 +4,16 @@ import fr.osfria.events.EventJson;
 import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.audit.DurableAudit;
 import fr.osfria.ingest.blob.BlobStore;
-import fr.osfria.security.crypto.Aead;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
-import fr.osfria.ingest.document.service.ContentHash;
 import fr.osfria.ingest.document.service.DocumentService;
+import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
-import fr.osfria.ingest.parsing.DocumentParser;
-import fr.osfria.ingest.parsing.SupportedTypes;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
-import fr.osfria.ingest.pipeline.DocumentStages;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -37,12 +33,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.GeneralSecurityException;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,46 +49,28 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
 
-    /**
-     * What the upload learned from the bytes, off the I/O thread: its keyed hashes under every KEK of the keyring
-     * ({@link ContentHash#candidates}), the active one (which is stored) first, so that a copy hashed before a KEK
-     * rotation is still found; none without a KEK.
-     */
-    private record Inspected(String contentType, List<String> contentHmacs) {
-
-        String contentHmac() {
-            return contentHmacs.isEmpty() ? null : contentHmacs.get(0);
-        }
-    }
-
-    /** Where the file went, and its data key (clear, in memory) and wrapped data key when it is stored encrypted. */
-    private record Stored(String blobKey, String wrappedKey, SecretKey dataKey) {
-    }
-
     private final Caller caller;
     private final DurableAudit audit;
     private final DocumentRepository documents;
     private final DocumentService service;
-    private final DocumentParser parser;
     private final BlobStore blobs;
     private final IngestConfig config;
     private final Vertx vertx;
     private final Envelope envelope;
-    private final DocumentStages stages;
+    private final DocumentUploads uploads;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
-                            DocumentParser parser, BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
-                            DocumentStages stages) {
+                            BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
+                            DocumentUploads uploads) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
         this.service = service;
-        this.parser = parser;
         this.blobs = blobs;
         this.config = config;
         this.vertx = vertx;
         this.envelope = envelope;
-        this.stages = stages;
+        this.uploads = uploads;
     }
 
     @POST
@@ -112,29 +85,14 @@ public class DocumentResource {
         } catch (InvalidUpload e) {
             return refuse(key, "document.upload", null, collection, e);
         }
-        if (!Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
-            return denied(key, "document.upload", null, upload.collection());
-        }
-        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmacs())
-                .chain(existing -> {
-                    if (existing != null) {
-                        return duplicate(key, existing);
-                    }
-                    // no copy this key may read: store its own, whatever exists beyond its sight
-                    String id = DocumentService.newId();
-                    String blobKey = BlobStore.newKey(id, 1);
-                    return toTheEnd(storeBlob(blobKey, upload)
-                            .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
-                                            inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name())
-                                    .onFailure().call(() -> discard(id)))
-                            .call(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
-                                    DocumentService.publicName(doc)))
-                            .onTermination().invoke(() -> blobs.settled(blobKey)))
-                            .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
-                            .map(doc -> Response.accepted(view(doc)).build());
-                }))
-                .onFailure(InvalidUpload.class).recoverWithUni(e -> refuse(key, "document.upload", null,
-                        upload.collection(), (InvalidUpload) e));
+        // the same path as a Kafka application's record (appkafka): rights, duplicates, storage, audit
+        return uploads.upload(key, upload, null, start).map(result -> switch (result.outcome()) {
+            case ACCEPTED -> Response.accepted(view(result.document())).build();
+            case DUPLICATE -> Response.ok(view(result.document())).header("X-Osfria-Duplicate", "true").build();
+            case DENIED -> deniedResponse(upload.collection());
+            case INVALID -> ErrorResponses.of(result.refusal().status(), result.refusal().getMessage(),
+                    codeFor(result.refusal().status()));
+        });
     }
 
     @GET
@@ -202,11 +160,11 @@ public class DocumentResource {
             // a failed version's file is left to the orphan-file sweep, which removes it once the database answers
             // that no row holds it (a commit cut off may still have recorded it)
             // once recorded, the old file's removal and the audit record run to the end even if the client hangs up
-            Uni<Document> recorded = inspect(upload)
-                    .chain(inspected -> toTheEnd(storeBlob(blobKey, upload)
+            Uni<Document> recorded = uploads.inspect(upload)
+                    .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(blobKey, upload)
                             .chain(stored -> service.newVersion(doc,
                                     row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
-                                    sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),
+                                    DocumentUploads.sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),
                                     stored.blobKey(), stored.wrappedKey()))
                             .onTermination().invoke(() -> blobs.settled(blobKey))
                             // the file the row held until this commit (a concurrent version's, possibly): nothing reads it now
@@ -232,7 +190,7 @@ public class DocumentResource {
             if (!Rights.canWrite(key, doc.collection, doc.department, doc.confidential)) {
                 return denied(key, "document.delete", id, doc.collection);
             }
-            return toTheEnd(service.delete(doc).call(() -> discard(id))
+            return DocumentUploads.toTheEnd(service.delete(doc).call(() -> uploads.discard(id))
                     .call(() -> audit.record(key.name(), "document.delete", id, doc.collection, "ok", DocumentService.publicName(doc))))
                     .replaceWith(Response.noContent().build());
         });
@@ -258,75 +216,11 @@ public class DocumentResource {
                 doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential) ? doc : null);
     }
 
-    private Uni<Inspected> inspect(Upload upload) {
-        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
-            String type = parser.detect(upload.file(), upload.filename());
-            if (type.endsWith("-protected")) {
-                throw new InvalidUpload(422, "the document is password-protected");
-            }
-            if (!SupportedTypes.supported(type)) {
-                throw new InvalidUpload(415, "unsupported type " + type);
-            }
-            return new Inspected(type, contentHmacs(upload));
-        })));
-    }
-
-    /**
-     * Runs {@code work} to its end even if the client goes away: the request's chain is cancelled when its connection
-     * closes, and a chain cut between writing a file and committing (or failing) its row left a file no document
-     * references, one per aborted upload.
-     */
-    private static <T> Uni<T> toTheEnd(Uni<T> work) {
-        return Uni.createFrom().emitter(emitter -> work.subscribe().with(emitter::complete, emitter::fail));
-    }
-
-    /**
-     * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
-     * encrypted under a new data key, bound to its blob key.
-     */
-    private Uni<Stored> storeBlob(String blobKey, Upload upload) {
-        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
-            blobs.pending(blobKey);
-            if (!upload.confidential()) {
-                return new Stored(blobs.put(blobKey, upload.file()), null, null);
-            }
-            SecretKey dataKey = envelope.newDataKey();
-            byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
-            return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
-        })));
-    }
-
     private Uni<Void> removeFile(String blobKey) {
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
             blobs.delete(blobKey);
             return null;
         }))).onFailure().recoverWithNull().replaceWithVoid();
-    }
-
-    private Uni<Void> discard(String id) {
-        return vertx.executeBlocking(Uni.createFrom().item(() -> {
-            try {
-                blobs.deleteDocument(id);
-            } catch (RuntimeException e) {
-                Log.warnf("could not remove the files of %s: %s", id, e.getMessage());
-            }
-            return null;
-        })).replaceWithVoid();
-    }
-
-    /** The same bytes are already in a document of this collection the caller may read: answer with that one. */
-    private Uni<Response> duplicate(KeyEntry key, Document existing) {
-        return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
-                .replaceWith(Response.ok(view(existing)).header("X-Osfria-Duplicate", "true").build());
-    }
-
-    /** A confidential upload's file name and metadata values sealed with its data key, as they are stored. */
-    private static Upload sealed(String id, Upload upload, Stored stored) {
-        if (stored.dataKey() == null) {
-            return upload;
-        }
-        return upload.withStoredFields(SealedFields.sealFilename(stored.dataKey(), id, upload.filename()),
-                SealedFields.sealMetadata(stored.dataKey(), id, upload.metadata()));
     }
 
     /**
@@ -354,9 +248,12 @@ public class DocumentResource {
     }
 
     private Uni<Response> denied(KeyEntry key, String action, String id, String collection) {
-        return audit.record(key.name(), action, id, collection, "denied", null)
-                .replaceWith(ErrorResponses.of(403, "this API key may not write to collection " + collection
-                        + " for that department or confidentiality", "forbidden"));
+        return audit.record(key.name(), action, id, collection, "denied", null).replaceWith(deniedResponse(collection));
+    }
+
+    private static Response deniedResponse(String collection) {
+        return ErrorResponses.of(403, "this API key may not write to collection " + collection
+                + " for that department or confidentiality", "forbidden");
     }
 
     private Uni<Response> refuse(KeyEntry key, String action, String id, String collection, InvalidUpload e) {
@@ -372,19 +269,6 @@ public class DocumentResource {
             case 503 -> "encryption_unavailable";
             default -> "invalid_request";
         };
-    }
-
-    /**
-     * Keyed hashes of the collection and the bytes under each KEK, active first, in one read; plain hashes are never
-     * kept (they confirm guessed files).
-     */
-    private List<String> contentHmacs(Upload upload) throws IOException, GeneralSecurityException {
-        if (!envelope.available()) {
-            return List.of(); // without a KEK there is no key to hash with: no duplicate detection
-        }
-        try (InputStream in = Files.newInputStream(upload.file())) {
-            return ContentHash.candidates(envelope, upload.collection(), in);
-        }
     }
 
     private static Map<String, Object> metadataView(Document doc, Map<String, Object> userMetadata) {

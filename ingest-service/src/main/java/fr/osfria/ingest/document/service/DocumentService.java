@@ -1,6 +1,7 @@
 package fr.osfria.ingest.document.service;
 
 import fr.osfria.events.CloudEvent;
+import fr.osfria.events.app.DocumentResult;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
@@ -55,11 +56,21 @@ public class DocumentService {
     /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
     public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
                                 String wrappedKey, String keyName) {
+        return create(id, upload, contentType, contentHmac, blobKey, wrappedKey, keyName, null);
+    }
+
+    /** The same, for a document a Kafka application submitted ({@code submission}; null for REST). */
+    public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
+                                String wrappedKey, String keyName, Submission submission) {
         Instant now = now();
         Document doc = new Document();
         doc.id = id;
         doc.collection = upload.collection();
         doc.uploadedBy = keyName;
+        if (submission != null) {
+            doc.appName = submission.application();
+            doc.appCorrelationId = submission.correlationId();
+        }
         setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
         return Panache.withTransaction(() -> documents.persist(doc)
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
@@ -161,7 +172,9 @@ public class DocumentService {
             long processingMs = doc.indexedAt.toEpochMilli() - doc.uploadTime.toEpochMilli();
             return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_INDEXED, doc.id,
                     new DocumentIndexed(doc.id, publicName(doc), doc.collection, chunks, processingMs,
-                            doc.department, doc.confidential))).persist().replaceWith(doc);
+                            doc.department, doc.confidential))).persist()
+                    .call(() -> applicationResult(doc, DocumentResult.INDEXED, null))
+                    .replaceWith(doc);
         })).call(this::nudge);
     }
 
@@ -218,7 +231,22 @@ public class DocumentService {
         doc.updatedAt = now();
         return OutboxEvent.of(Topics.PUBLIC_EVENTS, CloudEvent.of(SOURCE, EventTypes.DOCUMENT_FAILED, doc.id,
                 new DocumentFailed(doc.id, publicName(doc), doc.collection, error, doc.department,
-                        doc.confidential))).persist().replaceWithVoid();
+                        doc.confidential))).persist()
+                .call(() -> applicationResult(doc, DocumentResult.FAILED, error))
+                .replaceWithVoid();
+    }
+
+    /**
+     * A Kafka application's document: its outcome, for its results topic, in the transaction of the status change
+     * (the outbox relays it, so a crash cannot lose it). A new version (REST {@code PUT}) keeps reporting there.
+     */
+    private static Uni<Void> applicationResult(Document doc, String status, String reason) {
+        if (doc.appName == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return OutboxEvent.of(Topics.appResults(doc.appName), CloudEvent.of(SOURCE, DocumentResult.TYPE, doc.id,
+                new DocumentResult(status, doc.appCorrelationId, doc.id, doc.collection, reason, null)))
+                .persist().replaceWithVoid();
     }
 
     /**

@@ -1,0 +1,192 @@
+package fr.osfria.ingest.document.service;
+
+import fr.osfria.ingest.audit.DurableAudit;
+import fr.osfria.ingest.blob.BlobStore;
+import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.ingest.parsing.DocumentParser;
+import fr.osfria.ingest.parsing.SupportedTypes;
+import fr.osfria.ingest.pipeline.DocumentStages;
+import fr.osfria.security.crypto.Aead;
+import fr.osfria.security.crypto.Envelope;
+import fr.osfria.security.crypto.SealedFields;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.rights.Rights;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.unchecked.Unchecked;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.List;
+import javax.crypto.SecretKey;
+
+/**
+ * The upload of a new document, whoever brings it: a REST call ({@code POST /v1/documents}) or a Kafka application's
+ * record ({@code osfria.app.NAME.documents.v1}). Rights, duplicate detection, storage (encrypted if confidential),
+ * the row and its events, and the audit record are the same for both; only the answer's form differs.
+ * Needs a Hibernate Reactive session (the REST resource's {@code @WithSession}, or {@code Panache.withSession}).
+ */
+@ApplicationScoped
+public class DocumentUploads {
+
+    public enum Outcome { ACCEPTED, DUPLICATE, DENIED, INVALID }
+
+    /** What became of an upload: the new (or duplicate) document, or why it was refused. */
+    public record Result(Outcome outcome, Document document, InvalidUpload refusal) {
+    }
+
+    /**
+     * What the upload learned from the bytes, off the I/O thread: its keyed hashes under every KEK of the keyring
+     * ({@link ContentHash#candidates}), the active one (which is stored) first, so that a copy hashed before a KEK
+     * rotation is still found; none without a KEK.
+     */
+    public record Inspected(String contentType, List<String> contentHmacs) {
+
+        public String contentHmac() {
+            return contentHmacs.isEmpty() ? null : contentHmacs.get(0);
+        }
+    }
+
+    /** Where the file went, and its data key (clear, in memory) and wrapped data key when it is stored encrypted. */
+    public record Stored(String blobKey, String wrappedKey, SecretKey dataKey) {
+    }
+
+    private final DurableAudit audit;
+    private final DocumentRepository documents;
+    private final DocumentService service;
+    private final DocumentParser parser;
+    private final BlobStore blobs;
+    private final Vertx vertx;
+    private final Envelope envelope;
+    private final DocumentStages stages;
+
+    public DocumentUploads(DurableAudit audit, DocumentRepository documents, DocumentService service,
+                           DocumentParser parser, BlobStore blobs, Vertx vertx, Envelope envelope, DocumentStages stages) {
+        this.audit = audit;
+        this.documents = documents;
+        this.service = service;
+        this.parser = parser;
+        this.blobs = blobs;
+        this.vertx = vertx;
+        this.envelope = envelope;
+        this.stages = stages;
+    }
+
+    /**
+     * Uploads {@code upload} (validated by {@link Upload#of}) for {@code key}; {@code submission}: the Kafka record it
+     * came in, null for REST. Audited whatever the outcome. {@code start}: when the request arrived (nanoTime).
+     */
+    public Uni<Result> upload(KeyEntry key, Upload upload, Submission submission, long start) {
+        if (upload.confidential() && !envelope.available()) {
+            return refused(key, upload.collection(),
+                    new InvalidUpload(503, "confidential documents need a key-encryption key: set OSFRIA_ENCRYPTION_KEK"));
+        }
+        if (!Rights.canWrite(key, upload.collection(), upload.department(), upload.confidential())) {
+            return audit.record(key.name(), "document.upload", null, upload.collection(), "denied", null)
+                    .replaceWith(new Result(Outcome.DENIED, null, null));
+        }
+        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmacs())
+                .chain(existing -> {
+                    if (existing != null) {
+                        return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
+                                .replaceWith(new Result(Outcome.DUPLICATE, existing, null));
+                    }
+                    // no copy this key may read: store its own, whatever exists beyond its sight
+                    String id = DocumentService.newId();
+                    String blobKey = BlobStore.newKey(id, 1);
+                    return toTheEnd(storeBlob(blobKey, upload)
+                            .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
+                                            inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name(), submission)
+                                    .onFailure().call(() -> discard(id)))
+                            .call(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
+                                    DocumentService.publicName(doc)))
+                            .onTermination().invoke(() -> blobs.settled(blobKey)))
+                            .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
+                            .map(doc -> new Result(Outcome.ACCEPTED, doc, null));
+                }))
+                .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
+    }
+
+    /** An upload refused as invalid, audited as such. */
+    public Uni<Result> refused(KeyEntry key, String collection, InvalidUpload e) {
+        return audit.record(key.name(), "document.upload", null, collection, "invalid", e.getMessage())
+                .replaceWith(new Result(Outcome.INVALID, null, e));
+    }
+
+    public Uni<Inspected> inspect(Upload upload) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            String type = parser.detect(upload.file(), upload.filename());
+            if (type.endsWith("-protected")) {
+                throw new InvalidUpload(422, "the document is password-protected");
+            }
+            if (!SupportedTypes.supported(type)) {
+                throw new InvalidUpload(415, "unsupported type " + type);
+            }
+            return new Inspected(type, contentHmacs(upload));
+        })));
+    }
+
+    /**
+     * Runs {@code work} to its end even if the client goes away: the request's chain is cancelled when its connection
+     * closes, and a chain cut between writing a file and committing (or failing) its row left a file no document
+     * references, one per aborted upload.
+     */
+    public static <T> Uni<T> toTheEnd(Uni<T> work) {
+        return Uni.createFrom().emitter(emitter -> work.subscribe().with(emitter::complete, emitter::fail));
+    }
+
+    /**
+     * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
+     * encrypted under a new data key, bound to its blob key.
+     */
+    public Uni<Stored> storeBlob(String blobKey, Upload upload) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+            blobs.pending(blobKey);
+            if (!upload.confidential()) {
+                return new Stored(blobs.put(blobKey, upload.file()), null, null);
+            }
+            SecretKey dataKey = envelope.newDataKey();
+            byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
+            return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
+        })));
+    }
+
+    public Uni<Void> discard(String id) {
+        return vertx.executeBlocking(Uni.createFrom().item(() -> {
+            try {
+                blobs.deleteDocument(id);
+            } catch (RuntimeException e) {
+                Log.warnf("could not remove the files of %s: %s", id, e.getMessage());
+            }
+            return null;
+        })).replaceWithVoid();
+    }
+
+    /** A confidential upload's file name and metadata values sealed with its data key, as they are stored. */
+    public static Upload sealed(String id, Upload upload, Stored stored) {
+        if (stored.dataKey() == null) {
+            return upload;
+        }
+        return upload.withStoredFields(SealedFields.sealFilename(stored.dataKey(), id, upload.filename()),
+                SealedFields.sealMetadata(stored.dataKey(), id, upload.metadata()));
+    }
+
+    /**
+     * Keyed hashes of the collection and the bytes under each KEK, active first, in one read; plain hashes are never
+     * kept (they confirm guessed files).
+     */
+    private List<String> contentHmacs(Upload upload) throws IOException, GeneralSecurityException {
+        if (!envelope.available()) {
+            return List.of(); // without a KEK there is no key to hash with: no duplicate detection
+        }
+        try (InputStream in = Files.newInputStream(upload.file())) {
+            return ContentHash.candidates(envelope, upload.collection(), in);
+        }
+    }
+}

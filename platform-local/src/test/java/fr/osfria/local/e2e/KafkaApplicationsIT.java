@@ -1,0 +1,225 @@
+package fr.osfria.local.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On the shared platform: internal applications on Kafka with nothing but the settings
+ * {@code ./osfria keys create NAME --kafka} prints. Application A, a plain Kafka client authenticated with SCRAM on
+ * the broker's SASL listener, submits a document and reads {@code accepted} then {@code indexed} with its
+ * correlation id; a record for a collection its key may not write is {@code rejected} with the reason, and a poison
+ * record does not hold up the next one. Application B cannot write A's documents topic nor read A's results
+ * (authorization errors). Once B's key is revoked, its credentials no longer open the broker. No key or password
+ * reaches a log.
+ */
+class KafkaApplicationsIT {
+
+    /** What {@code keys create --kafka} printed: the API key and the client settings. */
+    private record App(String name, String key, Properties settings) {
+    }
+
+    @Test
+    void anApplicationIndexesThroughKafkaAndAnotherCannotTouchItsTopics() throws Exception {
+        SharedPlatform platform = SharedPlatform.get();
+        long start = System.nanoTime();
+        String suffix = Long.toString(System.nanoTime() % 1_000_000, 36);
+        App a = create("billing-" + suffix, "--write", "kafka-a", "--read", "kafka-a");
+        App b = create("intruder-" + suffix, "--write", "kafka-b", "--read", "kafka-b");
+        assertEquals("SASL_PLAINTEXT", a.settings().getProperty("security.protocol"));
+        assertEquals("SCRAM-SHA-512", a.settings().getProperty("sasl.mechanism"));
+
+        String documents = "osfria.app." + a.name() + ".documents.v1";
+        String results = "osfria.app." + a.name() + ".results.v1";
+        try (KafkaProducer<String, String> producer = producer(a);
+             KafkaConsumer<String, String> consumer = consumer(a, "osfria.app." + a.name() + ".e2e", results)) {
+            String poison = "poison-" + UUID.randomUUID();
+            String denied = "denied-" + UUID.randomUUID();
+            String good = "good-" + UUID.randomUUID();
+            producer.send(new ProducerRecord<>(documents, poison, "{not json")).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(documents, denied, submission(denied, "finance"))).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(documents, good, submission(good, "kafka-a"))).get(30, TimeUnit.SECONDS);
+
+            List<JsonObject> seen = new ArrayList<>();
+            JsonObject rejected = await(consumer, seen, denied, "rejected");
+            assertTrue(rejected.getString("reason").contains("may not write to collection finance"), rejected.encode());
+            JsonObject accepted = await(consumer, seen, good, "accepted");
+            JsonObject indexed = await(consumer, seen, good, "indexed");
+            assertEquals(accepted.getString("document_id"), indexed.getString("document_id"));
+            assertTrue(seen.stream().anyMatch(r -> "rejected".equals(r.getString("status")) && r.getString("reason")
+                    .startsWith("the record is not JSON")), "the poison record's rejection: " + seen);
+
+            // the document is A's, seen through the REST API with A's key, and indexed there too
+            PlatformApi api = new PlatformApi(platform.url(), a.key());
+            var doc = api.get("/v1/documents/" + indexed.getString("document_id"));
+            assertEquals(200, doc.statusCode(), doc.body());
+            assertEquals("indexed", new JsonObject(doc.body()).getString("status"));
+        }
+
+        // B, authenticated as itself, against A's topics
+        try (KafkaProducer<String, String> intruder = producer(b)) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> intruder.send(new ProducerRecord<>(
+                    documents, "x", submission("intrusion", "kafka-a"))).get(30, TimeUnit.SECONDS));
+            assertInstanceOf(TopicAuthorizationException.class, e.getCause());
+        }
+        try (KafkaConsumer<String, String> spy = consumer(b, "osfria.app." + b.name() + ".spy", results)) {
+            assertThrows(TopicAuthorizationException.class, () -> {
+                for (int i = 0; i < 100; i++) {
+                    spy.poll(Duration.ofMillis(200));
+                }
+            });
+        }
+        // a group outside its prefix is refused as well, even on its own results
+        try (KafkaConsumer<String, String> stray = consumer(b, "osfria.app." + a.name() + ".steal",
+                "osfria.app." + b.name() + ".results.v1")) {
+            assertThrows(KafkaException.class, () -> {
+                for (int i = 0; i < 100; i++) {
+                    stray.poll(Duration.ofMillis(200));
+                }
+            });
+        }
+
+        // revoked: B's credentials no longer open the broker
+        assertEquals(0, osfria(platform, "keys", "revoke", b.name()).exitCode);
+        try (KafkaProducer<String, String> revoked = producer(b)) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> revoked.send(new ProducerRecord<>(
+                    "osfria.app." + b.name() + ".documents.v1", "x", submission("after-revoke", "kafka-b")))
+                    .get(30, TimeUnit.SECONDS));
+            assertInstanceOf(SaslAuthenticationException.class, e.getCause(), e.toString());
+        }
+
+        // no key or password in any log of the platform
+        try (Stream<Path> logs = Files.list(platform.dataDir().resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+                for (App app : List.of(a, b)) {
+                    assertFalse(text.contains(app.key()), "API key in " + log);
+                    assertFalse(text.contains(password(app)), "Kafka password in " + log);
+                }
+            }
+        }
+        System.out.printf("KAFKA-API e2e in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+    }
+
+    private static JsonObject await(KafkaConsumer<String, String> consumer, List<JsonObject> seen, String correlation,
+                                    String status) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            for (JsonObject r : seen) {
+                if (correlation.equals(r.getString("correlation_id")) && status.equals(r.getString("status"))) {
+                    return r;
+                }
+            }
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) {
+                JsonObject event = new JsonObject(r.value());
+                assertEquals("fr.osfria.app.document.result", event.getString("type"), r.value());
+                seen.add(event.getJsonObject("data"));
+            }
+        }
+        throw new AssertionError("no " + status + " result for " + correlation + " within 60 s; saw " + seen);
+    }
+
+    private static String submission(String correlation, String collection) {
+        String text = "Facture " + correlation + " : paiement à trente jours, pénalités de retard au taux légal.";
+        return new JsonObject().put("specversion", "1.0").put("id", UUID.randomUUID().toString())
+                .put("source", "/e2e/billing").put("type", "fr.osfria.app.document.submitted")
+                .put("data", new JsonObject().put("correlation_id", correlation).put("collection", collection)
+                        .put("filename", correlation + ".txt")
+                        .put("file_base64", Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8))))
+                .encode();
+    }
+
+    private static KafkaProducer<String, String> producer(App app) {
+        Properties props = new Properties();
+        props.putAll(app.settings());
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000");
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "25000");
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    }
+
+    private static KafkaConsumer<String, String> consumer(App app, String group, String topic) {
+        Properties props = new Properties();
+        props.putAll(app.settings());
+        props.remove("max.request.size");
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        consumer.subscribe(List.of(topic));
+        return consumer;
+    }
+
+    private static String password(App app) {
+        String jaas = app.settings().getProperty("sasl.jaas.config");
+        int at = jaas.indexOf("password=\"") + "password=\"".length();
+        return jaas.substring(at, jaas.indexOf('"', at));
+    }
+
+    /** {@code ./osfria keys create NAME --kafka OPTIONS}, as a user runs it, on the shared platform's data. */
+    private static App create(String name, String... options) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("keys", "create", name, "--kafka"));
+        args.addAll(List.of(options));
+        Run run = osfria(SharedPlatform.get(), args.toArray(String[]::new));
+        assertEquals(0, run.exitCode, run.out);
+        String[] lines = run.out.split("\n", 2);
+        assertTrue(lines[0].startsWith("sk-osfria-"), run.out);
+        Properties settings = new Properties();
+        settings.load(new StringReader(lines[1]));
+        assertNotEquals(null, settings.getProperty("sasl.jaas.config"), run.out);
+        return new App(name, lines[0].trim(), settings);
+    }
+
+    private record Run(int exitCode, String out) {
+    }
+
+    private static Run osfria(SharedPlatform platform, String... args) throws IOException, InterruptedException {
+        Path home = Path.of("").toAbsolutePath().getParent();
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString()));
+        command.addAll(List.of(args));
+        Path err = Files.createTempFile("osfria-keys", ".err"); // stderr apart: the key and settings are stdout
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(err.toFile());
+        builder.environment().putAll(platform.env());
+        builder.environment().put("OSFRIA_DATA", platform.dataDir().toString());
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("osfria " + String.join(" ", args) + " did not end: " + out);
+        }
+        String errors = Files.readString(err);
+        Files.delete(err);
+        return new Run(process.exitValue(), process.exitValue() == 0 ? out : out + errors);
+    }
+}
