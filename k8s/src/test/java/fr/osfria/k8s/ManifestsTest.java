@@ -172,6 +172,8 @@ class ManifestsTest {
         }
         Set<String> used = topicsInCode();
         assertTrue(used.size() >= 12, "found only " + used);
+        // a Kafka application's topics are made with the application (keys create --kafka), not by the manifests
+        used.removeIf(t -> t.startsWith("osfria.app.") || t.replace("\\", "").startsWith("osfria.app."));
         Set<String> undeclared = new TreeSet<>(used);
         undeclared.removeAll(declared);
         assertEquals(Set.of(), undeclared, "topics the services use but the overlay does not declare");

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialDeletion;
@@ -38,8 +40,11 @@ import org.apache.kafka.common.resource.ResourceType;
 final class KafkaApplications implements AutoCloseable {
 
     static final String PREFIX = "osfria.app.";
-    /** What an application writes; ingest-service consumes {@code documents.v1} (the others await their consumers). */
-    static final List<String> INPUTS = List.of("documents.v1", "inference.v1", "events.v1");
+    /**
+     * What an application writes: only topics a service consumes (batch inference and application events get theirs
+     * with their consumers), so that no application can fill the broker's disk through a topic nobody reads.
+     */
+    static final List<String> INPUTS = List.of("documents.v1");
     static final String RESULTS = "results.v1";
     static final String DLQ = "dlq.v1";
     /**
@@ -47,6 +52,17 @@ final class KafkaApplications implements AutoCloseable {
      * (about 10.7 MiB) with its CloudEvent around it. ingest-service refuses larger files in the record itself.
      */
     static final int MAX_MESSAGE_BYTES = 12 * 1024 * 1024;
+    /**
+     * How long and how much an application topic keeps: files inline sit in the broker's log in clear until then (a
+     * day outlasts a night's outage of ingest-service), results and dead letters a week; the size caps keep one
+     * application from filling the broker's disk, which every service shares.
+     */
+    static final Map<String, String> DOCUMENTS_RETENTION = Map.of("retention.ms", String.valueOf(24L * 3600_000),
+            "retention.bytes", String.valueOf(1024L * 1024 * 1024));
+    static final Map<String, String> RESULTS_RETENTION = Map.of("retention.ms", String.valueOf(7L * 24 * 3600_000),
+            "retention.bytes", String.valueOf(256L * 1024 * 1024));
+    /** Bytes per second one application may write (the broker throttles beyond): 4 MiB/s, a large file every 3 s. */
+    static final double PRODUCER_BYTE_RATE = 4 * 1024 * 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private final Admin admin;
@@ -68,29 +84,40 @@ final class KafkaApplications implements AutoCloseable {
         String password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(32));
         List<NewTopic> topics = new ArrayList<>();
         for (String input : INPUTS) {
-            topics.add(topic(topic(name, input), input.equals("documents.v1")));
+            topics.add(topic(topic(name, input), true, DOCUMENTS_RETENTION));
         }
-        topics.add(topic(topic(name, RESULTS), false));
-        topics.add(topic(topic(name, DLQ), true));
+        topics.add(topic(topic(name, RESULTS), false, RESULTS_RETENTION));
+        topics.add(topic(topic(name, DLQ), true, RESULTS_RETENTION));
         try {
             try {
                 admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) { // kept from an earlier key of that name
-                    throw e;
+                if (e.getCause() instanceof TopicExistsException) {
+                    // an earlier application of that name: its results and files are not the new one's to read
+                    throw new LocalPlatformException("topics of an earlier Kafka application '" + name + "' are still "
+                            + "on the broker; choose another name");
                 }
+                throw e;
             }
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(new ClientQuotaEntity(
+                    Map.of(ClientQuotaEntity.USER, name)), List.of(new ClientQuotaAlteration.Op("producer_byte_rate",
+                    PRODUCER_BYTE_RATE))))).all().get(30, TimeUnit.SECONDS);
             admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(name,
                     new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password))).all().get(30, TimeUnit.SECONDS);
             admin.createAcls(acls(name)).all().get(30, TimeUnit.SECONDS);
             return password;
+        } catch (LocalPlatformException e) {
+            throw e;
         } catch (Exception e) {
             throw new LocalPlatformException("the broker did not take the Kafka credentials of '" + name + "': "
                     + reason(e));
         }
     }
 
-    /** Removes the application's credentials and every ACL of its user; its topics and their records stay. */
+    /**
+     * Removes the application's credentials, every ACL of its user, its quota and its topics: the files still waiting
+     * there in clear and its results go with them (records not yet taken in are never processed: the key is revoked).
+     */
     void revoke(String name) {
         try {
             try {
@@ -103,6 +130,22 @@ final class KafkaApplications implements AutoCloseable {
             }
             admin.deleteAcls(List.of(new AclBindingFilter(ResourcePatternFilter.ANY, new AccessControlEntryFilter(
                     principal(name), null, AclOperation.ANY, AclPermissionType.ANY)))).all().get(30, TimeUnit.SECONDS);
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(new ClientQuotaEntity(
+                    Map.of(ClientQuotaEntity.USER, name)), List.of(new ClientQuotaAlteration.Op("producer_byte_rate",
+                    null))))).all().get(30, TimeUnit.SECONDS);
+            List<String> topics = new ArrayList<>();
+            INPUTS.forEach(input -> topics.add(topic(name, input)));
+            topics.add(topic(name, RESULTS));
+            topics.add(topic(name, DLQ));
+            for (String topic : topics) { // one by one: a topic already gone does not keep the others
+                try {
+                    admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                        throw e;
+                    }
+                }
+            }
         } catch (Exception e) {
             throw new LocalPlatformException("the broker did not remove the Kafka credentials of '" + name + "': "
                     + reason(e));
@@ -132,8 +175,7 @@ final class KafkaApplications implements AutoCloseable {
                 "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
                         + name + "\" password=\"" + password + "\";",
                 "max.request.size=" + MAX_MESSAGE_BYTES,
-                "# writes: " + topic(name, "documents.v1") + " (and " + String.join(", ", INPUTS.subList(1, INPUTS.size()))
-                        + "); reads: " + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
+                "# writes: " + topic(name, "documents.v1") + "; reads: " + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
     }
 
     private static AclBinding allow(ResourceType type, String resource, PatternType pattern, String name, AclOperation op) {
@@ -145,9 +187,12 @@ final class KafkaApplications implements AutoCloseable {
         return "User:" + name;
     }
 
-    private static NewTopic topic(String name, boolean large) {
-        NewTopic topic = new NewTopic(name, Optional.empty(), Optional.empty());
-        return large ? topic.configs(Map.of("max.message.bytes", String.valueOf(MAX_MESSAGE_BYTES))) : topic;
+    private static NewTopic topic(String name, boolean large, Map<String, String> retention) {
+        Map<String, String> configs = new java.util.HashMap<>(retention);
+        if (large) {
+            configs.put("max.message.bytes", String.valueOf(MAX_MESSAGE_BYTES));
+        }
+        return new NewTopic(name, Optional.empty(), Optional.empty()).configs(configs);
     }
 
     private static byte[] bytes(int n) {

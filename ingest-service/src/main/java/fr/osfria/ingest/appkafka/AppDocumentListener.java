@@ -18,6 +18,7 @@ import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,6 +38,11 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 public class AppDocumentListener {
 
     public static final String CHANNEL = "app-documents";
+    /**
+     * How long a record waits for PostgreSQL before it is answered {@code rejected} (send again): long outages are
+     * waited out, below the channel's unprocessed-record age (10 min), past which its health would turn DOWN.
+     */
+    static final Duration DATABASE_PATIENCE = Duration.ofMinutes(8);
     private static final Pattern TOPIC = Pattern.compile(Topics.APP_DOCUMENTS_PATTERN);
 
     private final KeyRegistry keys;
@@ -75,10 +81,33 @@ public class AppDocumentListener {
     }
 
     private Uni<Void> process(String app, ConsumerRecord<String, String> record, long start) {
-        Optional<KeyEntry> key = keys.active(app).filter(KeyEntry::kafkaApplication);
-        if (key.isEmpty()) {
-            return reject(app, record, null, "no active Kafka application key named '" + app + "' (revoked?)");
-        }
+        return keyOf(app).chain(key -> key.isEmpty()
+                ? reject(app, record, null, "no active Kafka application key named '" + app + "' (revoked?)")
+                : process(app, key, record, start));
+    }
+
+    /**
+     * The application's key. Until the key file is first read, nothing is decided (waiting: a record refused then
+     * would be lost to its application); a name not found is looked up again in the file, which may be newer than
+     * the last periodic reload (a key just created with {@code --kafka}, whose topic a record reached at once).
+     */
+    private Uni<Optional<KeyEntry>> keyOf(String app) {
+        return Uni.createFrom().item(() -> {
+                    if (!keys.state().loaded()) {
+                        throw new KeysNotLoaded();
+                    }
+                    return keys.active(app).filter(KeyEntry::kafkaApplication);
+                })
+                .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(5))
+                .indefinitely()
+                .chain(key -> key.isPresent() ? Uni.createFrom().item(key)
+                        : vertx.executeBlocking(Uni.createFrom().item(() -> {
+                            keys.reload();
+                            return keys.active(app).filter(KeyEntry::kafkaApplication);
+                        })));
+    }
+
+    private Uni<Void> process(String app, Optional<KeyEntry> key, ConsumerRecord<String, String> record, long start) {
         long limit = Math.min(config.appMaxFileBytes(), config.maxFileBytes());
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
                     SubmittedRecord submitted = SubmittedRecord.parse(record.value(), limit);
@@ -92,6 +121,12 @@ public class AppDocumentListener {
                                 () -> Files.deleteIfExists(spooled.file()))))))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> uploads.refused(key.get(), null, (InvalidUpload) e)
                         .chain(() -> reject(app, record, null, e.getMessage())));
+    }
+
+    private static final class KeysNotLoaded extends RuntimeException {
+        KeysNotLoaded() {
+            super("the key file is not loaded yet", null, false, false);
+        }
     }
 
     private record Spooled(SubmittedRecord submitted, Path file) {
@@ -108,12 +143,13 @@ public class AppDocumentListener {
         }
         Submission submission = new Submission(app, s.correlationId());
         return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset(),
-                        () -> Panache.withSession(() -> uploads.upload(key, upload, submission, start)))
+                        () -> Panache.withSession(() -> uploads.upload(key, upload, submission, start)), DATABASE_PATIENCE)
                 .chain(result -> switch (result.outcome()) {
-                    // its id at once; indexed or failed follows, through the outbox
-                    case ACCEPTED -> results.result(app, new DocumentResult(DocumentResult.ACCEPTED, s.correlationId(),
+                    // its id at once; indexed or failed follows, through the outbox. The document is stored now:
+                    // whatever happens to this answer, the record is not rejected
+                    case ACCEPTED -> stored(app, new DocumentResult(DocumentResult.ACCEPTED, s.correlationId(),
                             result.document().id, result.document().collection, null, null));
-                    case DUPLICATE -> results.result(app, new DocumentResult(DocumentResult.DUPLICATE,
+                    case DUPLICATE -> stored(app, new DocumentResult(DocumentResult.DUPLICATE,
                             s.correlationId(), result.document().id, result.document().collection, null,
                             result.document().status.word()));
                     case DENIED -> reject(app, record, s, "this key may not write to collection " + upload.collection()
@@ -122,13 +158,32 @@ public class AppDocumentListener {
                 });
     }
 
+    /** The answer about a stored document: tried again while Kafka refuses it, never turned into a rejection. */
+    private Uni<Void> stored(String app, DocumentResult result) {
+        return patiently(results.result(app, result), "the " + result.status() + " result of document "
+                + result.documentId() + " for application " + app);
+    }
+
+    /**
+     * A send tried again for about a minute; past that it is logged and given up (the record's offset is committed,
+     * the next record goes on): a send that fails never runs a second rejection of the same record.
+     */
+    private static Uni<Void> patiently(Uni<Void> send, String what) {
+        return send.onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).atMost(8)
+                .onFailure().recoverWithItem(e -> {
+                    Log.errorf(e, "%s could not be sent", what);
+                    return null;
+                });
+    }
+
     private Uni<Void> reject(String app, ConsumerRecord<String, String> record, SubmittedRecord parsed, String reason) {
         SubmittedRecord.Ids ids = parsed != null ? new SubmittedRecord.Ids(parsed.eventId(), parsed.correlationId())
                 : SubmittedRecord.ids(record.value());
         String collection = parsed != null ? parsed.collection() : null;
-        return results.result(app, new DocumentResult(DocumentResult.REJECTED, ids.correlationId(), null, collection,
-                        reason, null))
-                .chain(() -> results.deadLetter(app, record.topic(), record.partition(), record.offset(), record.value(),
-                        reason));
+        String what = "the rejection of record " + record.topic() + "-" + record.partition() + "@" + record.offset();
+        return patiently(results.result(app, new DocumentResult(DocumentResult.REJECTED, ids.correlationId(), null,
+                        collection, reason, null)), what)
+                .chain(() -> patiently(results.deadLetter(app, record.topic(), record.partition(), record.offset(),
+                        record.value(), reason), what + " (dead letter)"));
     }
 }

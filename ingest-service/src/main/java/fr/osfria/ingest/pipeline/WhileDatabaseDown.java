@@ -17,10 +17,15 @@ public final class WhileDatabaseDown {
     static final Duration PATIENCE = Duration.ofMinutes(2);
 
     public static <T> Uni<T> retry(String what, Supplier<Uni<? extends T>> step) {
+        return retry(what, step, PATIENCE);
+    }
+
+    /** The same with a patience of the caller's (kept below the channel's unprocessed-record age). */
+    public static <T> Uni<T> retry(String what, Supplier<Uni<? extends T>> step, Duration patience) {
         return Uni.createFrom().<T>deferred(step)
                 .onFailure(DatabaseUnavailable::causes).invoke(e -> Log.warnf("%s waits for the database: %s", what, e.toString()))
                 .onFailure(DatabaseUnavailable::causes).retry()
-                .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(5)).expireIn(PATIENCE.toMillis());
+                .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(5)).expireIn(patience.toMillis());
     }
 
     private WhileDatabaseDown() {

@@ -17,11 +17,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,6 +34,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.quota.ClientQuotaFilter;
+import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -110,8 +119,25 @@ class KafkaApplicationsIT {
             });
         }
 
-        // revoked: B's credentials no longer open the broker
-        assertEquals(0, osfria(platform, "keys", "revoke", b.name()).exitCode);
+        // one application cannot fill the broker every service shares: A's topic is bounded, A is throttled, and
+        // there is no topic for it to write that nothing reads
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + platform.env().get("OSFRIA_KAFKA_PORT")))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, documents);
+            Config config = admin.describeConfigs(List.of(topic)).all().get(30, TimeUnit.SECONDS).get(topic);
+            assertEquals(String.valueOf(24L * 3600_000), config.get("retention.ms").value());
+            assertEquals(String.valueOf(1024L * 1024 * 1024), config.get("retention.bytes").value());
+            Map<ClientQuotaEntity, Map<String, Double>> quotas = admin.describeClientQuotas(ClientQuotaFilter.containsOnly(
+                    List.of(ClientQuotaFilterComponent.ofEntity(ClientQuotaEntity.USER, a.name())))).entities()
+                    .get(30, TimeUnit.SECONDS);
+            assertEquals(4.0 * 1024 * 1024, quotas.values().iterator().next().get("producer_byte_rate"), quotas.toString());
+            assertFalse(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("osfria.app." + a.name() + ".events.v1"));
+
+            // revoked: B's credentials no longer open the broker, and its topics (files in clear) are gone
+            assertEquals(0, osfria(platform, "keys", "revoke", b.name()).exitCode);
+            Set<String> left = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            assertTrue(left.stream().noneMatch(t -> t.startsWith("osfria.app." + b.name() + ".")), left.toString());
+        }
         try (KafkaProducer<String, String> revoked = producer(b)) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> revoked.send(new ProducerRecord<>(
                     "osfria.app." + b.name() + ".documents.v1", "x", submission("after-revoke", "kafka-b")))

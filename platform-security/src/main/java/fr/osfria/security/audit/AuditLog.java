@@ -7,6 +7,7 @@ import fr.osfria.events.audit.AuditRecord;
 import fr.osfria.security.messaging.EventMessages;
 import io.quarkus.arc.Unremovable;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaProducer;
@@ -99,8 +100,8 @@ public class AuditLog {
                     Runnable outcome = error != null ? () -> done.fail(error) : () -> done.complete(null);
                     if (context != null) {
                         context.runOnContext(v -> outcome.run());
-                    } else {
-                        outcome.run();
+                    } else { // never the caller's work on the producer's network thread: it would delay every send
+                        Infrastructure.getDefaultExecutor().execute(outcome);
                     }
                 });
             } catch (RuntimeException e) { // a closed producer, a record too large

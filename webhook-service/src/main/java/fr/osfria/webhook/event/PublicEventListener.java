@@ -202,18 +202,30 @@ public class PublicEventListener {
     }
 
     private static final java.util.regex.Pattern CAMEL_HUMP = java.util.regex.Pattern.compile("([a-z0-9])([A-Z])");
-    /** Field names seen so far (the events' record components: a few dozen), converted once each. */
+    /**
+     * Field names seen so far (the events' record components: a few dozen), converted once each; bounded, since
+     * some names come from outside (an alert's labels): past the bound a name is converted each time.
+     */
     private static final Map<String, String> SNAKE_NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int SNAKE_NAMES_MAX = 1_000;
 
     private static String snakeName(String name) {
-        return CAMEL_HUMP.matcher(name).replaceAll("$1_$2").toLowerCase();
+        String known = SNAKE_NAMES.get(name);
+        if (known != null) {
+            return known;
+        }
+        String converted = CAMEL_HUMP.matcher(name).replaceAll("$1_$2").toLowerCase();
+        if (SNAKE_NAMES.size() < SNAKE_NAMES_MAX) {
+            SNAKE_NAMES.put(name, converted);
+        }
+        return converted;
     }
 
     /** The public API speaks snake_case ({@code document_id}); event records are Java records in camelCase. */
     static JsonNode snakeCase(JsonNode node) {
         if (node.isObject()) {
             com.fasterxml.jackson.databind.node.ObjectNode out = EventJson.MAPPER.createObjectNode();
-            node.fields().forEachRemaining(f -> out.set(SNAKE_NAMES.computeIfAbsent(f.getKey(), PublicEventListener::snakeName),
+            node.fields().forEachRemaining(f -> out.set(snakeName(f.getKey()),
                     snakeCase(f.getValue())));
             return out;
         }

@@ -104,6 +104,10 @@ public class DocumentService {
             }
             String previous = doc.blobKey;
             doc.contentVersion++;
+            // a Kafka application hears the outcome of what it submitted, not of a later version (another key's,
+            // maybe out of its reach): that one is told by the public events
+            doc.appName = null;
+            doc.appCorrelationId = null;
             setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
             // the old chunks leave the index before the new version is even parsed (the old rights die with them)
             return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
