@@ -160,7 +160,10 @@ class FailoverTest {
 
     @Test
     void loadGoesToTheBackendWithLessWorkInFlight() throws Exception {
-        first.tokenDelay(100); // the first backend decodes twenty times slower
+        // the first backend decodes forty times slower: 2 s per answer, so that even when the machine is busy (tests of
+        // another module beside these: -T2) and the fast one's answers take a few hundred ms, the slow one's share
+        // stays well under a fifth when the router counts work in flight (spread evenly, each would get as many)
+        first.tokenDelay(200);
         second.tokenDelay(5);
         int firstBefore = first.served();
         int secondBefore = second.served();
