@@ -35,6 +35,10 @@ final class KeysCommand {
         if (!kafkaCreate && !revoke) {
             return KeysCli.run(args.toArray(String[]::new), settings.keysFile().toString(), out, err);
         }
+        if (kafkaCreate && args.contains("--file")) { // the broker's applications are the platform's own keys
+            err.println("keys: --kafka works on the platform's key file only; leave out --file. Nothing was changed.");
+            return 2;
+        }
         Optional<RunFile> running = RunFile.read(settings.dataDir()).filter(r -> r.launcher().isPresent());
         if (kafkaCreate && running.isEmpty()) {
             err.println("keys: --kafka needs the running platform (its broker keeps the application's credentials): "
@@ -70,12 +74,12 @@ final class KeysCommand {
         Set<String> revoked = activeBefore.stream().filter(n -> !kafkaNames(true).contains(n)).collect(Collectors.toSet());
         for (String name : revoked) {
             if (running.isEmpty()) {
-                out.println("Its Kafka credentials and ACLs are removed from the broker at the next ./osfria up.");
+                out.println("Its Kafka credentials, ACLs and topics are removed from the broker at the next ./osfria up.");
                 continue;
             }
             try (KafkaApplications apps = new KafkaApplications("127.0.0.1:" + running.get().kafkaPort())) {
                 apps.revoke(name);
-                out.println("Kafka credentials and ACLs of '" + name + "' removed from the broker.");
+                out.println("Kafka credentials, ACLs and topics of '" + name + "' removed from the broker.");
             } catch (LocalPlatformException e) {
                 err.println("keys: " + e.getMessage() + "; they are removed at the next ./osfria up.");
                 return 1;
