@@ -2,26 +2,21 @@ package fr.osfria.local.console;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
+import fr.osfria.local.ChildScript;
 import fr.osfria.local.e2e.SharedPlatform;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
@@ -123,36 +118,10 @@ class ConsoleBrowserIT {
         return file;
     }
 
-    /** Runs the script, its output streamed into the log; its lines, once it has ended within the patience. */
+    /** Runs the scenarios; their lines, once they have ended within the patience and passed. */
     private static List<String> run(Path dir, List<String> command, Map<String, String> env) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        builder.environment().putAll(env);
-        long started = System.nanoTime();
-        Process process = builder.start();
-        List<String> lines = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    System.out.println("[console] " + line);
-                    synchronized (lines) {
-                        lines.add(line);
-                    }
-                }
-            } catch (IOException e) {
-                // the script ended
-            }
-        }, "console-browser");
-        reader.start();
-        if (!process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            fail("the browser scenarios did not end within " + PATIENCE_SECONDS + " s:\n" + lines);
-        }
-        reader.join(5_000);
-        System.out.printf("Console browser scenarios: exit %d in %.1f s%n", process.exitValue(), (System.nanoTime() - started) / 1e9);
-        synchronized (lines) {
-            assertEquals(0, process.exitValue(), "the browser scenarios failed:\n" + String.join("\n", lines));
-            return List.copyOf(lines);
-        }
+        ChildScript script = ChildScript.run("console", dir, command, env, PATIENCE_SECONDS);
+        assertEquals(0, script.exitCode(), "the browser scenarios failed:\n" + String.join("\n", script.lines()));
+        return script.lines();
     }
 }

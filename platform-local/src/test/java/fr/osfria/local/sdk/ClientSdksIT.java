@@ -2,18 +2,12 @@ package fr.osfria.local.sdk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.fail;
 
+import fr.osfria.local.ChildScript;
 import fr.osfria.local.e2e.SharedPlatform;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,37 +60,10 @@ class ClientSdksIT {
 
     /** Runs one SDK's suite in {@code dir}, its output streamed into the log; fails if it fails or overruns. */
     private static void run(String label, Path dir, List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        builder.environment().putAll(env);
-        long started = System.nanoTime();
-        Process process = builder.start();
-        List<String> lines = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    System.out.println("[" + label + "] " + line);
-                    synchronized (lines) {
-                        lines.add(line);
-                    }
-                }
-            } catch (IOException e) {
-                // the suite ended
-            }
-        }, "sdk-" + label);
-        reader.start();
-        if (!process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            fail(label + " SDK tests did not end within " + PATIENCE_SECONDS + " s");
-        }
-        reader.join(5_000);
-        System.out.printf("SDK %s tests: exit %d in %.1f s%n", label, process.exitValue(), (System.nanoTime() - started) / 1e9);
-        String all;
-        synchronized (lines) {
-            all = String.join("\n", lines);
-        }
+        ChildScript suite = ChildScript.run("sdk-" + label, dir, command, env, PATIENCE_SECONDS);
+        String all = String.join("\n", suite.lines());
         String tail = all.substring(Math.max(0, all.length() - 6_000));
-        assertEquals(0, process.exitValue(), label + " SDK tests failed:\n" + tail);
+        assertEquals(0, suite.exitCode(), label + " SDK tests failed:\n" + tail);
         // the suites skip what needs a platform when they are not told of one: here they were, so none may skip
         assertFalse(all.contains(SKIP_REASON), label + " SDK tests skipped the platform tests:\n" + tail);
     }
