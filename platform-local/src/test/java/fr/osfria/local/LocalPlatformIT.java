@@ -3,6 +3,7 @@ package fr.osfria.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.testing.Ports;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -48,12 +49,12 @@ class LocalPlatformIT {
         java.nio.file.Files.createDirectories(data.resolve("postgres"));
         java.nio.file.Files.writeString(data.resolve("postgres/PG_VERSION"), "9\n");
         Map<String, String> env = new java.util.HashMap<>(Map.of("OSFRIA_DATA", data.toString()));
-        int port = FreePorts.block(6);
+        int port = Ports.block(6);
         env.put("OSFRIA_PORT", String.valueOf(port));
-        env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(Ports.block(1)));
         Run run = Run.start(env);
         assertEquals(1, run.exitCode());
         String output = run.output();

@@ -13,15 +13,29 @@ public final class Ports {
      * tests side by side (-T2 in .mvn/maven.config), each with its clients, brokers and services.
      */
     public static int free() {
+        return block(1);
+    }
+
+    /** The first of {@code count} consecutive ports, each free right now, below the ephemeral range likewise. */
+    public static int block(int count) {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(20_000, 32_000);
-            try (ServerSocket s = new ServerSocket(port)) {
-                return port;
-            } catch (IOException e) {
-                // taken: try another
+            int base = ThreadLocalRandom.current().nextInt(20_000, 32_000);
+            if (allFree(base, count)) {
+                return base;
             }
         }
-        throw new IllegalStateException("no free port between 20000 and 32000");
+        throw new IllegalStateException("no " + count + " free ports in a row between 20000 and 32000");
+    }
+
+    private static boolean allFree(int base, int count) {
+        for (int p = base; p < base + count; p++) {
+            try (ServerSocket s = new ServerSocket(p)) {
+                s.setReuseAddress(true);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Ports() {

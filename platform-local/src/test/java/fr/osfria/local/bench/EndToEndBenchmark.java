@@ -4,7 +4,7 @@ import static fr.osfria.local.bench.BenchPlatform.field;
 import static fr.osfria.local.bench.BenchPlatform.follow;
 import static fr.osfria.local.bench.BenchPlatform.loadAverage;
 import static fr.osfria.local.bench.BenchPlatform.start;
-import fr.osfria.local.FreePorts;
+import fr.osfria.testing.Ports;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -58,14 +58,14 @@ class EndToEndBenchmark {
     @Test
     void figures() throws Exception {
         Path dir = Files.createTempDirectory("osfria-e2e");
-        int port = FreePorts.block(6);
+        int port = Ports.block(6);
         Map<String, String> env = Map.of(
                 "OSFRIA_DATA", dir.resolve("data").toString(),
                 "OSFRIA_PORT", String.valueOf(port),
-                "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+                "OSFRIA_KAFKA_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_POSTGRES_PORT", String.valueOf(Ports.block(1)));
         int documents = Integer.getInteger("bench.documents", 30);
         int warmup = Integer.getInteger("bench.warmup", 5);
         Random random = new Random(42);

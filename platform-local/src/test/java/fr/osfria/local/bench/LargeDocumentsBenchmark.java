@@ -4,7 +4,7 @@ import static fr.osfria.local.bench.BenchPlatform.field;
 import static fr.osfria.local.bench.BenchPlatform.follow;
 import static fr.osfria.local.bench.BenchPlatform.loadAverage;
 import static fr.osfria.local.bench.BenchPlatform.start;
-import fr.osfria.local.FreePorts;
+import fr.osfria.testing.Ports;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -53,14 +53,14 @@ class LargeDocumentsBenchmark {
     @Test
     void figures() throws Exception {
         Path dir = Files.createTempDirectory("osfria-large-docs");
-        int port = FreePorts.block(6);
+        int port = Ports.block(6);
         Map<String, String> env = Map.of(
                 "OSFRIA_DATA", dir.resolve("data").toString(),
                 "OSFRIA_PORT", String.valueOf(port),
-                "OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)),
-                "OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+                "OSFRIA_KAFKA_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_KAFKA_APPS_PORT", String.valueOf(Ports.block(1)),
+                "OSFRIA_POSTGRES_PORT", String.valueOf(Ports.block(1)));
         Random random = new Random(42);
         List<String> documents = List.of(System.getProperty("bench.documents", "text,pdf,ledger").split(","));
 

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr.osfria.local.FreePorts;
 import fr.osfria.local.e2e.LaunchedPlatform;
 import fr.osfria.local.e2e.PlatformApi;
 import fr.osfria.local.e2e.SharedPlatform;
 import fr.osfria.testing.OpenAiSimulator;
+import fr.osfria.testing.Ports;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -86,7 +86,7 @@ class PlatformChaosIT {
         first = shared.firstBackend();
         second = shared.secondBackend();
         Stream.of(first, second).forEach(OpenAiSimulator::reset); // whatever an earlier IT switched on
-        receiver = new WebhookReceiver(FreePorts.block(1));
+        receiver = new WebhookReceiver(Ports.block(1));
         System.out.printf("CHAOS platform up in %d s%n", shared.upSeconds());
 
         // d. the receiver is down from the start; it comes back 60 s later (see webhookReceiverDownFor60s)

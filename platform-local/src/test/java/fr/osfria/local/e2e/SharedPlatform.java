@@ -1,7 +1,7 @@
 package fr.osfria.local.e2e;
 
-import fr.osfria.local.FreePorts;
 import fr.osfria.testing.OpenAiSimulator;
+import fr.osfria.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,13 +78,13 @@ public final class SharedPlatform {
         String[] models = MODELS.toArray(String[]::new);
         OpenAiSimulator first = OpenAiSimulator.start(models);
         OpenAiSimulator second = OpenAiSimulator.start(models);
-        int entryPort = FreePorts.block(6);
+        int entryPort = Ports.block(6);
         Map<String, String> env = new LinkedHashMap<>();
         env.put("OSFRIA_PORT", String.valueOf(entryPort));
-        env.put("OSFRIA_KAFKA_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(FreePorts.block(1)));
-        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(FreePorts.block(1)));
+        env.put("OSFRIA_KAFKA_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_KAFKA_CONTROLLER_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_KAFKA_APPS_PORT", String.valueOf(Ports.block(1)));
+        env.put("OSFRIA_POSTGRES_PORT", String.valueOf(Ports.block(1)));
         env.put("OSFRIA_ROUTER_BACKENDS", first.baseUrl() + "," + second.baseUrl());
         // the ITs' webhook receivers are their own servers on loopback, which webhook targets refuse unless listed
         env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");

@@ -1,7 +1,7 @@
 package fr.osfria.local.security;
 
-import fr.osfria.local.FreePorts;
 import fr.osfria.local.LocalSettings;
+import fr.osfria.testing.Ports;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.HttpUtils;
@@ -37,7 +37,7 @@ final class StandInServices implements AutoCloseable {
 
     /** Starts every service but those in {@code absent}; {@code down} ones answer their health checks DOWN. */
     StandInServices(Set<String> absent, Set<String> down) throws Exception {
-        entryPort = FreePorts.block(LocalSettings.SERVICES.size() + 1);
+        entryPort = Ports.block(LocalSettings.SERVICES.size() + 1);
         LocalSettings ports = settings(Map.of());
         for (LocalSettings.Service service : LocalSettings.SERVICES) {
             if (!absent.contains(service.name())) {
