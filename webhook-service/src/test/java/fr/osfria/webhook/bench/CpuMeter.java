@@ -12,7 +12,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -138,5 +140,38 @@ final class CpuMeter {
         } catch (SQLException e) {
             return 0;
         }
+    }
+
+    /**
+     * With {@code -Dosfria.test.postgres.preload=pg_stat_statements}: forgets what the server has counted so far
+     * (false when the library is not loaded).
+     */
+    boolean resetStatementProfile() {
+        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+             Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("SELECT pg_stat_statements_reset()");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** The statements that took most of the server's time since the reset: calls, rows, total and mean time. */
+    List<String> statementProfile(int top) {
+        List<String> lines = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("""
+                     SELECT calls, rows, total_exec_time, total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT """ + top)) {
+            while (rs.next()) {
+                lines.add(String.format("%,d calls, %,d rows, %,.0f ms (%.2f ms per call): %s", rs.getLong(1), rs.getLong(2),
+                        rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getString(5)));
+            }
+        } catch (SQLException e) {
+            lines.add("no statement profile: " + e.getMessage());
+        }
+        return lines;
     }
 }

@@ -103,6 +103,7 @@ class DeliveryBenchmark {
                     req.response().setStatusCode(204).end();
                 }))
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        boolean profiled = cpu.resetStatementProfile(); // the measured bursts only
         String[] kinds = {"nothing else subscribed", "a second healthy receiver subscribed", "the drip receiver subscribed"};
         String[] urls = {null, "http://127.0.0.1:" + secondHealthy.actualPort() + "/second", dripUrl};
         Map<Integer, List<Double>> rates = new java.util.HashMap<>();
@@ -127,6 +128,9 @@ class DeliveryBenchmark {
             if (kind == 2) {
                 lastWithDrip = models;
             }
+        }
+        if (profiled) {
+            cpu.statementProfile(8).forEach(line -> System.out.println("BENCH PostgreSQL time in the bursts: " + line));
         }
         double alone = median(rates.get(0));
         double withHealthy = median(rates.get(1));
