@@ -161,7 +161,7 @@ public class PublicEventListener {
                           FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[], $9::boolean[]) AS v(subscription, event, type, body, leased)
                           JOIN fresh f ON f.event_id = v.event
                           JOIN live l ON l.id = v.subscription
-                          ON CONFLICT (subscription_id, event_id) DO NOTHING
+                          ON CONFLICT (id) DO NOTHING
                           RETURNING id, subscription_id, event_id, lease_until IS NOT NULL AS leased)
                         SELECT i.id, i.subscription_id, i.event_id, i.leased, l.url, l.secret_sealed, l.active
                         FROM inserted i JOIN live l ON l.id = i.subscription_id""")

@@ -164,7 +164,8 @@ final class CpuMeter {
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT calls, rows, total_exec_time, total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
-                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT """ + top)) {
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC
+                     """ + " LIMIT " + top)) {
             while (rs.next()) {
                 lines.add(String.format("%,d calls, %,d rows, %,.0f ms (%.2f ms per call): %s", rs.getLong(1), rs.getLong(2),
                         rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getString(5)));
