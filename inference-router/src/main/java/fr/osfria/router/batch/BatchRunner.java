@@ -65,6 +65,8 @@ public class BatchRunner {
     private final Optional<String> backendApiKey;
     /** Requests waiting for spare capacity, oldest first. */
     private final LinkedHashSet<Call> waiting = new LinkedHashSet<>();
+    /** The load under which a backend takes batch work: never more than half its slots, the rest is interactive. */
+    private final int maxLoad;
     private volatile HttpClient client;
     private long pumpTimer = -1;
 
@@ -80,13 +82,15 @@ public class BatchRunner {
         this.usage = usage;
         this.metrics = metrics;
         this.backendApiKey = backendApiKey.filter(k -> !k.isBlank());
+        this.maxLoad = Math.max(1, Math.min(config.batch().maxLoadPerBackend(),
+                config.admission().maxInFlightPerBackend() / 2));
     }
 
     void start(@Observes StartupEvent event) {
         client = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) config.timeouts().connect().toMillis())
                 .setKeepAlive(true)
-                .setMaxPoolSize(config.batch().maxLoadPerBackend())
+                .setMaxPoolSize(maxLoad)
                 .setMaxWaitQueueSize(-1)
                 .setTcpNoDelay(true));
         dispatcher.onRelease(this::pump);
@@ -174,7 +178,7 @@ public class BatchRunner {
                 if (full.contains(model) && call.tried.isEmpty()) {
                     continue;
                 }
-                Backend backend = dispatcher.acquireSpare(model, config.batch().maxLoadPerBackend(), call.tried);
+                Backend backend = dispatcher.acquireSpare(model, maxLoad, call.tried);
                 if (backend == null) {
                     if (!call.tried.isEmpty() && !dispatcher.anyServing(model, call.tried)) {
                         it.remove(); // every backend serving the model failed it
