@@ -47,55 +47,26 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(SimulatedBackends.class)
 class BatchInferenceTest {
 
+    private static String application(String prefix, Long daily) throws Exception {
+        return BatchTestSupport.application(prefix, daily);
+    }
+
+    private static String line(String id, int maxTokens) {
+        return BatchTestSupport.line(id, maxTokens);
+    }
+
+    private static void send(String app, Map<String, String> records) throws Exception {
+        BatchTestSupport.send(app, records);
+    }
+
+    private static Map<String, JsonNode> answers(List<ConsumerRecord<String, String>> records) throws Exception {
+        return BatchTestSupport.answers(records);
+    }
+
+
     @BeforeEach
     void backendsUp() {
         SimulatedBackends.resetAll();
-    }
-
-    /** A Kafka application's key (with a daily quota, or none), written to the key file, and its topics. */
-    static String application(String prefix, Long dailyTokens) throws Exception {
-        String app = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-        synchronized (TestKeys.class) {
-            KeysCli.create(TestKeys.FILE, new KeyEntry(app, null, null, Set.of("user"), List.of(), List.of(), List.of(),
-                    false, dailyTokens, null, null, null, null, null, true));
-        }
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", InJvmKafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(Topics.appInference(app), 2, (short) 1),
-                    new NewTopic(Topics.appResults(app), 1, (short) 1),
-                    new NewTopic(Topics.appDeadLetter(app), 1, (short) 1))).all().get();
-        }
-        return app;
-    }
-
-    static String line(String customId, int maxTokens) {
-        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
-                + "{\"model\":\"" + LLAMA + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hi\"}],\"max_tokens\":"
-                + maxTokens + "}}";
-    }
-
-    static void send(String app, Map<String, String> records) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InJvmKafka.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            for (Map.Entry<String, String> r : records.entrySet()) {
-                producer.send(new ProducerRecord<>(Topics.appInference(app), r.getKey(), r.getValue()));
-            }
-            producer.flush();
-        }
-    }
-
-    /** The answers read so far, by custom_id, each checked against the contract; fails on a second answer. */
-    static Map<String, JsonNode> answers(List<ConsumerRecord<String, String>> records) throws Exception {
-        Map<String, JsonNode> byId = new HashMap<>();
-        for (ConsumerRecord<String, String> r : records) {
-            AsyncApiContract.assertValid("InferenceResult", r.value());
-            JsonNode data = EventJson.MAPPER.readTree(r.value()).path("data");
-            assertEquals(r.key(), data.path("custom_id").asText());
-            JsonNode before = byId.put(r.key(), data);
-            assertNull(before, "a second answer for " + r.key());
-        }
-        return byId;
     }
 
     @Test
