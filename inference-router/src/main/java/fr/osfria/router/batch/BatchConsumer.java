@@ -14,12 +14,15 @@ public class BatchConsumer {
     private final String bootstrap;
     private final RouterConfig config;
     private final BatchRunner runner;
+    private final String transactionalId;
     private volatile BatchWorker worker;
     private volatile Thread thread;
 
     public BatchConsumer(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, RouterConfig config,
-                         BatchRunner runner) {
+                         BatchRunner runner, @ConfigProperty(name = "quarkus.http.port") int port) {
         this.bootstrap = bootstrap;
+        // one per replica and stable across its restarts: host (a pod's name in Kubernetes) and port
+        this.transactionalId = config.batch().group() + "-" + host() + "-" + port;
         this.config = config;
         this.runner = runner;
     }
@@ -36,10 +39,23 @@ public class BatchConsumer {
 
     /** A new worker: it resumes from the group's committed offsets (also what tests restart after a crash). */
     public synchronized void start() {
-        worker = new BatchWorker(bootstrap, config.batch(), config.maxBodySize().asLongValue(), runner::run);
+        worker = new BatchWorker(bootstrap, config.batch(), config.maxBodySize().asLongValue(),
+                transactionalId, runner::run);
         thread = new Thread(worker, "osfria-batch-inference");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    private static String host() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     public synchronized void stop() throws InterruptedException {

@@ -44,8 +44,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Exactly once, for readers of the results in {@code read_committed}: answers and the consumed offsets are
  * committed together in one Kafka transaction, every {@code commitInterval}, for each partition's records answered
  * so far in offset order (a slow request holds back the commit of later records of its partition, never their
- * processing). A replica that dies leaves its open transaction uncommitted (aborted at the latest after the
- * transaction time-out): its records are read again from the last committed offset and answered once. A replica
+ * processing). A replica that dies leaves its open transaction uncommitted (aborted when it starts again, or after
+ * the transaction time-out): its records are read again from the last committed offset and answered once. A replica
  * that lost its partitions cannot commit answers for them any more (the offsets carry the group's generation,
  * KIP-447). A request in progress when its replica died is sent to a backend again: its usage then counts twice.
  *
@@ -83,9 +83,18 @@ public final class BatchWorker implements Runnable, AutoCloseable {
         }
     }
 
-    public BatchWorker(String bootstrap, RouterConfig.Batch config, long maxBodyBytes,
+    private final String transactionalId;
+
+    /**
+     * @param transactionalId this replica's, the same across its restarts: a restarted replica's first
+     *                        {@code initTransactions} aborts what its previous life left open, at once, instead of
+     *                        the transaction time-out later (until then its group's committed offsets are unstable
+     *                        and its answers hold back read_committed readers). Two live replicas must not share it.
+     */
+    public BatchWorker(String bootstrap, RouterConfig.Batch config, long maxBodyBytes, String transactionalId,
                        BiFunction<String, BatchLine, CompletableFuture<InferenceResult>> runner) {
         this.bootstrap = bootstrap;
+        this.transactionalId = transactionalId;
         this.config = config;
         this.maxBodyBytes = maxBodyBytes;
         this.runner = runner;
@@ -320,8 +329,8 @@ public final class BatchWorker implements Runnable, AutoCloseable {
     private Properties producerProperties() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        // unique per instance: a zombie is fenced through the consumer group's generation (KIP-447)
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.group() + "-" + UUID.randomUUID());
+        // a zombie that lost its partitions is fenced through the consumer group's generation (KIP-447)
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(config.transactionTimeout().toMillis()));
