@@ -159,9 +159,9 @@ public interface RouterConfig {
         boolean enabled();
 
         /**
-         * A batch request starts on a backend only while the backend's whole load (interactive and batch requests)
-         * is below this; keep it well below {@code admission.max-in-flight-per-backend}, whose difference is the
-         * room interactive requests always find.
+         * A batch request starts on a backend only while the backend's whole load (interactive and batch requests,
+         * vLLM's queue) is below this, and never above half of {@code admission.max-in-flight-per-backend}: the other
+         * half is the room interactive requests always find. Keep it below what a backend serves without slowing.
          */
         @WithDefault("16")
         int maxLoadPerBackend();

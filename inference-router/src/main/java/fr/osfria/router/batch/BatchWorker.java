@@ -216,7 +216,10 @@ public final class BatchWorker implements Runnable, AutoCloseable {
         return new ProducerRecord<>(Topics.appResults(app), result.customId(), value);
     }
 
-    /** The record as sent when it was a JSON object (else its size), where it was read and why it is refused. */
+    /**
+     * The record as sent when it was a JSON object of at most {@link #MAX_ANSWER_BYTES} (else its size), where it was
+     * read and why it is refused.
+     */
     static ProducerRecord<String, String> deadLetter(String app, ConsumerRecord<String, String> r, String reason) {
         Map<String, Object> letter = new LinkedHashMap<>();
         letter.put("reason", reason);
@@ -230,7 +233,8 @@ public final class BatchWorker implements Runnable, AutoCloseable {
         } catch (JsonProcessingException e) {
             // not JSON: only its size is kept
         }
-        if (record != null && record.isObject()) {
+        // a large record is kept as its size: its letter must fit the dead-letter topic, or it would fail every commit
+        if (record != null && record.isObject() && r.value().length() <= MAX_ANSWER_BYTES) {
             letter.put("record", record);
         } else {
             letter.put("record_bytes", r.value() == null ? 0 : r.value().getBytes(StandardCharsets.UTF_8).length);
