@@ -72,7 +72,8 @@ public class BatchRunner {
 
     public BatchRunner(RouterConfig config, Vertx vertx, BackendPool pool, Dispatcher dispatcher, KeyRegistry keys,
                        UsageLedger ledger, UsageRecorder usage, RouterMetrics metrics,
-                       @ConfigProperty(name = "osfria.router.backend-api-key") Optional<String> backendApiKey) {
+                       @ConfigProperty(name = "osfria.router.backend-api-key") Optional<String> backendApiKey,
+                       io.micrometer.core.instrument.MeterRegistry meters) {
         this.config = config;
         this.vertx = vertx;
         this.pool = pool;
@@ -84,6 +85,8 @@ public class BatchRunner {
         this.backendApiKey = backendApiKey.filter(k -> !k.isBlank());
         this.maxLoad = Math.max(1, Math.min(config.batch().maxLoadPerBackend(),
                 config.admission().maxInFlightPerBackend() / 2));
+        io.micrometer.core.instrument.Gauge.builder("osfria.router.batch.waiting", this, BatchRunner::waiting)
+                .description("Batch requests of Kafka applications waiting for spare backend capacity").register(meters);
     }
 
     void start(@Observes StartupEvent event) {
@@ -171,11 +174,12 @@ public class BatchRunner {
                 return;
             }
             Set<String> full = new HashSet<>();
+            Set<String> held = new HashSet<>(); // keys whose quota is held by their requests in progress
             Instant now = Instant.now();
             for (Iterator<Call> it = waiting.iterator(); it.hasNext(); ) {
                 Call call = it.next();
                 String model = call.request.model();
-                if (full.contains(model) && call.tried.isEmpty()) {
+                if ((full.contains(model) && call.tried.isEmpty()) || held.contains(call.key.name())) {
                     continue;
                 }
                 Backend backend = dispatcher.acquireSpare(model, maxLoad, call.tried);
@@ -195,6 +199,7 @@ public class BatchRunner {
                     dispatcher.releaseQuietly(backend);
                     UsageLedger.Refusal r = e.refusal();
                     if (r.status() == 503 || r.retryAfterSeconds() <= 1) {
+                        held.add(call.key.name());
                         continue; // totals still being read, or the rest held by requests in progress: wait
                     }
                     it.remove();

@@ -141,6 +141,11 @@ public final class BatchWorker implements Runnable, AutoCloseable {
                 running = false;
             } catch (WakeupException e) {
                 if (!running) {
+                    try {
+                        commit(c, producer); // a clean stop: what is answered is not done again
+                    } catch (RuntimeException ignored) {
+                        // read again and answered by the next owner
+                    }
                     break;
                 }
             } catch (Exception e) {
@@ -322,6 +327,10 @@ public final class BatchWorker implements Runnable, AutoCloseable {
         // a new application's topic is seen within seconds
         p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "2000");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100");
+        // a new application's topic (or another replica) moves only the partitions that change owner: with the
+        // eager protocol every rebalance would drop all the work in progress, to be done again
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
         // a killed replica's partitions move to another within this
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
         p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");

@@ -56,6 +56,8 @@ class BatchLaneBenchmark {
     static final int CLIENTS = Integer.getInteger("bench.clients", 4);
     static final int SECONDS = Integer.getInteger("bench.seconds", 8);
     static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    /** The router's batch lane per backend: half the capacity; above it (e.g. 2x) shows what the lane prevents. */
+    static final int LANE = Integer.getInteger("bench.lane", CAPACITY / 2);
 
     /** Both backends with a bounded batch size; the router's batch lane below it (half of it, the default rule). */
     public static class Backends implements QuarkusTestResourceLifecycleManager {
@@ -73,7 +75,7 @@ class BatchLaneBenchmark {
             Map<String, String> config = new HashMap<>();
             config.put("osfria.router.backends", a.baseUrl() + "," + b.baseUrl());
             config.put("osfria.router.probe-interval", "200ms");
-            config.put("osfria.router.batch.max-load-per-backend", String.valueOf(CAPACITY / 2));
+            config.put("osfria.router.batch.max-load-per-backend", String.valueOf(LANE));
             return config;
         }
 
@@ -93,7 +95,7 @@ class BatchLaneBenchmark {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         URI uri = fr.osfria.router.RouterClient.uri("/v1/chat/completions");
         System.out.printf("BENCH batch lane: %d backends x capacity %d, %d ms an answer, batch lane %d per backend, "
-                + "%d interactive clients, %d rounds of %d s, batches of %d%n", 2, CAPACITY, DELAY_MS, CAPACITY / 2,
+                + "%d interactive clients, %d rounds of %d s, batches of %d%n", 2, CAPACITY, DELAY_MS, LANE,
                 CLIENTS, ROUNDS, SECONDS, BATCH);
         interactive(http, uri, 5); // warm-up
         List<Long> alone = new ArrayList<>();
