@@ -80,7 +80,7 @@ class BatchInferenceTest {
                 batch.put("q-" + i, line("q-" + i, 5));
             }
             send(app, batch);
-            results.await(r -> false || countKeys(results) >= 50, Duration.ofSeconds(60));
+            results.await(r -> countKeys(results) >= 50, Duration.ofSeconds(60));
             Map<String, JsonNode> answers = answers(results.drain(Duration.ofSeconds(1)));
             assertEquals(batch.keySet(), answers.keySet());
             for (JsonNode a : answers.values()) {
