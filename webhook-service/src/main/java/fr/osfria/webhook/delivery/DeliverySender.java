@@ -83,8 +83,6 @@ public class DeliverySender {
     /** Attempts in flight on this replica, per subscription. */
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
-    /** Slots reserved by the intake whose deliveries are not started or given back yet: shutdown waits for them too. */
-    private final AtomicInteger reserved = new AtomicInteger();
     /** Subscriptions whose last claim filled every free slot: more may be due, claim again when slots free up. */
     private final Set<String> saturated = ConcurrentHashMap.newKeySet();
     /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
@@ -154,7 +152,7 @@ public class DeliverySender {
         stopping = true;
         long until = System.nanoTime() + config.timeout().toNanos() + 5_000_000_000L;
         try {
-            while (claiming.get() || reserved.get() > 0 || running.get() > 0 || !ended.isEmpty() || recording.get()) {
+            while (claiming.get() || running.get() > 0 || !ended.isEmpty() || recording.get()) {
                 if (System.nanoTime() > until) {
                     Log.warn("delivery attempts still running at shutdown: their deliveries will be sent again when their lease ends");
                     break;
@@ -226,63 +224,8 @@ public class DeliverySender {
         return inFlight.computeIfAbsent(subscription, k -> new AtomicInteger());
     }
 
-    /**
-     * Takes up to {@code wanted} of the subscription's free slots for deliveries the intake will insert already
-     * leased to this replica ({@link #sendLeased}): the common case, a receiver keeping up, then costs no claim (its
-     * query and the lease's row write). None while the subscription has a backlog here (a claim fills it, oldest
-     * first, so new deliveries do not overtake it) or when this replica is stopping.
-     */
-    public int reserve(String subscription, int wanted) {
-        if (stopping || wanted <= 0 || saturated.contains(subscription)) {
-            return 0;
-        }
-        AtomicInteger n = slots(subscription);
-        while (true) {
-            int used = n.get();
-            int take = Math.min(wanted, cap - used);
-            if (take <= 0) {
-                saturated.add(subscription);
-                return 0;
-            }
-            if (n.compareAndSet(used, used + take)) {
-                reserved.addAndGet(take);
-                if (take < wanted) { // the rest goes in unleased: claimed once slots free up
-                    saturated.add(subscription);
-                }
-                return take;
-            }
-        }
-    }
-
-    /** How long a delivery leased here stays this replica's (then another may send it). */
-    public Duration lease() {
-        return config.lease();
-    }
-
-    /** Gives back slots {@link #reserve reserved} for deliveries that were not inserted (seen before, or the write failed). */
-    public void release(String subscription, int unused) {
-        if (unused <= 0) {
-            return;
-        }
-        reserved.addAndGet(-unused);
-        if (cap - slots(subscription).addAndGet(-unused) >= refill && saturated.remove(subscription)) {
-            wake();
-        }
-    }
-
-    /** Starts the first attempt of a delivery the intake inserted leased to this replica, in a slot it reserved. */
-    public void sendLeased(String id, String subscriptionId, String url, String secretSealed, boolean active,
-                           String eventType, String body) {
-        reserved.decrementAndGet();
-        launch(new Due(id, subscriptionId, url, secretSealed, active, eventType, body, 0));
-    }
-
     private void start(Due d) {
         slots(d.subscriptionId()).incrementAndGet();
-        launch(d);
-    }
-
-    private void launch(Due d) {
         running.incrementAndGet();
         attempt(d).onFailure().recoverWithItem(e -> {
                     Log.warnf("delivery attempt %s failed unexpectedly: %s", d.id(), e.toString());

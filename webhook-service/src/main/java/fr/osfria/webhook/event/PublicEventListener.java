@@ -75,6 +75,7 @@ public class PublicEventListener {
         Uni<Void> sideTrack = deadLetters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLetters).andFailFast().replaceWithVoid();
         return sideTrack
                 .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : takeIn(events))
+                .invoke(sender::wake)
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
     }
 
@@ -123,70 +124,28 @@ public class PublicEventListener {
                         LEFT JOIN subscription c ON c.id = i.concerned
                         WHERE NOT EXISTS (SELECT 1 FROM received_event r WHERE r.event_id = i.id)""")
                 .execute(Tuple.of(ids, types, concerned))
-                .chain(candidates -> insert(ids, types, subjects, now, allowed(candidates, byId)));
-    }
-
-    /**
-     * Records the events and their deliveries, whole or not at all. A delivery whose subscription has a free slot on
-     * this replica is inserted already leased to it and its first attempt starts as soon as the statement returns: no
-     * claim (a query and a row write) for a receiver that keeps up; the others wait for the sender's claim.
-     */
-    private Uni<Void> insert(String[] ids, String[] types, String[] subjects, OffsetDateTime now, List<String[]> deliveries) {
-        Map<String, Integer> wanted = new HashMap<>();
-        deliveries.forEach(d -> wanted.merge(d[0], 1, Integer::sum));
-        Map<String, Integer> reserved = new HashMap<>();
-        wanted.forEach((subscription, n) -> reserved.put(subscription, sender.reserve(subscription, n)));
-        Boolean[] leased = new Boolean[deliveries.size()];
-        Map<String, Integer> left = new HashMap<>(reserved);
-        for (int i = 0; i < leased.length; i++) {
-            leased[i] = left.merge(deliveries.get(i)[0], -1, Integer::sum) >= 0;
-        }
-        Map<String, String[]> byKey = new HashMap<>();
-        deliveries.forEach(d -> byKey.put(d[0] + " " + d[1], d));
-        // Events first recorded by this statement get their deliveries (a redelivered event adds nothing); a
-        // subscription deleted since it was read is skipped, one being deleted is waited for.
-        return db.preparedQuery("""
-                        WITH fresh AS (
-                          INSERT INTO received_event (event_id, type, subject, received_at)
-                          SELECT id, type, subject, $4::timestamptz FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS i(id, type, subject)
-                          ON CONFLICT (event_id) DO NOTHING
-                          RETURNING event_id),
-                        live AS (
-                          SELECT id, url, secret_sealed, active FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE),
-                        inserted AS (
-                          INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at,
-                            created_at, lease_until)
-                          SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $4, $4,
-                            CASE WHEN v.leased THEN $10::timestamptz END
-                          FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[], $9::boolean[]) AS v(subscription, event, type, body, leased)
-                          JOIN fresh f ON f.event_id = v.event
-                          JOIN live l ON l.id = v.subscription
-                          ON CONFLICT (id) DO NOTHING
-                          RETURNING id, subscription_id, event_id, lease_until IS NOT NULL AS leased)
-                        SELECT i.id, i.subscription_id, i.event_id, i.leased, l.url, l.secret_sealed, l.active
-                        FROM inserted i JOIN live l ON l.id = i.subscription_id""")
-                .execute(Tuple.from(List.of(ids, types, subjects, now, column(deliveries, 0), column(deliveries, 1),
-                        column(deliveries, 2), column(deliveries, 3), leased, now.plus(sender.lease()))))
-                .onFailure().invoke(() -> reserved.forEach(sender::release))
-                .invoke(rows -> {
-                    boolean unleased = false;
-                    for (Row r : rows) {
-                        if (!r.getBoolean("leased")) {
-                            unleased = true;
-                            continue;
-                        }
-                        String subscription = r.getString("subscription_id");
-                        String[] d = byKey.get(subscription + " " + r.getString("event_id"));
-                        reserved.merge(subscription, -1, Integer::sum);
-                        sender.sendLeased(r.getString("id"), subscription, r.getString("url"), r.getString("secret_sealed"),
-                                r.getBoolean("active"), d[2], d[3]);
-                    }
-                    reserved.forEach(sender::release); // slots reserved for deliveries seen before
-                    if (unleased) {
-                        sender.wake();
-                    }
-                })
-                .replaceWithVoid();
+                .chain(candidates -> {
+                    List<String[]> deliveries = allowed(candidates, byId);
+                    // Events first recorded by this statement get their deliveries (a redelivered event adds
+                    // nothing); a subscription deleted since it was read is skipped, one being deleted is waited for.
+                    return db.preparedQuery("""
+                                    WITH fresh AS (
+                                      INSERT INTO received_event (event_id, type, subject, received_at)
+                                      SELECT id, type, subject, $4::timestamptz FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS i(id, type, subject)
+                                      ON CONFLICT (event_id) DO NOTHING
+                                      RETURNING event_id),
+                                    live AS (
+                                      SELECT id FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE)
+                                    INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
+                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $4, $4
+                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) AS v(subscription, event, type, body)
+                                    JOIN fresh f ON f.event_id = v.event
+                                    JOIN live l ON l.id = v.subscription
+                                    ON CONFLICT (subscription_id, event_id) DO NOTHING""")
+                            .execute(Tuple.from(List.of(ids, types, subjects, now, column(deliveries, 0), column(deliveries, 1),
+                                    column(deliveries, 2), column(deliveries, 3))))
+                            .replaceWithVoid();
+                });
     }
 
     /** The candidates whose owner's key, as the registry has it now, may see the event: subscription, event, type, body. */
