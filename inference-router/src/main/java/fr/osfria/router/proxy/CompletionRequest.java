@@ -21,16 +21,16 @@ import java.io.IOException;
  *                       characters of what the backend turns into prompt (prompt, message contents and tool calls,
  *                       tools; English runs about four a token) plus four per message for the chat template
  */
-public record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
+record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
                          long maxTokens, long promptEstimate, Buffer forward) {
 
-    public static final class Invalid extends Exception {
-        public Invalid(String message) {
+    static final class Invalid extends Exception {
+        Invalid(String message) {
             super(message, null, false, false);
         }
     }
 
-    public static CompletionRequest parse(Buffer body, int prefixLength) throws Invalid {
+    static CompletionRequest parse(Buffer body, int prefixLength) throws Invalid {
         if (body == null || body.length() == 0) {
             throw new Invalid("The request body is empty; send a JSON object with at least 'model'");
         }
