@@ -133,7 +133,7 @@ final class CpuMeter {
 
     /** Transactions committed or rolled back in the service's database (the statistics lag up to a second). */
     private long transactions() {
-        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+        try (Connection c = connect();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '" + database + "'")) {
             return rs.next() ? rs.getLong(1) : 0;
@@ -147,7 +147,7 @@ final class CpuMeter {
      * (false when the library is not loaded).
      */
     boolean resetStatementProfile() {
-        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+        try (Connection c = connect();
              Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("SELECT pg_stat_statements_reset()");
@@ -160,19 +160,22 @@ final class CpuMeter {
     /** The statements that took most of the server's time since the reset: calls, rows, total and mean time. */
     List<String> statementProfile(int top) {
         List<String> lines = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
+        try (Connection c = connect();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
-                     SELECT calls, rows, total_exec_time, total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
-                     FROM pg_stat_statements ORDER BY total_exec_time DESC
-                     """ + " LIMIT " + top)) {
+                     SELECT calls, rows, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %d""".formatted(top))) {
             while (rs.next()) {
                 lines.add(String.format("%,d calls, %,d rows, %,.0f ms (%.2f ms per call): %s", rs.getLong(1), rs.getLong(2),
-                        rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getString(5)));
+                        rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getString(4)));
             }
         } catch (SQLException e) {
             lines.add("no statement profile: " + e.getMessage());
         }
         return lines;
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, EmbeddedPostgres.USER, EmbeddedPostgres.PASSWORD);
     }
 }
