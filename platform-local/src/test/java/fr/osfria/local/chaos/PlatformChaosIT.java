@@ -177,7 +177,7 @@ class PlatformChaosIT {
                 seconds(Duration.ofNanos(uploaded - start)), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
                 check.duplicates, check.documents, orphansAfterA.size());
         assertEquals(300, ids.size(), "every upload accepted: " + answers);
-        assertEquals(0, answers.get("500"), answers.toString());
+        assertEquals(0, answers.get("500"), answers + errorsInLogs(answers));
         check.assertClean(300);
     }
 
@@ -398,7 +398,8 @@ class PlatformChaosIT {
                 orphans.size());
         assertTrue(kills >= 1, "PostgreSQL was never killed");
         assertTrue(answers.get("503+Retry-After") > 0, "no upload was answered 503 with Retry-After during the outage: " + answers);
-        assertEquals(0, answers.get("500") + answers.get("503"), "a 500, or a 503 without Retry-After: " + answers);
+        assertEquals(0, answers.get("500") + answers.get("503"), "a 500, or a 503 without Retry-After: " + answers
+                + errorsInLogs(answers));
         assertTrue(orphans.isEmpty(), "blobs without a document: " + orphans);
         check.assertClean(ids.size());
     }
@@ -709,5 +710,27 @@ class PlatformChaosIT {
 
     private static double seconds(Duration d) {
         return d.toMillis() / 1000.0;
+    }
+
+    /** For each 500's error id, the services' log lines from it on (its stack trace): the data directory goes with the run. */
+    private static String errorsInLogs(PlatformApi.Answers answers) {
+        StringBuilder found = new StringBuilder();
+        java.util.regex.Matcher ids = java.util.regex.Pattern.compile("error id ([0-9a-f-]{36})").matcher(String.join("\n", answers.unexpected));
+        while (ids.find()) {
+            try (var logs = Files.list(data.resolve("logs"))) {
+                for (Path log : logs.filter(f -> f.toString().endsWith(".log")).toList()) {
+                    List<String> lines = Files.readAllLines(log);
+                    for (int i = 0; i < lines.size(); i++) {
+                        if (lines.get(i).contains(ids.group(1))) {
+                            found.append("\n").append(log.getFileName()).append(":\n")
+                                    .append(String.join("\n", lines.subList(i, Math.min(lines.size(), i + 40))));
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                found.append("\n(logs unreadable: ").append(e).append(')');
+            }
+        }
+        return found.toString();
     }
 }

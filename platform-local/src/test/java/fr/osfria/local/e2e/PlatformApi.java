@@ -30,6 +30,8 @@ public final class PlatformApi {
     /** What the uploads of one scenario were answered: status (or "io") → count. */
     public static final class Answers {
         final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+        /** The bodies of the answers a careful client cannot act on (a 500 names its error id, for the logs). */
+        public final java.util.List<String> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         public void add(String what) {
             counts.computeIfAbsent(what, k -> new AtomicInteger()).incrementAndGet();
@@ -78,6 +80,7 @@ public final class PlatformApi {
             answers.add(status + (retryAfter ? "+Retry-After" : ""));
             if (status != 502 && status != 503 && status != 504) {
                 System.out.println("CHAOS unexpected upload answer " + status + ": " + r.body());
+                answers.unexpected.add(status + " " + r.body());
                 return null;
             }
             long wait = r.headers().firstValue("Retry-After").map(s -> Long.parseLong(s.trim()) * 1000).orElse(500L);

@@ -16,10 +16,19 @@ public final class DatabaseUnavailable {
     public static boolean causes(Throwable failure) {
         int depth = 0;
         for (Throwable t = failure; t != null && depth < 16; t = t.getCause(), depth++) {
-            if (t instanceof java.net.ConnectException) {
-                return true; // refused: nothing listens (Netty's AnnotatedConnectException is one too)
+            if (t instanceof java.net.SocketException) {
+                // refused: nothing listens (Netty's AnnotatedConnectException is a ConnectException); reset: the
+                // server died with our query unread (a killed backend, a crashed postmaster)
+                return true;
             }
             String name = t.getClass().getName();
+            if (name.equals("io.netty.channel.unix.Errors$NativeIoException") && t.getMessage() != null
+                    && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))) {
+                return true; // the same through Netty's native transport
+            }
+            if (t.getMessage() != null && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
+                return true; // statements queued on a connection the server closed (the client's own wording, no class)
+            }
             if (name.equals("io.vertx.sqlclient.ClosedConnectionException")) {
                 return true; // the server went away under an open connection
             }

@@ -16,11 +16,16 @@ class DatabaseUnavailableTest {
         // what Hibernate Reactive threw when PostgreSQL was killed under a pooled connection
         assertTrue(DatabaseUnavailable.causes(new RuntimeException(
                 new NoStackTraceThrowable("Connection is not active now, current status: CLOSED"))));
+        // a backend killed with our statement unread: the failure behind a 500 in the chaos suite's scenario c
+        assertTrue(DatabaseUnavailable.causes(new RuntimeException(new java.net.SocketException("Connection reset"))));
+        assertTrue(DatabaseUnavailable.causes(new io.vertx.core.VertxException(
+                "Pending requests failed to be sent due to connection has been closed.", null)));
     }
 
     @Test
     void otherFailuresAreNot() {
         assertFalse(DatabaseUnavailable.causes(new IllegalStateException("a bug")));
         assertFalse(DatabaseUnavailable.causes(new RuntimeException(new NoStackTraceThrowable("Timeout"))));
+        assertFalse(DatabaseUnavailable.causes(new java.io.IOException("No space left on device")));
     }
 }
