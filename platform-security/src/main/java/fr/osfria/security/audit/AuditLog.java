@@ -44,6 +44,11 @@ public class AuditLog {
     public static final String CHANNEL = "audit";
 
     static final long DIRECT_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /**
+     * How long a call waits for its audit record's acknowledgement before it is answered 503: the producer's own
+     * limits (60 s to learn a topic, 120 s to deliver) held every audited call that long while the broker was away.
+     */
+    public static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(10);
     static final int MAX_DIRECT_IN_FLIGHT = 1000;
 
     private final MutinyEmitter<String> emitter;
@@ -78,8 +83,19 @@ public class AuditLog {
         return CloudEvent.of("/osfria/" + service, EventTypes.AUDIT_RECORDED, subject, record);
     }
 
-    /** Sends an audit event; completes when the broker has it. */
+    /**
+     * Sends an audit event; completes when the broker has it, or fails with {@link AuditUnavailable} after
+     * {@link #PATIENCE} or when the producer gives up (the record may still reach the broker later: a call is
+     * recorded once more than it was answered, never less).
+     */
     public Uni<Void> send(CloudEvent<AuditRecord> event) {
+        return sendNow(event).ifNoItem().after(PATIENCE)
+                .failWith(() -> new AuditUnavailable("no acknowledgement of the audit record within " + PATIENCE.toSeconds() + " s", null))
+                .onFailure(e -> !(e instanceof AuditUnavailable))
+                .transform(e -> new AuditUnavailable("the audit record could not be sent: " + e, e));
+    }
+
+    private Uni<Void> sendNow(CloudEvent<AuditRecord> event) {
         Producer<String, String> producer = directProducer();
         if (producer == null) {
             return emitter.sendMessage(EventMessages.of(event)).invoke(this::acknowledged);

@@ -77,6 +77,14 @@ public class ErrorMappers {
         return ErrorResponses.of(status, reason == null ? "request refused" : reason.toLowerCase(), null);
     }
 
+    /** An audited call whose record the broker did not take in time: its answer is withheld; try again shortly. */
+    @ServerExceptionMapper
+    public Response auditUnavailable(fr.osfria.security.audit.AuditUnavailable e) {
+        Log.warnf("audit unavailable: %s", e.getMessage());
+        return Response.fromResponse(ErrorResponses.of(503, "the audit trail cannot be written for the moment; try again in a few seconds",
+                "audit_unavailable")).header(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS).build();
+    }
+
     /**
      * Anything unforeseen: logged with an id the client can quote; no detail leaves the service. The database out
      * of reach is foreseen: 503 with {@code Retry-After}, since trying again shortly is what the client should do.
