@@ -358,7 +358,9 @@ public class DeliverySender {
         String[] reasons = new String[n];
         String[] errors = new String[n];
         Integer[] durations = new Integer[n];
-        Map<String, SubscriptionNote> notes = new HashMap<>();
+        // in id order: two replicas noting the same failing subscriptions lock their rows in the same order (a
+        // deadlock would abort one outcome write, and its deliveries would be sent again when their lease ends)
+        Map<String, SubscriptionNote> notes = new java.util.TreeMap<>();
         List<Sent> exhausted = new ArrayList<>();
         int delivered = 0;
         int retried = 0;
