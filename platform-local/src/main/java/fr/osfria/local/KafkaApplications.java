@@ -41,10 +41,11 @@ final class KafkaApplications implements AutoCloseable {
 
     static final String PREFIX = "osfria.app.";
     /**
-     * What an application writes: only topics a service consumes (batch inference and application events get theirs
-     * with their consumers), so that no application can fill the broker's disk through a topic nobody reads.
+     * What an application writes: only topics a service consumes (documents: ingest-service; batch inference:
+     * inference-router; application events get theirs with their consumer), so that no application can fill the
+     * broker's disk through a topic nobody reads.
      */
-    static final List<String> INPUTS = List.of("documents.v1");
+    static final List<String> INPUTS = List.of("documents.v1", "inference.v1");
     static final String RESULTS = "results.v1";
     static final String DLQ = "dlq.v1";
     /**
@@ -175,7 +176,7 @@ final class KafkaApplications implements AutoCloseable {
                 "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
                         + name + "\" password=\"" + password + "\";",
                 "max.request.size=" + MAX_MESSAGE_BYTES,
-                "# writes: " + topic(name, "documents.v1") + "; reads: " + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
+                "# writes: " + String.join(", ", INPUTS.stream().map(input -> topic(name, input)).toList()) + "; reads: " + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
     }
 
     private static AclBinding allow(ResourceType type, String resource, PatternType pattern, String name, AclOperation op) {

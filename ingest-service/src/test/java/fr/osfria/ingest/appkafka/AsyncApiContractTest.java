@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 class AsyncApiContractTest {
 
     private static final Map<String, String> SCHEMA_OF = Map.of(
-            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter");
+            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter",
+            "inferenceRequest", "InferenceRequest", "inferenceResult", "InferenceResult");
 
     @Test
     void everyExampleMatchesItsMessagesSchema() {
@@ -33,7 +34,7 @@ class AsyncApiContractTest {
                 examples++;
             }
         }
-        assertEquals(4, examples);
+        assertEquals(7, examples);
     }
 
     @Test
