@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import fr.osfria.testing.AsyncApiContract;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class AsyncApiContractTest {
 
     private static final Map<String, String> SCHEMA_OF = Map.of(
-            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter");
+            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter",
+            "applicationEvent", "ApplicationEvent");
 
     @Test
     void everyExampleMatchesItsMessagesSchema() {
@@ -33,7 +35,7 @@ class AsyncApiContractTest {
                 examples++;
             }
         }
-        assertEquals(4, examples);
+        assertEquals(6, examples);
     }
 
     @Test
