@@ -50,6 +50,19 @@ class AsyncApiContractTest {
         assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("DocumentSubmitted", example));
     }
 
+    @Test
+    void anApplicationEventOutsideAnApplicationsPrefixOrWithAnExtraAttributeDoesNotMatch() {
+        ObjectNode example = (ObjectNode) AsyncApiContract.document().path("components").path("messages")
+                .path("applicationEvent").path("examples").get(0).path("payload").deepCopy();
+        AsyncApiContract.assertValid("ApplicationEvent", example);
+        for (String type : new String[] {"document.indexed", "app.billing", "app.Billing.invoice.created", "app.billing.%"}) {
+            ObjectNode forged = example.deepCopy().put("type", type);
+            assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("ApplicationEvent", forged), type);
+        }
+        ObjectNode extra = example.deepCopy().put("api_key", "sk-osfria-not-here");
+        assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("ApplicationEvent", extra));
+    }
+
     private static java.util.Set<String> iterable(java.util.Iterator<String> names) {
         java.util.Set<String> set = new java.util.TreeSet<>();
         names.forEachRemaining(set::add);

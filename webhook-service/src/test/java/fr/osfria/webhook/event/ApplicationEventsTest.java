@@ -109,17 +109,15 @@ class ApplicationEventsTest {
             assertEquals("2026-0042", body.at("/data/invoiceId").asText(), "the application's data as sent: " + r.body());
 
             Map<String, String> reasons = new TreeMap<>();
-            for (ConsumerRecord<String, String> letter : dlq.drain(Duration.ofSeconds(3))) {
+            for (String label : bad.keySet()) { // the dead letters were sent before the good event was taken in
+                ConsumerRecord<String, String> letter = dlq.await(x -> label.equals(label(x.value())), Duration.ofSeconds(10));
                 AsyncApiContract.assertValid("DeadLetter", letter.value());
                 JsonNode l = EventJson.MAPPER.readTree(letter.value());
                 assertEquals(l.get("reason").asText(), new String(letter.headers().lastHeader("dead-letter-reason").value(),
                         StandardCharsets.UTF_8));
                 assertEquals(Topics.appEvents(app), l.get("topic").asText());
-                String label = l.has("record") ? l.at("/record/subject").asText().replace(tag, "")
-                        : letter.value().contains("not JSON") ? "B1" : "B5";
                 reasons.put(label, l.get("reason").asText());
             }
-            assertEquals(bad.keySet(), reasons.keySet(), "every bad record dead-lettered once: " + reasons);
             assertTrue(reasons.get("B1").startsWith("the record is not JSON"), reasons.toString());
             assertTrue(reasons.get("B2").contains("unknown attribute 'api_key'"), reasons.toString());
             assertTrue(reasons.get("B3").contains("is not declared by application " + app), reasons.toString());
@@ -136,6 +134,17 @@ class ApplicationEventsTest {
             given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE))
                     .get("/v1/webhooks/" + subscription + "/deliveries").then().statusCode(200)
                     .body("data[0].event", org.hamcrest.Matchers.equalTo(type));
+        }
+    }
+
+    /** Which bad record a dead letter is about: its subject's label, or (kept as its size only) by its reason. */
+    private String label(String letter) {
+        try {
+            JsonNode l = EventJson.MAPPER.readTree(letter);
+            return l.has("record") ? l.at("/record/subject").asText().replace(tag, "")
+                    : l.get("reason").asText().startsWith("the record is not JSON") ? "B1" : "B5";
+        } catch (Exception e) {
+            throw new AssertionError(letter, e);
         }
     }
 
