@@ -34,7 +34,12 @@ import java.util.TreeMap;
 import java.util.UUID;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import fr.osfria.testing.InJvmKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,13 +92,19 @@ class ApplicationEventsTest {
             for (String schemaless : List.of("B1", "B2", "B6", "B7")) { // the others need the key or the size to tell
                 assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("ApplicationEvent", bad.get(schemaless)), schemaless);
             }
-            for (String record : bad.values()) {
-                TopicProbe.send(Topics.appEvents(app), "same-key", record);
-            }
             AsyncApiContract.assertValid("ApplicationEvent", good.encode());
-            TopicProbe.send(Topics.appEvents(app), "same-key", good.encode()); // after every bad record, same partition
-            TopicProbe.send(Topics.appEvents(app), "same-key", good.encode()); // Kafka delivers at least once
-            TopicProbe.send(Topics.appEvents("ghost-" + tag), "k", event("app.ghost-" + tag + ".invoice.created", "U1").encode());
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.<String, Object>of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InJvmKafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                    new StringSerializer(), new StringSerializer())) { // one producer: a probe's send makes one each time
+                for (String record : bad.values()) {
+                    producer.send(new ProducerRecord<>(Topics.appEvents(app), "same-key", record)).get();
+                }
+                // after every bad record, on the same partition; twice, as Kafka delivers at least once
+                producer.send(new ProducerRecord<>(Topics.appEvents(app), "same-key", good.encode())).get();
+                producer.send(new ProducerRecord<>(Topics.appEvents(app), "same-key", good.encode())).get();
+                producer.send(new ProducerRecord<>(Topics.appEvents("ghost-" + tag), "k",
+                        event("app.ghost-" + tag + ".invoice.created", "U1").encode())).get();
+            }
 
             await().atMost(Duration.ofSeconds(60)).until(() -> !receiver.received.isEmpty());
             Receiver.Request r = receiver.received.get(0);
