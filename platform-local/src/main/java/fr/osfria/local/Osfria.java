@@ -144,7 +144,7 @@ public final class Osfria {
             } catch (LocalPlatformException e) {
                 throw failed("Kafka", e.getMessage(), "kafka");
             }
-            KeysCommand.reconcile(settings, out); // applications revoked while the platform was down
+            KeysCommand.reconcile(settings, out); // applications revoked while the platform was down, or made by an older version
             ready("Kafka", t);
             String adminKey = firstStartAdminKey();
             keks = new LocalKeks(settings.dataDir()).env();
