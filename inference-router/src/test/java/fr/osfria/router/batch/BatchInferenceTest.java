@@ -11,6 +11,7 @@ import fr.osfria.events.Topics;
 import fr.osfria.router.SimulatedBackends;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeysCli;
+import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.TestKeys;

@@ -9,6 +9,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.Topics;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeysCli;
+import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.TestKeys;
 import java.util.HashMap;
