@@ -41,6 +41,8 @@ public interface RouterConfig {
 
     Quota quota();
 
+    Batch batch();
+
     /** Largest request body accepted; larger answers 413. */
     @WithDefault("4M")
     io.quarkus.runtime.configuration.MemorySize maxBodySize();
@@ -148,6 +150,37 @@ public interface RouterConfig {
         /** Longest wait in the queue before 503. */
         @WithDefault("10s")
         Duration queueTimeout();
+    }
+
+    /** Batch inference from Kafka applications ({@code osfria.app.<name>.inference.v1}): spare capacity only. */
+    interface Batch {
+        /** Whether the router consumes the applications' inference topics. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * A batch request starts on a backend only while the backend's whole load (interactive and batch requests,
+         * vLLM's queue) is below this, and never above half of {@code admission.max-in-flight-per-backend}: the other
+         * half is the room interactive requests always find. Keep it below what a backend serves without slowing.
+         */
+        @WithDefault("16")
+        int maxLoadPerBackend();
+
+        /** Records read and not yet answered and committed, across the applications: the consumer pauses beyond. */
+        @WithDefault("256")
+        int maxPending();
+
+        /** How often answered records are committed (their answers and offsets, in one Kafka transaction). */
+        @WithDefault("500ms")
+        Duration commitInterval();
+
+        /** Consumer group of the router replicas on the inference topics. */
+        @WithDefault("inference-router-batch")
+        String group();
+
+        /** Kafka transaction time-out: how long a crashed replica's unfinished answers hold back read_committed readers. */
+        @WithDefault("15s")
+        Duration transactionTimeout();
     }
 
     interface Quota {

@@ -19,6 +19,13 @@ public final class EventTypes {
     public static final Set<String> PUBLIC = Set.of(DOCUMENT_INDEXED, DOCUMENT_FAILED, DOCUMENT_DELETED,
             MODEL_LOADED, MODEL_UNLOADED, ALERT_TRIGGERED, ALERT_RESOLVED, USAGE_THRESHOLD, WEBHOOK_EXHAUSTED);
 
+    /**
+     * Kafka applications' own events start with {@code app.<name>.} (e.g. {@code app.billing.invoice.created}): each
+     * application publishes the types its key declares, on {@code osfria.app.<name>.events.v1}, and webhook
+     * subscriptions may name them beside {@link #PUBLIC}.
+     */
+    public static final String APPLICATION_PREFIX = "app.";
+
     // Internal work events, each on its own topic.
     public static final String DOCUMENT_UPLOADED = "document.uploaded";
     public static final String DOCUMENT_CHUNKED = "document.chunked";

@@ -37,6 +37,25 @@ public final class Topics {
         return APP_PREFIX + app + ".documents.v1";
     }
 
+    /** Every application's batch inference topic, for a pattern subscription; group 1 is the application's name. */
+    public static final String APP_INFERENCE_PATTERN = "osfria\\.app\\.([a-z0-9-]{1,40})\\.inference\\.v1";
+
+    /** What the application {@code app} submits: batch inference requests, one OpenAI Batch API line per record. */
+    public static String appInference(String app) {
+        return APP_PREFIX + app + ".inference.v1";
+    }
+
+    /** Every application's events topic, for a pattern subscription; group 1 is the application's name. */
+    public static final String APP_EVENTS_PATTERN = "osfria\\.app\\.([a-z0-9-]{1,40})\\.events\\.v1";
+
+    /**
+     * What the application {@code app} publishes for webhooks: CloudEvents of its declared types
+     * ({@code app.<name>.…}, {@link EventTypes#APPLICATION_PREFIX}), fanned out by webhook-service.
+     */
+    public static String appEvents(String app) {
+        return APP_PREFIX + app + ".events.v1";
+    }
+
     /** What the application {@code app} reads: the outcome of each of its records. */
     public static String appResults(String app) {
         return APP_PREFIX + app + ".results.v1";

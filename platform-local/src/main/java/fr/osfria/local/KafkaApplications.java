@@ -41,10 +41,12 @@ final class KafkaApplications implements AutoCloseable {
 
     static final String PREFIX = "osfria.app.";
     /**
-     * What an application writes: only topics a service consumes (batch inference and application events get theirs
-     * with their consumers), so that no application can fill the broker's disk through a topic nobody reads.
+     * What an application writes: only topics a service consumes (documents: ingest-service; batch inference:
+     * inference-router; {@code events.v1}, its own events: webhook-service fans them out as webhooks), so that no
+     * application can fill the broker's disk through a topic nobody reads.
      */
-    static final List<String> INPUTS = List.of("documents.v1");
+    static final List<String> INPUTS = List.of("documents.v1", "inference.v1", "events.v1");
+    static final String EVENTS = "events.v1";
     static final String RESULTS = "results.v1";
     static final String DLQ = "dlq.v1";
     /**
@@ -61,6 +63,15 @@ final class KafkaApplications implements AutoCloseable {
             "retention.bytes", String.valueOf(1024L * 1024 * 1024));
     static final Map<String, String> RESULTS_RETENTION = Map.of("retention.ms", String.valueOf(7L * 24 * 3600_000),
             "retention.bytes", String.valueOf(256L * 1024 * 1024));
+    /**
+     * {@code events.v1}: webhook-service takes events of up to 64 KiB and dead-letters those up to this size, with
+     * the reason; the broker refuses larger ones to the producer. A day and 256 MiB: webhook-service takes them in
+     * within seconds, and each is then kept in its database for the deliveries and their replay.
+     */
+    static final int EVENTS_MAX_MESSAGE_BYTES = 128 * 1024;
+    static final Map<String, String> EVENTS_CONFIG = Map.of("retention.ms", String.valueOf(24L * 3600_000),
+            "retention.bytes", String.valueOf(256L * 1024 * 1024),
+            "max.message.bytes", String.valueOf(EVENTS_MAX_MESSAGE_BYTES));
     /** Bytes per second one application may write (the broker throttles beyond): 4 MiB/s, a large file every 3 s. */
     static final double PRODUCER_BYTE_RATE = 4 * 1024 * 1024;
 
@@ -84,7 +95,8 @@ final class KafkaApplications implements AutoCloseable {
         String password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(32));
         List<NewTopic> topics = new ArrayList<>();
         for (String input : INPUTS) {
-            topics.add(topic(topic(name, input), true, DOCUMENTS_RETENTION));
+            topics.add(input.equals(EVENTS) ? topic(topic(name, input), false, EVENTS_CONFIG)
+                    : topic(topic(name, input), true, DOCUMENTS_RETENTION));
         }
         topics.add(topic(topic(name, RESULTS), false, RESULTS_RETENTION));
         topics.add(topic(topic(name, DLQ), true, RESULTS_RETENTION));
@@ -111,6 +123,29 @@ final class KafkaApplications implements AutoCloseable {
         } catch (Exception e) {
             throw new LocalPlatformException("the broker did not take the Kafka credentials of '" + name + "': "
                     + reason(e));
+        }
+    }
+
+    /**
+     * Gives an application created by an earlier version the input topics and ACLs it lacks (its {@code events.v1}):
+     * each missing topic is created, the ACLs added again (adding one that exists changes nothing).
+     */
+    void complete(String name) {
+        try {
+            java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String input : INPUTS) {
+                if (!existing.contains(topic(name, input))) {
+                    missing.add(input.equals(EVENTS) ? topic(topic(name, input), false, EVENTS_CONFIG)
+                            : topic(topic(name, input), true, DOCUMENTS_RETENTION));
+                }
+            }
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            }
+            admin.createAcls(acls(name)).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new LocalPlatformException("the broker did not take the topics and ACLs of '" + name + "': " + reason(e));
         }
     }
 
@@ -175,7 +210,8 @@ final class KafkaApplications implements AutoCloseable {
                 "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
                         + name + "\" password=\"" + password + "\";",
                 "max.request.size=" + MAX_MESSAGE_BYTES,
-                "# writes: " + topic(name, "documents.v1") + "; reads: " + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
+                "# writes: " + String.join(", ", INPUTS.stream().map(input -> topic(name, input)).toList()) + "; reads: "
+                        + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");
     }
 
     private static AclBinding allow(ResourceType type, String resource, PatternType pattern, String name, AclOperation op) {

@@ -90,16 +90,23 @@ final class KeysCommand {
 
     /**
      * At {@code up}, once the broker is ready: removes the credentials and ACLs of Kafka applications revoked while
-     * the platform was down (revoking again one removed already changes nothing).
+     * the platform was down (revoking again one removed already changes nothing), and gives the active ones the
+     * input topics and ACLs of this version (an application created before {@code events.v1} existed gets it).
      */
     static void reconcile(LocalSettings settings, PrintStream out) {
-        List<String> revoked = KeyFile.readOrEmpty(settings.keysFile()).stream()
-                .filter(k -> k.kafkaApplication() && k.revoked()).map(KeyEntry::name).toList();
-        if (revoked.isEmpty()) {
+        List<KeyEntry> applications = KeyFile.readOrEmpty(settings.keysFile()).stream()
+                .filter(KeyEntry::kafkaApplication).toList();
+        if (applications.isEmpty()) {
             return;
         }
         try (KafkaApplications apps = new KafkaApplications(settings.kafkaBootstrap())) {
-            revoked.forEach(apps::revoke);
+            for (KeyEntry app : applications) {
+                if (app.revoked()) {
+                    apps.revoke(app.name());
+                } else {
+                    apps.complete(app.name());
+                }
+            }
         } catch (LocalPlatformException e) {
             out.println("osfria: " + e.getMessage() + " (tried again at the next start)");
         }

@@ -112,13 +112,9 @@ public final class Osfria {
         checkDataDir();
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
-        // Ctrl-C stops the platform even when started from a script's background job, which leaves SIGINT ignored
-        // (the JVM then installs no handler of its own)
-        try {
-            sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> System.exit(130));
-        } catch (IllegalArgumentException e) {
-            // no such signal here: the JVM's own handling applies
-        }
+        // Ctrl-C (SIGINT) and ./osfria down (SIGTERM) run this hook. A launcher started as a script's background job
+        // inherits an ignored SIGINT, which the JVM leaves ignored (sun.misc.Signal.handle cannot override it either):
+        // there, as POSIX intends for background jobs, only ./osfria down stops it
         try {
             RunFile.of(settings, url()).write(settings.dataDir());
             out.println("Starting Osfria (logs in " + LogFile.path(settings.dataDir(), "x").getParent() + ")");
@@ -144,7 +140,7 @@ public final class Osfria {
             } catch (LocalPlatformException e) {
                 throw failed("Kafka", e.getMessage(), "kafka");
             }
-            KeysCommand.reconcile(settings, out); // applications revoked while the platform was down
+            KeysCommand.reconcile(settings, out); // applications revoked while the platform was down, or made by an older version
             ready("Kafka", t);
             String adminKey = firstStartAdminKey();
             keks = new LocalKeks(settings.dataDir()).env();

@@ -33,6 +33,10 @@ public final class OpenAiSimulator implements AutoCloseable {
     private volatile long firstTokenDelayMillis;
     private volatile JsonObject lastRequest;
     private HttpServer server;
+    /** Requests generating at once, as a GPU's batch size bounds them (0: no bound); the rest wait in {@link #queued}. */
+    private int capacity;
+    private int generating;
+    private final java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
 
     private OpenAiSimulator(List<String> models) {
         this.models.addAll(models);
@@ -100,7 +104,61 @@ public final class OpenAiSimulator implements AutoCloseable {
 
     /** Requests generating right now. */
     public int running() {
-        return running.get();
+        return capacity() > 0 ? generating() : running.get();
+    }
+
+    /**
+     * At most {@code n} completion requests generate at once (0: any number), as a vLLM server's batch size bounds
+     * them; the others wait in its queue, first come first served, and {@code /metrics} reports both counts.
+     */
+    public synchronized void capacity(int n) {
+        capacity = n;
+    }
+
+    private synchronized int capacity() {
+        return capacity;
+    }
+
+    private synchronized int generating() {
+        return generating;
+    }
+
+    /** Requests waiting for a place under {@link #capacity(int)}. */
+    public synchronized int waiting() {
+        return queued.size();
+    }
+
+    /** Runs {@code work} once a place is free; the place is given back when the request's response ends or breaks. */
+    private void admit(HttpServerRequest request, Runnable work) {
+        Runnable start = () -> {
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            Runnable release = () -> {
+                if (done.compareAndSet(false, true)) {
+                    Runnable next;
+                    synchronized (this) {
+                        generating--;
+                        next = queued.poll();
+                        if (next != null) {
+                            generating++;
+                        }
+                    }
+                    if (next != null) {
+                        next.run();
+                    }
+                }
+            };
+            request.response().endHandler(v -> release.run());
+            request.connection().closeHandler(v -> release.run());
+            work.run();
+        };
+        synchronized (this) {
+            if (capacity > 0 && generating >= capacity) {
+                queued.add(start);
+                return;
+            }
+            generating++;
+        }
+        start.run();
     }
 
     /** Puts every switch back to normal behaviour. */
@@ -111,6 +169,7 @@ public final class OpenAiSimulator implements AutoCloseable {
         dropAfterTokens = 0;
         tokenDelayMillis = 0;
         firstTokenDelayMillis = 0;
+        capacity(0);
     }
 
     /** Delay between streamed tokens, as a GPU's decode rate would impose. */
@@ -150,10 +209,10 @@ public final class OpenAiSimulator implements AutoCloseable {
                     # TYPE vllm:num_requests_running gauge
                     vllm:num_requests_running{model_name="%1$s"} %2$d
                     # TYPE vllm:num_requests_waiting gauge
-                    vllm:num_requests_waiting{model_name="%1$s"} 0
+                    vllm:num_requests_waiting{model_name="%1$s"} %3$d
                     # TYPE vllm:gpu_cache_usage_perc gauge
-                    vllm:gpu_cache_usage_perc{model_name="%1$s"} %3$.3f
-                    """.formatted(model, running.get(), Math.min(1.0, running.get() / 16.0)));
+                    vllm:gpu_cache_usage_perc{model_name="%1$s"} %4$.3f
+                    """.formatted(model, running(), waiting(), Math.min(1.0, running() / 16.0)));
         } else if ("GET".equals(request.method().name()) && "/health".equals(path)) {
             request.response().setStatusCode(200).end();
         } else if ("POST".equals(request.method().name())
@@ -176,10 +235,17 @@ public final class OpenAiSimulator implements AutoCloseable {
                 }
                 JsonObject received = json;
                 Runnable answer = () -> complete(request, received, path.contains("chat"));
-                if (firstTokenDelayMillis > 0) {
-                    vertx.setTimer(firstTokenDelayMillis, t -> answer.run());
+                Runnable generate = () -> {
+                    if (firstTokenDelayMillis > 0) {
+                        vertx.setTimer(firstTokenDelayMillis, t -> answer.run());
+                    } else {
+                        answer.run();
+                    }
+                };
+                if (capacity() > 0) {
+                    admit(request, generate);
                 } else {
-                    answer.run();
+                    generate.run();
                 }
             });
         } else {

@@ -46,6 +46,7 @@ public class Dispatcher {
     private final RouterConfig.Admission config;
     private final Vertx vertx;
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
+    private final List<Runnable> releaseListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Dispatcher(BackendPool pool, RouterConfig config, Vertx vertx, MeterRegistry meters) {
         this.pool = pool;
@@ -88,6 +89,44 @@ public class Dispatcher {
         }
     }
 
+    /**
+     * The batch lane: a slot on a backend with spare capacity, or null at once (it never queues). Spare means no
+     * interactive request is waiting for a slot, and the backend's whole load (this router's requests, batch ones
+     * included, or vLLM's running count, plus vLLM's own queue) is below {@code maxLoad}. Interactive requests
+     * therefore never wait behind batch work: batch requests start only while nobody waits, and as interactive load
+     * rises on a backend fewer batch requests fit under {@code maxLoad} (kept below {@code max-in-flight-per-backend},
+     * so a backend always has slots batch work cannot take). The caller must {@link #release} it exactly once.
+     */
+    public Backend acquireSpare(String model, int maxLoad, Set<Backend> tried) {
+        long now = System.nanoTime();
+        synchronized (this) {
+            if (!queue.isEmpty()) {
+                return null;
+            }
+            List<Backend> spare = new ArrayList<>();
+            for (Backend b : serving(model, tried, now)) {
+                if (b.load() < maxLoad && b.inFlight() < config.maxInFlightPerBackend()) {
+                    spare.add(b);
+                }
+            }
+            Backend chosen = balancer.choose(spare, null);
+            if (chosen != null) {
+                chosen.acquired();
+            }
+            return chosen;
+        }
+    }
+
+    /** Whether any backend serves the model and is not ejected (a batch request waits for one otherwise). */
+    public boolean anyServing(String model, Set<Backend> tried) {
+        return !serving(model, tried, System.nanoTime()).isEmpty();
+    }
+
+    /** Called after every release (on the releasing thread): the batch lane starts waiting work then. */
+    public void onRelease(Runnable listener) {
+        releaseListeners.add(listener);
+    }
+
     /** Backends that serve the model, are not ejected and were not tried yet for this request. */
     private List<Backend> serving(String model, Set<Backend> tried, long now) {
         List<Backend> serving = new ArrayList<>();
@@ -114,6 +153,12 @@ public class Dispatcher {
     }
 
     public void release(Backend backend) {
+        releaseQuietly(backend);
+        releaseListeners.forEach(Runnable::run);
+    }
+
+    /** {@link #release} without telling the release listeners (the batch lane gives back a slot it did not use). */
+    public void releaseQuietly(Backend backend) {
         backend.released();
         List<Runnable> handOvers = new ArrayList<>();
         synchronized (this) {

@@ -21,16 +21,16 @@ import java.io.IOException;
  *                       characters of what the backend turns into prompt (prompt, message contents and tool calls,
  *                       tools; English runs about four a token) plus four per message for the chat template
  */
-record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
+public record CompletionRequest(String model, boolean stream, boolean clientWantsUsage, String user, String prefix,
                          long maxTokens, long promptEstimate, Buffer forward) {
 
-    static final class Invalid extends Exception {
-        Invalid(String message) {
+    public static final class Invalid extends Exception {
+        public Invalid(String message) {
             super(message, null, false, false);
         }
     }
 
-    static CompletionRequest parse(Buffer body, int prefixLength) throws Invalid {
+    public static CompletionRequest parse(Buffer body, int prefixLength) throws Invalid {
         if (body == null || body.length() == 0) {
             throw new Invalid("The request body is empty; send a JSON object with at least 'model'");
         }

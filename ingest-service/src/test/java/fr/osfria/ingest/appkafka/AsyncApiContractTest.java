@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import fr.osfria.testing.AsyncApiContract;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,9 @@ import org.junit.jupiter.api.Test;
 class AsyncApiContractTest {
 
     private static final Map<String, String> SCHEMA_OF = Map.of(
-            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter");
+            "documentSubmitted", "DocumentSubmitted", "documentResult", "DocumentResult", "deadLetter", "DeadLetter",
+            "inferenceRequest", "InferenceRequest", "inferenceResult", "InferenceResult",
+            "applicationEvent", "ApplicationEvent");
 
     @Test
     void everyExampleMatchesItsMessagesSchema() {
@@ -33,7 +36,7 @@ class AsyncApiContractTest {
                 examples++;
             }
         }
-        assertEquals(4, examples);
+        assertEquals(9, examples);
     }
 
     @Test
@@ -46,6 +49,19 @@ class AsyncApiContractTest {
         AsyncApiContract.assertValid("DocumentSubmitted", example);
         ((ObjectNode) example.get("data")).remove("file_base64");
         assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("DocumentSubmitted", example));
+    }
+
+    @Test
+    void anApplicationEventOutsideAnApplicationsPrefixOrWithAnExtraAttributeDoesNotMatch() {
+        ObjectNode example = (ObjectNode) AsyncApiContract.document().path("components").path("messages")
+                .path("applicationEvent").path("examples").get(0).path("payload").deepCopy();
+        AsyncApiContract.assertValid("ApplicationEvent", example);
+        for (String type : new String[] {"document.indexed", "app.billing", "app.Billing.invoice.created", "app.billing.%"}) {
+            ObjectNode forged = example.deepCopy().put("type", type);
+            assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("ApplicationEvent", forged), type);
+        }
+        ObjectNode extra = example.deepCopy().put("api_key", "sk-osfria-not-here");
+        assertThrows(AssertionError.class, () -> AsyncApiContract.assertValid("ApplicationEvent", extra));
     }
 
     private static java.util.Set<String> iterable(java.util.Iterator<String> names) {

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.IngestTestSupport;
-import fr.osfria.ingest.appkafka.AsyncApiContract;
+import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyFile;
 import fr.osfria.security.key.KeysCli;

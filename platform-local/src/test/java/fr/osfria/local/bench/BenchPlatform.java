@@ -34,8 +34,10 @@ final class BenchPlatform {
 
     static Process start(Map<String, String> env) throws IOException {
         Path home = Path.of("").toAbsolutePath().getParent();
-        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
+        // Ctrl-C stops it at the end: SIGINT as in a terminal, whatever the build's shell left
+        ProcessBuilder builder = new ProcessBuilder(fr.osfria.local.e2e.LaunchedPlatform.inForeground(List.of(
+                ProcessHandle.current().info().command().orElse("java"), "-Dosfria.home=" + home, "-jar",
+                home.resolve("platform-local/target/platform-local.jar").toString(), "up")))
                 .redirectErrorStream(true);
         builder.environment().putAll(env);
         return builder.start();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.testing.AsyncApiContract;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.StringReader;
@@ -49,9 +50,12 @@ import org.junit.jupiter.api.Test;
  * {@code ./osfria keys create NAME --kafka} prints. Application A, a plain Kafka client authenticated with SCRAM on
  * the broker's SASL listener, submits a document and reads {@code accepted} then {@code indexed} with its
  * correlation id; a record for a collection its key may not write is {@code rejected} with the reason, and a poison
- * record does not hold up the next one. Application B cannot write A's documents topic nor read A's results
- * (authorization errors). Once B's key is revoked, its credentials no longer open the broker. No key or password
- * reaches a log.
+ * record does not hold up the next one. A batch of 50 chat requests on A's inference topic is answered once per
+ * custom_id and charged to A's key. Application B cannot write A's documents, inference or events topics nor read
+ * A's results (authorization errors). A publishes a declared event on its events topic: a subscription of A's key
+ * receives it as a signed webhook, while an undeclared type and a type under B's prefix land on A's dead-letter
+ * topic with the reason and reach nobody. Once B's key is revoked, its credentials no longer open the broker. No
+ * key or password reaches a log.
  */
 class KafkaApplicationsIT {
 
@@ -64,8 +68,9 @@ class KafkaApplicationsIT {
         SharedPlatform platform = SharedPlatform.get();
         long start = System.nanoTime();
         String suffix = Long.toString(System.nanoTime() % 1_000_000, 36);
-        App a = create("billing-" + suffix, "--write", "kafka-a", "--read", "kafka-a");
-        App b = create("intruder-" + suffix, "--write", "kafka-b", "--read", "kafka-b");
+        App a = create("billing-" + suffix, "--write", "kafka-a", "--read", "kafka-a", "--event-types",
+                "invoice.created,invoice.paid");
+        App b = create("intruder-" + suffix, "--write", "kafka-b", "--read", "kafka-b", "--event-types", "invoice.created");
         assertEquals("SASL_PLAINTEXT", a.settings().getProperty("security.protocol"));
         assertEquals("SCRAM-SHA-512", a.settings().getProperty("sasl.mechanism"));
 
@@ -96,11 +101,21 @@ class KafkaApplicationsIT {
             assertEquals("indexed", new JsonObject(doc.body()).getString("status"));
         }
 
+        batchInference(platform, a);
+        applicationEventsBecomeSignedWebhooks(platform, a, b);
+
         // B, authenticated as itself, against A's topics
         try (KafkaProducer<String, String> intruder = producer(b)) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> intruder.send(new ProducerRecord<>(
                     documents, "x", submission("intrusion", "kafka-a"))).get(30, TimeUnit.SECONDS));
             assertInstanceOf(TopicAuthorizationException.class, e.getCause());
+            ExecutionException batch = assertThrows(ExecutionException.class, () -> intruder.send(new ProducerRecord<>(
+                    "osfria.app." + a.name() + ".inference.v1", "x", inferenceLine("intrusion"))).get(30, TimeUnit.SECONDS));
+            assertInstanceOf(TopicAuthorizationException.class, batch.getCause());
+            ExecutionException ev = assertThrows(ExecutionException.class, () -> intruder.send(new ProducerRecord<>(
+                    "osfria.app." + a.name() + ".events.v1", "x", appEvent("app." + a.name() + ".invoice.created", "forged")))
+                    .get(30, TimeUnit.SECONDS));
+            assertInstanceOf(TopicAuthorizationException.class, ev.getCause());
         }
         try (KafkaConsumer<String, String> spy = consumer(b, "osfria.app." + b.name() + ".spy", results)) {
             assertThrows(TopicAuthorizationException.class, () -> {
@@ -131,11 +146,21 @@ class KafkaApplicationsIT {
                     List.of(ClientQuotaFilterComponent.ofEntity(ClientQuotaEntity.USER, a.name())))).entities()
                     .get(30, TimeUnit.SECONDS);
             assertEquals(4.0 * 1024 * 1024, quotas.values().iterator().next().get("producer_byte_rate"), quotas.toString());
-            assertFalse(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("osfria.app." + a.name() + ".events.v1"));
+            ConfigResource events = new ConfigResource(ConfigResource.Type.TOPIC, "osfria.app." + a.name() + ".events.v1");
+            Config eventsConfig = admin.describeConfigs(List.of(events)).all().get(30, TimeUnit.SECONDS).get(events);
+            assertEquals(String.valueOf(128 * 1024), eventsConfig.get("max.message.bytes").value());
+            assertEquals(String.valueOf(256L * 1024 * 1024), eventsConfig.get("retention.bytes").value());
 
             // revoked: B's credentials no longer open the broker, and its topics (files in clear) are gone
             assertEquals(0, osfria(platform, "keys", "revoke", b.name()).exitCode);
+            // a deletion the controller has taken can reach the broker's metadata a moment later: a topic that stays
+            // (or comes back) fails this within 10 s
             Set<String> left = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (left.stream().anyMatch(t -> t.startsWith("osfria.app." + b.name() + ".")) && System.nanoTime() < until) {
+                Thread.sleep(200);
+                left = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            }
             assertTrue(left.stream().noneMatch(t -> t.startsWith("osfria.app." + b.name() + ".")), left.toString());
         }
         try (KafkaProducer<String, String> revoked = producer(b)) {
@@ -156,6 +181,156 @@ class KafkaApplicationsIT {
             }
         }
         System.out.printf("KAFKA-API e2e in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+    }
+
+    /**
+     * A batch of 50 chat requests on A's {@code inference.v1}: every custom_id answered once (read_committed, as the
+     * guide says), and the tokens charged to A's key, as its own usage shows.
+     */
+    private static void batchInference(SharedPlatform platform, App a) throws Exception {
+        int requests = 50;
+        Set<String> sent = new java.util.TreeSet<>();
+        try (KafkaProducer<String, String> producer = producer(a)) {
+            for (int i = 0; i < requests; i++) {
+                String id = "batch-" + i;
+                sent.add(id);
+                producer.send(new ProducerRecord<>("osfria.app." + a.name() + ".inference.v1", id, inferenceLine(id)));
+            }
+            producer.flush();
+        }
+        Map<String, JsonObject> answers = new java.util.TreeMap<>();
+        List<String> repeated = new ArrayList<>();
+        Properties committed = new Properties();
+        committed.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<String, String> consumer = consumer(a, "osfria.app." + a.name() + ".batch", "osfria.app."
+                + a.name() + ".results.v1", committed)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (answers.size() < requests && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) {
+                    JsonObject event = new JsonObject(r.value());
+                    if ("fr.osfria.app.inference.result".equals(event.getString("type"))
+                            && answers.put(r.key(), event.getJsonObject("data")) != null) {
+                        repeated.add(r.key());
+                    }
+                }
+            }
+        }
+        assertEquals(sent, answers.keySet());
+        assertEquals(List.of(), repeated);
+        for (JsonObject answer : answers.values()) {
+            assertEquals(200, answer.getJsonObject("response").getInteger("status_code"), answer.encode());
+            assertEquals(4, answer.getJsonObject("usage").getInteger("completion_tokens"), answer.encode());
+        }
+        // A's key paid for them: its usage, through the REST API with its own key (the tallies arrive each second)
+        PlatformApi api = new PlatformApi(platform.url(), a.key());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long counted = 0;
+        while (counted < requests && System.nanoTime() < deadline) {
+            var usage = api.get("/v1/usage");
+            if (usage.statusCode() == 200) {
+                counted = new JsonObject(usage.body()).getJsonArray("data").getJsonObject(0).getLong("total_requests");
+            }
+            if (counted < requests) {
+                Thread.sleep(500);
+            }
+        }
+        assertEquals(requests, counted, "requests counted to " + a.name());
+    }
+
+    private static String inferenceLine(String customId) {
+        return new JsonObject().put("custom_id", customId).put("method", "POST").put("url", "/v1/chat/completions")
+                .put("body", new JsonObject().put("model", SharedPlatform.MODELS.get(1)).put("max_tokens", 4)
+                        .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user")
+                                .put("content", "Résume la facture " + customId)))).encode();
+    }
+
+    /**
+     * A's key subscribes to its own declared type through the entry port; A publishes an undeclared type, a type
+     * under B's prefix, then a declared event: the receiver gets only the last, signed with the subscription's
+     * secret, and the other two are on A's dead-letter topic (read by the operators, on the services' listener).
+     */
+    private static void applicationEventsBecomeSignedWebhooks(SharedPlatform platform, App a, App b) throws Exception {
+        String type = "app." + a.name() + ".invoice.created";
+        String secret = "whsec_" + Base64.getEncoder().encodeToString(("e2e-secret-" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8));
+        List<Map<String, String>> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 16);
+        receiver.createContext("/hook", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            received.add(Map.of("body", body, "id", exchange.getRequestHeaders().getFirst("webhook-id"),
+                    "timestamp", exchange.getRequestHeaders().getFirst("webhook-timestamp"),
+                    "signature", exchange.getRequestHeaders().getFirst("webhook-signature")));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        receiver.start();
+        try (KafkaProducer<String, String> producer = producer(a);
+             KafkaConsumer<String, String> dlq = operatorConsumer(platform, "osfria.app." + a.name() + ".dlq.v1")) {
+            PlatformApi api = new PlatformApi(platform.url(), a.key());
+            String subscription = new JsonObject().put("url", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook")
+                    .put("events", List.of(type)).put("secret", secret).encode();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            var created = api.post("/v1/webhooks", subscription);
+            while (created.statusCode() != 201 && System.nanoTime() < deadline) { // the key file is read every few seconds
+                Thread.sleep(300);
+                created = api.post("/v1/webhooks", subscription);
+            }
+            assertEquals(201, created.statusCode(), created.body());
+
+            String events = "osfria.app." + a.name() + ".events.v1";
+            String undeclared = appEvent("app." + a.name() + ".invoice.refunded", "undeclared");
+            String foreign = appEvent("app." + b.name() + ".invoice.created", "foreign");
+            String good = appEvent(type, "good");
+            AsyncApiContract.assertValid("ApplicationEvent", good);
+            for (String record : List.of(undeclared, foreign, good)) {
+                producer.send(new ProducerRecord<>(events, "invoice-2026-0042", record)).get(30, TimeUnit.SECONDS);
+            }
+
+            Map<String, String> reasons = new java.util.HashMap<>();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((received.isEmpty() || reasons.size() < 2) && System.nanoTime() < until) {
+                for (ConsumerRecord<String, String> r : dlq.poll(Duration.ofMillis(300))) {
+                    AsyncApiContract.assertValid("DeadLetter", r.value());
+                    JsonObject letter = new JsonObject(r.value());
+                    if (!events.equals(letter.getString("topic"))) {
+                        continue; // the refused documents above share the dead-letter topic
+                    }
+                    reasons.put(letter.getJsonObject("record").getString("subject"), letter.getString("reason"));
+                }
+            }
+            assertTrue(reasons.getOrDefault("undeclared", "").contains("is not declared by application " + a.name()), reasons.toString());
+            assertTrue(reasons.getOrDefault("foreign", "").contains("is not under this application's prefix"), reasons.toString());
+            assertFalse(received.isEmpty(), "no webhook for the declared event within 60 s");
+            Thread.sleep(1000); // nothing else arrives: the refused events reach nobody
+            assertEquals(1, received.size(), received.toString());
+            Map<String, String> r = received.get(0);
+            assertEquals(type, new JsonObject(r.get("body")).getString("event"));
+            assertEquals("good", new JsonObject(r.get("body")).getJsonObject("data").getString("label"));
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(Base64.getDecoder().decode(secret.substring("whsec_".length())), "HmacSHA256"));
+            String signed = r.get("id") + "." + r.get("timestamp") + "." + r.get("body");
+            assertEquals("v1," + Base64.getEncoder().encodeToString(mac.doFinal(signed.getBytes(StandardCharsets.UTF_8))),
+                    r.get("signature"));
+        } finally {
+            receiver.stop(0);
+        }
+    }
+
+    private static String appEvent(String type, String label) {
+        return new JsonObject().put("specversion", "1.0").put("id", UUID.randomUUID().toString())
+                .put("source", "/e2e/billing").put("type", type).put("subject", label)
+                .put("data", new JsonObject().put("invoice", "2026-0042").put("label", label)).encode();
+    }
+
+    /** A consumer on the services' loopback listener, as the platform's operators read a dead-letter topic. */
+    private static KafkaConsumer<String, String> operatorConsumer(SharedPlatform platform, String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + platform.env().get("OSFRIA_KAFKA_PORT"));
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-operator-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        consumer.subscribe(List.of(topic));
+        return consumer;
     }
 
     private static JsonObject await(KafkaConsumer<String, String> consumer, List<JsonObject> seen, String correlation,
@@ -196,8 +371,13 @@ class KafkaApplicationsIT {
     }
 
     private static KafkaConsumer<String, String> consumer(App app, String group, String topic) {
+        return consumer(app, group, topic, new Properties());
+    }
+
+    private static KafkaConsumer<String, String> consumer(App app, String group, String topic, Properties extra) {
         Properties props = new Properties();
         props.putAll(app.settings());
+        props.putAll(extra);
         props.remove("max.request.size");
         props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

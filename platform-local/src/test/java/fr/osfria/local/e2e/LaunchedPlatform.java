@@ -47,12 +47,54 @@ public final class LaunchedPlatform implements AutoCloseable {
     /** Starts the launcher with these variables (on top of the test's own environment, as a shell would). */
     public static LaunchedPlatform start(Path data, Map<String, String> env) throws IOException {
         Path home = Path.of("").toAbsolutePath().getParent();
-        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")
+        ProcessBuilder builder = new ProcessBuilder(inForeground(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString(), "up")))
                 .redirectErrorStream(true);
         builder.environment().putAll(env);
         builder.environment().put("OSFRIA_DATA", data.toString());
         return new LaunchedPlatform(builder.start(), data);
+    }
+
+    /**
+     * The command as a terminal runs it in the foreground, where Ctrl-C reaches it: with SIGINT at its default action.
+     * A build started as a background job of a script ({@code ./mvnw verify &}, {@code nohup}) has SIGINT ignored, every
+     * process it starts inherits that, and a JVM leaves an ignored SIGINT ignored (it installs no handler, runs no
+     * shutdown hook): the launcher would sit out every Ctrl-C of the tests. GNU env (coreutils 8.31 or later) resets
+     * it; where env cannot, the command is run as is and {@link #interrupt} says why it cannot stop.
+     */
+    public static List<String> inForeground(List<String> command) {
+        if (!ENV_RESETS_SIGINT) {
+            return command;
+        }
+        List<String> reset = new java.util.ArrayList<>(List.of("env", "--default-signal=INT"));
+        reset.addAll(command);
+        return reset;
+    }
+
+    private static final boolean ENV_RESETS_SIGINT = envResetsSigint();
+
+    private static boolean envResetsSigint() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Whether the process ignores SIGINT (bit 2 of SigIgn in /proc): then Ctrl-C cannot stop it. */
+    static boolean ignoresSigint(ProcessHandle process) {
+        try {
+            return Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status")).stream()
+                    .filter(l -> l.startsWith("SigIgn:"))
+                    .anyMatch(l -> (Long.parseLong(l.substring(7).trim(), 16) & 0x2) != 0);
+        } catch (IOException | RuntimeException e) {
+            return false; // no /proc here, or the process is gone: nothing to say
+        }
     }
 
     /** Waits for the banner; returns the entry URL. */
@@ -132,6 +174,10 @@ public final class LaunchedPlatform implements AutoCloseable {
 
     /** Sends SIGINT, as Ctrl-C does; whether the launcher exited within {@code seconds}. */
     public boolean interrupt(int seconds) throws IOException, InterruptedException {
+        if (ignoresSigint(process.toHandle())) {
+            throw new AssertionError("the launcher ignores SIGINT, inherited from a build started as a background job"
+                    + " without GNU env's --default-signal: Ctrl-C cannot reach it (see inForeground)");
+        }
         new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
         return process.waitFor(seconds, TimeUnit.SECONDS);
     }

@@ -24,6 +24,9 @@ import java.util.Set;
  * @param kafka           true for a Kafka application's key ({@code keys create NAME --kafka}): its records arrive
  *                        on the topics {@code osfria.app.NAME.*}, and the services find the key by that NAME; null
  *                        otherwise
+ * @param eventTypes      for a Kafka application: the event types it may publish on {@code osfria.app.NAME.events.v1},
+ *                        without their prefix ({@code invoice.created} is published as
+ *                        {@code app.NAME.invoice.created}); null when it declares none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyEntry(
@@ -41,7 +44,8 @@ public record KeyEntry(
         Long tokensPerMinute,
         Instant createdAt,
         Instant revokedAt,
-        Boolean kafka) {
+        Boolean kafka,
+        List<String> eventTypes) {
 
     public static final String ALL = "*";
     public static final String ADMIN = "admin";
@@ -57,12 +61,22 @@ public record KeyEntry(
                 monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, null);
     }
 
+    /** A key without declared event types (the form every key had before application events). */
+    public KeyEntry(String name, String hash, String hint, Set<String> roles, List<String> readCollections,
+                    List<String> writeCollections, List<String> departments, boolean confidential, Long dailyTokens,
+                    Long monthlyTokens, Long requestsPerMinute, Long tokensPerMinute, Instant createdAt,
+                    Instant revokedAt, Boolean kafka) {
+        this(name, hash, hint, roles, readCollections, writeCollections, departments, confidential, dailyTokens,
+                monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, kafka, null);
+    }
+
     public KeyEntry {
         kafka = Boolean.TRUE.equals(kafka) ? Boolean.TRUE : null;
         roles = roles == null ? Set.of() : Set.copyOf(roles);
         readCollections = readCollections == null ? List.of() : List.copyOf(readCollections);
         writeCollections = writeCollections == null ? List.of() : List.copyOf(writeCollections);
         departments = departments == null ? List.of() : List.copyOf(departments);
+        eventTypes = eventTypes == null || eventTypes.isEmpty() ? null : List.copyOf(eventTypes);
     }
 
     public boolean revoked() {
@@ -72,6 +86,27 @@ public record KeyEntry(
     /** Whether this key is a Kafka application's (see {@code kafka}). */
     public boolean kafkaApplication() {
         return Boolean.TRUE.equals(kafka);
+    }
+
+    /**
+     * Whether this application declared {@code type}, a full type ({@code app.NAME.invoice.created}): under its own
+     * prefix and in {@link #eventTypes}.
+     */
+    public boolean declaresEventType(String type) {
+        String prefix = eventTypePrefix(name);
+        return kafkaApplication() && eventTypes != null && type != null && type.startsWith(prefix)
+                && eventTypes.contains(type.substring(prefix.length()));
+    }
+
+    /** The prefix of the event types the application {@code name} publishes: {@code app.NAME.}. */
+    public static String eventTypePrefix(String name) {
+        return fr.osfria.events.EventTypes.APPLICATION_PREFIX + name + ".";
+    }
+
+    /** This key with {@code types} as its declared event types. */
+    public KeyEntry withEventTypes(List<String> types) {
+        return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, kafka, types);
     }
 
     public boolean admin() {
@@ -84,6 +119,6 @@ public record KeyEntry(
 
     public KeyEntry revoke(Instant when) {
         return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
-                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when, kafka);
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when, kafka, eventTypes);
     }
 }

@@ -22,14 +22,19 @@ public final class KeysCli {
                                                 [--departments DEPTS] [--confidential]
                                                 [--daily-tokens N] [--monthly-tokens N]
                                                 [--requests-per-minute N] [--tokens-per-minute N]
-                                                [--kafka]
+                                                [--kafka [--event-types TYPES]]
                    keys [--file PATH] list
+                   keys [--file PATH] event-types NAME TYPES
                    keys [--file PATH] revoke NAME
               Lists are comma-separated; '*' means all. Roles: user (default), ops (model.* and alert.*
               webhooks), admin (everything). The file defaults to $OSFRIA_KEYS_FILE.
               --kafka: the key of an internal application that writes to Kafka (docs/kafka-api.md); NAME is then
               its topic component, osfria.app.NAME.*: 1-40 lowercase letters, digits or '-'. Through ./osfria,
-              the running platform's broker also gets its SCRAM-SHA-512 credentials and ACLs, printed once.""";
+              the running platform's broker also gets its SCRAM-SHA-512 credentials and ACLs, printed once.
+              --event-types: the event types the application may publish on osfria.app.NAME.events.v1, without
+              their prefix (invoice.created is published as app.NAME.invoice.created): lowercase words of letters,
+              digits or '-' joined by '.', at most 50 characters each. 'event-types NAME TYPES' replaces them
+              ('' for none); running services pick the change up within seconds.""";
 
     /** A Kafka application's name: a safe component of its topic names {@code osfria.app.NAME.*}. */
     public static final java.util.regex.Pattern APPLICATION_NAME = java.util.regex.Pattern.compile("[a-z0-9-]{1,40}");
@@ -40,6 +45,27 @@ public final class KeysCli {
             throw new IllegalArgumentException("with --kafka, NAME is the application's topic component "
                     + "(osfria.app.NAME.*): 1-40 lowercase letters, digits or '-'");
         }
+    }
+
+    /** A declared event type, without its {@code app.NAME.} prefix: no ',', '%' or '_' (subscriptions list types). */
+    public static final java.util.regex.Pattern EVENT_TYPE = java.util.regex.Pattern.compile(
+            "[a-z0-9][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)*");
+    static final int EVENT_TYPE_MAX_CHARS = 50;
+    static final int EVENT_TYPES_MAX = 100;
+
+    /** The declared event types in {@code csv}, checked. */
+    static List<String> eventTypes(String csv) {
+        List<String> types = list(csv);
+        if (types.size() > EVENT_TYPES_MAX) {
+            throw new IllegalArgumentException("at most " + EVENT_TYPES_MAX + " event types");
+        }
+        for (String t : types) {
+            if (t.length() > EVENT_TYPE_MAX_CHARS || !EVENT_TYPE.matcher(t).matches()) {
+                throw new IllegalArgumentException("event type '" + t + "': lowercase words of letters, digits or '-' "
+                        + "joined by '.', at most " + EVENT_TYPE_MAX_CHARS + " characters, without the app.NAME. prefix");
+            }
+        }
+        return types;
     }
 
     public static void main(String[] args) {
@@ -63,6 +89,7 @@ public final class KeysCli {
                 case "create" -> create(path, rest, out, err);
                 case "list" -> list(path, out);
                 case "revoke" -> revoke(path, rest, out, err);
+                case "event-types" -> setEventTypes(path, rest, out, err);
                 default -> {
                     err.println(USAGE);
                     yield 2;
@@ -90,7 +117,8 @@ public final class KeysCli {
         keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
                 template.readCollections(), template.writeCollections(), template.departments(),
                 template.confidential(), template.dailyTokens(), template.monthlyTokens(),
-                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka()));
+                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka(),
+                template.eventTypes()));
         KeyFile.write(file, keys);
         return key;
     }
@@ -106,6 +134,10 @@ public final class KeysCli {
         Long tpm = takeLong(args, "--tokens-per-minute");
         boolean confidential = args.remove("--confidential");
         boolean kafka = args.remove("--kafka");
+        String eventTypes = takeOption(args, "--event-types");
+        if (eventTypes != null && !kafka) {
+            throw new IllegalArgumentException("--event-types is for a Kafka application's key: add --kafka");
+        }
         if (args.size() != 1 || args.get(0).startsWith("--")) {
             throw new IllegalArgumentException("create takes one NAME and known options; got " + args);
         }
@@ -117,7 +149,8 @@ public final class KeysCli {
             checkApplicationName(name);
         }
         KeyEntry template = new KeyEntry(name, null, null, new LinkedHashSet<>(list(roles == null ? "user" : roles)),
-                list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null, kafka);
+                list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null, kafka,
+                eventTypes(eventTypes));
         String key = create(file, template);
         out.println(key);
         err.println("Key '" + name + "' created. It is shown once: store it now.");
@@ -131,9 +164,36 @@ public final class KeysCli {
             out.printf("%-20s %-18s %-12s %-20s %-20s %-16s %-5s %-8s %s%n", k.name(), k.hint(), String.join(",", k.roles()),
                     String.join(",", k.readCollections()), String.join(",", k.writeCollections()),
                     String.join(",", k.departments()), k.confidential() ? "yes" : "no", k.revoked() ? "revoked" : "active",
-                    k.kafkaApplication() ? "yes" : "no");
+                    k.kafkaApplication() ? "yes" + (k.eventTypes() == null ? "" : " events:" + String.join(",", k.eventTypes()))
+                            : "no");
         }
         return 0;
+    }
+
+    /** {@code event-types NAME TYPES}: replaces the event types a Kafka application may publish. */
+    private static int setEventTypes(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {
+        if (args.size() != 2) {
+            throw new IllegalArgumentException("event-types takes a NAME and the comma-separated TYPES ('' for none)");
+        }
+        List<String> types = eventTypes(args.get(1));
+        List<KeyEntry> keys = KeyFile.readOrEmpty(file);
+        for (int i = 0; i < keys.size(); i++) {
+            KeyEntry k = keys.get(i);
+            if (k.name().equals(args.get(0))) {
+                if (!k.kafkaApplication() || k.revoked()) {
+                    err.println("keys: '" + k.name() + "' is not an active Kafka application's key");
+                    return 1;
+                }
+                keys.set(i, k.withEventTypes(types));
+                KeyFile.write(file, keys);
+                out.println("Application '" + k.name() + "' may publish: " + (types.isEmpty() ? "no event type"
+                        : types.stream().map(t -> KeyEntry.eventTypePrefix(k.name()) + t)
+                        .collect(java.util.stream.Collectors.joining(", "))) + ".");
+                return 0;
+            }
+        }
+        err.println("keys: no key named '" + args.get(0) + "'");
+        return 1;
     }
 
     private static int revoke(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {

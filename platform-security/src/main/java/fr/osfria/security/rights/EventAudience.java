@@ -16,6 +16,9 @@ import java.util.Set;
  * <li>{@code model.*}, {@code alert.*}: the {@code ops} role;</li>
  * <li>{@code webhook.*}: the owner of the subscription concerned ({@code subscription_id}), which the caller looks
  * up (see {@link #concernedSubscription});</li>
+ * <li>{@code app.NAME.*} (a Kafka application's own events): the application's key itself, and keys that may read
+ * everything it may read or write ({@link Rights#canReadAllOf}); the application's key is looked up by the caller
+ * (see {@link #producingApplication}), and an application revoked or unknown reaches admins only;</li>
  * <li>any other type: admins only.</li>
  * </ul>
  * A revoked key, or no key, receives nothing.
@@ -30,6 +33,29 @@ public final class EventAudience {
      * @param concernedOwner for {@code webhook.*}: the owner of {@link #concernedSubscription}, null if unknown
      */
     public static boolean mayReceive(KeyEntry key, String type, JsonNode data, String concernedOwner) {
+        return mayReceive(key, type, data, concernedOwner, null);
+    }
+
+    /**
+     * @param producer for {@code app.NAME.*}: the active key of {@link #producingApplication}, null if there is none
+     */
+    public static boolean mayReceive(KeyEntry key, String type, JsonNode data, String concernedOwner, KeyEntry producer) {
+        if (key == null || key.revoked()) {
+            return false;
+        }
+        if (key.admin()) {
+            return true;
+        }
+        String application = producingApplication(type);
+        if (application != null) {
+            return producer != null && !producer.revoked() && producer.kafkaApplication()
+                    && producer.name().equals(application)
+                    && (key.name().equals(application) || Rights.canReadAllOf(key, producer));
+        }
+        return mayReceiveDirect(key, type, data, concernedOwner);
+    }
+
+    private static boolean mayReceiveDirect(KeyEntry key, String type, JsonNode data, String concernedOwner) {
         if (key == null || key.revoked()) {
             return false;
         }
@@ -54,6 +80,18 @@ public final class EventAudience {
             return concernedOwner != null && key.name().equals(concernedOwner);
         }
         return false;
+    }
+
+    /**
+     * The Kafka application whose event this is ({@code app.NAME.…}: NAME), or null. webhook-service takes such a
+     * type only from that application's own topic, so the type names its producer.
+     */
+    public static String producingApplication(String type) {
+        if (type == null || !type.startsWith(EventTypes.APPLICATION_PREFIX)) {
+            return null;
+        }
+        int end = type.indexOf('.', EventTypes.APPLICATION_PREFIX.length());
+        return end > EventTypes.APPLICATION_PREFIX.length() ? type.substring(EventTypes.APPLICATION_PREFIX.length(), end) : null;
     }
 
     /** The subscription whose owner decides who receives this event ({@code webhook.*}), or null. */

@@ -21,6 +21,27 @@ public final class Rights {
         return key.admin() || allows(key.readCollections(), collection);
     }
 
+    /**
+     * Whether {@code reader} may read everything {@code owner} may read or write: each of the owner's collections
+     * (a {@code *} only through a {@code *}), in each of its departments, confidential ones if the owner is cleared.
+     * What an application's events are about is its data; a key that could not read all of it does not get them.
+     * An owner with no collection has no data to compare: only admins cover it.
+     */
+    public static boolean canReadAllOf(KeyEntry reader, KeyEntry owner) {
+        if (reader.admin()) {
+            return true;
+        }
+        if (owner.admin()) {
+            return false;
+        }
+        java.util.Set<String> collections = new java.util.LinkedHashSet<>(owner.readCollections());
+        collections.addAll(owner.writeCollections());
+        return !collections.isEmpty()
+                && collections.stream().allMatch(c -> allows(reader.readCollections(), c))
+                && owner.departments().stream().allMatch(d -> allows(reader.departments(), d))
+                && (!owner.confidential() || reader.confidential());
+    }
+
     /** Whose inference usage a key may read: its own; admins every key's. */
     public static boolean canReadUsage(KeyEntry key, String keyName) {
         return key.admin() || key.name().equals(keyName);

@@ -106,6 +106,33 @@ class KeysCliTest {
     }
 
     @Test
+    void anApplicationDeclaresTheEventTypesItMayPublishAndTheyCanBeChanged() throws Exception {
+        for (String hostile : List.of("Invoice", "a,%", "invoice_paid", "app.other.%", ".x", "x.", "x".repeat(51))) {
+            assertEquals(2, run("create", "billing", "--kafka", "--event-types", hostile), hostile);
+        }
+        assertEquals(2, run("create", "plain", "--event-types", "invoice.created"), "only an application declares events");
+        assertTrue(KeyFile.readOrEmpty(dir.resolve("keys.json")).isEmpty(), "nothing written for a refused type");
+        assertEquals(0, run("create", "billing", "--kafka", "--event-types", "invoice.created,invoice.paid"));
+        KeyEntry billing = KeyFile.read(dir.resolve("keys.json")).get(0);
+        assertEquals(List.of("invoice.created", "invoice.paid"), billing.eventTypes());
+        assertTrue(billing.declaresEventType("app.billing.invoice.paid"));
+        assertFalse(billing.declaresEventType("invoice.paid"), "only under its own prefix");
+        assertFalse(billing.declaresEventType("app.other.invoice.paid"));
+        assertFalse(billing.declaresEventType("app.billing.invoice.refunded"));
+
+        assertEquals(0, run("event-types", "billing", "invoice.refunded"));
+        assertTrue(out().contains("app.billing.invoice.refunded"), out());
+        assertEquals(List.of("invoice.refunded"), KeyFile.read(dir.resolve("keys.json")).get(0).eventTypes());
+        assertEquals(0, run("event-types", "billing", ""));
+        assertEquals(null, KeyFile.read(dir.resolve("keys.json")).get(0).eventTypes());
+        assertEquals(0, run("create", "plain"));
+        assertEquals(1, run("event-types", "plain", "x"), "a key that is no application's declares nothing");
+        assertEquals(1, run("event-types", "nobody", "x"));
+        assertEquals(0, run("revoke", "billing"));
+        assertEquals(1, run("event-types", "billing", "x"), "nor does a revoked one");
+    }
+
+    @Test
     void aCorruptFileIsNeverOverwritten() throws Exception {
         Path file = dir.resolve("keys.json");
         Files.writeString(file, "{broken");

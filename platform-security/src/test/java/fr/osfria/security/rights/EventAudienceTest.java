@@ -138,4 +138,38 @@ class EventAudienceTest {
         assertFalse(EventAudience.mayReceive(hr.revoke(Instant.now()), EventTypes.DOCUMENT_INDEXED, doc("kb", "hr", false), null));
         assertFalse(EventAudience.mayReceive(null, EventTypes.DOCUMENT_INDEXED, doc("kb", null, false), null));
     }
+
+    @Test
+    void anApplicationsEventsReachOnlyKeysThatMayReadAllItsData() {
+        KeyEntry billing = new KeyEntry("billing", "sha256:x", null, Set.of("user"), List.of("invoices"), List.of("kb"),
+                List.of("finance"), false, null, null, null, null, null, null, true, List.of("invoice.created"));
+        KeyEntry bothFinance = key("both", Set.of("user"), List.of("invoices", "kb"), List.of("finance"), false);
+        KeyEntry invoicesOnly = key("half", Set.of("user"), List.of("invoices"), List.of("finance"), false);
+        KeyEntry otherDept = key("hr2", Set.of("user"), List.of("invoices", "kb"), List.of("hr"), false);
+        KeyEntry everything = key("all", Set.of("user"), List.of("*"), List.of("*"), false);
+        String type = "app.billing.invoice.created";
+        JsonNode data = json("{\"invoice\":\"2026-0042\"}");
+
+        assertTrue(EventAudience.mayReceive(bothFinance, type, data, null, billing));
+        assertTrue(EventAudience.mayReceive(everything, type, data, null, billing));
+        assertTrue(EventAudience.mayReceive(billing, type, data, null, billing), "the application itself");
+        assertTrue(EventAudience.mayReceive(admin, type, data, null, null));
+        assertFalse(EventAudience.mayReceive(invoicesOnly, type, data, null, billing), "cannot read kb, which it writes");
+        assertFalse(EventAudience.mayReceive(otherDept, type, data, null, billing), "another department");
+        assertFalse(EventAudience.mayReceive(ops, type, data, null, billing));
+        assertFalse(EventAudience.mayReceive(bothFinance, type, data, null, null), "no producer known: admins only");
+        assertFalse(EventAudience.mayReceive(bothFinance, type, data, null, billing.revoke(Instant.now())));
+        assertFalse(EventAudience.mayReceive(bothFinance, type, data, null, bothFinance), "the producer must be the type's application");
+        assertFalse(EventAudience.mayReceive(bothFinance, type, data, null), "the 4-argument form knows no producer");
+        KeyEntry clearedApp = new KeyEntry("billing", "sha256:x", null, Set.of("user"), List.of("invoices"), List.of(),
+                List.of("finance"), true, null, null, null, null, null, null, true, null);
+        assertFalse(EventAudience.mayReceive(bothFinance, type, data, null, clearedApp), "not cleared like the producer");
+        KeyEntry noData = new KeyEntry("billing", "sha256:x", null, Set.of("user"), List.of(), List.of(), List.of(),
+                false, null, null, null, null, null, null, true, null);
+        assertFalse(EventAudience.mayReceive(everything, type, data, null, noData), "no data to compare: admins and itself");
+        assertTrue(EventAudience.mayReceive(noData, type, data, null, noData));
+        assertEquals("billing", EventAudience.producingApplication(type));
+        assertNull(EventAudience.producingApplication("document.indexed"));
+        assertNull(EventAudience.producingApplication("app.billing"));
+    }
 }

@@ -51,8 +51,10 @@ public class AudienceCheck {
                 return Uni.createFrom().nullItem(); // a key that receives this type whatever the event says (admins): no need to read the body
             }
             JsonNode data = data(body);
+            String application = EventAudience.producingApplication(eventType);
+            KeyEntry producer = application == null ? null : keys.active(application).orElse(null);
             return ownerOf(EventAudience.concernedSubscription(eventType, data)).map(concernedOwner -> {
-                if (EventAudience.mayReceive(key, eventType, data, concernedOwner)) {
+                if (EventAudience.mayReceive(key, eventType, data, concernedOwner, producer)) {
                     return null;
                 }
                 metrics.counter("osfria.webhook.withheld", "stage", "send").increment();

@@ -74,9 +74,18 @@ public class PublicEventListener {
         }
         Uni<Void> sideTrack = deadLetters.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(deadLetters).andFailFast().replaceWithVoid();
         return sideTrack
-                .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : takeIn(events))
+                .chain(() -> events.isEmpty() ? Uni.createFrom().voidItem() : takeIn(events, false))
                 .invoke(sender::wake)
                 .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    /**
+     * Kafka applications' events, validated by {@link ApplicationEventListener}: taken in exactly as public events
+     * (same idempotency, deliveries, rights, signing, retries and replay), their data delivered as the application
+     * sent it (no snake_case conversion: it is the application's own JSON).
+     */
+    public Uni<Void> takeInApplicationEvents(List<CloudEvent<JsonNode>> events) {
+        return events.isEmpty() ? Uni.createFrom().voidItem() : takeIn(events, true).invoke(sender::wake);
     }
 
     /**
@@ -86,8 +95,8 @@ public class PublicEventListener {
      * events and their deliveries, whole or not at all. Until the key registry is loaded, who may see what is
      * unknown: the batch waits (nothing is taken in, nothing is lost).
      */
-    private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events) {
-        return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events)
+    private Uni<Void> takeIn(List<CloudEvent<JsonNode>> events, boolean dataAsSent) {
+        return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events, dataAsSent)
                         : Uni.createFrom().failure(new KeysNotLoaded()))
                 .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely()
                 // a database outage (PostgreSQL restarting) must not end the channel: nothing is acked, the batch is
@@ -98,7 +107,7 @@ public class PublicEventListener {
                 .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(5)).indefinitely();
     }
 
-    private Uni<Void> record(List<CloudEvent<JsonNode>> events) {
+    private Uni<Void> record(List<CloudEvent<JsonNode>> events, boolean dataAsSent) {
         String[] ids = new String[events.size()];
         String[] types = new String[events.size()];
         String[] subjects = new String[events.size()];
@@ -106,7 +115,7 @@ public class PublicEventListener {
         Map<String, Taken> byId = new HashMap<>();
         for (int i = 0; i < events.size(); i++) {
             CloudEvent<JsonNode> e = events.get(i);
-            JsonNode data = snakeCase(e.data());
+            JsonNode data = dataAsSent ? e.data() : snakeCase(e.data());
             ids[i] = e.id();
             types[i] = e.type();
             subjects[i] = e.subject();
@@ -151,6 +160,7 @@ public class PublicEventListener {
     /** The candidates whose owner's key, as the registry has it now, may see the event: subscription, event, type, body. */
     private List<String[]> allowed(RowSet<Row> candidates, Map<String, Taken> byId) {
         Map<String, Optional<KeyEntry>> owners = new HashMap<>();
+        Map<String, Optional<KeyEntry>> producers = new HashMap<>(); // of app.NAME.* events: the application's key
         Set<String> seen = new HashSet<>();
         List<String[]> out = new ArrayList<>();
         int withheld = 0;
@@ -162,7 +172,10 @@ public class PublicEventListener {
                 continue; // the same event twice in one poll
             }
             KeyEntry owner = owners.computeIfAbsent(r.getString("owner"), keys::active).orElse(null);
-            if (EventAudience.mayReceive(owner, e.type(), e.data(), r.getString("concerned_owner"))) {
+            String application = EventAudience.producingApplication(e.type());
+            KeyEntry producer = application == null ? null
+                    : producers.computeIfAbsent(application, keys::active).orElse(null);
+            if (EventAudience.mayReceive(owner, e.type(), e.data(), r.getString("concerned_owner"), producer)) {
                 out.add(new String[] {subscription, eventId, e.type(), e.body()});
             } else {
                 withheld++;

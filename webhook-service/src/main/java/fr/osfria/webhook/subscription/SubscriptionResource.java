@@ -37,11 +37,14 @@ public class SubscriptionResource {
     private final Caller caller;
     private final TargetPolicy targets;
     private final SecretBox secrets;
+    private final fr.osfria.security.key.KeyRegistry keys;
 
-    public SubscriptionResource(Caller caller, TargetPolicy targets, SecretBox secrets) {
+    public SubscriptionResource(Caller caller, TargetPolicy targets, SecretBox secrets,
+                                fr.osfria.security.key.KeyRegistry keys) {
         this.caller = caller;
         this.targets = targets;
         this.secrets = secrets;
+        this.keys = keys;
     }
 
     @POST
@@ -169,16 +172,23 @@ public class SubscriptionResource {
         return null; // the target itself is checked by TargetPolicy.check, off the event loop
     }
 
-    private static String checkEvents(List<String> events) {
+    private String checkEvents(List<String> events) {
         if (events == null || events.isEmpty()) {
             return "'events' lists at least one event type, or \"*\" for all";
         }
         for (String e : events) {
-            if (e == null || (!Subscription.ALL.equals(e) && !EventTypes.PUBLIC.contains(e))) {
-                return "unknown event type '" + e + "'; known: " + new java.util.TreeSet<>(EventTypes.PUBLIC) + " or \"*\"";
+            if (e == null || (!Subscription.ALL.equals(e) && !EventTypes.PUBLIC.contains(e) && !declared(e))) {
+                return "unknown event type '" + e + "'; known: " + new java.util.TreeSet<>(EventTypes.PUBLIC)
+                        + ", the types a Kafka application declares (app.NAME.TYPE) or \"*\"";
             }
         }
         return null;
+    }
+
+    /** A Kafka application's event type ({@code app.NAME.TYPE}) that its active key declares now. */
+    private boolean declared(String type) {
+        String app = fr.osfria.security.rights.EventAudience.producingApplication(type);
+        return app != null && keys.active(app).filter(k -> k.declaresEventType(type)).isPresent();
     }
 
     private static String checkSecret(String secret) {

@@ -1,4 +1,4 @@
-package fr.osfria.ingest.appkafka;
+package fr.osfria.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** {@code docs/asyncapi.yaml}: its payload schemas, to check examples and the records the tests read against. */
+/**
+ * {@code docs/asyncapi.yaml}: its payload schemas, to check its examples and the records the services publish in
+ * their tests (ingest-service, webhook-service) against.
+ */
 public final class AsyncApiContract {
 
     public static final Path FILE = Path.of("").toAbsolutePath().getParent().resolve("docs/asyncapi.yaml");
