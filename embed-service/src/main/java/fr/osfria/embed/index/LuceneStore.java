@@ -572,7 +572,13 @@ public class LuceneStore implements VectorStore {
     @Override
     public void close() throws IOException {
         if (compaction != null) {
-            compaction.shutdownNow();
+            // never interrupt it: a thread interrupted in Lucene's file I/O closes the channel, the write lock's too
+            compaction.shutdown();
+            try {
+                compaction.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES); // the writer would wait for its merge anyway
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         searchers.close();
         writer.close();
