@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.pdfbox.io.RandomAccessRead;
+import org.apache.pdfbox.io.RandomAccessReadBuffer;
+import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.tika.config.TikaConfig;
 import org.apache.tika.detect.AutoDetectReader;
 import org.apache.tika.detect.Detector;
@@ -39,8 +42,6 @@ public class DocumentParser {
     private final TikaConfig tika = TikaConfig.getDefaultConfig();
     private final Detector detector = tika.getDetector();
     private final AutoDetectParser parser = new AutoDetectParser(tika);
-    /** PDFs (their type is known before parsing): Tika's parser, reading the outline from the same loaded document. */
-    private final OutlineReadingPdfParser pdfParser = new OutlineReadingPdfParser();
     private final IngestConfig.Parsing limits;
     private final ParserPool workers;
 
@@ -62,12 +63,31 @@ public class DocumentParser {
     private interface Source {
         TikaInputStream open() throws IOException;
 
+        /** Random access for PDFBox, which then reads only the objects it needs (the outline), not the whole file. */
+        RandomAccessRead randomAccess() throws IOException;
+
         static Source of(Path file) {
-            return () -> TikaInputStream.get(file);
+            return new Source() {
+                public TikaInputStream open() throws IOException {
+                    return TikaInputStream.get(file);
+                }
+
+                public RandomAccessRead randomAccess() throws IOException {
+                    return new RandomAccessReadBufferedFile(file);
+                }
+            };
         }
 
         static Source of(byte[] content) {
-            return () -> TikaInputStream.get(content);
+            return new Source() {
+                public TikaInputStream open() {
+                    return TikaInputStream.get(content);
+                }
+
+                public RandomAccessRead randomAccess() {
+                    return new RandomAccessReadBuffer(content);
+                }
+            };
         }
     }
 
@@ -138,8 +158,6 @@ public class DocumentParser {
     private ParsedDocument parseWithTika(Source source, String type) throws IOException, SAXException, TikaException {
         BlockCollector collector = new BlockCollector(limits.maxTextChars());
         Metadata metadata = new Metadata();
-        boolean isPdf = "application/pdf".equals(type);
-        OutlineReadingPdfParser.Outline outline = new OutlineReadingPdfParser.Outline();
         try (TikaInputStream in = source.open()) {
             SecureContentHandler secure = new SecureContentHandler(collector, in);
             try {
@@ -148,12 +166,7 @@ public class DocumentParser {
                 PDFParserConfig pdf = new PDFParserConfig();
                 pdf.setExtractBookmarksText(false); // bookmarks name sections (PdfOutline), they are not text
                 context.set(PDFParserConfig.class, pdf);
-                if (isPdf) {
-                    context.set(OutlineReadingPdfParser.Outline.class, outline);
-                    pdfParser.parse(in, secure, metadata, context);
-                } else {
-                    parser.parse(in, secure, metadata, context);
-                }
+                parser.parse(in, secure, metadata, context);
             } catch (SAXException e) {
                 secure.throwIfCauseOf(e); // a zip bomb becomes a TikaException
                 throw e;
@@ -163,7 +176,12 @@ public class DocumentParser {
         if (pages == null) {
             pages = metadata.getInt(org.apache.tika.metadata.PagedText.N_PAGES);
         }
-        List<TextBlock> blocks = isPdf ? PdfOutline.applyTo(collector.blocks(), outline.marks()) : collector.blocks();
+        List<TextBlock> blocks = collector.blocks();
+        if ("application/pdf".equals(type)) {
+            try (RandomAccessRead pdf = source.randomAccess()) {
+                blocks = PdfOutline.applyTo(blocks, pdf);
+            }
+        }
         return new ParsedDocument(type, blocks, pages);
     }
 

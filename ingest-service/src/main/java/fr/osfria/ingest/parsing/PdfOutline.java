@@ -4,6 +4,8 @@ import fr.osfria.ingest.chunking.TextBlock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.io.RandomAccessRead;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlineItem;
@@ -15,25 +17,21 @@ import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlin
  */
 final class PdfOutline {
 
-    /** A bookmark: its page (from 1) and title. */
-    record Mark(int page, String title) {
+    private record Mark(int page, String title) {
     }
 
-    /** The outline of a loaded document, in outline order; empty when it has none. */
-    static List<Mark> read(PDDocument doc) throws IOException {
+    /** The blocks with their sections from the outline; unchanged when the PDF has none. */
+    static List<TextBlock> applyTo(List<TextBlock> blocks, RandomAccessRead pdf) throws IOException {
         List<Mark> marks = new ArrayList<>();
-        if (doc.getDocumentCatalog().getDocumentOutline() != null) {
+        try (PDDocument doc = Loader.loadPDF(pdf)) {
+            if (doc.getDocumentCatalog().getDocumentOutline() == null) {
+                return blocks;
+            }
             collect(doc, doc.getDocumentCatalog().getDocumentOutline(), marks, 0);
         }
-        return marks;
-    }
-
-    /** The blocks with their sections from the outline's marks; unchanged when there are none. */
-    static List<TextBlock> applyTo(List<TextBlock> blocks, List<Mark> outline) {
-        if (outline.isEmpty()) {
+        if (marks.isEmpty()) {
             return blocks;
         }
-        List<Mark> marks = new ArrayList<>(outline);
         marks.sort((a, b) -> Integer.compare(a.page(), b.page())); // stable: outline order within a page
         List<TextBlock> result = new ArrayList<>(blocks.size());
         for (TextBlock b : blocks) {
