@@ -9,7 +9,6 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +34,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
@@ -102,10 +103,10 @@ class ConfidentialCanaryTest {
             assertTrue(indexed.at("/data/filename").isMissingNode() || indexed.at("/data/filename").isNull(),
                     "document.indexed of a confidential document names no file");
         }
-        for (String needle : List.of(canary, nameCanary, metaCanary)) {
-            for (Path dir : List.of(Path.of("target/test-data/blobs"), EmbeddedPostgres.dataDirectory(), InJvmKafka.directory())) {
-                assertFalse(containsAnywhere(dir, needle.getBytes(StandardCharsets.UTF_8)), needle + " is in clear under " + dir);
-            }
+        List<String> needles = List.of(canary, nameCanary, metaCanary);
+        for (Path dir : List.of(Path.of("target/test-data/blobs"), EmbeddedPostgres.dataDirectory(), InJvmKafka.directory())) {
+            Set<String> inClear = foundUnder(dir, needles);
+            assertTrue(inClear.isEmpty(), inClear + " in clear under " + dir);
         }
         assertTrue(envelope.available() && kek != null);
     }
@@ -121,14 +122,11 @@ class ConfidentialCanaryTest {
                     KB, "{\"department\":\"finance\",\"project\":\"" + metaCanary + "\"}").statusCode(202).extract().path("document_id");
             chunks.await(r -> id.equals(r.key()), Duration.ofSeconds(60));
         }
-        assertTrue(containsAnywhere(Path.of("target/test-data/blobs"), canary.getBytes(StandardCharsets.UTF_8)));
-        for (String needle : List.of(canary, nameCanary, metaCanary)) {
-            assertTrue(containsAnywhere(InJvmKafka.directory(), needle.getBytes(StandardCharsets.UTF_8)), needle + " not found in Kafka");
-        }
-        for (String needle : List.of(nameCanary, metaCanary)) {
-            await().atMost(Duration.ofSeconds(20)).until(() ->
-                    containsAnywhere(EmbeddedPostgres.dataDirectory(), needle.getBytes(StandardCharsets.UTF_8)));
-        }
+        assertEquals(Set.of(canary), foundUnder(Path.of("target/test-data/blobs"), List.of(canary)));
+        List<String> needles = List.of(canary, nameCanary, metaCanary);
+        assertEquals(Set.copyOf(needles), foundUnder(InJvmKafka.directory(), needles), "found in Kafka");
+        List<String> stored = List.of(nameCanary, metaCanary);
+        await().atMost(Duration.ofSeconds(20)).until(() -> foundUnder(EmbeddedPostgres.dataDirectory(), stored).size() == stored.size());
     }
 
     private static JsonNode read(String json) {
@@ -139,33 +137,31 @@ class ConfidentialCanaryTest {
         }
     }
 
-    private static boolean containsAnywhere(Path dir, byte[] needle) throws IOException {
+    /**
+     * Which of the (ASCII) needles some file under {@code dir} holds, reading each file once for all of them: the
+     * broker's directory alone is gigabytes of preallocated index files, read once per scan.
+     */
+    private static Set<String> foundUnder(Path dir, List<String> needles) throws IOException {
+        Set<String> found = new HashSet<>();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                byte[] bytes;
+                String bytes;
                 try {
-                    bytes = Files.readAllBytes(f);
+                    // one char per byte: an ASCII needle is in the string exactly where its bytes are in the file
+                    bytes = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
                 } catch (IOException e) {
                     continue; // a file that vanished while walking (a log segment rolled)
                 }
-                if (indexOf(bytes, needle) >= 0) {
-                    return true;
+                for (String needle : needles) {
+                    if (!found.contains(needle) && bytes.contains(needle)) {
+                        found.add(needle);
+                    }
+                }
+                if (found.size() == needles.size()) {
+                    break;
                 }
             }
         }
-        return false;
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i <= haystack.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+        return found;
     }
 }
