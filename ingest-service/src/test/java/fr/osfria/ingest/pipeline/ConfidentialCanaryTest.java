@@ -29,16 +29,18 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 import javax.crypto.SecretKey;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -139,29 +141,37 @@ class ConfidentialCanaryTest {
 
     /**
      * Which of the (ASCII) needles some file under {@code dir} holds, reading each file once for all of them: the
-     * broker's directory alone is gigabytes of preallocated index files, read once per scan.
+     * broker's directory alone is gigabytes of preallocated index files.
      */
     private static Set<String> foundUnder(Path dir, List<String> needles) throws IOException {
         Set<String> found = new HashSet<>();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                if (!attributes.isRegularFile()) {
+                    return FileVisitResult.CONTINUE;
+                }
                 String bytes;
                 try {
                     // one char per byte: an ASCII needle is in the string exactly where its bytes are in the file
-                    bytes = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                    bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
                 } catch (IOException e) {
-                    continue; // a file that vanished while walking (a log segment rolled)
+                    return FileVisitResult.CONTINUE; // vanished since it was listed
                 }
                 for (String needle : needles) {
-                    if (!found.contains(needle) && bytes.contains(needle)) {
+                    if (bytes.contains(needle)) {
                         found.add(needle);
                     }
                 }
-                if (found.size() == needles.size()) {
-                    break;
-                }
+                return found.size() == needles.size() ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                // a file that vanished while walking (a checkpoint replaced, a log segment rolled): Files.walk threw
+                return FileVisitResult.CONTINUE;
+            }
+        });
         return found;
     }
 }
