@@ -18,9 +18,6 @@ import java.io.UncheckedIOException;
 @ApplicationScoped
 public class IndexHolder {
 
-    /** A pause in writes this long lets the embedded index merge into one segment (LuceneStore#compact). */
-    static final java.time.Duration COMPACT_WHEN_IDLE_FOR = java.time.Duration.ofSeconds(30);
-
     private final VectorStore store;
 
     public IndexHolder(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) {
@@ -36,7 +33,7 @@ public class IndexHolder {
 
     private static VectorStore openLucene(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) throws IOException {
         try {
-            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), COMPACT_WHEN_IDLE_FOR);
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), LuceneStore.Compaction.DEFAULT);
         } catch (IllegalStateException mismatch) {
             if (!config.reindex()) {
                 throw mismatch;
@@ -51,7 +48,7 @@ public class IndexHolder {
                 }
             });
             Log.infof("re-indexed %d chunks in %d s", chunks, (System.nanoTime() - start) / 1_000_000_000);
-            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), COMPACT_WHEN_IDLE_FOR);
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), LuceneStore.Compaction.DEFAULT);
         }
     }
 

@@ -82,25 +82,34 @@ public class LuceneStore implements VectorStore {
     /** Every tombstone's floor by document id, read from the index at start and kept current by {@link #retire}. */
     private final Map<String, Integer> floors = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** When the last write came, for {@link #compactIfIdle}. */
-    private volatile long lastWrite = System.nanoTime();
-    private final java.util.concurrent.ScheduledExecutorService compaction;
+    /** Null when the store does not compact itself. */
+    private final IdleCompaction compaction;
+    private final java.time.Duration closePatience;
+
+    /**
+     * When the index is merged into one segment in the background: once no write has come for {@code whenIdleFor}
+     * (and it pays, see {@link IdleCompaction}); {@link #close()} waits {@code closePatience} at most for a running one.
+     */
+    public record Compaction(java.time.Duration whenIdleFor, java.time.Duration closePatience) {
+        /** Closing waits less than the 15 s the launcher gives a service to stop before it kills it. */
+        public static final Compaction DEFAULT = new Compaction(java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(10));
+    }
 
     /**
      * Opens (or creates) the index at {@code dir} for {@code model}. An index built by another model is refused:
      * its vectors would be compared with vectors they have nothing in common with. No compaction in the background
-     * (tests, a re-index's target): see {@link #LuceneStore(Path, String, int, java.time.Duration)}.
+     * (tests, a re-index's target): see {@link #LuceneStore(Path, String, int, Compaction)}.
      */
     public LuceneStore(Path dir, String model, int dimension) throws IOException {
         this(dir, model, dimension, null);
     }
 
     /**
-     * The same, and once no write has come for {@code compactWhenIdleFor}, the index is merged into one segment in
-     * the background ({@link #compact()}): a dense search explores each segment's HNSW graph in turn, so its cost
-     * grows with the number of segments, which indexing (a commit per batch) keeps creating.
+     * The same, and once writes pause the index is merged into one segment in the background ({@link #compact()}):
+     * a dense search explores each segment's HNSW graph in turn, so its cost grows with the number of segments,
+     * which indexing (a commit per batch) keeps creating.
      */
-    public LuceneStore(Path dir, String model, int dimension, java.time.Duration compactWhenIdleFor) throws IOException {
+    public LuceneStore(Path dir, String model, int dimension, Compaction compaction) throws IOException {
         Files.createDirectories(dir);
         this.directory = FSDirectory.open(dir);
         this.dimension = dimension;
@@ -138,28 +147,18 @@ public class LuceneStore implements VectorStore {
             }
             return null;
         });
-        if (compactWhenIdleFor == null) {
-            compaction = null;
-        } else {
-            compaction = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "osfria-index-compaction");
-                t.setDaemon(true);
-                t.setPriority(Thread.MIN_PRIORITY); // searches and indexing first
-                return t;
-            });
-            long ms = Math.max(1, compactWhenIdleFor.toMillis());
-            compaction.scheduleWithFixedDelay(() -> compactIfIdle(compactWhenIdleFor), ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
+        this.closePatience = compaction == null ? java.time.Duration.ZERO : compaction.closePatience();
+        this.compaction = compaction == null ? null : new IdleCompaction(this, dir, compaction, largestMergedSegmentBytes(config));
     }
 
-    private void compactIfIdle(java.time.Duration idle) {
-        if (System.nanoTime() - lastWrite < idle.toNanos()) {
-            return;
-        }
-        try {
-            compact();
-        } catch (IOException | RuntimeException e) {
-            io.quarkus.logging.Log.warnf(e, "compacting the index failed; searches go on over its segments");
+    private static long largestMergedSegmentBytes(IndexWriterConfig config) {
+        return config.getMergePolicy() instanceof org.apache.lucene.index.TieredMergePolicy tiered
+                ? (long) (tiered.getMaxMergedSegmentMB() * 1024 * 1024) : Long.MAX_VALUE;
+    }
+
+    private void written() {
+        if (compaction != null) {
+            compaction.written();
         }
     }
 
@@ -183,10 +182,30 @@ public class LuceneStore implements VectorStore {
         return withSearcher(s -> s.getIndexReader().leaves().size());
     }
 
+    /** What {@link IdleCompaction} weighs before merging the segments searches see now. */
+    IdleCompaction.Segments segments() throws IOException {
+        return withSearcher(s -> {
+            long docs = 0;
+            long bytes = 0;
+            org.apache.lucene.index.LeafReader largest = null;
+            for (org.apache.lucene.index.LeafReaderContext leaf : s.getIndexReader().leaves()) {
+                org.apache.lucene.index.LeafReader reader = leaf.reader();
+                docs += reader.maxDoc();
+                bytes += ((org.apache.lucene.index.SegmentReader) org.apache.lucene.index.FilterLeafReader.unwrap(reader))
+                        .getSegmentInfo().sizeInBytes();
+                if (largest == null || reader.maxDoc() > largest.maxDoc()) {
+                    largest = reader;
+                }
+            }
+            return new IdleCompaction.Segments(s.getIndexReader().leaves().size(), docs,
+                    largest == null ? 0 : largest.numDocs(), bytes);
+        });
+    }
+
     /** Adds or replaces chunks by id: a redelivered chunk overwrites itself. */
     @Override
     public synchronized void upsert(Collection<IndexedChunk> chunks) throws IOException {
-        lastWrite = System.nanoTime();
+        written();
         for (IndexedChunk chunk : chunks) {
             if (chunk.vector().length != dimension) {
                 throw new IllegalArgumentException("vector of " + chunk.vector().length + " dimensions, the index has " + dimension);
@@ -201,7 +220,7 @@ public class LuceneStore implements VectorStore {
      */
     @Override
     public synchronized void retire(String documentId, int floor) throws IOException {
-        lastWrite = System.nanoTime();
+        written();
         floors.merge(documentId, floor, Math::max);
         Document tombstone = new Document();
         tombstone.add(new StringField(KIND, TOMBSTONE, Field.Store.NO));
@@ -221,7 +240,7 @@ public class LuceneStore implements VectorStore {
     /** Drops a document's chunks of versions before {@code version}: a new version replaces them. */
     @Override
     public synchronized void deleteVersionsBefore(String documentId, int version) throws IOException {
-        lastWrite = System.nanoTime();
+        written();
         writer.deleteDocuments(new BooleanQuery.Builder()
                 .add(new TermQuery(new Term("document_id", documentId)), Occur.FILTER)
                 .add(IntPoint.newRangeQuery("version", Integer.MIN_VALUE, version - 1), Occur.FILTER)
@@ -231,8 +250,12 @@ public class LuceneStore implements VectorStore {
     /** Makes every write so far durable and visible to searches. */
     @Override
     public void commit() throws IOException {
+        boolean changes = writer.hasUncommittedChanges();
         writer.commit();
         searchers.maybeRefreshBlocking();
+        if (changes) {
+            written(); // a pause counts from when the writes are visible: a commit can take longer than the pause
+        }
     }
 
     /** How many chunks of this version of a document are searchable now. */
@@ -528,7 +551,7 @@ public class LuceneStore implements VectorStore {
             }
             return null;
         });
-        lastWrite = System.nanoTime();
+        written();
         for (IndexedChunk c : resealed) {
             writer.updateDocument(new Term("id", c.chunkId()), toDocument(c));
         }
@@ -571,14 +594,14 @@ public class LuceneStore implements VectorStore {
 
     @Override
     public void close() throws IOException {
-        if (compaction != null) {
-            // never interrupt it: a thread interrupted in Lucene's file I/O closes the channel, the write lock's too
-            compaction.shutdown();
-            try {
-                compaction.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES); // the writer would wait for its merge anyway
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (compaction != null && !compaction.stop(closePatience)) {
+            // IndexWriter.close waits for running merges, and Lucene 9.12 cannot abort one building its vector graph
+            // (minutes at 100,000 chunks): every write is committed instead, and the writer is left to the process's
+            // exit (the merge's unfinished files are deleted when the index is next opened)
+            commit();
+            searchers.close();
+            io.quarkus.logging.Log.warn("the index was being compacted: writes committed, the merge abandoned (tried again after the next pause)");
+            return;
         }
         searchers.close();
         writer.close();

@@ -141,7 +141,8 @@ class LuceneStoreTest {
     void aPauseInWritesMergesTheIndexIntoOneSegmentAndSearchesFindTheSame() throws Exception {
         Random random = new Random(11);
         float[] query = unit(random);
-        try (LuceneStore store = new LuceneStore(dir, "m", DIM, java.time.Duration.ofMillis(300))) {
+        try (LuceneStore store = new LuceneStore(dir, "m", DIM,
+                new LuceneStore.Compaction(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(10)))) {
             for (int commit = 0; commit < 3; commit++) { // a commit per batch, as the indexer does: a segment each
                 List<IndexedChunk> chunks = new ArrayList<>();
                 for (int i = 0; i < 20; i++) {
