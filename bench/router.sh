@@ -3,7 +3,8 @@
 # nginx as a baseline proxy), concurrent SSE streams held with a 512 MiB heap, and heap growth over a long run.
 # nginx comes from Debian's package, unpacked under target/ (no install, no root needed to run it).
 # The Kafka broker runs in a process of its own too (in the load generator's JVM its pauses counted as router latency).
-# Options: -Dbench.rate=1000 -Dbench.seconds=60 (per target, measured in -Dbench.rounds=12 interleaved slices)
+# Options: -Dbench.rate=1000 -Dbench.seconds=60 (per target, measured in -Dbench.rounds=12 interleaved slices;
+#          -Dbench.interleave=requests: the three together, requests interleaved one by one, each at the rate)
 #          -Dbench.warm-up-seconds=30 -Dbench.streams=2000 (0: skip)
 #          -Dbench.long-run-seconds=60
 #          "-Dbench.jvm-opts=-XX:+UseG1GC -XX:StartFlightRecording=filename=/tmp/router.jfr" (the router's JVM options)

@@ -33,7 +33,7 @@ public class IndexHolder {
 
     private static VectorStore openLucene(EmbedConfig config, Embedder embedder, ChunkPreparer preparer) throws IOException {
         try {
-            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), LuceneStore.Compaction.DEFAULT);
         } catch (IllegalStateException mismatch) {
             if (!config.reindex()) {
                 throw mismatch;
@@ -48,7 +48,7 @@ public class IndexHolder {
                 }
             });
             Log.infof("re-indexed %d chunks in %d s", chunks, (System.nanoTime() - start) / 1_000_000_000);
-            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension());
+            return new LuceneStore(config.indexDir(), embedder.name(), embedder.dimension(), LuceneStore.Compaction.DEFAULT);
         }
     }
 

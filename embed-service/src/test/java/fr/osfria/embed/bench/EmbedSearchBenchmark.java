@@ -266,27 +266,54 @@ class EmbedSearchBenchmark {
             }
             store.upsert(batch);
             store.commit();
-            System.out.printf("BENCH index of %d chunks (%d dims) built in %.0f s%n", CHUNKS, dim, (System.nanoTime() - buildStart) / 1e9);
-            long[] latencies = new long[QUERIES];
-            double recall = 0;
-            for (int q = 0; q < QUERIES + 100; q++) {
-                float[] query = unit(random, dim, centres[random.nextInt(centres.length)], 0.35);
-                long t0 = System.nanoTime();
-                List<SearchHit> hits = store.search(new SearchQuery("kb", null, true, Map.of(), SearchQuery.Mode.DENSE, query, null, null, 10));
-                long elapsed = System.nanoTime() - t0;
-                if (q < 100) {
-                    continue; // warm-up
-                }
-                latencies[q - 100] = elapsed;
-                Set<String> found = new HashSet<>();
-                hits.forEach(h -> found.add(h.chunkId()));
-                recall += overlap(found, exact(vectors, query, 10)) / 10.0;
+            int segments;
+            try (org.apache.lucene.index.DirectoryReader reader = org.apache.lucene.index.DirectoryReader.open(
+                    org.apache.lucene.store.FSDirectory.open(dir))) {
+                segments = reader.leaves().size();
             }
-            Arrays.sort(latencies);
-            System.out.printf("BENCH dense search at %d chunks, top 10, %d queries (query embedding excluded): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms (target p95 <= 5 ms)%n",
-                    CHUNKS, QUERIES, latencies[QUERIES / 2] / 1e6, latencies[(int) (QUERIES * 0.95)] / 1e6, latencies[(int) (QUERIES * 0.99)] / 1e6);
-            System.out.printf("BENCH recall@10 against exact search: %.3f (target >= 0.95)%n", recall / QUERIES);
+            System.out.printf("BENCH index of %d chunks (%d dims) built in %.0f s, %d segments (load %s)%n", CHUNKS, dim,
+                    (System.nanoTime() - buildStart) / 1e9, segments, load());
+            float[][] queries = new float[QUERIES + 100][];
+            List<Set<String>> truth = new ArrayList<>();
+            for (int q = 0; q < queries.length; q++) {
+                queries[q] = unit(random, dim, centres[random.nextInt(centres.length)], 0.35);
+                truth.add(exact(vectors, queries[q], 10));
+            }
+            measure(store, queries, truth, "as built, " + segments + " segments");
+            long mergeStart = System.nanoTime();
+            store.compact(); // what the service does once writes pause
+            System.out.printf("BENCH compaction into one segment: %.0f s (load %s)%n", (System.nanoTime() - mergeStart) / 1e9, load());
+            measure(store, queries, truth, "compacted, " + store.segmentCount() + " segment");
         }
+    }
+
+    /** Dense search latency (wall and CPU) and recall@10 against exact search, the first 100 queries as warm-up. */
+    private static void measure(LuceneStore store, float[][] queries, List<Set<String>> truth, String label) throws Exception {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long[] latencies = new long[QUERIES];
+        long[] cpu = new long[QUERIES];
+        double recall = 0;
+        for (int q = 0; q < queries.length; q++) {
+            long c0 = threads.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            List<SearchHit> hits = store.search(new SearchQuery("kb", null, true, Map.of(), SearchQuery.Mode.DENSE, queries[q], null, null, 10));
+            long elapsed = System.nanoTime() - t0;
+            if (q < 100) {
+                continue; // warm-up
+            }
+            latencies[q - 100] = elapsed;
+            cpu[q - 100] = threads.getCurrentThreadCpuTime() - c0;
+            Set<String> found = new HashSet<>();
+            hits.forEach(h -> found.add(h.chunkId()));
+            recall += overlap(found, truth.get(q)) / 10.0;
+        }
+        Arrays.sort(latencies);
+        Arrays.sort(cpu);
+        System.out.printf("BENCH dense search at %d chunks (%s), top 10, %d queries (query embedding excluded): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms (target p95 <= 2 ms); load %s%n",
+                CHUNKS, label, QUERIES, latencies[QUERIES / 2] / 1e6, latencies[(int) (QUERIES * 0.95)] / 1e6, latencies[(int) (QUERIES * 0.99)] / 1e6, load());
+        System.out.printf("BENCH   in CPU time of the searching thread (the load does not inflate it; segments searched on the pool's other thread not counted): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms%n",
+                cpu[QUERIES / 2] / 1e6, cpu[(int) (QUERIES * 0.95)] / 1e6, cpu[(int) (QUERIES * 0.99)] / 1e6);
+        System.out.printf("BENCH   recall@10 against exact search: %.3f (target >= 0.97)%n", recall / QUERIES);
     }
 
     private static int overlap(Set<String> found, Set<String> truth) {

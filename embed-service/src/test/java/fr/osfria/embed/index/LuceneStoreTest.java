@@ -136,4 +136,36 @@ class LuceneStoreTest {
                     SearchQuery.Mode.DENSE, query, null, null, 10)).size());
         }
     }
+
+    @Test
+    void aPauseInWritesMergesTheIndexIntoOneSegmentAndSearchesFindTheSame() throws Exception {
+        Random random = new Random(11);
+        float[] query = unit(random);
+        try (LuceneStore store = new LuceneStore(dir, "m", DIM,
+                new LuceneStore.Compaction(java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(10)))) {
+            for (int commit = 0; commit < 3; commit++) { // a commit per batch, as the indexer does: a segment each
+                List<IndexedChunk> chunks = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    chunks.add(chunk("d" + commit + "_" + i, 1, 0, null, unit(random), "texte " + commit));
+                }
+                store.upsert(chunks);
+                store.commit();
+            }
+            store.retire("d0_0", Integer.MAX_VALUE); // a deletion: it must stay deleted through the merge
+            store.commit();
+            assertTrue(store.segmentCount() > 1, "three batches, three segments");
+            List<String> before = store.search(new SearchQuery("kb", null, false, Map.of(), SearchQuery.Mode.DENSE, query,
+                    null, null, 10)).stream().map(SearchHit::chunkId).toList();
+
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> store.segmentCount() == 1);
+            assertEquals(before, store.search(new SearchQuery("kb", null, false, Map.of(), SearchQuery.Mode.DENSE, query,
+                    null, null, 10)).stream().map(SearchHit::chunkId).toList());
+            assertEquals(59, store.size());
+            assertTrue(store.retired("d0_0", 1));
+        }
+        try (LuceneStore reopened = new LuceneStore(dir, "m", DIM)) {
+            assertEquals(1, reopened.segmentCount(), "the merged index was committed");
+            assertEquals(59, reopened.size());
+        }
+    }
 }

@@ -24,7 +24,6 @@ import fr.osfria.testing.TopicProbe;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.TestProfile;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.BitSet;
@@ -38,7 +37,6 @@ import org.junit.jupiter.api.Test;
  * embed-service is played by the test (its side is tested in embed-service).
  */
 @QuarkusTest
-@TestProfile(LargeUploads.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))

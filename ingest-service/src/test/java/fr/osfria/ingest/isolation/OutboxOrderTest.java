@@ -11,7 +11,6 @@ import fr.osfria.testing.TopicProbe;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.TestProfile;
 import io.quarkus.vertx.VertxContextSupport;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.Test;
  * runs at a time: whatever the relays racing, each document's events leave once each, in the order written.
  */
 @QuarkusTest
-@TestProfile(LargeUploads.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))

@@ -35,10 +35,10 @@ class UploadRejectionTest {
                 .statusCode(202).extract().path("document_id");
 
         upload(TestKeys.FINANCE, "vide.txt", new byte[0], KB, null).statusCode(400).body("error.message", equalTo("the file is empty"));
-        byte[] tooBig = new byte[2 * 1024 * 1024 + 10];
+        byte[] tooBig = new byte[8 * 1024 * 1024 + 10]; // the test limit is 8 MiB, the body's 9 MB
         Arrays.fill(tooBig, (byte) 'a');
         upload(TestKeys.FINANCE, "gros.txt", tooBig, KB, null).statusCode(413).body("error.code", equalTo("file_too_large"));
-        upload(TestKeys.FINANCE, "enorme.txt", new byte[4 * 1024 * 1024], KB, null).statusCode(413);
+        upload(TestKeys.FINANCE, "enorme.txt", new byte[10 * 1024 * 1024], KB, null).statusCode(413);
         byte[] exe = new byte[512];
         exe[0] = 'M';
         exe[1] = 'Z';
