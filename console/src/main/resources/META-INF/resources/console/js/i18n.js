@@ -3,6 +3,7 @@
 const TEXTS = {
   en: {
     skip: 'Skip to content', language: 'Language', signout: 'Sign out',
+    whoami: 'Signed in as {0}', 'whoami.unknown': 'Signed in (who the key is cannot be asked now)',
     'nav.documents': 'Documents', 'nav.search': 'Search', 'nav.chat': 'Chat', 'nav.webhooks': 'Webhooks', 'nav.usage': 'Usage', 'nav.audit': 'Audit',
     'signin.title': 'Sign in to Osfria', 'signin.help': 'Paste your API key (sk-osfria-…). It stays in this tab only and is forgotten when the tab closes.',
     'signin.key': 'API key', 'signin.submit': 'Sign in', 'signin.wrong': 'This API key is not valid: it is unknown or was revoked. Check it and try again.',
@@ -42,6 +43,7 @@ const TEXTS = {
   },
   fr: {
     skip: 'Aller au contenu', language: 'Langue', signout: 'Se déconnecter',
+    whoami: 'Connecté en tant que {0}', 'whoami.unknown': 'Connecté (l’identité de la clé ne peut être demandée pour l’instant)',
     'nav.documents': 'Documents', 'nav.search': 'Recherche', 'nav.chat': 'Discussion', 'nav.webhooks': 'Webhooks', 'nav.usage': 'Consommation', 'nav.audit': 'Audit',
     'signin.title': 'Connexion à Osfria', 'signin.help': 'Collez votre clé d’API (sk-osfria-…). Elle reste dans cet onglet et est oubliée à sa fermeture.',
     'signin.key': 'Clé d’API', 'signin.submit': 'Se connecter', 'signin.wrong': 'Cette clé d’API n’est pas valide : elle est inconnue ou a été révoquée. Vérifiez-la et réessayez.',
