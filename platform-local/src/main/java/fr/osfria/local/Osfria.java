@@ -218,6 +218,11 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_JDBC_URL", postgres.jdbcUrl(service.databaseName()));
             env.put("QUARKUS_DATASOURCE_USERNAME", settings.postgresUser());
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
+            // five JVMs and a broker start at once: on a busy laptop (load 40+ on 2 cores) the first connection took
+            // longer than Agroal's 5 s and Flyway stopped the service; a start-up is allowed to be slow
+            if (System.getenv("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT") == null) {
+                env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30S");
+            }
         }
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
