@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * PostgreSQL on it; the other refuses, naming the first), then the running launcher killed with SIGKILL, which leaves
  * its children running without it: {@code status} must say so, a new {@code up} must refuse to start beside them,
  * and {@code down} must stop every one of them. The launcher is killed as soon as every part was started, without
- * waiting for the services to be ready, to keep the test short (about 30 s).
+ * waiting for the services to be ready, to keep the test short (155 s under a load average of 50-60).
  */
 class LauncherKilledIT {
 
