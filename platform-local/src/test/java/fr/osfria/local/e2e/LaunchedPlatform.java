@@ -126,6 +126,11 @@ public final class LaunchedPlatform implements AutoCloseable {
         return process.descendants().toList();
     }
 
+    /** The launcher's own process. */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
