@@ -4,6 +4,7 @@ import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * The attack: a key holder asks {@code GET /v1/me} to learn more than its own key: another key (by a parameter or a
  * header), any key's hash, hint or secret, or the names of collections where it cannot see a single document (a
  * {@code *} grant limited by its department). The answer must be its own key only, with nothing secret in it, and
- * the collections {@code Rights} lets it see.
+ * the collections {@code Rights} lets it see. And the probe leaves its trace in the audit, as every read does.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -39,6 +41,7 @@ class MeRevealsOtherKeysAttackTest {
 
     @Test
     void aUserKeySeesOnlyItselfAndNoKeyMaterial() throws Exception {
+        Instant start = Instant.now().minusSeconds(1);
         String answer = me(TestKeys.HR, "?key=test-admin&name=test-finance").statusCode(200)
                 .body("object", equalTo("key"))
                 .body("name", equalTo("test-hr"))
@@ -66,6 +69,12 @@ class MeRevealsOtherKeysAttackTest {
         given().get("/v1/me").then().statusCode(401).body("error.type", equalTo("authentication_error"));
         me("sk-osfria-not-a-key", "").statusCode(401);
         me(TestKeys.REVOKED, "").statusCode(401);
+        // audited like the other reads: who asked, when (an administrator sees the key probing itself)
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given()
+                .header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                .queryParam("key", "test-hr").queryParam("action", "key.read").queryParam("since", start.toString())
+                .get("/v1/audit").then().statusCode(200)
+                .body("data.collect { it.outcome + ':' + it.detail }", hasItem("ok:readable collections: 1")));
     }
 
     @Test

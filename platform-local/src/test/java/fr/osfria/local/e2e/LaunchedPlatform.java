@@ -126,11 +126,6 @@ public final class LaunchedPlatform implements AutoCloseable {
         return process.descendants().toList();
     }
 
-    /** The launcher's own process. */
-    public ProcessHandle handle() {
-        return process.toHandle();
-    }
-
     public boolean isAlive() {
         return process.isAlive();
     }
