@@ -106,13 +106,7 @@ public final class Osfria {
 
     void up() {
         checkDataDir();
-        lock = RunLock.acquire(settings.dataDir()); // held until this process ends: a second up is refused
-        Map<String, ProcessHandle> left = ChildRecords.running(settings.dataDir());
-        if (!left.isEmpty()) {
-            throw new LocalPlatformException("processes of an earlier ./osfria up still run on " + settings.dataDir()
-                    + ", without their launcher (was it killed?): " + PlatformCommands.describe(left)
-                    + ". ./osfria down stops them.");
-        }
+        lock = RunLock.claim(settings.dataDir()); // held until this process ends: a second up is refused
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
         // Ctrl-C stops the platform even when started from a script's background job, which leaves SIGINT ignored

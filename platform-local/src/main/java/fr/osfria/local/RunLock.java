@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 
 /**
  * {@code <data>/lock}: one {@code ./osfria up} per data directory. The running launcher holds an operating-system
@@ -29,6 +30,23 @@ final class RunLock implements AutoCloseable {
 
     static Path path(Path dataDir) {
         return dataDir.resolve("lock");
+    }
+
+    /**
+     * The data directory for this launcher alone: its lock ({@link #acquire}), and no process of an earlier launcher
+     * still running on it (one killed by SIGKILL leaves its children, {@link ChildRecords}). The lock is released if
+     * refused, so that a launcher living on after the refusal holds nothing.
+     */
+    static RunLock claim(Path dataDir) {
+        RunLock lock = acquire(dataDir);
+        Map<String, ProcessHandle> left = ChildRecords.running(dataDir);
+        if (!left.isEmpty()) {
+            lock.close();
+            throw new LocalPlatformException("processes of an earlier ./osfria up still run on " + dataDir
+                    + ", without their launcher (was it killed?): " + PlatformCommands.describe(left)
+                    + ". ./osfria down stops them.");
+        }
+        return lock;
     }
 
     /** Takes the lock and writes this process's pid in it; refuses, naming the holder, when another launcher has it. */

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** One holder of a data directory's lock at a time; the refusal names it. (Two processes: {@code chaos/LauncherKilledIT}.) */
+/** One holder of a data directory's lock at a time; the refusal names it. (Two processes: {@code chaos/LauncherKilledChaosTest}.) */
 class RunLockTest {
 
     @TempDir
