@@ -258,11 +258,11 @@ class PlatformChaosIT {
             // processes, and down of a live launcher: LauncherKilledChaosTest
             long launcherPid = launcherPid(data);
             ProcessHandle launcher = ProcessHandle.of(launcherPid).orElseThrow();
-            List<ProcessHandle> children = itsProcesses.stream().filter(p -> p.pid() != launcherPid).toList();
-            assertEquals(7, children.size(), "the launcher is one of the processes status lists:\n" + status.output());
+            List<ProcessHandle> left = itsProcesses.stream().filter(p -> p.pid() != launcherPid).toList();
+            assertEquals(7, left.size(), "the launcher is one of the processes status lists:\n" + status.output());
             LaunchedPlatform.sigkill(launcher);
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !launcher.isAlive());
-            assertTrue(children.stream().allMatch(ProcessHandle::isAlive), "the children outlive a killed launcher");
+            assertTrue(left.stream().allMatch(ProcessHandle::isAlive), "the children outlive a killed launcher");
             fr.osfria.local.e2e.OsfriaCommand.Result orphans = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status");
             assertEquals(1, orphans.code(), orphans.output());
             assertTrue(orphans.output().contains("launcher is not running (was it killed?), but 7 of its processes still run"),
