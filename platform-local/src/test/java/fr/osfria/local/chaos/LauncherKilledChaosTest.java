@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Faults of a person's own making around the launcher, with real processes but no platform: a launcher stand-in
  * ({@link StandInLauncher}: the launcher's own lock and child records, two {@code sleep} children) and the real
- * {@code osfria status}, {@code up} and {@code down} commands. Two launchers started at once on one data directory
+ * {@code osfria up} command, {@code status} and {@code down} (their code, run in this JVM). Two launchers started at once on one data directory
  * (exactly one may run); a launcher killed with SIGKILL, whose children run on ({@code status} says so, {@code up}
  * refuses to start beside them, {@code down} stops them); and {@code down} of a running launcher. The same with the
  * real platform's seven children: {@code PlatformChaosIT}'s second start. Each process is a JVM start: few of them.
@@ -72,7 +72,7 @@ class LauncherKilledChaosTest {
                 "the run file names the running launcher");
 
         // down of a live launcher: SIGTERM, and the launcher stops its children itself (as on Ctrl-C)
-        OsfriaCommand.Result down = OsfriaCommand.fromClasses(data, env, 60, "down");
+        StandInLauncher.Command down = StandInLauncher.down(env);
         assertEquals(0, down.code(), down.output());
         assertTrue(down.output().contains("Stopping Osfria (launcher pid " + running.pid() + ")")
                 && down.output().contains("its ports are free"), down.output());
@@ -89,7 +89,7 @@ class LauncherKilledChaosTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !launcher.isAlive());
         assertTrue(children.stream().allMatch(ProcessHandle::isAlive), "the children outlive a killed launcher");
 
-        OsfriaCommand.Result status = OsfriaCommand.fromClasses(data, env, 60, "status");
+        StandInLauncher.Command status = StandInLauncher.status(env);
         assertEquals(1, status.code(), status.output());
         assertTrue(status.output().contains("launcher is not running (was it killed?), but 2 of its processes still run"),
                 status.output());
@@ -104,7 +104,7 @@ class LauncherKilledChaosTest {
                 && up.output().matches("(?s).*ingest-service \\(pid (" + pids(children) + ")\\), kafka \\(pid (" + pids(children) + ")\\).*")
                 && up.output().contains("./osfria down stops them"), up.output());
 
-        OsfriaCommand.Result down = OsfriaCommand.fromClasses(data, env, 60, "down");
+        StandInLauncher.Command down = StandInLauncher.down(env);
         assertEquals(0, down.code(), down.output());
         assertTrue(down.output().contains("The launcher is gone (killed?); stopping what it left running")
                 && down.output().contains("its ports are free"), down.output());
@@ -117,7 +117,8 @@ class LauncherKilledChaosTest {
     /** A stand-in launcher on this test's data directory, its output in a file. */
     private Process standIn() throws IOException {
         List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx32m",
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dosfria.stand-in=platform-local", "-cp", System.getProperty("java.class.path"), StandInLauncher.class.getName());
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dosfria.stand-in=platform-local", "-cp",
+                System.getProperty("java.class.path"), StandInLauncher.class.getName());
         Path output = Files.createTempFile(outputs, "stand-in", ".out");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().putAll(env);
