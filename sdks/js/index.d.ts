@@ -139,6 +139,19 @@ export interface SearchResults {
   search_time_ms: number;
 }
 
+/** The answer of `GET /me`: the calling key, never its secret, hash or hint. */
+export interface Me {
+  object: 'key';
+  name: string;
+  roles: string[];
+  admin: boolean;
+  departments: string[];
+  confidential: boolean;
+  collections: { read: string[]; write: string[]; read_any: boolean; write_any: boolean; truncated: boolean };
+  quotas: { daily_tokens: number | null; monthly_tokens: number | null; requests_per_minute: number | null; tokens_per_minute: number | null };
+  created_at: string | null;
+}
+
 export interface Webhook {
   id: string;
   url: string;
@@ -205,6 +218,8 @@ export declare class OsfriaClient {
     ping(webhookId: string): Promise<{ delivery_id: string }>;
   };
   search(params: SearchParams): Promise<SearchResults>;
+  /** `GET /me`: this client's key and the collections it may read and write. */
+  me(): Promise<Me>;
 }
 
 export declare function verifyWebhook(

@@ -58,6 +58,15 @@ export class OsfriaClient {
       json: defined({ query, collection, filters, top_k: topK, score_threshold: scoreThreshold, mode }),
     });
   }
+
+  /**
+   * `GET /me`: this client's key as the platform knows it: `name`, `roles`, `admin`, `departments`,
+   * `confidential`, `collections` (`read`, `write`, `read_any`, `write_any`, `truncated`) and `quotas`. Only this
+   * key, never any key material.
+   */
+  me() {
+    return this.#http.request('GET', '/me');
+  }
 }
 
 class Completions {

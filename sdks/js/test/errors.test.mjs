@@ -5,7 +5,7 @@ import {
   APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, NotFoundError, OsfriaClient,
   PermissionDeniedError, RateLimitError, VERSION,
 } from '../src/index.js';
-import { BASE_URL, MODEL, admin, closedPort, collection, key, platform, silent } from './support.mjs';
+import { BASE_URL, MODEL, RUN, admin, closedPort, collection, key, platform, silent } from './support.mjs';
 
 describe('errors the platform really answers', platform, () => {
   test('401 a wrong key', async () => {
@@ -38,6 +38,25 @@ describe('errors the platform really answers', platform, () => {
     await assert.rejects(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Bonjour '.repeat(20) }] }),
       (e) => e instanceof RateLimitError && e.status === 429 && e.code === 'quota_exceeded' && e.retryAfter > 5);
     assert.ok(Date.now() - started < 15_000);
+  });
+});
+
+// here rather than in a file of its own: node runs each test file in a process of its own, and the key of the 403
+// test above is made once per process (making a key takes seconds)
+describe('GET /me', platform, () => {
+  test('a key is told what it is and may do', async () => {
+    const own = collection('own');
+    const apiKey = await key('user', '--read', own, '--write', own);
+    const me = await new OsfriaClient({ apiKey, baseURL: BASE_URL }).me();
+    assert.deepEqual([me.object, me.name, me.admin], ['key', `js-user-${RUN}`, false]);
+    assert.deepEqual(me.collections, { read: [own], write: [own], read_any: false, write_any: false, truncated: false });
+    assert.ok(!JSON.stringify(me).includes(apiKey.slice(0, 14)), 'key material in the answer');
+    const root = await admin().me();
+    assert.ok(root.admin && root.collections.read_any && root.collections.write_any);
+  });
+
+  test('a wrong key is refused', async () => {
+    await assert.rejects(new OsfriaClient({ apiKey: 'sk-osfria-not-a-key', baseURL: BASE_URL }).me(), AuthenticationError);
   });
 });
 

@@ -43,3 +43,9 @@ class OsfriaClient:
         body = {"query": query, "collection": collection, "filters": filters, "top_k": top_k,
                 "score_threshold": score_threshold, "mode": mode}
         return self._http.request("POST", "/search", json_body={k: v for k, v in body.items() if v is not None})
+
+    def me(self) -> Any:
+        """``GET /me``: this client's key as the platform knows it: ``name``, ``roles``, ``admin``, ``departments``,
+        ``confidential``, ``collections`` (``read``, ``write``, ``read_any``, ``write_any``, ``truncated``) and
+        ``quotas``. Only this key, never any key material."""
+        return self._http.request("GET", "/me")

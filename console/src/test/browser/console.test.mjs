@@ -80,6 +80,8 @@ await scenario('the admin signs in and sees every page, Audit included', async (
   const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('osfria.key'), local: localStorage.length, cookie: document.cookie }));
   check(stored.session === ADMIN && stored.local === 0 && stored.cookie === '', `key kept as ${JSON.stringify(stored)}`);
   check(!page.url().includes('sk-osfria'), 'the key is in the URL');
+  // who the key is comes from GET /me
+  check(/admin/.test(await page.locator('#whoami').textContent()), `whoami: ${await page.locator('#whoami').textContent()}`);
 });
 
 let otherDepartment;
@@ -106,9 +108,10 @@ await scenario('a PDF uploaded by drag and drop reaches indexed, with a hostile 
   const row = page.locator('tr', { hasText: 'rapport-frais.pdf' });
   await row.locator('.doc-status', { hasText: 'indexed' }).waitFor({ timeout: T });
   await page.locator('tr', { hasText: 'hostile.txt' }).waitFor({ timeout: T });
-  check((await page.locator('#documents').textContent()).includes(HOSTILE), 'the hostile department is not shown as text');
+  const shown = await page.locator('#documents').textContent();
+  check(shown.includes(HOSTILE), 'the hostile department is not shown as text');
   check(await page.locator('#documents img').count() === 0, 'the hostile department became an element');
-  check(await page.evaluate(() => window.__xss) === undefined, 'the hostile department ran script');
+  check(await page.evaluate(() => window.__xss === undefined), 'a hostile value ran script');
   await shot('documents');
 });
 
@@ -122,7 +125,7 @@ await scenario('search finds the PDF, passage highlighted, with page and score',
   await hit.waitFor({ timeout: T });
   check(await hit.locator('mark').count() > 0, 'no highlighted word');
   check(/page 1/.test(await hit.textContent()) && /score/.test(await hit.textContent()), `hit: ${await hit.textContent()}`);
-  check(await page.locator('#search-results img').count() === 0 && await page.evaluate(() => window.__xss) === undefined,
+  check(await page.locator('#search-results img').count() === 0 && await page.evaluate(() => window.__xss === undefined),
     'a hostile passage became HTML');
   await shot('search');
 });
@@ -207,6 +210,11 @@ await scenario('a user key sees no Audit page and no other department\'s documen
   await signIn(p, USER);
   await p.locator('#nav').waitFor({ state: 'visible', timeout: T });
   check(!(await p.isVisible('#nav button[data-page="audit"]')), 'the Audit page is offered to a user key');
+  // GET /me: its own name, and its one collection offered (none of the admin's others), already chosen
+  check(/console-user/.test(await p.locator('#whoami').textContent()), `whoami: ${await p.locator('#whoami').textContent()}`);
+  const offered = await p.locator('#collections-list option').evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(offered) === JSON.stringify([COLLECTION]), `collections offered to the user key: ${offered}`);
+  check(await p.inputValue('#documents-collection') === COLLECTION, 'the collection is not chosen for the user');
   const refused = await p.evaluate(async (key) => (await fetch('/api/v1/audit', { headers: { Authorization: `Bearer ${key}` } })).status, USER);
   check(refused === 403, `GET /audit with the user key: ${refused}`);
   await p.fill('#documents-collection', COLLECTION);

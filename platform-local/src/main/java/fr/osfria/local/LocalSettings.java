@@ -21,7 +21,7 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
      * receiver is internal: Alertmanager posts to it on its own port, unless {@code OSFRIA_EXPOSE_ALERTS=true}.
      */
     public static final List<Service> SERVICES = List.of(
-            new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit"), false),
+            new Service("ingest-service", 1, true, List.of("/v1/documents", "/v1/audit", "/v1/me"), false),
             new Service("embed-service", 2, false, List.of("/v1/search"), false),
             new Service("inference-router", 3, false, List.of("/v1/chat/", "/v1/completions", "/v1/models", "/v1/usage"), false),
             new Service("webhook-service", 4, true, List.of("/v1/webhooks"), false),

@@ -41,6 +41,7 @@ public final class Osfria {
     private EntryProxy proxy;
     private volatile boolean stopping;
     private Map<String, String> keks;
+    private RunLock lock;
 
     Osfria(LocalSettings settings, PrintStream out, boolean verbose, boolean detached) {
         this.settings = settings;
@@ -104,12 +105,8 @@ public final class Osfria {
     }
 
     void up() {
-        RunFile.running(settings.dataDir()).ifPresent(running -> {
-            throw new LocalPlatformException("Osfria already runs on " + settings.dataDir() + " (launcher pid "
-                    + running.pid() + RunFile.read(settings.dataDir()).map(r -> ", " + r.url()).orElse("")
-                    + "). ./osfria status shows it, ./osfria down stops it.");
-        });
         checkDataDir();
+        lock = RunLock.claim(settings.dataDir()); // held until this process ends: a second up is refused
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
         // Ctrl-C (SIGINT) and ./osfria down (SIGTERM) run this hook. A launcher started as a script's background job
@@ -127,14 +124,16 @@ public final class Osfria {
                 throw failed("PostgreSQL", e.getMessage(), "postgresql");
             }
             if (postgres.embedded()) {
-                supervisor.supervise("postgresql", postgres, postgres::restart);
+                recorded("postgresql", postgres);
+                supervisor.supervise("postgresql", postgres, () -> recorded("postgresql", postgres.restart()));
             }
             ready(settings.embeddedPostgres() ? "PostgreSQL" : "PostgreSQL at " + settings.postgresHost() + ":"
                     + settings.postgresPort(), t);
             t = System.nanoTime();
             KafkaBroker kafka = new KafkaBroker(settings);
             Consumer<String> kafkaLog = lines("kafka", "\u001B[90m");
-            children.add(supervisor.supervise("kafka", kafka.start(classpath, kafkaLog), () -> kafka.restart(classpath, kafkaLog)));
+            children.add(supervisor.supervise("kafka", recorded("kafka", kafka.start(classpath, kafkaLog)),
+                    () -> recorded("kafka", kafka.restart(classpath, kafkaLog))));
             try {
                 kafka.awaitReady(Duration.ofSeconds(60));
             } catch (LocalPlatformException e) {
@@ -209,6 +208,11 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_JDBC_URL", postgres.jdbcUrl(service.databaseName()));
             env.put("QUARKUS_DATASOURCE_USERNAME", settings.postgresUser());
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
+            // five JVMs and a broker start at once: on a busy laptop (load 40+ on 2 cores) the first connection took
+            // longer than Agroal's 5 s and Flyway stopped the service; a start-up is allowed to be slow
+            if (System.getenv("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT") == null) {
+                env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30S");
+            }
         }
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
@@ -219,8 +223,14 @@ public final class Osfria {
         if ("inference-router".equals(service.name()) && !settings.routerBackends().isBlank()) {
             env.put("OSFRIA_ROUTER_BACKENDS", settings.routerBackends());
         }
-        return ChildProcess.start(service.name(), List.of(ChildProcess.java(), "-Xmx384m", "-XX:+UseSerialGC",
-                "-jar", jar.toString()), env, settings.home(), lines(service.name(), color));
+        return recorded(service.name(), ChildProcess.start(service.name(), List.of(ChildProcess.java(), "-Xmx384m",
+                "-XX:+UseSerialGC", "-jar", jar.toString()), env, settings.home(), lines(service.name(), color)));
+    }
+
+    /** A child just started, recorded in {@code <data>/pids} so that a down after this launcher's death finds it. */
+    private <T extends Supervisor.Child> T recorded(String part, T child) {
+        ChildRecords.record(settings.dataDir(), part, child.handle());
+        return child;
     }
 
     /** Waits until every service is ready, printing each as it gets there. */
@@ -354,7 +364,11 @@ public final class Osfria {
         } catch (IOException e) {
             System.err.println("osfria: PostgreSQL did not stop cleanly: " + e.getMessage());
         }
+        ChildRecords.clear(settings.dataDir());
         RunFile.removeIfMine(settings.dataDir());
+        if (lock != null) {
+            lock.close();
+        }
         out.println("Stopped.");
         stopped.countDown();
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -36,26 +37,41 @@ final class PlatformCommands {
     int status() {
         Optional<RunFile> run = RunFile.read(settings.dataDir());
         Optional<ProcessHandle> launcher = run.flatMap(RunFile::launcher);
-        if (launcher.isEmpty()) {
+        Map<String, ProcessHandle> parts = ChildRecords.running(settings.dataDir());
+        if (launcher.isEmpty() && parts.isEmpty()) {
             out.println("Osfria is not running (data in " + settings.dataDir() + "). Start it with ./osfria up");
             return NOT_RUNNING;
         }
-        RunFile r = run.get();
-        List<ProcessHandle> children = launcher.get().descendants().toList();
-        out.println("Osfria is up at " + r.url() + " (launcher pid " + r.pid() + ", up " + since(r.started()) + ")");
+        if (launcher.isPresent()) {
+            RunFile r = run.get();
+            out.println("Osfria is up at " + r.url() + " (launcher pid " + r.pid() + ", up " + since(r.started()) + ")");
+        } else {
+            // a launcher killed by SIGKILL leaves its children running: say so rather than "not running"
+            out.println("Osfria's launcher is not running (was it killed?), but " + parts.size() + " of its processes still"
+                    + " run: ./osfria down stops them.");
+        }
+        int entryPort = run.map(RunFile::entryPort).orElse(settings.entryPort());
         out.printf("%-18s %-9s %-6s %-8s %-12s %s%n", "part", "state", "port", "pid", "uptime", "data");
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        if (r.embeddedPostgres()) {
-            row("postgresql", postmaster(), r.postgresPort(), "postgres", null);
+        if (run.map(RunFile::embeddedPostgres).orElse(settings.embeddedPostgres())) {
+            row("postgresql", Optional.ofNullable(parts.get("postgresql")), run.map(RunFile::postgresPort)
+                    .orElse(settings.postgresPort()), "postgres", null);
         }
-        row("kafka", find(children, "kafka.Kafka"), r.kafkaPort(), "kafka", null);
+        row("kafka", Optional.ofNullable(parts.get("kafka")), run.map(RunFile::kafkaPort).orElse(settings.kafkaPort()),
+                "kafka", null);
         for (LocalSettings.Service s : LocalSettings.SERVICES) {
-            int port = r.entryPort() + s.portOffset();
-            row(s.name(), find(children, s.name() + "/target/quarkus-app"), port, s.name(), () -> ready(http, port));
+            int port = entryPort + s.portOffset();
+            row(s.name(), Optional.ofNullable(parts.get(s.name())), port, s.name(), () -> ready(http, port));
         }
-        row("entry port", launcher, r.entryPort(), null, null);
+        row("entry port", launcher, entryPort, null, null);
         out.println("Logs: ./osfria logs NAME [-f] (" + LogFile.path(settings.dataDir(), "x").getParent() + ")");
-        return 0;
+        return launcher.isPresent() ? 0 : 1;
+    }
+
+    /** "kafka (pid 12), ingest-service (pid 34)": the parts named with their pids. */
+    static String describe(Map<String, ProcessHandle> parts) {
+        return parts.entrySet().stream().map(e -> e.getKey() + " (pid " + e.getValue().pid() + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     private void row(String name, Optional<ProcessHandle> process, int port, String dataDir,
@@ -65,19 +81,6 @@ final class PlatformCommands {
                 process.map(p -> String.valueOf(p.pid())).orElse("-"),
                 process.flatMap(p -> p.info().startInstant()).map(PlatformCommands::since).orElse("-"),
                 dataDir == null ? "-" : size(settings.dataDir().resolve(dataDir)));
-    }
-
-    private static Optional<ProcessHandle> find(List<ProcessHandle> processes, String marker) {
-        return processes.stream().filter(p -> p.info().commandLine().orElse("").contains(marker)).findFirst();
-    }
-
-    private Optional<ProcessHandle> postmaster() {
-        try {
-            Path pidFile = settings.dataDir().resolve("postgres/postmaster.pid");
-            return ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).filter(ProcessHandle::isAlive);
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
     }
 
     private static boolean ready(HttpClient http, int port) {
@@ -191,30 +194,41 @@ final class PlatformCommands {
         }
     }
 
-    /** Stops the platform started on this data directory (as Ctrl-C does) and waits until its ports are free. */
+    /**
+     * Stops the platform started on this data directory (as Ctrl-C does) and waits until its ports are free. A
+     * launcher that was killed left its processes running: they are stopped from their records ({@link ChildRecords}).
+     */
     int down() {
         Optional<RunFile> run = RunFile.read(settings.dataDir());
         Optional<ProcessHandle> launcher = run.flatMap(RunFile::launcher);
-        if (launcher.isEmpty()) {
+        Map<String, ProcessHandle> left = ChildRecords.running(settings.dataDir());
+        if (launcher.isEmpty() && left.isEmpty()) {
             out.println("Osfria is not running (data in " + settings.dataDir() + ").");
             return 0;
         }
         long start = System.nanoTime();
-        out.println("Stopping Osfria (launcher pid " + launcher.get().pid() + ")…");
-        List<ProcessHandle> children = launcher.get().descendants().toList();
-        launcher.get().destroy(); // SIGTERM: the launcher stops its parts in order, as on Ctrl-C
-        try {
-            launcher.get().onExit().get(120, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            out.println("The launcher did not stop within 120 s; stopping its processes by force.");
-            launcher.get().destroyForcibly();
+        if (launcher.isPresent()) {
+            out.println("Stopping Osfria (launcher pid " + launcher.get().pid() + ")…");
+            List<ProcessHandle> children = launcher.get().descendants().toList();
+            launcher.get().destroy(); // SIGTERM: the launcher stops its parts in order, as on Ctrl-C
+            try {
+                launcher.get().onExit().get(120, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                out.println("The launcher did not stop within 120 s; stopping its processes by force.");
+                launcher.get().destroyForcibly();
+            }
+            children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        } else {
+            out.println("The launcher is gone (killed?); stopping what it left running: " + describe(left) + "…");
         }
-        children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-        RunFile r = run.get();
-        List<Integer> ports = new java.util.ArrayList<>(List.of(r.entryPort(), r.kafkaPort()));
-        LocalSettings.SERVICES.forEach(s -> ports.add(r.entryPort() + s.portOffset()));
-        if (r.embeddedPostgres()) {
-            ports.add(r.postgresPort());
+        ChildRecords.stopAll(settings.dataDir(), 20); // what a launcher that died or was forced left behind
+        RunFile.remove(settings.dataDir());
+        List<Integer> ports = new java.util.ArrayList<>(List.of(run.map(RunFile::entryPort).orElse(settings.entryPort()),
+                run.map(RunFile::kafkaPort).orElse(settings.kafkaPort())));
+        int entryPort = ports.get(0);
+        LocalSettings.SERVICES.forEach(s -> ports.add(entryPort + s.portOffset()));
+        if (run.map(RunFile::embeddedPostgres).orElse(settings.embeddedPostgres())) {
+            ports.add(run.map(RunFile::postgresPort).orElse(settings.postgresPort()));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         List<Integer> busy = busy(ports);

@@ -55,6 +55,15 @@ public record RunFile(long pid, int entryPort, int kafkaPort, int postgresPort, 
         });
     }
 
+    /** Removes the file whoever it names: {@code down}, once that launcher is gone. */
+    static void remove(Path dataDir) {
+        try {
+            Files.deleteIfExists(path(dataDir));
+        } catch (IOException e) {
+            // a stale file is ignored by the next reader
+        }
+    }
+
     static Optional<RunFile> read(Path dataDir) {
         Path file = path(dataDir);
         if (!Files.isRegularFile(file)) {

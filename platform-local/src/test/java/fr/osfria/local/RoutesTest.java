@@ -28,6 +28,8 @@ class RoutesTest {
         assertEquals("ingest-service /v1/documents/doc_1", serviceFor("/v1/documents/doc_1"));
         assertEquals("ingest-service /v1/documents/", serviceFor("/v1/documents/"));
         assertEquals("ingest-service /v1/audit", serviceFor("/v1/audit"));
+        assertEquals("ingest-service /v1/me", serviceFor("/api/v1/me"));
+        assertEquals("none", serviceFor("/v1/mex"), "a prefix of a path element");
         assertEquals("embed-service /v1/search", serviceFor("/v1/search"));
         assertEquals("webhook-service /v1/webhooks/wh_1/deliveries", serviceFor("/v1/webhooks/wh_1/deliveries"));
         assertEquals("inference-router /v1/models/org%20x/model", serviceFor("/v1/models/org%20x/model"), "escapes pass unchanged");

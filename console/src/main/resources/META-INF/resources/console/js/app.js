@@ -8,9 +8,10 @@ import * as chat from './chat.js';
 import * as webhooks from './webhooks.js';
 import * as usage from './usage.js';
 import * as audit from './audit.js';
+import { setGranted } from './collections.js';
 
 const PAGES = { documents, search, chat, webhooks, usage, audit };
-const ctx = { admin: false, page: 'documents' };
+const ctx = { admin: false, me: null, page: 'documents' };
 const main = () => document.getElementById('main');
 
 function signInPage(message) {
@@ -24,31 +25,53 @@ function signInPage(message) {
   clear(main()).append(form);
   document.getElementById('nav').hidden = true;
   document.getElementById('signout').hidden = true;
+  document.getElementById('whoami').textContent = '';
   key.focus();
 }
 
-/** A key is good if the API takes it; whether it is an admin's, only the API knows: GET /audit answers admins only. */
+/**
+ * A key is good if the API takes it; who it is (admin or not, its collections) is the API's answer to GET /me, not
+ * the console's guess. Should that service be unreachable, a key the model list accepts still signs in, as a
+ * non-admin whose collections are typed.
+ */
+async function whoIs(key) {
+  try {
+    return await call('GET', '/me', { key });
+  } catch (e) {
+    if (e.status === 401) throw e;
+    await call('GET', '/models', { key });
+    return null;
+  }
+}
+
 async function signIn(key) {
   if (!key) return;
+  let me;
   try {
-    await call('GET', '/models', { key });
+    me = await whoIs(key);
   } catch (e) {
     signInPage(e.status === 401 ? el('p', { className: 'error', role: 'alert', id: 'signin-error' }, t('signin.wrong'))
       : el('div', { id: 'signin-error' }, errorBox(e)));
     return;
   }
   session.signIn(key);
-  await start();
+  start(me);
 }
 
-async function start() {
-  try {
-    await call('GET', '/audit', { query: { limit: 1 } });
-    ctx.admin = true;
-  } catch (e) {
-    if (e.status === 401) { session.signOut(); signInPage(el('p', { className: 'error', role: 'alert' }, t('signin.wrong'))); return; }
-    ctx.admin = false;
+async function start(known) {
+  let me = known;
+  if (me === undefined) {
+    try {
+      me = await whoIs(session.key());
+    } catch (e) {
+      if (e.status === 401) { session.signOut(); signInPage(el('p', { className: 'error', role: 'alert' }, t('signin.wrong'))); return; }
+      me = null;
+    }
   }
+  ctx.me = me;
+  ctx.admin = Boolean(me && me.admin);
+  setGranted(me && me.collections);
+  document.getElementById('whoami').textContent = me ? t('whoami', me.name) : t('whoami.unknown');
   document.getElementById('nav').hidden = false;
   document.getElementById('signout').hidden = false;
   document.querySelector('[data-page="audit"]').hidden = !ctx.admin;
@@ -76,7 +99,7 @@ document.addEventListener('DOMContentLoaded', () => {
   lang.addEventListener('change', () => {
     setLanguage(lang.value);
     translateStatic();
-    if (session.key()) show(ctx.page); else signInPage();
+    if (session.key()) start(ctx.me); else signInPage();
   });
   for (const b of document.querySelectorAll('#nav button')) b.addEventListener('click', () => show(b.dataset.page));
   document.getElementById('signout').addEventListener('click', () => { session.signOut(); signInPage(); });

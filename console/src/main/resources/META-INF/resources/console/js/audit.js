@@ -4,7 +4,7 @@ import { call } from './api.js';
 import { el, clear, errorBox, field, formatTime } from './dom.js';
 import { t } from './i18n.js';
 
-const ACTIONS = ['', 'document.upload', 'document.read', 'document.list', 'document.update', 'document.delete', 'search', 'kek.reseal'];
+const ACTIONS = ['', 'document.upload', 'document.read', 'document.list', 'document.update', 'document.delete', 'search', 'key.read', 'kek.reseal'];
 const OUTCOMES = ['', 'ok', 'denied', 'not_found', 'invalid'];
 
 export function render(main) {

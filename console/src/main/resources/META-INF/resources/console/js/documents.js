@@ -48,7 +48,8 @@ function row(d, reload) {
   const meta = d.metadata || {};
   const progress = d.status === 'processing' && d.chunks_count > 0
     ? el('progress', { max: d.chunks_count, value: d.chunks_indexed || 0, 'aria-label': t('documents.progress') }) : null;
-  const replace = el('input', { type: 'file', hidden: true, onchange: () => newVersion(d, replace.files[0], reload) });
+  const sending = el('progress', { max: 1, value: 0, hidden: true, 'aria-label': t('documents.uploading') });
+  const replace = el('input', { type: 'file', hidden: true, onchange: () => newVersion(d, replace.files[0], sending, reload) });
   return el('tr', { 'data-document': d.document_id },
     el('td', { className: 'filename' }, d.filename, el('div', { className: 'muted' }, d.document_id)),
     el('td', { className: 'doc-status' }, el('span', { className: d.status === 'failed' ? 'error' : d.status === 'indexed' ? 'ok' : '' },
@@ -60,18 +61,19 @@ function row(d, reload) {
     el('td', {}, formatTime(d.upload_time)),
     el('td', { className: 'actions' },
       replace,
-      el('button', { type: 'button', onclick: () => replace.click() }, t('documents.newVersion')), ' ',
+      el('button', { type: 'button', className: 'new-version', onclick: () => replace.click() }, t('documents.newVersion')), ' ', sending, ' ',
       el('button', { type: 'button', className: 'danger', onclick: () => remove(d, reload) }, t('delete'))));
 }
 
-async function newVersion(d, file, reload) {
+async function newVersion(d, file, bar, reload) {
   if (!file) return;
+  bar.hidden = false;
   const form = new FormData();
   form.append('file', file);
   form.append('metadata', JSON.stringify(Object.fromEntries(Object.entries(d.metadata || {})
     .filter(([k]) => !['pages', 'file_size'].includes(k)))));
   try {
-    await upload('PUT', `/documents/${encodeURIComponent(d.document_id)}`, form, () => {});
+    await upload('PUT', `/documents/${encodeURIComponent(d.document_id)}`, form, (p) => { bar.value = p; });
     status(t('documents.versioned', d.filename));
   } catch (e) {
     status(`${t('error.generic')} ${e.message}`);

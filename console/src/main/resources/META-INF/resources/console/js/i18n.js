@@ -3,6 +3,7 @@
 const TEXTS = {
   en: {
     skip: 'Skip to content', language: 'Language', signout: 'Sign out',
+    whoami: 'Signed in as {0}', 'whoami.unknown': 'Signed in (who the key is cannot be asked now)',
     'nav.documents': 'Documents', 'nav.search': 'Search', 'nav.chat': 'Chat', 'nav.webhooks': 'Webhooks', 'nav.usage': 'Usage', 'nav.audit': 'Audit',
     'signin.title': 'Sign in to Osfria', 'signin.help': 'Paste your API key (sk-osfria-…). It stays in this tab only and is forgotten when the tab closes.',
     'signin.key': 'API key', 'signin.submit': 'Sign in', 'signin.wrong': 'This API key is not valid: it is unknown or was revoked. Check it and try again.',
@@ -31,6 +32,8 @@ const TEXTS = {
     'webhooks.resume': 'Resume', 'webhooks.ping': 'Ping', 'webhooks.pinged': 'Ping sent.', 'webhooks.deliveries': 'Deliveries',
     'webhooks.confirmDelete': 'Delete the subscription to {0} and its pending deliveries?', 'webhooks.noDeliveries': 'No delivery yet.',
     'webhooks.event': 'Event', 'webhooks.status': 'Status', 'webhooks.attempts': 'Attempts', 'webhooks.created': 'Created',
+    'delivery.pending': 'pending', 'delivery.delivered': 'delivered', 'delivery.exhausted': 'exhausted (every retry failed)',
+    'delivery.failed': 'failed (no retry)', 'delivery.skipped': 'skipped (no longer visible to you)',
     'webhooks.history': 'Attempts (time, status, error, duration)', 'webhooks.next': 'next:', 'webhooks.replay': 'Replay', 'webhooks.replayed': 'Sent again.',
     'usage.title': 'Usage', 'usage.range': 'Range', 'usage.lastDays': 'last {0} days', 'usage.key': 'Key (admins: a name, or * for all)',
     'usage.ownKey': 'your own key', 'usage.none': 'No usage.', 'usage.today': 'Today', 'usage.month': 'This month',
@@ -42,6 +45,7 @@ const TEXTS = {
   },
   fr: {
     skip: 'Aller au contenu', language: 'Langue', signout: 'Se déconnecter',
+    whoami: 'Connecté en tant que {0}', 'whoami.unknown': 'Connecté (l’identité de la clé ne peut être demandée pour l’instant)',
     'nav.documents': 'Documents', 'nav.search': 'Recherche', 'nav.chat': 'Discussion', 'nav.webhooks': 'Webhooks', 'nav.usage': 'Consommation', 'nav.audit': 'Audit',
     'signin.title': 'Connexion à Osfria', 'signin.help': 'Collez votre clé d’API (sk-osfria-…). Elle reste dans cet onglet et est oubliée à sa fermeture.',
     'signin.key': 'Clé d’API', 'signin.submit': 'Se connecter', 'signin.wrong': 'Cette clé d’API n’est pas valide : elle est inconnue ou a été révoquée. Vérifiez-la et réessayez.',
@@ -70,6 +74,8 @@ const TEXTS = {
     'webhooks.resume': 'Reprendre', 'webhooks.ping': 'Ping', 'webhooks.pinged': 'Ping envoyé.', 'webhooks.deliveries': 'Livraisons',
     'webhooks.confirmDelete': 'Supprimer l’abonnement vers {0} et ses livraisons en attente ?', 'webhooks.noDeliveries': 'Aucune livraison.',
     'webhooks.event': 'Événement', 'webhooks.status': 'État', 'webhooks.attempts': 'Tentatives', 'webhooks.created': 'Créée le',
+    'delivery.pending': 'en attente', 'delivery.delivered': 'livrée', 'delivery.exhausted': 'abandonnée (toutes les tentatives ont échoué)',
+    'delivery.failed': 'en échec (sans nouvelle tentative)', 'delivery.skipped': 'non envoyée (plus visible pour vous)',
     'webhooks.history': 'Tentatives (heure, statut, erreur, durée)', 'webhooks.next': 'prochaine :', 'webhooks.replay': 'Rejouer', 'webhooks.replayed': 'Renvoyée.',
     'usage.title': 'Consommation', 'usage.range': 'Période', 'usage.lastDays': '{0} derniers jours', 'usage.key': 'Clé (admins : un nom, ou * pour toutes)',
     'usage.ownKey': 'votre clé', 'usage.none': 'Aucune consommation.', 'usage.today': 'Aujourd’hui', 'usage.month': 'Ce mois-ci',

@@ -84,7 +84,7 @@ function deliveryTable(s, data, refresh) {
       .map((k) => el('th', { scope: 'col' }, t(k))))),
     el('tbody', {}, data.map((d) => el('tr', { 'data-delivery': d.id },
       el('td', {}, d.event, el('div', { className: 'muted' }, d.id)),
-      el('td', { className: 'delivery-status' }, d.status, d.next_attempt_at ? el('div', { className: 'muted' }, `${t('webhooks.next')} ${formatTime(d.next_attempt_at)}`) : null),
+      el('td', { className: 'delivery-status' }, t('delivery.' + d.status), d.next_attempt_at ? el('div', { className: 'muted' }, `${t('webhooks.next')} ${formatTime(d.next_attempt_at)}`) : null),
       el('td', { className: 'delivery-attempts' }, String(d.attempts)),
       el('td', {}, formatTime(d.created_at)),
       el('td', {}, el('pre', { className: 'small' }, (d.history || []).map((a) =>

@@ -222,7 +222,8 @@ class PlatformChaosIT {
 
     /**
      * Ctrl-C leaves no process behind, and a second start ({@code up --detach}) finds its data: the key file, not a new
-     * admin key; {@code status} lists its processes and {@code down} stops every one and frees the ports.
+     * admin key; {@code status} lists its processes. Then its launcher is killed with SIGKILL: {@code status} says its
+     * processes run without it, and {@code down} stops every one of them and frees the ports.
      */
     @Test
     @Order(99)
@@ -251,13 +252,28 @@ class PlatformChaosIT {
                     .map(l -> ProcessHandle.of(Long.parseLong(l.replaceFirst("entry port", "entry-port").split("\\s+")[3])))
                     .flatMap(java.util.Optional::stream).toList();
             assertEquals(8, itsProcesses.size(), "PostgreSQL, Kafka, five services, the launcher:\n" + status.output());
+
+            // the launcher killed with SIGKILL (a person's kill -9, an OOM kill): its seven children run on without it;
+            // status must say so and down must stop them from their records (ChildRecords). The same with stand-in
+            // processes, and down of a live launcher: LauncherKilledChaosTest
+            long launcherPid = launcherPid(data);
+            ProcessHandle launcher = ProcessHandle.of(launcherPid).orElseThrow();
+            List<ProcessHandle> left = itsProcesses.stream().filter(p -> p.pid() != launcherPid).toList();
+            assertEquals(7, left.size(), "the launcher is one of the processes status lists:\n" + status.output());
+            LaunchedPlatform.sigkill(launcher);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !launcher.isAlive());
+            assertTrue(left.stream().allMatch(ProcessHandle::isAlive), "the children outlive a killed launcher");
+            fr.osfria.local.e2e.OsfriaCommand.Result orphans = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status");
+            assertEquals(1, orphans.code(), orphans.output());
+            assertTrue(orphans.output().contains("launcher is not running (was it killed?), but 7 of its processes still run"),
+                    orphans.output());
             interrupted = System.nanoTime();
             fr.osfria.local.e2e.OsfriaCommand.Result down = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
             System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start (--detach) was up in"
-                    + " %.1f s and `down` stopped it in %.1f s%n", stopSeconds, upSeconds,
-                    seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
+                    + " %.1f s; its launcher killed with SIGKILL, `down` stopped the seven processes it left in %.1f s%n",
+                    stopSeconds, upSeconds, seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
             assertEquals(0, down.code(), down.output());
-            assertTrue(down.output().contains("its ports are free"), down.output());
+            assertTrue(down.output().contains("The launcher is gone") && down.output().contains("its ports are free"), down.output());
             assertTrue(itsProcesses.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after down:\n" + status.output());
             assertEquals(3, fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status").code(), "status after down");
         } finally {
@@ -732,5 +748,14 @@ class PlatformChaosIT {
             }
         }
         return found.toString();
+    }
+
+    /** The launcher's pid, as its run file ({@code <data>/osfria.run}) names it. */
+    private static long launcherPid(Path data) throws IOException {
+        java.util.Properties run = new java.util.Properties();
+        try (var reader = Files.newBufferedReader(data.resolve("osfria.run"))) {
+            run.load(reader);
+        }
+        return Long.parseLong(run.getProperty("pid"));
     }
 }

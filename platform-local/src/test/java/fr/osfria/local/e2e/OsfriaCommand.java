@@ -24,8 +24,26 @@ public final class OsfriaCommand {
     public static Result run(Path data, Map<String, String> env, int seconds, String... args)
             throws IOException, InterruptedException {
         Path home = Path.of("").toAbsolutePath().getParent();
+        return run(data, env, seconds, List.of("-jar", home.resolve("platform-local/target/platform-local.jar").toString()), args);
+    }
+
+    /**
+     * The same command from this test JVM's class path (the launcher's classes as compiled, for unit-level tests that
+     * run before the jar is packaged).
+     */
+    public static Result fromClasses(Path data, Map<String, String> env, int seconds, String... args)
+            throws IOException, InterruptedException {
+        // a short-lived command: the C1 compiler and a serial collector cost it less CPU than the defaults
+        return run(data, env, seconds, List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), "fr.osfria.local.Osfria"), args);
+    }
+
+    private static Result run(Path data, Map<String, String> env, int seconds, List<String> launcher, String... args)
+            throws IOException, InterruptedException {
+        Path home = Path.of("").toAbsolutePath().getParent();
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Dosfria.home=" + home, "-jar", home.resolve("platform-local/target/platform-local.jar").toString()));
+                "-Dosfria.home=" + home));
+        command.addAll(launcher);
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
@@ -42,6 +60,7 @@ public final class OsfriaCommand {
         reader.setDaemon(true);
         reader.start();
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly); // an up that should have refused
             process.destroyForcibly();
             throw new AssertionError("osfria " + String.join(" ", args) + " still runs after " + seconds + " s:\n" + out);
         }

@@ -1,7 +1,10 @@
 package fr.osfria.security.rights;
 
 import fr.osfria.security.key.KeyEntry;
+import java.util.Collection;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * What a key may do with documents. Admins may do everything. Otherwise a document is visible when its
@@ -40,6 +43,45 @@ public final class Rights {
                 && collections.stream().allMatch(c -> allows(reader.readCollections(), c))
                 && owner.departments().stream().allMatch(d -> allows(reader.departments(), d))
                 && (!owner.confidential() || reader.confidential());
+    }
+
+    public static boolean canWriteCollection(KeyEntry key, String collection) {
+        return key.admin() || allows(key.writeCollections(), collection);
+    }
+
+    /** Whether a key may read any collection, including ones not named in its grant (admins, and {@code *}). */
+    public static boolean readsEveryCollection(KeyEntry key) {
+        return key.admin() || key.readCollections().contains(KeyEntry.ALL);
+    }
+
+    /** Whether a key may write any collection, including ones not named in its grant (admins, and {@code *}). */
+    public static boolean writesEveryCollection(KeyEntry key) {
+        return key.admin() || key.writeCollections().contains(KeyEntry.ALL);
+    }
+
+    /**
+     * The collections a key may read, as its holder may be told them ({@code GET /v1/me}): those its grant names, and
+     * of the others, those where it can see a document ({@code withVisibleDocuments}: collections holding a document
+     * that {@link #canRead} allows it). A collection where it could see nothing is not named: it does not exist for
+     * the key, as everywhere else.
+     */
+    public static SortedSet<String> readableCollections(KeyEntry key, Collection<String> withVisibleDocuments) {
+        SortedSet<String> names = named(key.readCollections());
+        withVisibleDocuments.stream().filter(c -> canReadCollection(key, c)).forEach(names::add);
+        return names;
+    }
+
+    /** The collections a key may write, as its holder may be told them: named in its grant, or readable and writable. */
+    public static SortedSet<String> writableCollections(KeyEntry key, Collection<String> withVisibleDocuments) {
+        SortedSet<String> names = named(key.writeCollections());
+        withVisibleDocuments.stream().filter(c -> canReadCollection(key, c) && canWriteCollection(key, c)).forEach(names::add);
+        return names;
+    }
+
+    private static SortedSet<String> named(List<String> granted) {
+        SortedSet<String> names = new TreeSet<>(granted);
+        names.remove(KeyEntry.ALL);
+        return names;
     }
 
     /** Whose inference usage a key may read: its own; admins every key's. */

@@ -1,11 +1,13 @@
 package fr.osfria.security.rights;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.security.key.KeyEntry;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class RightsTest {
@@ -40,5 +42,22 @@ class RightsTest {
     void adminsMayDoEverything() {
         assertTrue(Rights.canRead(admin, "x", "y", true));
         assertTrue(Rights.canWrite(admin, "x", "y", true));
+    }
+
+    @Test
+    void aKeyIsToldTheCollectionsItsGrantNamesAndThoseWhereItSeesADocument() {
+        // "visible": the collections where each key can see at least one document (the caller asks the database)
+        assertEquals(new TreeSet<>(List.of("kb")), Rights.readableCollections(finance, List.of("kb", "hr-only")));
+        assertEquals(new TreeSet<>(List.of("kb")), Rights.readableCollections(finance, List.of()),
+                "a collection the grant names is listed even while empty");
+        assertEquals(new TreeSet<>(List.of("a", "b")), Rights.readableCollections(cleared, List.of("b", "a")),
+                "with *, the collections where it sees something, never the * itself");
+        assertEquals(new TreeSet<>(), Rights.writableCollections(cleared, List.of("a")), "reading all is not writing");
+        KeyEntry writesAll = key(Set.of("user"), List.of("kb"), List.of("*"), List.of("*"), false);
+        assertEquals(new TreeSet<>(List.of("kb")), Rights.writableCollections(writesAll, List.of("kb", "unreadable")),
+                "a collection it may not read is not named, even if it may write there");
+        assertTrue(Rights.writesEveryCollection(writesAll) && !Rights.readsEveryCollection(writesAll));
+        assertEquals(new TreeSet<>(List.of("x", "y")), Rights.readableCollections(admin, List.of("y", "x")));
+        assertTrue(Rights.readsEveryCollection(admin) && Rights.writesEveryCollection(admin));
     }
 }

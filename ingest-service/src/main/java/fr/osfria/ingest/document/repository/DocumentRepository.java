@@ -20,9 +20,10 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     public record Page(List<Document> documents, long total) {
     }
 
-    private static final String VISIBLE = "collection = :collection"
-            + " and (:allDepartments = true or department is null or department in :departments)"
+    private static final String VISIBLE_IN_ANY_COLLECTION =
+            "(:allDepartments = true or department is null or department in :departments)"
             + " and (:cleared = true or confidential = false)";
+    private static final String VISIBLE = "collection = :collection and " + VISIBLE_IN_ANY_COLLECTION;
 
     public Uni<Page> visiblePage(KeyEntry key, String collection, int offset, int limit) {
         Parameters params = visibility(key, collection);
@@ -57,6 +58,20 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                         .findFirst().orElse(null));
     }
 
+    /**
+     * The collections holding at least one document the key may read, its collection grant aside (the caller applies
+     * {@code Rights} to the names): department and clearance filtered in SQL, as for a list. At most {@code limit}.
+     */
+    public Uni<List<String>> collectionsWithVisibleDocuments(KeyEntry key, int limit) {
+        Parameters params = scope(key);
+        return getSession().chain(s -> {
+            var query = s.createSelectionQuery("select distinct d.collection from Document d where "
+                    + VISIBLE_IN_ANY_COLLECTION + " order by d.collection", String.class);
+            params.map().forEach(query::setParameter);
+            return query.setMaxResults(limit).getResultList();
+        });
+    }
+
     /** Documents whose processing started before {@code before} and has not finished. */
     public Uni<List<Document>> stalled(Instant before, int limit) {
         return find("status = ?1 and updatedAt < ?2 order by updatedAt", DocumentStatus.PROCESSING, before)
@@ -73,11 +88,15 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     }
 
     private static Parameters visibility(KeyEntry key, String collection) {
+        return scope(key).and("collection", collection);
+    }
+
+    /** The key's department and clearance, the parameters of {@link #VISIBLE_IN_ANY_COLLECTION}. */
+    private static Parameters scope(KeyEntry key) {
         boolean all = key.admin() || key.departments().contains(KeyEntry.ALL);
         // an empty IN list is not valid SQL; the blank department, which uploads never store, stands in
         List<String> departments = key.departments().isEmpty() ? List.of("") : key.departments();
-        return Parameters.with("collection", collection)
-                .and("allDepartments", all)
+        return Parameters.with("allDepartments", all)
                 .and("departments", departments)
                 .and("cleared", key.admin() || key.confidential());
     }
