@@ -132,6 +132,10 @@ public class DeliverySender {
             again.set(true);
             return;
         }
+        if (stopping) { // stop() began between the first check and the claim: it may have seen no claim running
+            claiming.set(false);
+            return;
+        }
         again.set(false);
         claim().subscribe().with(claimed -> {
             claiming.set(false);
@@ -242,8 +246,10 @@ public class DeliverySender {
      */
     private void ended(Due d, Outcome outcome) {
         int inFlight = slots(d.subscriptionId()).decrementAndGet();
-        running.decrementAndGet();
+        // queued before it stops counting as running: stop() must never see it in neither (its HTTP client would be
+        // closed under attempts still to be recorded, and every one of them sent again by the next instance)
         ended.add(new Sent(d, outcome));
+        running.decrementAndGet();
         record();
         if (cap - inFlight >= refill && saturated.remove(d.subscriptionId())) {
             wake();
