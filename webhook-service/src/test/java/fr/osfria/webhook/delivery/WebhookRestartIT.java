@@ -42,6 +42,16 @@ class WebhookRestartIT {
     private final HttpClient http = HttpClient.newHttpClient();
     private final String database = "webhook_restart";
     private int port;
+    /** The service now running: stopped after the test whatever happens (a failed run left it running, polling forever). */
+    private Process service;
+
+    @org.junit.jupiter.api.AfterEach
+    void stopService() throws InterruptedException {
+        if (service != null && service.isAlive()) {
+            service.destroyForcibly();
+            service.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
 
     @Test
     void restartsAndCrashesLoseNothing() throws Exception {
@@ -49,7 +59,7 @@ class WebhookRestartIT {
         port = Ports.free();
         try (Receiver receiver = new Receiver()) {
             receiver.delayMillis = 300; // a slow receiver: deliveries are in flight when the service stops
-            Process service = start();
+            service = start();
             String subscription = subscribe(receiver.url());
 
             // 1. a restart: graceful stop while deliveries are in flight
