@@ -13,6 +13,10 @@ import java.time.Instant;
 /** A document and where it is in its lifecycle. Owned by ingest-service; no other service reads this table. */
 @Entity
 @Table(name = "document")
+// an update writes only the columns it changed: a pipeline step that read the row before a re-seal rewrote its sealed
+// columns (name, metadata, wrapped data key, content hash) must not write the old values back (a data key wrapped
+// by the retired KEK is unreadable once that KEK is pruned); the re-seal's own statements check what they replace
+@org.hibernate.annotations.DynamicUpdate
 public class Document extends PanacheEntityBase {
 
     @Id

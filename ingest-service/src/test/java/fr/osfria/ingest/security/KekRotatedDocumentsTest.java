@@ -58,6 +58,9 @@ class KekRotatedDocumentsTest {
     @Inject
     AgroalDataSource database;
 
+    @Inject
+    io.vertx.mutiny.sqlclient.Pool db;
+
     @Test
     void theSameBytesUploadedAfterTheRotationAreStillADuplicateAndTheResealRehashesThem() throws Exception {
         byte[] file = ("Procédure d'astreinte " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
@@ -107,6 +110,26 @@ class KekRotatedDocumentsTest {
         get(TestKeys.ADMIN, id).statusCode(200).body("filename", equalTo(canary + ".txt"))
                 .body("metadata.projet", equalTo(canary)).body("metadata.annee", equalTo(48213579))
                 .body("metadata.department", equalTo("finance"));
+    }
+
+    /**
+     * A document update (a pipeline step: chunks recorded, a verdict) that read the row before the re-seal rewrote
+     * its sealed columns, and writes after it: it used to write every column back as it had read them, undoing the
+     * re-seal (a name in clear again, or a data key wrapped by the retired KEK: unreadable once it is pruned). It
+     * writes only what it changed. The interleaving is made here on purpose; the suite met it by chance.
+     */
+    @Test
+    void anUpdateReadBeforeTheResealDoesNotUndoIt() throws Throwable {
+        String id = upload(TestKeys.ADMIN, "course.txt", ("Course d'orientation " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8),
+                KB, "{\"department\":\"hr\",\"confidential\":true}").statusCode(202).extract().path("document_id");
+        String resealed = "reseal-" + UUID.randomUUID() + ".txt";
+        io.quarkus.vertx.VertxContextSupport.subscribeAndAwait(() -> io.quarkus.hibernate.reactive.panache.Panache.withTransaction(
+                () -> fr.osfria.ingest.document.Document.<fr.osfria.ingest.document.Document>findById(id)
+                        // the re-seal's statement lands between this read and this write
+                        .call(doc -> db.preparedQuery("UPDATE document SET filename = $1 WHERE id = $2")
+                                .execute(io.vertx.mutiny.sqlclient.Tuple.of(resealed, id)))
+                        .invoke(doc -> doc.updatedAt = java.time.Instant.now())));
+        assertTrue(row(database, id).contains(resealed), "the update wrote back the name it had read: " + row(database, id));
     }
 
     /** The keyed hash of the knowledge base and {@code file} under a KEK, as duplicate detection computes it. */
