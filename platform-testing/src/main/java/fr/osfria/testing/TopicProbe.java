@@ -20,7 +20,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Reads a topic of the shared broker from the moment the probe is opened, so a test sees only what its own
- * action produced. Open it before the action, then await what should arrive.
+ * action produced. Open it before the action, then await what should arrive. What it reads from the public events
+ * topic is checked against {@code docs/asyncapi.yaml} ({@link AsyncApiContract#assertPublished}).
  */
 public final class TopicProbe implements AutoCloseable {
 
@@ -69,7 +70,7 @@ public final class TopicProbe implements AutoCloseable {
                 throw new AssertionError("no matching record within " + timeout + "; saw " + seen.size() + ": "
                         + seen.stream().map(ConsumerRecord::value).collect(Collectors.joining("\n  ", "\n  ", "")));
             }
-            consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+            consumer.poll(Duration.ofMillis(100)).forEach(this::take);
         }
     }
 
@@ -77,9 +78,18 @@ public final class TopicProbe implements AutoCloseable {
     public List<ConsumerRecord<String, String>> drain(Duration window) {
         long deadline = System.nanoTime() + window.toNanos();
         while (System.nanoTime() < deadline) {
-            consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+            consumer.poll(Duration.ofMillis(100)).forEach(this::take);
         }
         return List.copyOf(seen);
+    }
+
+    /**
+     * Every record read from a topic {@code docs/asyncapi.yaml} describes (the public events) must match it: a
+     * service's record the document does not describe fails the test that reads it.
+     */
+    private void take(ConsumerRecord<String, String> record) {
+        AsyncApiContract.assertPublished(record);
+        seen.add(record);
     }
 
     @Override
