@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.local.LocalKafkaApplication.Grant;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,25 +32,41 @@ public final class DeclaredApplications {
         return Rendered.kustomize(overlay, true, listing(names), files(overlay, names));
     }
 
-    /** The two files of k8s/README.md's "Kafka applications" for each name. */
+    /** The two files of k8s/README.md's "Kafka applications" for each name, made by its own commands. */
     static Map<String, String> files(String overlay, String... names) {
         Map<String, String> files = new LinkedHashMap<>();
         for (String name : names) {
             String dir = "overlays/" + overlay + "/kafka-applications/" + directory(name) + "/";
-            files.put(dir + "kustomization.yaml", """
-                    apiVersion: kustomize.config.k8s.io/v1beta1
-                    kind: Kustomization
-                    resources: [application.yaml]
-                    components: [../../../../components/kafka-application]
-                    """);
-            files.put(dir + "application.yaml", """
-                    apiVersion: kafka.strimzi.io/v1beta2
-                    kind: KafkaUser
-                    metadata:
-                      name: "%s"
-                    """.formatted(name));
+            files.put(dir + "kustomization.yaml", README_FILES.get("kustomization.yaml"));
+            files.put(dir + "application.yaml", README_FILES.get("application.yaml")
+                    .replace("name: billing\n", "name: \"" + name + "\"\n"));
         }
         return files;
+    }
+
+    private static final Map<String, String> README_FILES = readmeFiles();
+
+    /** Runs the README's commands that make billing's directory, in a scratch directory, and reads what they made. */
+    private static Map<String, String> readmeFiles() {
+        try {
+            List<String> lines = Files.readAllLines(Rendered.K8S.resolve("README.md"));
+            String mkdir = lines.stream().filter(l -> l.startsWith("D=k8s/overlays/prod/kafka-applications/billing;"))
+                    .findFirst().orElseThrow(() -> new AssertionError("README.md no longer makes billing's directory"));
+            List<String> printfs = lines.stream().filter(l -> l.startsWith("printf ") && l.contains("> $D/")).toList();
+            assertEquals(2, printfs.size(), "README.md's commands for an application's two files: " + printfs);
+            Path scratch = Files.createTempDirectory("osfria-kafka-app");
+            String script = mkdir.replace("k8s/overlays/prod/", "") + "\n" + String.join("\n", printfs) + "\n";
+            Tools.Result r = Tools.run(scratch, Map.of(), "bash", "-euc", script);
+            assertEquals(0, r.exit(), script + r.err());
+            Path dir = scratch.resolve("kafka-applications/billing");
+            Map<String, String> files = Map.of("kustomization.yaml", Files.readString(dir.resolve("kustomization.yaml")),
+                    "application.yaml", Files.readString(dir.resolve("application.yaml")));
+            assertTrue(files.get("application.yaml").contains("name: billing\n"), files.toString());
+            Rendered.deleteTree(scratch);
+            return files;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static UnaryOperator<String> listing(String... names) {
