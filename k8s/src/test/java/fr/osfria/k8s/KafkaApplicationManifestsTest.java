@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class KafkaApplicationManifestsTest {
 
-    private static final List<String> APPLICATIONS = List.of("billing", "hr-exports-2");
+    /** The attack test's applications (one render of prod for both: names that share a prefix, one with a digit). */
+    private static final List<String> APPLICATIONS = List.of("billing", "billing-x", "billing2");
 
     @ParameterizedTest
     @ValueSource(strings = {"dev", "prod"})

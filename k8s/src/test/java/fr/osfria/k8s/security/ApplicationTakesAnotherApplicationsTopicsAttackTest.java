@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * others: with names chosen to share a prefix ("billing", "billing-x", "billing2"), no ACL of one may match a topic
  * or group of another, nor use a wildcard. Then an operator declares an application whose name would put another's
  * topics or groups under its prefix ("billing.x": billing's group prefix osfria.app.billing. would cover its groups)
- * or is no Kafka application name at all: the render refuses it.
+ * or is no Kafka application name at all (a wildcard, 41 characters): the render refuses it.
  */
 class ApplicationTakesAnotherApplicationsTopicsAttackTest {
 
@@ -56,7 +56,7 @@ class ApplicationTakesAnotherApplicationsTopicsAttackTest {
 
     @Test
     void aNameThatWouldEscapeItsPrefixIsRefusedAtRenderTime() {
-        for (String hostile : List.of("billing.x", "*", "Billing", "a".repeat(41))) {
+        for (String hostile : List.of("billing.x", "*", "a".repeat(41))) {
             Tools.Result r = DeclaredApplications.tryRender("prod", "billing", hostile);
             assertNotEquals(0, r.exit(), "rendered an application named '" + hostile + "':\n" + r.out());
             assertTrue(r.err().contains("osfria.fr/application"), hostile + ": " + r.err());
