@@ -47,6 +47,15 @@ public final class Rendered {
 
     /** As above, the overlay's kustomization.yaml first changed by {@code edit} (e.g. another ingress component). */
     static Tools.Result kustomize(String overlay, boolean withSecrets, UnaryOperator<String> edit) {
+        return kustomize(overlay, withSecrets, edit, Map.of());
+    }
+
+    /**
+     * As above, with {@code files} (path under k8s/ → content) written into the copy first: what an operator adds,
+     * such as a Kafka application's directory.
+     */
+    public static Tools.Result kustomize(String overlay, boolean withSecrets, UnaryOperator<String> edit,
+            Map<String, String> files) {
         Path kubectl = Tools.kubectl();
         try {
             Path copy = Files.createTempDirectory("osfria-k8s");
@@ -58,6 +67,11 @@ public final class Rendered {
                 kustomization = copy.resolve("overlays").resolve(overlay).resolve("kustomization.yaml");
             }
             Files.writeString(kustomization, edit.apply(Files.readString(kustomization)));
+            for (Map.Entry<String, String> file : files.entrySet()) {
+                Path target = copy.resolve(file.getKey());
+                Files.createDirectories(target.getParent());
+                Files.writeString(target, file.getValue());
+            }
             Path secrets = copy.resolve("overlays").resolve(overlay).resolve("secrets");
             deleteTree(secrets); // whatever a developer keeps locally must not make the test pass
             if (withSecrets) {
@@ -84,7 +98,12 @@ public final class Rendered {
 
     /** An overlay ("dev", "prod") or another kustomization of k8s/ ("ops"), rendered after {@code edit}. */
     public static Rendered of(String overlay, UnaryOperator<String> edit) {
-        Tools.Result r = kustomize(overlay, true, edit);
+        return of(overlay, edit, Map.of());
+    }
+
+    /** As above, with {@code files} added to the copy of k8s/ (see {@link #kustomize(String, boolean, UnaryOperator, Map)}). */
+    public static Rendered of(String overlay, UnaryOperator<String> edit, Map<String, String> files) {
+        Tools.Result r = kustomize(overlay, true, edit, files);
         assertEquals(0, r.exit(), "kubectl kustomize overlays/" + overlay + " failed:\n" + r.err());
         try {
             List<JsonNode> raw = new ArrayList<>();

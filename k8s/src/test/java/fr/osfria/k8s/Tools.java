@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Assumptions;
  * Debian's packages, unpacked under {@code target/tools} by the build itself when the machine lacks them. Missing
  * tools skip a test on a workstation and fail it under {@code CI=true}, so CI never passes by skipping.
  */
-final class Tools {
+public final class Tools {
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
     }
 
     static Optional<Path> onPath(String name) {

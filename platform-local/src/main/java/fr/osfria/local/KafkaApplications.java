@@ -93,13 +93,7 @@ final class KafkaApplications implements AutoCloseable {
     /** Creates the application's topics, credentials and ACLs; returns its password, which exists nowhere else. */
     String create(String name) {
         String password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(32));
-        List<NewTopic> topics = new ArrayList<>();
-        for (String input : INPUTS) {
-            topics.add(input.equals(EVENTS) ? topic(topic(name, input), false, EVENTS_CONFIG)
-                    : topic(topic(name, input), true, DOCUMENTS_RETENTION));
-        }
-        topics.add(topic(topic(name, RESULTS), false, RESULTS_RETENTION));
-        topics.add(topic(topic(name, DLQ), true, RESULTS_RETENTION));
+        List<NewTopic> topics = topics(name);
         try {
             try {
                 admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
@@ -127,19 +121,30 @@ final class KafkaApplications implements AutoCloseable {
     }
 
     /**
+     * The application's topics with their settings: its inputs, its results, its dead-letter topic. Kubernetes
+     * declares the same (k8s/components/kafka-application, whose tests compare it with this).
+     */
+    static List<NewTopic> topics(String name) {
+        List<NewTopic> topics = new ArrayList<>();
+        for (String input : INPUTS) {
+            topics.add(input.equals(EVENTS) ? topic(topic(name, input), false, EVENTS_CONFIG)
+                    : topic(topic(name, input), true, DOCUMENTS_RETENTION));
+        }
+        topics.add(topic(topic(name, RESULTS), false, RESULTS_RETENTION));
+        topics.add(topic(topic(name, DLQ), true, RESULTS_RETENTION));
+        return topics;
+    }
+
+    /**
      * Gives an application created by an earlier version the input topics and ACLs it lacks (its {@code events.v1}):
      * each missing topic is created, the ACLs added again (adding one that exists changes nothing).
      */
     void complete(String name) {
         try {
             java.util.Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = new ArrayList<>();
-            for (String input : INPUTS) {
-                if (!existing.contains(topic(name, input))) {
-                    missing.add(input.equals(EVENTS) ? topic(topic(name, input), false, EVENTS_CONFIG)
-                            : topic(topic(name, input), true, DOCUMENTS_RETENTION));
-                }
-            }
+            List<String> inputs = INPUTS.stream().map(input -> topic(name, input)).toList();
+            List<NewTopic> missing = topics(name).stream()
+                    .filter(t -> inputs.contains(t.name()) && !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
             }
@@ -187,7 +192,10 @@ final class KafkaApplications implements AutoCloseable {
         }
     }
 
-    /** The ACLs of {@code name}: exact topic names (it cannot create others), groups by prefix. */
+    /**
+     * The ACLs of {@code name}: exact topic names (it cannot create others), groups by prefix. Kubernetes grants the
+     * same through a Strimzi KafkaUser (k8s/components/kafka-application, whose tests compare it with this).
+     */
     static List<AclBinding> acls(String name) {
         List<AclBinding> acls = new ArrayList<>();
         for (String input : INPUTS) {

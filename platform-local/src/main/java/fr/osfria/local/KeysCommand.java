@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  * {@code osfria keys …}: platform-security's keys tool on this platform's key file, plus the broker side of a Kafka
  * application's key ({@code --kafka}): its credentials and ACLs are made on the running platform's broker (they
  * live in the broker's metadata, and its password is shown once), and removed on {@code revoke}, at once if the
- * platform runs, otherwise at the next {@code up} ({@link #reconcile}).
+ * platform runs, otherwise at the next {@code up} ({@link #reconcile}). With {@code --file} (a Kubernetes overlay's
+ * key file) {@code --kafka} makes the key only: there the broker side is the application's Strimzi KafkaUser.
  */
 final class KeysCommand {
 
@@ -35,9 +36,15 @@ final class KeysCommand {
         if (!kafkaCreate && !revoke) {
             return KeysCli.run(args.toArray(String[]::new), settings.keysFile().toString(), out, err);
         }
-        if (kafkaCreate && args.contains("--file")) { // the broker's applications are the platform's own keys
-            err.println("keys: --kafka works on the platform's key file only; leave out --file. Nothing was changed.");
-            return 2;
+        if (kafkaCreate && args.contains("--file")) {
+            // another key file, a Kubernetes overlay's: the key only; the broker side there is the application's
+            // KafkaUser, whose password Strimzi makes (the local broker's applications are the platform's own keys)
+            int code = KeysCli.run(args.toArray(String[]::new), settings.keysFile().toString(), out, err);
+            if (code == 0) {
+                out.println("# Kafka: no broker credentials for another key file. In Kubernetes, declare the "
+                        + "application's KafkaUser (k8s/README.md, \"Kafka applications\").");
+            }
+            return code;
         }
         Optional<RunFile> running = RunFile.read(settings.dataDir()).filter(r -> r.launcher().isPresent());
         if (kafkaCreate && running.isEmpty()) {
