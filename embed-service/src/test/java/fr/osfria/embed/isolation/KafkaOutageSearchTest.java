@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.embed.FreshIndex;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -35,7 +33,7 @@ class KafkaOutageSearchTest {
     public static class AuditBrokerUnreachable implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("mp.messaging.outgoing.audit.bootstrap.servers", "localhost:" + freePort(),
+            return Map.of("mp.messaging.outgoing.audit.bootstrap.servers", "localhost:" + Ports.free(),
                     "quarkus.http.test-timeout", "300s");
         }
     }
@@ -53,11 +51,4 @@ class KafkaOutageSearchTest {
         assertTrue(seconds < 45, "the search waited " + seconds + " s for its audit record");
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

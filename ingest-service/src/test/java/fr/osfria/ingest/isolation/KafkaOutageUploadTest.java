@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.Ports;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import io.quarkus.test.common.ResourceArg;
@@ -19,9 +20,6 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +45,7 @@ class KafkaOutageUploadTest {
     public static class BrokerUnreachable implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            String nowhere = "localhost:" + freePort();
+            String nowhere = "localhost:" + Ports.free();
             return Map.of("mp.messaging.outgoing.outbox.bootstrap.servers", nowhere,
                     "mp.messaging.outgoing.outbox.max.block.ms", "10000",
                     "mp.messaging.outgoing.audit.bootstrap.servers", nowhere,
@@ -81,11 +79,4 @@ class KafkaOutageUploadTest {
         assertTrue(waiting.contains(Topics.AUDIT), "the audit record waits in the outbox: " + waiting);
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
