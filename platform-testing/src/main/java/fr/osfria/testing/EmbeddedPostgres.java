@@ -30,6 +30,14 @@ public final class EmbeddedPostgres {
                 if (preload != null && !preload.isBlank()) {
                     builder.setServerConfig("shared_preload_libraries", preload);
                 }
+                // and set the server's parameters, e.g. auto_explain's: name=value;name=value
+                String settings = System.getProperty("osfria.test.postgres.settings");
+                if (settings != null && !settings.isBlank()) {
+                    for (String setting : settings.split(";")) {
+                        String[] nameValue = setting.split("=", 2);
+                        builder.setServerConfig(nameValue[0].trim(), nameValue[1].trim());
+                    }
+                }
                 server = builder.start();
                 Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedPostgres::close, "embedded-postgres-stop"));
             } catch (IOException e) {

@@ -55,6 +55,14 @@ public class DeliveryResource {
         this.sender = sender;
     }
 
+    /**
+     * A delivery's successful attempt, kept on its own row rather than as an attempt row (see V6); deliveries that
+     * succeeded before V6 have an attempt row and no {@code last_duration_ms}.
+     */
+    private static final String SUCCESS_ON_THE_ROW = """
+            SELECT d.finished_at, d.last_status, d.last_duration_ms, NULL::text
+            WHERE d.status = 'DELIVERED' AND d.last_duration_ms IS NOT NULL""";
+
     @GET
     @Path("/deliveries")
     @WithSession
@@ -66,8 +74,10 @@ public class DeliveryResource {
                         SELECT d.id, d.event_type, d.event_id, d.status, d.attempts, d.next_attempt_at, d.created_at,
                                a.attempted_at, a.status_code, a.duration_ms, a.error
                         FROM (SELECT * FROM delivery WHERE subscription_id = $1 ORDER BY created_at DESC LIMIT $2) d
-                        LEFT JOIN delivery_attempt a ON a.delivery_id = d.id
-                        ORDER BY d.created_at DESC, a.attempted_at""").execute(Tuple.of(id, limit))
+                        LEFT JOIN LATERAL (
+                          SELECT attempted_at, status_code, duration_ms, error FROM delivery_attempt WHERE delivery_id = d.id
+                          UNION ALL %s) a ON true
+                        ORDER BY d.created_at DESC, a.attempted_at""".formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, limit))
                 .map(rows -> {
                     Map<String, DeliveryView> byId = new LinkedHashMap<>();
                     for (Row r : rows) {
@@ -89,9 +99,13 @@ public class DeliveryResource {
     @Path("/deliveries/{delivery}/replay")
     @WithSession
     public Uni<Response> replay(@PathParam("id") String id, @PathParam("delivery") String delivery) {
+        // a success kept on the row becomes an attempt row first: the history keeps it once the replay is recorded
         return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        WITH kept AS (
+                          INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
+                          SELECT d.id, a.* FROM delivery d CROSS JOIN LATERAL (%s) a WHERE d.id = $2 AND d.subscription_id = $1)
                         UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                        WHERE id = $2 AND subscription_id = $1""").execute(Tuple.of(id, delivery, now()))
+                        WHERE id = $2 AND subscription_id = $1""".formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, delivery, now()))
                 .map(r -> {
                     if (r.rowCount() == 0) {
                         return ErrorResponses.notFound("no delivery " + delivery);

@@ -346,7 +346,8 @@ public class DeliverySender {
      * Writes outcomes, all of them in one statement whatever their number and kind: a black-holed receiver's
      * time-outs or a dead one's exhaustions must not hold up the recording of everyone else's attempts, and one round
      * trip per write (not a transaction of four) keeps the writer from setting the pace. The statement updates the
-     * deliveries, adds their attempts and notes on each subscription its failures or its success: retried on the
+     * deliveries, adds their failed attempts (a success stays on its delivery's row: an attempt row, its index entries
+     * and its foreign-key check were a third of the write) and notes on each subscription its failures or its success: retried on the
      * schedule (or after {@code Retry-After}), exhausted after the last attempt (and {@code webhook.exhausted}
      * published), failed at once on {@code 410 Gone}, which disables the subscription, or when the subscription was
      * deactivated meanwhile; a subscription whose deliveries have failed with no success for
@@ -430,12 +431,12 @@ public class DeliverySender {
                         done AS (
                           UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
                             next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
-                            last_status = v.code, last_error = v.reason,
+                            last_status = v.code, last_error = v.reason, last_duration_ms = v.ms,
                             finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $8::timestamptz END
                           FROM v WHERE d.id = v.id RETURNING d.id),
                         attempt AS (
                           INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
-                          SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id
+                          SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id WHERE v.status <> 'DELIVERED'
                           RETURNING delivery_id),
                         noted AS (
                           UPDATE subscription s SET

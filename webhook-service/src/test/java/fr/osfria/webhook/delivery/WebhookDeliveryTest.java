@@ -197,6 +197,18 @@ class WebhookDeliveryTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() == 5);
             assertEquals(1, receiver.received.stream().map(r -> r.headers().get("webhook-id")).distinct().count(),
                     "a replay is the same delivery");
+            // the success is in the history after the four failures, and stays there when the delivery is replayed
+            String deliveryId = receiver.received.get(0).headers().get("webhook-id");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().header("Authorization", TestKeys.bearer(TestKeys.READER))
+                    .get("/v1/webhooks/" + id + "/deliveries").then().body("data[0].status", equalTo("delivered"))
+                    .body("data[0].history.size()", equalTo(5)).body("data[0].history[4].status_code", equalTo(200)));
+            given().header("Authorization", TestKeys.bearer(TestKeys.READER))
+                    .post("/v1/webhooks/" + id + "/deliveries/" + deliveryId + "/replay").then().statusCode(202);
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.size() == 6);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().header("Authorization", TestKeys.bearer(TestKeys.READER))
+                    .get("/v1/webhooks/" + id + "/deliveries").then().body("data[0].status", equalTo("delivered"))
+                    .body("data[0].attempts", equalTo(6)).body("data[0].history.size()", equalTo(6))
+                    .body("data[0].history.status_code", equalTo(List.of(502, 502, 502, 502, 200, 200))));
 
             given().header("Authorization", TestKeys.bearer(TestKeys.READER)).post("/v1/webhooks/" + id + "/ping").then().statusCode(202);
             await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received.stream().anyMatch(r -> r.body().contains("webhook.ping")));
