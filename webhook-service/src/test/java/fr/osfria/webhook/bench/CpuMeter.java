@@ -64,6 +64,7 @@ final class CpuMeter {
                 groups.merge(group(info), cpu, Long::sum);
             }
         }
+        nativeThreadsCpu(groups);
         long jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
         return new Snapshot(groups, jvm, postgresCpu(), transactions(), statements.getAsLong());
     }
@@ -79,12 +80,23 @@ final class CpuMeter {
             threadsTotal += d;
             line.append(g).append(' ').append(String.format("%.0f", d / 1e6 / k)).append(", ");
         }
-        // GC, JIT compiler and VM threads are not Java threads; threads that ended meanwhile took theirs with them
-        line.append(String.format("GC, JIT and the rest %.0f)", Math.max(0, after.jvm() - before.jvm() - threadsTotal) / 1e6 / k));
+        for (String g : NATIVE_GROUPS) {
+            long d = after.groups().get(g) - before.groups().get(g);
+            threadsTotal += d;
+            line.append(g).append(' ').append(String.format("%.0f", d / 1e6 / k)).append(", ");
+        }
+        // threads that ended meanwhile took theirs with them
+        line.append(String.format("the rest %.0f)", Math.max(0, after.jvm() - before.jvm() - threadsTotal) / 1e6 / k));
         line.append(String.format("; SQL statements per delivery %.3f, transactions %.3f",
                 (after.statements() - before.statements()) / (double) deliveries,
                 (after.transactions() - before.transactions()) / (double) deliveries));
         return line.toString();
+    }
+
+    /** The share of the JVM's CPU that one group took, from {@code before} to {@code after}. */
+    double share(Snapshot before, Snapshot after, String group) {
+        long jvm = after.jvm() - before.jvm();
+        return jvm <= 0 ? 0 : (after.groups().get(group) - before.groups().get(group)) / (double) jvm;
     }
 
     private String group(ThreadInfo info) {
@@ -100,6 +112,38 @@ final class CpuMeter {
             return "Kafka";
         }
         return "other threads";
+    }
+
+    static final String[] NATIVE_GROUPS = {"GC", "JIT"};
+
+    /**
+     * The JVM's own threads, which are not Java threads, by their name in {@code /proc/self/task}: the collector's
+     * (G1's workers, its concurrent and refinement threads, the VM thread that runs its pauses) and the JIT compilers'.
+     * The JIT still compiling during a burst says the warm-up was too short, not that a delivery costs that much.
+     */
+    private static void nativeThreadsCpu(Map<String, Long> groups) {
+        for (String g : NATIVE_GROUPS) {
+            groups.put(g, 0L);
+        }
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String group = name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler") ? "JIT"
+                            : name.startsWith("GC Thread") || name.startsWith("G1 ") || name.equals("VM Thread") ? "GC" : null;
+                    if (group != null) {
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        groups.merge(group, ticks * (1_000_000_000L / TICKS_PER_SECOND), Long::sum);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: counted in "the rest"
+        }
     }
 
     /** utime + stime of the postmaster and every process it started (backends, writers, WAL). */
