@@ -104,7 +104,7 @@ class MonitoringTest {
                 "LonghornVolumeDegraded", "LonghornVolumeFaulted", "HighAILatency",
                 "AvailabilityBudgetBurnFast", "AvailabilityBudgetBurnSlow", "LatencyBudgetBurnFast", "LatencyBudgetBurnSlow",
                 "TokenThroughputBelowTarget", "NoHealthyInferenceBackend", "RouterErrorRateHigh", "DocumentsStuckInProcessing",
-                "IngestionDeadLetters", "WebhookBacklogHigh", "WebhookDeliveriesExhausted", "KafkaConsumerLagHigh",
+                "IngestionDeadLetters", "KafkaApplicationRecordsRefused", "WebhookBacklogHigh", "WebhookDeliveriesExhausted", "KafkaConsumerLagHigh",
                 "CertificateExpiresSoon")), alerts.keySet().toString());
         alerts.forEach((name, rule) -> {
             assertFalse(rule.at("/labels/severity").asText().isEmpty(), name + " has no severity");
