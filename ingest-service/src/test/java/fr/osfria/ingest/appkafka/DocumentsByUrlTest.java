@@ -64,7 +64,7 @@ class DocumentsByUrlTest {
     static final String APP = "app-fetcher";
     static final String APP_KEY;
     /** Seconds a fetch may take in these tests. */
-    static final int DEADLINE = 4;
+    static final int DEADLINE = 8;
 
     static {
         try {
@@ -160,10 +160,15 @@ class DocumentsByUrlTest {
     }
 
     private static JsonObject result(TopicProbe results, String correlation, String status, Duration within) {
+        return data(resultRecord(results, correlation, status, within));
+    }
+
+    private static ConsumerRecord<String, String> resultRecord(TopicProbe results, String correlation, String status,
+                                                               Duration within) {
         ConsumerRecord<String, String> r = results.await(x -> correlation.equals(data(x).getString("correlation_id"))
                 && status.equals(data(x).getString("status")), within);
         AsyncApiContract.assertValid("DocumentResult", r.value());
-        return data(r);
+        return r;
     }
 
     @Test
@@ -226,7 +231,9 @@ class DocumentsByUrlTest {
             TopicProbe.send(topic, next, inline(next, text()));
 
             // the inline record behind them is stored while the drip and the silence still hold their fetches
-            assertNotNull(result(results, next, "accepted", Duration.ofSeconds(DEADLINE + 30)).getString("document_id"));
+            ConsumerRecord<String, String> accepted = resultRecord(results, next, "accepted",
+                    Duration.ofSeconds(DEADLINE + 30));
+            assertNotNull(data(accepted).getString("document_id"));
             for (Map.Entry<String, String[]> c : cases.entrySet()) {
                 JsonObject failed = result(results, c.getKey() + "-" + run, "failed", Duration.ofSeconds(DEADLINE + 45));
                 String reason = failed.getString("reason");
@@ -238,8 +245,13 @@ class DocumentsByUrlTest {
                     assertFalse(reason.contains(leak), c.getKey() + " leaks '" + leak + "': " + reason);
                 }
             }
-            // the slow fetches ended at the deadline, not at the server's pace (the drip lasts 10 min)
+            // the slow fetches ended at the deadline, not at the server's pace (the drip lasts 10 min), and after
+            // the inline record sent behind them was answered
             assertTrue(Duration.ofNanos(System.nanoTime() - sent).toSeconds() < DEADLINE + 40);
+            for (String slow : List.of("drip", "silent")) {
+                long failedAt = resultRecord(results, slow + "-" + run, "failed", Duration.ZERO).timestamp();
+                assertTrue(accepted.timestamp() < failedAt, slow + " answered before the next record: " + failedAt);
+            }
         }
         assertEquals(0, elsewhere.requests(), "the redirect and the credentials' host were never followed");
         assertEquals(okRequestsBefore, files.requests("/notes/ok.txt"),
