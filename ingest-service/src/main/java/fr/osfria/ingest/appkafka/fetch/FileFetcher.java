@@ -7,6 +7,7 @@ import fr.osfria.security.network.TargetPolicy.Target;
 import io.netty.channel.ConnectTimeoutException;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.file.AsyncFile;
@@ -41,6 +42,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * held whole, and the fetch stops past the size limit or at a total deadline, whichever comes first.
  */
 @ApplicationScoped
+@Startup // a malformed allowed-hosts entry stops the service at boot, not at the first record by URL
 public class FileFetcher {
 
     private static final TargetPolicy.Wording WORDING = new TargetPolicy.Wording("be fetched",
