@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 @ConfigMapping(prefix = "osfria.ingest")
 public interface IngestConfig {
@@ -35,6 +37,46 @@ public interface IngestConfig {
     Stall stall();
 
     FileSweep fileSweep();
+
+    Fetch fetch();
+
+    /**
+     * Files that Kafka applications submit by URL ({@code file_url}): fetched only from the hosts listed here, under
+     * the platform's network policy for outgoing connections (the one webhook targets obey).
+     */
+    interface Fetch {
+        /**
+         * Where files may be fetched from: {@code host} (any path, on the scheme's default port, 80 or 443) or
+         * {@code host:port} ({@code [v6-address]:port}), names as written in the URL. Nothing else is fetched; unset,
+         * files by URL are refused.
+         */
+        Optional<List<String>> allowedHosts();
+
+        /**
+         * Listed hosts (names or addresses) that may nevertheless be loopback, link-local or a cloud metadata
+         * endpoint, which the network policy refuses otherwise (a single-machine install): as
+         * {@code osfria.webhook.allowed-hosts}.
+         */
+        Optional<List<String>> allowedLocalHosts();
+
+        /**
+         * Total deadline of one fetch, from the lookup to the last byte: not an idle time-out, a server that drips
+         * bytes cannot stretch it.
+         */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** Fetches of one application at once; its other records by URL wait, its inline records do not. */
+        @WithDefault("4")
+        int maxInFlightPerApplication();
+
+        /**
+         * Records by URL of one application waiting for a fetch; one more fails at once ({@code fetch_busy}, send
+         * it again later), so that an application's waiting records stay well below the consumer's 10-minute bound.
+         */
+        @WithDefault("16")
+        int maxWaitingPerApplication();
+    }
 
     /** Files no document references (left by a crash between writing a file and committing its row): removed. */
     interface FileSweep {

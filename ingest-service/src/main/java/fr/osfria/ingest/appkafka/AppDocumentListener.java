@@ -3,6 +3,9 @@ package fr.osfria.ingest.appkafka;
 import fr.osfria.events.Topics;
 import fr.osfria.events.app.DocumentResult;
 import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.appkafka.fetch.FetchLanes;
+import fr.osfria.ingest.appkafka.fetch.Fetched;
+import fr.osfria.ingest.appkafka.fetch.FileFetcher;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Submission;
@@ -12,19 +15,24 @@ import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.unchecked.Unchecked;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Documents that Kafka applications submit on {@code osfria.app.<name>.documents.v1} (a pattern subscription: a new
@@ -33,6 +41,11 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * ({@link DocumentUploads}); nothing in the record can name another key. A record that cannot be processed (not a
  * CloudEvent, over size, no right on its collection, a revoked key…) gets a {@code rejected} result and a copy
  * (without its file) on the dead-letter topic, and the next record goes on: this method never fails.
+ *
+ * <p>A record may name its file by URL instead ({@code file_url}): it is fetched beside the consumer, in the
+ * application's own lane ({@link FetchLanes}, {@link FileFetcher}), and the listener goes on to the next record
+ * meanwhile; the fetched file then takes the inline file's way. A fetch that fails answers {@code failed} with a
+ * coarse reason ({@link Fetched}).
  */
 @ApplicationScoped
 public class AppDocumentListener {
@@ -51,39 +64,48 @@ public class AppDocumentListener {
     private final IngestConfig config;
     private final Vertx vertx;
     private final Path spool;
+    private final FileFetcher fetcher;
+    private final FetchLanes fetches;
 
     public AppDocumentListener(KeyRegistry keys, DocumentUploads uploads, AppResults results, IngestConfig config,
-                               Vertx vertx, @ConfigProperty(name = "quarkus.http.body.uploads-directory") String spool) {
+                               Vertx vertx, @ConfigProperty(name = "quarkus.http.body.uploads-directory") String spool,
+                               FileFetcher fetcher) {
         this.keys = keys;
         this.uploads = uploads;
         this.results = results;
         this.config = config;
         this.vertx = vertx;
+        this.fetcher = fetcher;
+        this.fetches = new FetchLanes(config.fetch().maxInFlightPerApplication(), config.fetch().maxWaitingPerApplication());
         this.spool = Path.of(spool); // a crash's leftovers there are removed by the request-body sweep
     }
 
     @Incoming(CHANNEL)
-    public Uni<Void> onRecord(ConsumerRecord<String, String> record) {
+    public Uni<Void> onRecord(Message<String> message) {
+        ConsumerRecord<String, String> record = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> (ConsumerRecord<String, String>) m.getRecord()).orElseThrow();
+        Acknowledgement ack = new Acknowledgement(message);
         Matcher topic = TOPIC.matcher(record.topic());
         if (!topic.matches()) {
             Log.warnf("ignoring a record of %s: not an application's documents topic", record.topic());
-            return Uni.createFrom().voidItem();
+            return ack.now();
         }
         String app = topic.group(1);
         long start = System.nanoTime();
-        return process(app, record, start)
+        return process(app, record, start, ack)
                 .onFailure().recoverWithUni(e -> {
                     // never block the next record: an unexpected failure is this record's rejection
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
                     return reject(app, record, null, "internal error: " + e.getClass().getSimpleName());
-                });
+                })
+                .call(ack::unlessHandedOff);
     }
 
-    private Uni<Void> process(String app, ConsumerRecord<String, String> record, long start) {
+    private Uni<Void> process(String app, ConsumerRecord<String, String> record, long start, Acknowledgement ack) {
         return keyOf(app).chain(key -> key.isEmpty()
                 ? reject(app, record, null, "no active Kafka application key named '" + app + "' (revoked?)")
-                : process(app, key, record, start));
+                : process(app, key, record, start, ack));
     }
 
     /**
@@ -107,20 +129,116 @@ public class AppDocumentListener {
                         })));
     }
 
-    private Uni<Void> process(String app, Optional<KeyEntry> key, ConsumerRecord<String, String> record, long start) {
+    private Uni<Void> process(String app, Optional<KeyEntry> key, ConsumerRecord<String, String> record, long start,
+                              Acknowledgement ack) {
         long limit = Math.min(config.appMaxFileBytes(), config.maxFileBytes());
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
                     SubmittedRecord submitted = SubmittedRecord.parse(record.value(), limit);
-                    Files.createDirectories(spool);
-                    Path file = Files.createTempFile(spool, "kafka-", ".upload");
+                    if (submitted.byUrl()) {
+                        return new Spooled(submitted, null);
+                    }
+                    Path file = spoolFile();
                     Files.write(file, submitted.file());
                     return new Spooled(submitted, file);
                 })))
-                .chain(spooled -> upload(app, key.get(), spooled, record, start, limit)
-                        .onTermination().call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(
-                                () -> Files.deleteIfExists(spooled.file()))))))
+                .chain(spooled -> spooled.submitted().byUrl()
+                        ? handOff(app, key.get(), spooled.submitted(), record, ack)
+                        : uploadSpooled(app, key.get(), spooled, spooled.submitted().file().length, record, start, limit))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> uploads.refused(key.get(), null, (InvalidUpload) e)
                         .chain(() -> reject(app, record, null, e.getMessage())));
+    }
+
+    private Path spoolFile() throws java.io.IOException {
+        Files.createDirectories(spool);
+        return Files.createTempFile(spool, "kafka-", ".upload");
+    }
+
+    /** Uploads the spooled file as a REST upload would, then removes it. */
+    private Uni<Void> uploadSpooled(String app, KeyEntry key, Spooled spooled, long size,
+                                    ConsumerRecord<String, String> record, long start, long limit) {
+        return upload(app, key, spooled, size, record, start, limit)
+                .onTermination().call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(
+                        () -> Files.deleteIfExists(spooled.file())))));
+    }
+
+    /**
+     * A record by URL: its fetch gets a place in the application's lane and the listener goes on to the next record
+     * at once; the record is acknowledged when its fetch and upload end (a crash before that reads it again). A
+     * lane already full answers {@code failed} at once.
+     */
+    private Uni<Void> handOff(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
+                              Acknowledgement ack) {
+        ack.handOff();
+        boolean queued = fetches.offer(app, () -> onOwnContext(() -> fetchAndUpload(app, key, s, record))
+                .onFailure().recoverWithUni(e -> {
+                    Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
+                            record.partition(), record.offset(), app);
+                    return fetchFailed(app, key, s, "internal error: " + e.getClass().getSimpleName());
+                })
+                .onTermination().call(ack::now));
+        return queued ? Uni.createFrom().voidItem() : fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
+    }
+
+    private Uni<Void> fetchAndUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record) {
+        long start = System.nanoTime();
+        long limit = config.maxFileBytes(); // as a REST upload: the file does not travel in the record
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile)))
+                .chain(file -> fetcher.fetch(s.fileUrl(), file, limit)
+                        .chain(fetched -> fetched.ok()
+                                ? upload(app, key, new Spooled(s, file), fetched.bytes(), record, start, limit)
+                                : fetchFailed(app, key, s, fetched.failure()))
+                        .onTermination().call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(
+                                () -> Files.deleteIfExists(file))))));
+    }
+
+    /** A file by URL that could not be fetched: audited under the key, answered {@code failed}; nothing is stored. */
+    private Uni<Void> fetchFailed(String app, KeyEntry key, SubmittedRecord s, String reason) {
+        return uploads.refused(key, s.collection(), new InvalidUpload(422, reason))
+                .onFailure().recoverWithItem(e -> {
+                    Log.warnf("the audit of a failed fetch could not be written: %s", e.toString());
+                    return null;
+                })
+                .chain(() -> patiently(results.result(app, new DocumentResult(DocumentResult.FAILED, s.correlationId(),
+                        null, s.collection(), reason, null)), "the failed result of a file by URL for application " + app));
+    }
+
+    /**
+     * Runs {@code work} on a new Vert.x duplicated context of its own, as the connector runs each record: a fetch
+     * started from a lane (any thread) gets the context Hibernate Reactive's sessions need.
+     */
+    private Uni<Void> onOwnContext(java.util.function.Supplier<Uni<Void>> work) {
+        return Uni.createFrom().emitter(emitter -> {
+            io.vertx.core.Context context = VertxContext.createNewDuplicatedContext(vertx.getDelegate().getOrCreateContext());
+            VertxContextSafetyToggle.setContextSafe(context, true);
+            context.runOnContext(v -> work.get().subscribe().with(emitter::complete, emitter::fail));
+        });
+    }
+
+    /**
+     * A record's acknowledgement, once: when the listener is done with it, or, for a record handed to a fetch, when
+     * the fetch and its upload end. The connector commits an offset once every record before it is acknowledged.
+     */
+    private static final class Acknowledgement {
+        private final Message<String> message;
+        private final AtomicBoolean handedOff = new AtomicBoolean();
+        private final AtomicBoolean done = new AtomicBoolean();
+
+        Acknowledgement(Message<String> message) {
+            this.message = message;
+        }
+
+        void handOff() {
+            handedOff.set(true);
+        }
+
+        Uni<Void> unlessHandedOff() {
+            return handedOff.get() ? Uni.createFrom().voidItem() : now();
+        }
+
+        Uni<Void> now() {
+            return done.compareAndSet(false, true) ? Uni.createFrom().completionStage(message::ack)
+                    : Uni.createFrom().voidItem();
+        }
     }
 
     private static final class KeysNotLoaded extends RuntimeException {
@@ -132,12 +250,12 @@ public class AppDocumentListener {
     private record Spooled(SubmittedRecord submitted, Path file) {
     }
 
-    private Uni<Void> upload(String app, KeyEntry key, Spooled spooled, ConsumerRecord<String, String> record, long start,
-                             long limit) {
+    private Uni<Void> upload(String app, KeyEntry key, Spooled spooled, long size, ConsumerRecord<String, String> record,
+                             long start, long limit) {
         SubmittedRecord s = spooled.submitted();
         Upload upload;
         try {
-            upload = Upload.of(spooled.file(), s.filename(), s.file().length, limit, s.collection(), s.metadataJson());
+            upload = Upload.of(spooled.file(), s.filename(), size, limit, s.collection(), s.metadataJson());
         } catch (InvalidUpload e) {
             return uploads.refused(key, s.collection(), e).chain(() -> reject(app, record, s, e.getMessage()));
         }

@@ -15,16 +15,18 @@ import java.util.Map;
 
 /**
  * A record of {@code osfria.app.<name>.documents.v1} read and checked: a CloudEvent 1.0 of type
- * {@code fr.osfria.app.document.submitted} whose data is {@link DocumentSubmitted}, the file decoded. What the
+ * {@code fr.osfria.app.document.submitted} whose data is {@link DocumentSubmitted}, the file decoded, or the URL
+ * to fetch it from ({@code fileUrl}; then {@code file} is null: the URL is checked when it is fetched). What the
  * REST upload checks on its form (collection, metadata limits, file size) is left to {@code Upload.of}, the same
  * for both. Anything else wrong is an {@link InvalidUpload} (400, or 413 over size) whose message is the reason.
  *
  * @param metadataJson the metadata object as JSON, with {@code confidential} from the data when it is given
  */
 record SubmittedRecord(String eventId, String correlationId, String collection, String filename, String metadataJson,
-                       byte[] file) {
+                       byte[] file, String fileUrl) {
 
     static final int MAX_ID_CHARS = 256;
+    static final int MAX_URL_CHARS = 2048;
     /** The data, strictly: a field this version does not know is refused rather than silently ignored. */
     private static final ObjectMapper STRICT = EventJson.MAPPER.copy()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -78,8 +80,24 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
         if (correlation.isBlank() || correlation.length() > MAX_ID_CHARS) {
             throw invalid("'correlation_id' is 1-" + MAX_ID_CHARS + " characters");
         }
-        if (data.fileBase64() == null || data.fileBase64().isEmpty()) {
-            throw invalid("'file_base64' is required: the file in base64 (references by URL are not supported yet)");
+        if ((data.fileBase64() == null) == (data.fileUrl() == null)) {
+            throw invalid("exactly one of 'file_base64' (the file in base64) and 'file_url' (where to fetch it) is"
+                    + " required");
+        }
+        Map<String, Object> metadata = data.metadata() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(data.metadata());
+        if (data.confidential() != null) {
+            metadata.put("confidential", data.confidential());
+        }
+        String metadataJson = EventJson.encodeMap(metadata);
+        if (data.fileUrl() != null) {
+            if (data.fileUrl().isBlank() || data.fileUrl().length() > MAX_URL_CHARS) {
+                throw invalid("'file_url' is 1-" + MAX_URL_CHARS + " characters");
+            }
+            return new SubmittedRecord(id, correlation, data.collection(), data.filename(), metadataJson, null,
+                    data.fileUrl());
+        }
+        if (data.fileBase64().isEmpty()) {
+            throw invalid("'file_base64' is empty");
         }
         long approximate = (long) data.fileBase64().length() / 4 * 3;
         if (approximate > maxFileBytes + 2) {
@@ -92,11 +110,11 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
         } catch (IllegalArgumentException e) {
             throw invalid("'file_base64' is not base64 (RFC 4648, no line breaks): " + e.getMessage());
         }
-        Map<String, Object> metadata = data.metadata() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(data.metadata());
-        if (data.confidential() != null) {
-            metadata.put("confidential", data.confidential());
-        }
-        return new SubmittedRecord(id, correlation, data.collection(), data.filename(), EventJson.encodeMap(metadata), file);
+        return new SubmittedRecord(id, correlation, data.collection(), data.filename(), metadataJson, file, null);
+    }
+
+    boolean byUrl() {
+        return fileUrl != null;
     }
 
     /** The record as the dead-letter topic keeps it: the file left out (its size instead), everything else as sent. */

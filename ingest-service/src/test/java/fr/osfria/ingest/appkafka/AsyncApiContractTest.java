@@ -47,7 +47,7 @@ class AsyncApiContractTest {
                 examples++;
             }
         }
-        assertEquals(18, examples);
+        assertEquals(20, examples);
     }
 
     /** The public topic's channel: one message per type webhooks deliver, named by it, nothing else. */

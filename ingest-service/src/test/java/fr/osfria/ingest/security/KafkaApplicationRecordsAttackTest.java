@@ -203,6 +203,19 @@ class KafkaApplicationRecordsAttackTest {
     }
 
     @Test
+    void aFileByUrlFailsWhileTheOperatorAllowsNoHost() throws Exception {
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(ALPHA))) {
+            String correlation = "url-" + UUID.randomUUID();
+            // the service's own health endpoint: on the machine itself, the first thing an attacker asks for
+            TopicProbe.send(Topics.appDocuments(ALPHA), correlation, submission(correlation, KB, "{}", text())
+                    .replaceFirst("\"file_base64\":\"[^\"]*\"", "\"file_url\":\"http://127.0.0.1:8081/q/health\""));
+            JsonObject failed = data(result(results, correlation, "failed"));
+            assertEquals(fr.osfria.ingest.appkafka.fetch.Fetched.NOT_ENABLED, failed.getString("reason"));
+            assertNull(failed.getString("document_id"));
+        }
+    }
+
+    @Test
     void aRevokedApplicationsRecordsAndATopicNamingAKeyThatIsNoApplicationAreRejected() throws Exception {
         for (String app : List.of(GONE, PLAIN, "app-nobody")) {
             try (TopicProbe results = TopicProbe.open(Topics.appResults(app))) {

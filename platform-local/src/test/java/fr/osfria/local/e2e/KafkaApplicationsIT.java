@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.testing.AsyncApiContract;
+import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.StringReader;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,6 +101,33 @@ class KafkaApplicationsIT {
             var doc = api.get("/v1/documents/" + indexed.getString("document_id"));
             assertEquals(200, doc.statusCode(), doc.body());
             assertEquals("indexed", new JsonObject(doc.body()).getString("status"));
+
+            // a file by URL, from an internal file server the operator listed: fetched and indexed the same way
+            String byUrl = "by-url-" + UUID.randomUUID();
+            String filesHost = platform.env().get("OSFRIA_INGEST_FETCH_ALLOWED_HOSTS");
+            HttpServer files = HttpServer.create(new InetSocketAddress("127.0.0.1",
+                    Integer.parseInt(filesHost.substring(filesHost.indexOf(':') + 1))), 8);
+            byte[] file = ("Bon de commande " + byUrl + " : livraison sous quinze jours.").getBytes(StandardCharsets.UTF_8);
+            files.createContext("/exports/order.txt", exchange -> {
+                try (exchange) {
+                    exchange.sendResponseHeaders(200, file.length);
+                    exchange.getResponseBody().write(file);
+                }
+            });
+            files.start();
+            try {
+                String record = submission(byUrl, "kafka-a").replaceFirst("\"file_base64\":\"[^\"]*\"",
+                        "\"file_url\":\"http://" + filesHost + "/exports/order.txt\"");
+                AsyncApiContract.assertValid("DocumentSubmitted", record);
+                producer.send(new ProducerRecord<>(documents, byUrl, record)).get(30, TimeUnit.SECONDS);
+                String id = await(consumer, seen, byUrl, "accepted").getString("document_id");
+                assertEquals(id, await(consumer, seen, byUrl, "indexed").getString("document_id"));
+                JsonObject view = new JsonObject(api.get("/v1/documents/" + id).body());
+                assertEquals("indexed", view.getString("status"));
+                assertEquals(byUrl + ".txt", view.getString("filename"));
+            } finally {
+                files.stop(0);
+            }
         }
 
         batchInference(platform, a);

@@ -90,6 +90,9 @@ public final class SharedPlatform {
         env.put("OSFRIA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1");
         // the default schedule (5 s, then 5 min) delivers too, past the chaos suite's budget
         env.put("OSFRIA_WEBHOOK_RETRY_SCHEDULE", "2s,4s,8s,15s,15s,15s,15s,15s,15s,15s");
+        // files by URL come from the ITs' own file server on loopback: listed with its port, and allowed to be local
+        env.put("OSFRIA_INGEST_FETCH_ALLOWED_HOSTS", "127.0.0.1:" + Ports.block(1));
+        env.put("OSFRIA_INGEST_FETCH_ALLOWED_LOCAL_HOSTS", "127.0.0.1");
         // files a SIGKILL leaves without their document are swept within the chaos suite (default: after 1 h)
         env.put("OSFRIA_INGEST_FILE_SWEEP_GRACE", "15s");
         env.put("OSFRIA_INGEST_FILE_SWEEP_INTERVAL", "5s");

@@ -7,7 +7,7 @@ import fr.osfria.security.messaging.EventMessages;
 import fr.osfria.webhook.WebhookConfig;
 import fr.osfria.webhook.signing.Signatures;
 import fr.osfria.webhook.subscription.SecretBox;
-import fr.osfria.webhook.subscription.TargetPolicy;
+import fr.osfria.security.network.TargetPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;

@@ -1,6 +1,6 @@
 package fr.osfria.webhook.delivery;
 
-import fr.osfria.webhook.subscription.TargetPolicy.Target;
+import fr.osfria.security.network.TargetPolicy.Target;
 import io.netty.channel.ConnectTimeoutException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

@@ -3,6 +3,7 @@ package fr.osfria.webhook.subscription;
 import fr.osfria.events.EventTypes;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.network.TargetPolicy;
 import fr.osfria.security.rights.Caller;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;

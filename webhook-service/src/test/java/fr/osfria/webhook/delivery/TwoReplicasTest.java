@@ -15,7 +15,7 @@ import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import fr.osfria.webhook.WebhookConfig;
 import fr.osfria.webhook.subscription.SecretBox;
-import fr.osfria.webhook.subscription.TargetPolicy;
+import fr.osfria.security.network.TargetPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;

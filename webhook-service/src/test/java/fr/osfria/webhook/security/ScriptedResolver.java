@@ -1,6 +1,6 @@
 package fr.osfria.webhook.security;
 
-import fr.osfria.webhook.subscription.HostResolver;
+import fr.osfria.security.network.HostResolver;
 import io.vertx.core.Context;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;

@@ -1,10 +1,10 @@
-package fr.osfria.webhook.subscription;
+package fr.osfria.security.network;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * Resolves a webhook target's host name. Blocking: {@link TargetPolicy} calls it on a worker thread, never on the
+ * Resolves the host name of a URL the platform connects to (webhook targets, files by URL). Blocking: {@link TargetPolicy} calls it on a worker thread, never on the
  * event loop. A seam so that a test can play a DNS server that changes its answer between two lookups.
  */
 public interface HostResolver {

@@ -1,4 +1,4 @@
-package fr.osfria.webhook.subscription;
+package fr.osfria.security.network;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.InetAddress;

@@ -1,0 +1,296 @@
+package fr.osfria.ingest.appkafka;
+
+import static fr.osfria.ingest.IngestTestSupport.KB;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.events.Topics;
+import fr.osfria.ingest.IngestTestSupport;
+import fr.osfria.ingest.appkafka.fetch.Fetched;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeysCli;
+import fr.osfria.testing.AsyncApiContract;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.Ports;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Files that a Kafka application names by URL ({@code file_url}), fetched from an internal file server the operator
+ * lists, on the real broker, PostgreSQL and parser: a good one is indexed as an inline one; a hostile or broken one
+ * (a host not listed, a listed name re-pointed to the machine or to cloud metadata, loopback not explicitly allowed,
+ * a redirect, a 404, an endless body, a drip, silence, credentials or another scheme) ends {@code failed} with a
+ * coarse reason, and none holds up the application's next record. Every record read matches {@code asyncapi.yaml}.
+ */
+@QuarkusTest
+@TestProfile(DocumentsByUrlTest.FilesFromOneServer.class)
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
+class DocumentsByUrlTest {
+
+    static final String APP = "app-fetcher";
+    static final String APP_KEY;
+    /** Seconds a fetch may take in these tests. */
+    static final int DEADLINE = 8;
+
+    static {
+        try {
+            APP_KEY = KeysCli.create(TestKeys.FILE, new KeyEntry(APP, null, null, Set.of("user"), List.of(KB),
+                    List.of(KB), List.of("finance"), false, null, null, null, null, null, null, true));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The file server's port and another server's, the same for the profile and the test (one JVM, two loaders). */
+    static int port(String which) {
+        String property = "osfria.test.fetch." + which + "-port";
+        synchronized (System.getProperties()) {
+            if (System.getProperty(property) == null) {
+                System.setProperty(property, String.valueOf(Ports.free()));
+            }
+            return Integer.parseInt(System.getProperty(property));
+        }
+    }
+
+    public static class FilesFromOneServer implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            int port = port("files");
+            return Map.of(
+                    // the file server under names, and by its address (which is loopback: not allowed by itself)
+                    "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
+                            ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port),
+                    "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES,
+                    "osfria.ingest.fetch.timeout", DEADLINE + "s",
+                    "osfria.ingest.max-file-bytes", String.valueOf(LIMIT));
+        }
+
+        @Override
+        public Set<Class<?>> getEnabledAlternatives() {
+            return Set.of(ScriptedDns.class);
+        }
+    }
+
+    /** The upload limit in these tests, which a fetched file obeys too. */
+    static final long LIMIT = 1024 * 1024;
+
+    static FileServer files;
+    static FileServer elsewhere;
+
+    @Inject
+    AgroalDataSource database;
+
+    @BeforeAll
+    static void servers() throws IOException {
+        files = new FileServer(port("files"));
+        elsewhere = new FileServer(port("elsewhere"));
+    }
+
+    @AfterAll
+    static void stop() {
+        files.close();
+        elsewhere.close();
+    }
+
+    @BeforeEach
+    void keyLoaded() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> given().header("Authorization", TestKeys.bearer(APP_KEY))
+                .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode() == 200);
+    }
+
+    private static String url(String host, String path) {
+        return "http://" + host + ":" + port("files") + path;
+    }
+
+    private static String byUrl(String correlation, String url) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + UUID.randomUUID() + "\",\"source\":\"/test/app\","
+                + "\"type\":\"fr.osfria.app.document.submitted\",\"data\":{\"correlation_id\":\"" + correlation
+                + "\",\"collection\":\"" + KB + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
+                + "\"file_url\":\"" + url + "\"}}";
+    }
+
+    private static String inline(String correlation, byte[] file) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + UUID.randomUUID() + "\",\"source\":\"/test/app\","
+                + "\"type\":\"fr.osfria.app.document.submitted\",\"data\":{\"correlation_id\":\"" + correlation
+                + "\",\"collection\":\"" + KB + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
+                + "\"file_base64\":\"" + Base64.getEncoder().encodeToString(file) + "\"}}";
+    }
+
+    private static byte[] text() {
+        return ("Note de service de la finance " + UUID.randomUUID() + ". Les factures sont payées à trente jours.")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static JsonObject data(ConsumerRecord<String, String> r) {
+        return new JsonObject(r.value()).getJsonObject("data");
+    }
+
+    private static JsonObject result(TopicProbe results, String correlation, String status, Duration within) {
+        return data(resultRecord(results, correlation, status, within));
+    }
+
+    private static ConsumerRecord<String, String> resultRecord(TopicProbe results, String correlation, String status,
+                                                               Duration within) {
+        ConsumerRecord<String, String> r = results.await(x -> correlation.equals(data(x).getString("correlation_id"))
+                && status.equals(data(x).getString("status")), within);
+        AsyncApiContract.assertValid("DocumentResult", r.value());
+        return r;
+    }
+
+    @Test
+    void aFileByUrlIsFetchedAndIndexedAsAnInlineOne() throws Exception {
+        byte[] note = text();
+        files.file("/notes/ok.txt", note);
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            String correlation = "url-ok-" + UUID.randomUUID();
+            String record = byUrl(correlation, url(ScriptedDns.FILES, "/notes/ok.txt"));
+            AsyncApiContract.assertValid("DocumentSubmitted", record);
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+
+            String id = result(results, correlation, "accepted", Duration.ofSeconds(45)).getString("document_id");
+            assertNotNull(id);
+            assertEquals(APP, column(id, "uploaded_by"), "stored under the application's key");
+            assertEquals(correlation, column(id, "app_correlation_id"));
+            IngestTestSupport.indexResult(id, 1, 1, null); // embed-service's verdict, played by the test
+            JsonObject indexed = result(results, correlation, "indexed", Duration.ofSeconds(45));
+            assertEquals(id, indexed.getString("document_id"));
+            assertEquals(String.valueOf(note.length), column(id, "size_bytes"), "the server's file, whole");
+            assertEquals("text/plain", column(id, "content_type").split(";")[0]);
+        }
+        assertEquals(1, files.requests("/notes/ok.txt"), "fetched once");
+    }
+
+    @Test
+    void hostileAndBrokenUrlsFailWithACoarseReasonAndNeverHoldUpTheNextRecord() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        files.redirectTo("http://127.0.0.1:" + port("elsewhere") + "/stolen");
+        int port = port("files");
+        Map<String, String[]> cases = new LinkedHashMap<>();
+        // the slow ones first: the others, and an inline record, must not wait behind them
+        cases.put("drip", new String[] {url(ScriptedDns.FILES, "/drip"), "fetch_timeout"});
+        cases.put("silent", new String[] {url(ScriptedDns.FILES, "/silent"), "fetch_timeout"});
+        cases.put("unlisted", new String[] {"http://localhost:" + port + "/notes/ok.txt", Fetched.NOT_ALLOWED});
+        cases.put("other-port", new String[] {"http://" + ScriptedDns.FILES + ":" + port("elsewhere") + "/x",
+                Fetched.NOT_ALLOWED});
+        cases.put("userinfo", new String[] {"http://" + ScriptedDns.FILES + ":" + port + "@127.0.0.1:"
+                + port("elsewhere") + "/stolen", Fetched.NOT_ALLOWED});
+        cases.put("file-scheme", new String[] {"file:///etc/passwd", Fetched.NOT_ALLOWED});
+        cases.put("ftp", new String[] {"ftp://" + ScriptedDns.FILES + ":" + port + "/x", Fetched.NOT_ALLOWED});
+        cases.put("decimal", new String[] {"http://2130706433:" + port + "/notes/ok.txt", Fetched.NOT_ALLOWED});
+        cases.put("v6-loopback", new String[] {"http://[::1]:" + port + "/notes/ok.txt", Fetched.NOT_ALLOWED});
+        cases.put("loopback", new String[] {url("127.0.0.1", "/notes/ok.txt"), Fetched.REFUSED});
+        cases.put("rebound", new String[] {url(ScriptedDns.REBOUND, "/notes/ok.txt"), Fetched.REFUSED});
+        cases.put("metadata", new String[] {url(ScriptedDns.METADATA, "/latest/meta-data/"), Fetched.REFUSED});
+        cases.put("redirect", new String[] {url(ScriptedDns.FILES, "/redirect"), "redirect_refused"});
+        cases.put("missing", new String[] {url(ScriptedDns.FILES, "/missing.txt"), "http_404"});
+        cases.put("endless", new String[] {url(ScriptedDns.FILES, "/endless"), "file_too_large"});
+        files.file("/notes/ok.txt", text());
+        int okRequestsBefore = files.requests("/notes/ok.txt");
+
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            String topic = Topics.appDocuments(APP);
+            for (Map.Entry<String, String[]> c : cases.entrySet()) {
+                TopicProbe.send(topic, c.getKey(), byUrl(c.getKey() + "-" + run, c.getValue()[0]));
+            }
+            long sent = System.nanoTime();
+            String next = "next-" + run;
+            TopicProbe.send(topic, next, inline(next, text()));
+
+            // the inline record behind them is stored while the drip and the silence still hold their fetches
+            ConsumerRecord<String, String> accepted = resultRecord(results, next, "accepted",
+                    Duration.ofSeconds(DEADLINE + 30));
+            assertNotNull(data(accepted).getString("document_id"));
+            for (Map.Entry<String, String[]> c : cases.entrySet()) {
+                JsonObject failed = result(results, c.getKey() + "-" + run, "failed", Duration.ofSeconds(DEADLINE + 45));
+                String reason = failed.getString("reason");
+                assertTrue(reason.startsWith(c.getValue()[1]), c.getKey() + ": " + reason);
+                assertNull(failed.getString("document_id"), "nothing stored: " + failed.encode());
+                // nothing of the network in the reason: no address, no lookup or socket error
+                for (String leak : List.of("127.0.0.1", "169.254", "::1", "Connection", "Exception", "timed out",
+                        "resolve", String.valueOf(port("elsewhere")))) {
+                    assertFalse(reason.contains(leak), c.getKey() + " leaks '" + leak + "': " + reason);
+                }
+            }
+            // the slow fetches ended at the deadline, not at the server's pace (the drip lasts 10 min), and after
+            // the inline record sent behind them was answered
+            assertTrue(Duration.ofNanos(System.nanoTime() - sent).toSeconds() < DEADLINE + 40);
+            for (String slow : List.of("drip", "silent")) {
+                long failedAt = resultRecord(results, slow + "-" + run, "failed", Duration.ZERO).timestamp();
+                assertTrue(accepted.timestamp() < failedAt, slow + " answered before the next record: " + failedAt);
+            }
+        }
+        assertEquals(0, elsewhere.requests(), "the redirect and the credentials' host were never followed");
+        assertEquals(okRequestsBefore, files.requests("/notes/ok.txt"),
+                "refused URLs made no request, whatever their host resolves to");
+        // the fetch failures are audited under the application's key
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given()
+                .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).queryParam("key", APP)
+                .queryParam("action", "document.upload").queryParam("limit", 1000).get("/v1/audit").then().statusCode(200)
+                .body("data.findAll { it.outcome == 'invalid' && it.detail != null && it.detail.startsWith('http_404') }.size()",
+                        org.hamcrest.Matchers.greaterThanOrEqualTo(1)));
+    }
+
+    @Test
+    void aRecordWithBothAFileAndAUrlOrWithNeitherIsRejectedAndDeadLettered() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String both = inline("both-" + run, text()).replace("\"file_base64\"",
+                "\"file_url\":\"" + url(ScriptedDns.FILES, "/notes/ok.txt") + "\",\"file_base64\"");
+        String neither = byUrl("neither-" + run, "x").replace(",\"file_url\":\"x\"", "");
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP));
+             TopicProbe dlq = TopicProbe.open(Topics.appDeadLetter(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), "both", both);
+            TopicProbe.send(Topics.appDocuments(APP), "neither", neither);
+            for (String correlation : List.of("both-" + run, "neither-" + run)) {
+                JsonObject rejected = result(results, correlation, "rejected", Duration.ofSeconds(45));
+                assertTrue(rejected.getString("reason").startsWith("exactly one of 'file_base64'"), rejected.encode());
+                ConsumerRecord<String, String> letter = dlq.await(r -> r.value().contains(correlation),
+                        Duration.ofSeconds(45));
+                AsyncApiContract.assertValid("DeadLetter", letter.value());
+            }
+        }
+    }
+
+    private String column(String id, String column) throws Exception {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT " + column + " FROM document WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package fr.osfria.ingest.appkafka;
+
+import fr.osfria.security.network.HostResolver;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Alternative;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The internal DNS as the tests script it (a name an attacker controls may point anywhere); any other name goes to
+ * the machine's resolver. Enabled only by the profiles that select it.
+ */
+@Alternative
+@ApplicationScoped
+public class ScriptedDns implements HostResolver {
+
+    /** The file server's name, which the operator lets be local (the tests' server listens on loopback). */
+    static final String FILES = "files.test";
+    /** A name on the operator's list, which an attacker re-points to the machine itself. */
+    static final String REBOUND = "rebind.test";
+    /** A name on the operator's list, re-pointed to the cloud metadata endpoint. */
+    static final String METADATA = "meta.test";
+
+    private static final Map<String, String> ANSWERS = new ConcurrentHashMap<>(Map.of(FILES, "127.0.0.1",
+            REBOUND, "127.0.0.1", METADATA, "169.254.169.254"));
+
+    @Override
+    public InetAddress[] resolve(String host) throws UnknownHostException {
+        String answer = ANSWERS.get(host);
+        if (answer == null) {
+            return InetAddress.getAllByName(host);
+        }
+        return new InetAddress[] {InetAddress.getByAddress(host, InetAddress.getByName(answer).getAddress())};
+    }
+}

@@ -1,0 +1,163 @@
+package fr.osfria.security.network;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Which URLs the platform may connect to on a caller's word (webhook targets, files submitted by URL): http(s) only,
+ * and not the machine itself, link-local addresses or cloud metadata endpoints unless an operator lists the host.
+ * Private networks are allowed: on-prem peers live there. Each service that connects to such URLs builds one with
+ * its own operator list and wording; the rule itself lives here only.
+ *
+ * <p>The host is resolved once per check, every address it resolves to is checked, and the caller connects to the
+ * checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
+ * rebinding). A name that does not resolve is refused. Resolution runs on a worker thread, never on the event loop.
+ */
+public class TargetPolicy {
+
+    private static final Set<String> METADATA = Set.of("169.254.169.254", "fd00:ec2:0:0:0:0:0:254", "100.100.100.200",
+            "metadata.google.internal");
+    /** Literal addresses are parsed without a lookup, so they need no worker thread. */
+    private static final Pattern LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|.*:.*");
+
+    /** Why a URL is refused, for a caller that words its own answer (or keeps it coarse). */
+    public enum Refusal {
+        NOT_A_URL, SCHEME, NO_HOST, CREDENTIALS, METADATA, UNRESOLVED, LOCAL_ADDRESS
+    }
+
+    /**
+     * How refusals are worded to the owner's users: what the URL is for ({@code "receive webhooks"}), what to do
+     * instead of credentials in the URL, and the setting by which an operator allows a local host.
+     */
+    public record Wording(String use, String credentials, String allowSetting) {
+    }
+
+    /**
+     * A checked target: where to connect ({@code address}, {@code port}) and what to name there ({@code host} for the
+     * Host header, the TLS server name and the certificate check); or why it is refused ({@code refusal}, worded,
+     * and {@code kind}).
+     */
+    public record Target(String refusal, String host, int port, boolean tls, String pathAndQuery, InetAddress address,
+                         Refusal kind) {
+
+        static Target refused(Refusal kind, String reason) {
+            return new Target(reason, null, 0, false, null, null, kind);
+        }
+
+        public boolean allowed() {
+            return refusal == null;
+        }
+    }
+
+    private final List<String> allowed;
+    private final Wording wording;
+    private final HostResolver resolver;
+    private final Vertx vertx;
+
+    /**
+     * @param allowedLocal hosts (names or addresses) that may be reached although they are loopback, link-local,
+     *                     wildcard or cloud metadata: the operator's exceptions
+     */
+    public TargetPolicy(Collection<String> allowedLocal, Wording wording, HostResolver resolver, Vertx vertx) {
+        this.allowed = allowedLocal.stream().map(h -> h.toLowerCase(Locale.ROOT)).toList();
+        this.wording = wording;
+        this.resolver = resolver;
+        this.vertx = vertx;
+    }
+
+    /** Checks the URL and resolves its host, off the event loop; the item is emitted on the caller's context. */
+    public Uni<Target> check(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException | NullPointerException e) {
+            return refused(Refusal.NOT_A_URL, "not a valid URL");
+        }
+        Target problem = shape(uri);
+        if (problem != null) {
+            return Uni.createFrom().item(problem);
+        }
+        String host = host(uri);
+        if (LITERAL.matcher(host).matches()) {
+            return Uni.createFrom().item(() -> resolveAndCheck(uri, host));
+        }
+        return vertx.executeBlocking(Uni.createFrom().item(() -> resolveAndCheck(uri, host)), false);
+    }
+
+    /** The URL's host as this policy checks and connects to it: lower case, an IPv6 literal without brackets. */
+    public static String host(URI uri) {
+        return bare(uri.getHost().toLowerCase(Locale.ROOT));
+    }
+
+    /** Static checks that need no lookup. */
+    private Target shape(URI uri) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return Target.refused(Refusal.SCHEME, "only http and https URLs can " + wording.use());
+        }
+        if (uri.getHost() == null || uri.getHost().isBlank()) {
+            return Target.refused(Refusal.NO_HOST, "the URL has no host");
+        }
+        if (uri.getRawUserInfo() != null) {
+            return Target.refused(Refusal.CREDENTIALS, "credentials in the URL are not accepted; " + wording.credentials());
+        }
+        return null;
+    }
+
+    private Target resolveAndCheck(URI uri, String host) {
+        boolean listed = allowed.contains(host);
+        if (!listed && METADATA.contains(host)) {
+            return Target.refused(Refusal.METADATA, "cloud metadata endpoints cannot " + wording.use());
+        }
+        InetAddress[] addresses;
+        try {
+            addresses = resolver.resolve(host);
+        } catch (UnknownHostException | RuntimeException e) {
+            addresses = null;
+        }
+        if (addresses == null || addresses.length == 0) {
+            return Target.refused(Refusal.UNRESOLVED, "the host " + host + " does not resolve");
+        }
+        for (InetAddress a : addresses) {
+            Target refusal = listed || allowed.contains(a.getHostAddress()) ? null : refusal(host, a);
+            if (refusal != null) {
+                return refusal;
+            }
+        }
+        boolean tls = uri.getScheme().equalsIgnoreCase("https");
+        int port = uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            path += "?" + uri.getRawQuery();
+        }
+        return new Target(null, host, port, tls, path, addresses[0], null);
+    }
+
+    private Target refusal(String host, InetAddress a) {
+        if (METADATA.contains(a.getHostAddress())) {
+            return Target.refused(Refusal.METADATA, "cloud metadata endpoints cannot " + wording.use());
+        }
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isMulticastAddress()) {
+            return Target.refused(Refusal.LOCAL_ADDRESS, "the host " + host + " is a loopback, link-local or wildcard"
+                    + " address; an operator can allow it (" + wording.allowSetting() + ")");
+        }
+        return null;
+    }
+
+    private static String bare(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static Uni<Target> refused(Refusal kind, String reason) {
+        return Uni.createFrom().item(Target.refused(kind, reason));
+    }
+}
