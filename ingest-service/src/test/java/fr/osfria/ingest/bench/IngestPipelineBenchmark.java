@@ -42,7 +42,7 @@ class IngestPipelineBenchmark {
 
     private static final int DOCUMENTS = 24;
     private static final int PAGES = 12;
-    private static final int ROUNDS = 9;
+    private static final int ROUNDS = 21;
     private long chunkingNs;
     private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
             + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
