@@ -65,9 +65,10 @@ final class KeysCommand {
         if (kafkaCreate) {
             String name = kafkaNames(false).stream().filter(n -> !before.contains(n)).findFirst().orElseThrow();
             try (KafkaApplications apps = new KafkaApplications("127.0.0.1:" + running.get().kafkaPort())) {
+                String ca = KafkaAppsTls.of(settings).caPem(); // read before the credentials exist: no half-made application
                 String password = apps.create(name);
                 out.print(printed);
-                out.println(KafkaApplications.clientSettings(name, settings.kafkaAppsBootstrap(), password));
+                out.println(KafkaApplications.clientSettings(name, settings.kafkaAppsBootstrap(), password, ca));
                 return 0;
             } catch (LocalPlatformException e) {
                 // no key without its credentials: the key just made is revoked again
