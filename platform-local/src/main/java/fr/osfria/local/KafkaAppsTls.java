@@ -119,8 +119,7 @@ final class KafkaAppsTls {
             KeyStore work = load(dir.resolve(WORK_STORE), password);
             store(caStore, password, CA, work);
             issue(password);
-            say.accept("Kafka TLS: made the platform's certificate authority and a certificate for "
-                    + String.join(", ", names));
+            say.accept("Kafka TLS: made a CA and the APPS certificate for " + String.join(", ", names));
             return new ServerStore(serverStore, password);
         }
         String password = password(passwordFile);
