@@ -167,6 +167,15 @@ final class KafkaAppsTls {
         }
     }
 
+    /**
+     * Whether the stored certificate names {@code host} (a name, an address, or a bracketed IPv6 address): what a
+     * client verifying host names accepts.
+     */
+    boolean certifies(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return subjectAltNames(serverCertificate()).containsAll(normalized(List.of(bare)));
+    }
+
     /** The listener's certificate as stored (tests compare it with what the broker presents). */
     X509Certificate serverCertificate() {
         Path file = dir.resolve(SERVER_STORE);

@@ -85,7 +85,29 @@ class KafkaAppsTlsTest {
     @Test
     void aChangedNameMakesANewCertificateSignedByTheSameAuthority(@TempDir Path data) throws Exception {
         KafkaAppsTls first = new KafkaAppsTls(data, NAMES);
-        first.ensure(line -> { });
+        // as a local user watching ps: keytool's command lines while it makes the CA and the certificate
+        java.util.Set<String> keytoolCommands = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean making = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (making.get()) {
+                ProcessHandle.current().descendants().forEach(p -> p.info().commandLine()
+                        .filter(c -> c.contains("keytool")).ifPresent(keytoolCommands::add));
+                Thread.onSpinWait();
+            }
+        });
+        watcher.start();
+        try {
+            first.ensure(line -> { });
+        } finally {
+            making.set(false);
+            watcher.join();
+        }
+        String password = Files.readString(data.resolve(KafkaAppsTls.DIR).resolve(KafkaAppsTls.PASSWORD)).trim();
+        assertFalse(keytoolCommands.isEmpty(), "keytool was seen running");
+        assertTrue(keytoolCommands.stream().noneMatch(c -> c.contains(password)), keytoolCommands.toString());
+        assertTrue(keytoolCommands.stream().allMatch(c -> c.contains("-storepass:env")), keytoolCommands.toString());
+        assertTrue(first.certifies("localhost") && first.certifies("127.0.0.1"));
+        assertFalse(first.certifies("kafka.example.org"), "keys create refuses to print an address not certified");
         String ca = first.caPem();
         X509Certificate before = first.serverCertificate();
 
@@ -99,6 +121,7 @@ class KafkaAppsTlsTest {
         assertTrue(lines.get(0).contains("made again for kafka.example.org, localhost, 10.1.2.3 (names changed; same CA)"), lines.get(0));
         List<String> sans = after.getSubjectAlternativeNames().stream().map(san -> san.get(1).toString()).sorted().toList();
         assertEquals(List.of("10.1.2.3", "kafka.example.org", "localhost"), sans);
+        assertTrue(renamed.certifies("kafka.example.org") && !renamed.certifies("127.0.0.1"));
         after.verify(certificate(ca).getPublicKey());
 
         // a deleted certificate is made again, by the same authority; a damaged one stops the start, naming it
