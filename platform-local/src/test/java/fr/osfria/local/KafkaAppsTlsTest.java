@@ -92,7 +92,11 @@ class KafkaAppsTlsTest {
             while (making.get()) {
                 ProcessHandle.current().descendants().forEach(p -> p.info().commandLine()
                         .filter(c -> c.contains("keytool")).ifPresent(keytoolCommands::add));
-                Thread.onSpinWait();
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         });
         watcher.start();
