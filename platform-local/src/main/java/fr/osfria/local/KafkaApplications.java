@@ -209,14 +209,26 @@ final class KafkaApplications implements AutoCloseable {
     }
 
     /** The client settings to paste into the application's configuration (with its password: shown once). */
-    static String clientSettings(String name, String bootstrap, String password) {
+    /**
+     * The settings an application needs, as Java client properties. The platform's CA goes inline
+     * ({@code ssl.truststore.type=PEM}, {@code ssl.truststore.certificates}), not as a path: the application runs on
+     * another machine, where no file of the platform's exists, and the printed block is then all it needs. Host
+     * names are verified (Kafka's default, {@code ssl.endpoint.identification.algorithm=https}): {@code bootstrap}
+     * is one of the names of the listener's certificate.
+     */
+    static String clientSettings(String name, String bootstrap, String password, String caPem) {
+        // one property over several lines; the space before each '\' keeps the PEM's parts apart, as Kafka's parser needs
+        String inlineCa = String.join(" \\\n", caPem.trim().lines().toList());
         return String.join("\n",
                 "# Kafka client settings of application '" + name + "' (shown once: store them now)",
                 "bootstrap.servers=" + bootstrap,
-                "security.protocol=SASL_PLAINTEXT",
+                "security.protocol=SASL_SSL",
                 "sasl.mechanism=SCRAM-SHA-512",
                 "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
                         + name + "\" password=\"" + password + "\";",
+                "# the platform's certificate authority (public), which signs the listener's certificate",
+                "ssl.truststore.type=PEM",
+                "ssl.truststore.certificates=" + inlineCa,
                 "max.request.size=" + MAX_MESSAGE_BYTES,
                 "# writes: " + String.join(", ", INPUTS.stream().map(input -> topic(name, input)).toList()) + "; reads: "
                         + topic(name, RESULTS) + "; group.id: " + PREFIX + name + ".<anything>");

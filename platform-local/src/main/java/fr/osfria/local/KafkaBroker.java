@@ -16,29 +16,41 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 final class KafkaBroker {
 
     private final LocalSettings settings;
+    private final KafkaAppsTls.ServerStore tls;
     private final Path dir;
     private ChildProcess process;
 
-    KafkaBroker(LocalSettings settings) {
+    /** {@code tls}: the APPS listener's key store ({@link KafkaAppsTls#ensure}). */
+    KafkaBroker(LocalSettings settings, KafkaAppsTls.ServerStore tls) {
         this.settings = settings;
+        this.tls = tls;
         this.dir = settings.dataDir().resolve("kafka");
     }
 
     ChildProcess start(String classpath, Consumer<String> out) throws IOException {
         Files.createDirectories(dir);
         Path config = dir.resolve("server.properties");
-        Files.writeString(config, """
+        // owner-only: it holds the password of the listener's key store
+        KafkaAppsTls.writeOwnerOnly(config, """
                 process.roles=broker,controller
                 node.id=1
                 controller.quorum.voters=1@127.0.0.1:%2$d
                 listeners=PLAINTEXT://127.0.0.1:%1$d,CONTROLLER://127.0.0.1:%2$d,APPS://%4$s:%5$d
                 advertised.listeners=PLAINTEXT://127.0.0.1:%1$d,APPS://%6$s:%5$d
                 controller.listener.names=CONTROLLER
-                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,APPS:SASL_PLAINTEXT
+                listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,APPS:SASL_SSL
                 inter.broker.listener.name=PLAINTEXT
-                # internal applications (keys create NAME --kafka): SCRAM-SHA-512 users, each limited by its ACLs
+                # internal applications (keys create NAME --kafka), on other machines: SCRAM-SHA-512 users, each
+                # limited by its ACLs, over TLS 1.3 or 1.2 only, with the certificate of the platform's own CA
                 listener.name.apps.sasl.enabled.mechanisms=SCRAM-SHA-512
                 listener.name.apps.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+                listener.name.apps.ssl.protocol=TLSv1.3
+                listener.name.apps.ssl.enabled.protocols=TLSv1.3,TLSv1.2
+                listener.name.apps.ssl.keystore.type=PKCS12
+                listener.name.apps.ssl.keystore.location=%7$s
+                listener.name.apps.ssl.keystore.password=%8$s
+                listener.name.apps.ssl.key.password=%8$s
+                listener.name.apps.ssl.client.auth=none
                 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
                 # the services', the controller's and the launcher's listeners, on loopback only, carry no identity
                 # (ANONYMOUS): they keep every right, as before the authorizer; no application name can be ANONYMOUS
@@ -55,7 +67,8 @@ final class KafkaBroker {
                 group.initial.rebalance.delay.ms=0
                 """.formatted(settings.kafkaPort(), settings.kafkaControllerPort(), dir.resolve("logs"),
                 settings.bindAddress().contains(":") ? "[" + settings.bindAddress() + "]" : settings.bindAddress(),
-                settings.kafkaAppsPort(), settings.advertisedHost()));
+                settings.kafkaAppsPort(), settings.advertisedHost(), tls.location(), tls.password())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         if (!Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
             format(classpath, config, out);
         }

@@ -52,6 +52,7 @@ final class KeysCommand {
                     + "start it with ./osfria up --detach, then run this again. Nothing was changed.");
             return 1;
         }
+        Optional<String> ca = kafkaCreate ? Optional.of(trustedCa()) : Optional.empty(); // checked before any change
         Set<String> before = kafkaNames(false);
         Set<String> activeBefore = kafkaNames(true);
         ByteArrayOutputStream keyOut = new ByteArrayOutputStream();
@@ -67,7 +68,7 @@ final class KeysCommand {
             try (KafkaApplications apps = new KafkaApplications("127.0.0.1:" + running.get().kafkaPort())) {
                 String password = apps.create(name);
                 out.print(printed);
-                out.println(KafkaApplications.clientSettings(name, settings.kafkaAppsBootstrap(), password));
+                out.println(KafkaApplications.clientSettings(name, settings.kafkaAppsBootstrap(), password, ca.orElseThrow()));
                 return 0;
             } catch (LocalPlatformException e) {
                 // no key without its credentials: the key just made is revoked again
@@ -93,6 +94,22 @@ final class KeysCommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * The platform's CA for the printed settings, once it is known that the listener's certificate names the address
+     * they print: this command run with other variables than the {@code up} that made the certificate would print an
+     * address that fails the client's host name check.
+     */
+    private String trustedCa() {
+        KafkaAppsTls tls = KafkaAppsTls.of(settings);
+        String ca = tls.caPem();
+        if (!tls.certifies(settings.advertisedHost())) {
+            throw new LocalPlatformException("the Kafka listener's certificate does not name "
+                    + settings.advertisedHost() + ": run this with the OSFRIA_KAFKA_APPS_HOSTNAMES and OSFRIA_BIND "
+                    + "the platform was started with, or restart it with these. Nothing was changed.");
+        }
+        return ca;
     }
 
     /**

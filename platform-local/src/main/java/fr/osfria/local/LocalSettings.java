@@ -14,7 +14,7 @@ import java.util.Map;
 public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPort, int kafkaControllerPort,
                             String postgresHost, int postgresPort, String postgresUser, String postgresPassword,
                             boolean embeddedPostgres, String routerBackends, String bindAddress, boolean exposeAlerts,
-                            int kafkaAppsPort) {
+                            int kafkaAppsPort, List<String> kafkaAppsHostnames) {
 
     /**
      * The services, in start order, with the public API path prefixes the entry port sends them. alert-bridge's
@@ -59,7 +59,8 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
                 env.getOrDefault("OSFRIA_ROUTER_BACKENDS", ""),
                 bindAddress(env.get("OSFRIA_BIND")),
                 flag(env, "OSFRIA_EXPOSE_ALERTS"),
-                port(env, "OSFRIA_KAFKA_APPS_PORT", 19094));
+                port(env, "OSFRIA_KAFKA_APPS_PORT", 19094),
+                hostnames("OSFRIA_KAFKA_APPS_HOSTNAMES", env.get("OSFRIA_KAFKA_APPS_HOSTNAMES")));
     }
 
     /** Whether the entry port routes this service's API paths. */
@@ -89,10 +90,15 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
     }
 
     /**
-     * The host internal applications are told to connect to: the bind address, or {@code localhost} when it is
-     * loopback or every interface (the machine's own name would be a guess).
+     * The host internal applications are told to connect to: the first of {@code OSFRIA_KAFKA_APPS_HOSTNAMES}, else
+     * the bind address, or {@code localhost} when it is loopback or every interface (the machine's own name would be
+     * a guess). Always one of the names of the listener's certificate ({@link KafkaAppsTls#names}).
      */
     public String advertisedHost() {
+        if (!kafkaAppsHostnames.isEmpty()) {
+            String first = kafkaAppsHostnames.get(0);
+            return first.contains(":") ? "[" + first + "]" : first;
+        }
         if (bindAddress.equals("0.0.0.0") || bindAddress.equals("::") || !reachableFromOtherMachines()) {
             return "localhost";
         }
@@ -104,6 +110,52 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
         return advertisedHost() + ":" + kafkaAppsPort;
     }
 
+    /** A DNS name (letters, digits, '-', dot-separated labels), which keytool and TLS host checks take as is. */
+    static boolean isDnsName(String name) {
+        return name.length() <= 253 && !name.matches("[0-9.]+")
+                && name.matches("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+    }
+
+    /**
+     * {@code OSFRIA_KAFKA_APPS_HOSTNAMES}: names or IP addresses applications use to reach the APPS listener, comma
+     * separated; they go into its certificate, and the first is the one the client settings print.
+     */
+    private static List<String> hostnames(String variable, String value) {
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String part : value.split(",")) {
+            String name = part.trim();
+            if (name.startsWith("[") && name.endsWith("]")) {
+                name = name.substring(1, name.length() - 1);
+            }
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!isDnsName(name) && !isIpLiteral(name)) {
+                throw new LocalPlatformException(variable + " must list host names or IP addresses, comma separated; '"
+                        + part.trim() + "' is neither");
+            }
+            names.add(isDnsName(name) ? name.toLowerCase(java.util.Locale.ROOT) : name);
+        }
+        return List.copyOf(names);
+    }
+
+    private static boolean isIpLiteral(String address) {
+        boolean ipv4 = address.matches("(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}");
+        boolean ipv6 = address.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"); // a literal with ':' is never looked up in DNS
+        if (!ipv4 && !ipv6) {
+            return false;
+        }
+        try {
+            InetAddress.getByName(address); // a literal: parsed, never looked up
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** An IP address literal: a host name would be resolved at each start and could silently change interface. */
     private static String bindAddress(String value) {
         if (value == null || value.isBlank()) {
@@ -113,16 +165,9 @@ public record LocalSettings(Path home, Path dataDir, int entryPort, int kafkaPor
         if (address.startsWith("[") && address.endsWith("]")) {
             address = address.substring(1, address.length() - 1);
         }
-        boolean ipv4 = address.matches("(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}");
-        boolean ipv6 = address.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"); // a literal with ':' is never looked up in DNS
-        if (!ipv4 && !ipv6) {
+        if (!isIpLiteral(address)) {
             throw new LocalPlatformException("OSFRIA_BIND must be an IP address (127.0.0.1, 0.0.0.0, ::, or one of "
                     + "this machine's addresses), not '" + value + "'");
-        }
-        try {
-            InetAddress.getByName(address);
-        } catch (UnknownHostException e) {
-            throw new LocalPlatformException("OSFRIA_BIND must be an IP address, not '" + value + "'");
         }
         return address;
     }

@@ -130,7 +130,13 @@ public final class Osfria {
             ready(settings.embeddedPostgres() ? "PostgreSQL" : "PostgreSQL at " + settings.postgresHost() + ":"
                     + settings.postgresPort(), t);
             t = System.nanoTime();
-            KafkaBroker kafka = new KafkaBroker(settings);
+            KafkaAppsTls.ServerStore tls;
+            try {
+                tls = KafkaAppsTls.of(settings).ensure(line -> out.println("  " + line));
+            } catch (LocalPlatformException e) {
+                throw failed("Kafka", e.getMessage(), "kafka");
+            }
+            KafkaBroker kafka = new KafkaBroker(settings, tls);
             Consumer<String> kafkaLog = lines("kafka", "\u001B[90m");
             children.add(supervisor.supervise("kafka", recorded("kafka", kafka.start(classpath, kafkaLog)),
                     () -> recorded("kafka", kafka.restart(classpath, kafkaLog))));

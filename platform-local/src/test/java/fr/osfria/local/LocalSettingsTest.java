@@ -69,6 +69,28 @@ class LocalSettingsTest {
     }
 
     @Test
+    void theAppsListenersCertificateNamesTheAddressApplicationsAreGiven() {
+        LocalSettings local = LocalSettings.from(Map.of(), home);
+        assertEquals("localhost:19094", local.kafkaAppsBootstrap());
+        assertTrue(KafkaAppsTls.names(local).containsAll(java.util.List.of("localhost", "127.0.0.1")));
+        LocalSettings named = LocalSettings.from(Map.of("OSFRIA_BIND", "0.0.0.0",
+                "OSFRIA_KAFKA_APPS_HOSTNAMES", " Kafka.Example.org, 10.0.0.7,[fd00::7]"), home);
+        assertEquals(java.util.List.of("kafka.example.org", "10.0.0.7", "fd00::7"), named.kafkaAppsHostnames());
+        assertEquals("kafka.example.org:19094", named.kafkaAppsBootstrap(), "the first name is the one printed");
+        java.util.List<String> names = KafkaAppsTls.names(named);
+        assertEquals(java.util.List.of("kafka.example.org", "10.0.0.7", "fd00::7", "localhost"), names.subList(0, 4));
+        assertFalse(names.contains("0.0.0.0"), "every interface is no name");
+        assertEquals("[fd00::7]:19094", LocalSettings.from(Map.of("OSFRIA_KAFKA_APPS_HOSTNAMES", "fd00::7"), home)
+                .kafkaAppsBootstrap());
+        // nothing that could smuggle another SAN entry or option into keytool's arguments
+        for (String bad : new String[] {"a,dns:evil", "x y", "-ext", "dns:evil", "*.example.org", "under_score.org"}) {
+            LocalPlatformException e = assertThrows(LocalPlatformException.class,
+                    () -> LocalSettings.from(Map.of("OSFRIA_KAFKA_APPS_HOSTNAMES", bad), home), bad);
+            assertTrue(e.getMessage().contains("OSFRIA_KAFKA_APPS_HOSTNAMES"), e.getMessage());
+        }
+    }
+
+    @Test
     void eachServiceWithADatabaseGetsItsOwn() {
         assertEquals("ingest", LocalSettings.SERVICES.get(0).databaseName());
         assertEquals("webhook", LocalSettings.SERVICES.get(3).databaseName());

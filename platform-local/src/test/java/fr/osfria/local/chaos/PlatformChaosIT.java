@@ -230,6 +230,7 @@ class PlatformChaosIT {
     void ctrlCStopsEverythingAndASecondStartKeepsItsData() throws Exception {
         List<ProcessHandle> children = platform.descendants();
         assertTrue(children.size() >= 6, "expected Kafka and five services, saw " + children.size());
+        String certificate = appsListenerCertificate(data);
         long interrupted = System.nanoTime();
         assertTrue(platform.interrupt(90), "the platform did not stop within 90 s:\n" + platform.tail(40));
         double stopSeconds = seconds(Duration.ofNanos(System.nanoTime() - interrupted));
@@ -246,6 +247,9 @@ class PlatformChaosIT {
             assertTrue(up.output().contains("Osfria is up at") && up.output().contains("runs in the background"), up.output());
             assertFalse(up.output().contains("Admin API key"), "the admin key is shown on the first start only:\n" + up.output());
             assertEquals(200, api.get("/v1/models").statusCode(), "the key file survived the restart");
+            // the Kafka listener's certificate too: the applications' printed settings still hold
+            assertEquals(certificate, appsListenerCertificate(data), "the APPS listener's certificate survived the restart");
+            assertFalse(up.output().contains("Kafka TLS:"), "nothing made again at a restart:\n" + up.output());
             fr.osfria.local.e2e.OsfriaCommand.Result status = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status");
             assertEquals(0, status.code(), status.output());
             List<ProcessHandle> itsProcesses = status.output().lines().filter(l -> l.matches("\\S+( port)?\\s+up\\s+\\d+\\s+\\d+\\s.*"))
@@ -279,6 +283,18 @@ class PlatformChaosIT {
         } finally {
             fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
         }
+    }
+
+    /** The SHA-256 fingerprint of the APPS listener's certificate, as stored in the data directory. */
+    private static String appsListenerCertificate(Path data) throws Exception {
+        java.nio.file.Path tls = data.resolve("kafka-tls");
+        char[] password = java.nio.file.Files.readString(tls.resolve("store.password")).trim().toCharArray();
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(tls.resolve("server.p12"))) {
+            store.load(in, password);
+        }
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(store.getCertificate("server").getEncoded()));
     }
 
     /**

@@ -57,7 +57,7 @@ import org.junit.jupiter.api.Test;
  * A's results (authorization errors). A publishes a declared event on its events topic: a subscription of A's key
  * receives it as a signed webhook, while an undeclared type and a type under B's prefix land on A's dead-letter
  * topic with the reason and reach nobody. Once B's key is revoked, its credentials no longer open the broker. No
- * key or password reaches a log.
+ * key or password reaches a log. The listener speaks TLS only ({@link #theAppsListenerSpeaksTlsOnly}).
  */
 class KafkaApplicationsIT {
 
@@ -73,8 +73,9 @@ class KafkaApplicationsIT {
         App a = create("billing-" + suffix, "--write", "kafka-a", "--read", "kafka-a", "--event-types",
                 "invoice.created,invoice.paid");
         App b = create("intruder-" + suffix, "--write", "kafka-b", "--read", "kafka-b", "--event-types", "invoice.created");
-        assertEquals("SASL_PLAINTEXT", a.settings().getProperty("security.protocol"));
+        assertEquals("SASL_SSL", a.settings().getProperty("security.protocol"));
         assertEquals("SCRAM-SHA-512", a.settings().getProperty("sasl.mechanism"));
+        assertEquals("PEM", a.settings().getProperty("ssl.truststore.type"));
 
         String documents = "osfria.app." + a.name() + ".documents.v1";
         String results = "osfria.app." + a.name() + ".results.v1";
@@ -210,6 +211,171 @@ class KafkaApplicationsIT {
             }
         }
         System.out.printf("KAFKA-API e2e in %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
+    }
+
+    /**
+     * The APPS listener over TLS, as a hostile application on another machine tries it: the printed settings work
+     * (TLS 1.3, the certificate stored in the data directory); the same credentials in plaintext get no data; a
+     * client that does not trust the platform's CA, or that reaches the listener under a name not in its
+     * certificate, fails the handshake. The CA's and the listener's keys and their password are owner-only files,
+     * and appear in no output or log of {@code up} or {@code keys create}, nor on any process's command line.
+     */
+    @Test
+    void theAppsListenerSpeaksTlsOnly() throws Exception {
+        SharedPlatform platform = SharedPlatform.get();
+        String suffix = Long.toString(System.nanoTime() % 1_000_000, 36);
+        List<String> keysOutput = new ArrayList<>();
+        App c = create("tls-" + suffix, keysOutput, "--write", "kafka-c", "--read", "kafka-c");
+        String own = "osfria.app." + c.name() + ".documents.v1";
+        int port = Integer.parseInt(platform.env().get("OSFRIA_KAFKA_APPS_PORT"));
+        assertEquals("localhost:" + port, c.settings().getProperty("bootstrap.servers"));
+
+        // the printed settings, as printed
+        try (Admin admin = Admin.create(withTimeouts(c.settings()))) {
+            assertEquals(own, admin.describeTopics(List.of(own)).allTopicNames().get(30, TimeUnit.SECONDS).get(own).name());
+        }
+        // the same credentials in plaintext: nothing served
+        Properties plaintext = withTimeouts(c.settings());
+        plaintext.put("security.protocol", "SASL_PLAINTEXT");
+        try (Admin admin = Admin.create(plaintext)) {
+            assertThrows(ExecutionException.class, () -> admin.describeTopics(List.of(own)).allTopicNames()
+                    .get(30, TimeUnit.SECONDS));
+        }
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) { // a Kafka request, no TLS: no Kafka answer
+            raw.setSoTimeout(10_000);
+            byte[] apiVersions = {0, 0, 0, 14, 0, 18, 0, 0, 0, 0, 0, 1, 0, 4, 'e', '2', 'e', '!'};
+            raw.getOutputStream().write(apiVersions);
+            byte[] answer = new byte[8];
+            int n;
+            try {
+                n = raw.getInputStream().read(answer);
+            } catch (java.net.SocketException reset) {
+                n = -1;
+            }
+            assertTrue(n <= 0 || answer[0] == 0x15, "only a TLS alert or nothing, not " + n + " bytes starting "
+                    + answer[0]);
+        }
+        // a client that does not trust the platform's CA (the JDK's own trust store)
+        Properties untrusting = withTimeouts(c.settings());
+        untrusting.remove("ssl.truststore.type");
+        untrusting.remove("ssl.truststore.certificates");
+        try (Admin admin = Admin.create(untrusting)) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.describeTopics(List.of(own))
+                    .allTopicNames().get(30, TimeUnit.SECONDS));
+            assertInstanceOf(org.apache.kafka.common.errors.SslAuthenticationException.class, e.getCause(), e.toString());
+        }
+
+        // the listener's certificate, as the broker presents it: the stored one, under its names only
+        Path tls = platform.dataDir().resolve("kafka-tls");
+        String password = Files.readString(tls.resolve("store.password")).trim();
+        javax.net.ssl.SSLContext trusting = trusting(c.settings().getProperty("ssl.truststore.certificates"));
+        javax.net.ssl.SSLSession session = handshake(trusting, port, "localhost");
+        assertEquals("TLSv1.3", session.getProtocol());
+        assertEquals(fingerprint(session.getPeerCertificates()[0]), fingerprint(storedCertificate(tls, password)));
+        assertThrows(javax.net.ssl.SSLHandshakeException.class, () -> handshake(trusting, port, "not-in-the-certificate.example"));
+        javax.net.ssl.SSLContext tls12Only = javax.net.ssl.SSLContext.getInstance("TLSv1.2");
+        tls12Only.init(null, trustManagers(c.settings().getProperty("ssl.truststore.certificates")), null);
+        assertEquals("TLSv1.2", handshake(tls12Only, port, "localhost").getProtocol(), "TLS 1.2 is still served");
+        // no older TLS, no plaintext protocol on APPS: the broker's configuration as written (the JDK refuses TLS 1.1
+        // on both ends anyway, so no client here could even offer it)
+        String brokerConfig = Files.readString(platform.dataDir().resolve("kafka/server.properties"));
+        assertTrue(brokerConfig.contains("\nlistener.name.apps.ssl.enabled.protocols=TLSv1.3,TLSv1.2\n"), brokerConfig);
+        assertTrue(brokerConfig.contains(",APPS:SASL_SSL\n"), brokerConfig);
+
+        // owner-only files; no key nor password in the terminal, the logs, keys create's output or a command line
+        for (String file : List.of("ca.p12", "server.p12", "store.password")) {
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(tls.resolve(file))), file);
+        }
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tls)));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(platform.dataDir().resolve("kafka/server.properties"))));
+        List<String> secrets = secrets(tls, password);
+        List<String> outputs = new ArrayList<>(platform.launched().lines());
+        outputs.addAll(keysOutput);
+        try (Stream<Path> logs = Files.list(platform.dataDir().resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                outputs.add(Files.readString(log, StandardCharsets.ISO_8859_1));
+            }
+        }
+        ProcessHandle.allProcesses().forEach(p -> p.info().commandLine().ifPresent(outputs::add));
+        for (String secret : secrets) {
+            assertTrue(outputs.stream().noneMatch(o -> o.contains(secret)), "a TLS secret in an output, log or command line");
+        }
+        assertTrue(platform.launched().lines().stream().anyMatch(l -> l.contains("Kafka TLS: made a CA and the APPS certificate for localhost")), "the first start says it made the CA, in one line");
+    }
+
+    private static Properties withTimeouts(Properties settings) {
+        Properties props = new Properties();
+        props.putAll(settings);
+        props.remove("max.request.size");
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+        return props;
+    }
+
+    private static javax.net.ssl.TrustManager[] trustManagers(String inlinePem) throws Exception {
+        // the printed value joins the PEM's lines with spaces: its base64 body, between the markers
+        String body = inlinePem.replace("-----BEGIN CERTIFICATE-----", "").replace("-----END CERTIFICATE-----", "")
+                .replaceAll("\\s", "");
+        java.security.cert.Certificate ca = java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(Base64.getDecoder().decode(body)));
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("osfria-ca", ca);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        return tmf.getTrustManagers();
+    }
+
+    private static javax.net.ssl.SSLContext trusting(String inlinePem) throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+        context.init(null, trustManagers(inlinePem), null);
+        return context;
+    }
+
+    /** A handshake with the listener on 127.0.0.1 under {@code host}, checked as Kafka's clients check it. */
+    private static javax.net.ssl.SSLSession handshake(javax.net.ssl.SSLContext context, int port, String host) throws Exception {
+        java.net.Socket plain = new java.net.Socket();
+        plain.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(plain, host, port, true)) {
+            javax.net.ssl.SSLParameters params = socket.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            return socket.getSession();
+        }
+    }
+
+    private static java.security.cert.Certificate storedCertificate(Path tls, String password) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(tls.resolve("server.p12"))) {
+            store.load(in, password.toCharArray());
+        }
+        return store.getCertificate("server");
+    }
+
+    private static String fingerprint(java.security.cert.Certificate certificate) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(certificate.getEncoded()));
+    }
+
+    /** The stores' password and pieces of both private keys, as PEM (base64 of PKCS#8 past its header) or hex. */
+    private static List<String> secrets(Path tls, String password) throws Exception {
+        List<String> secrets = new ArrayList<>(List.of(password));
+        for (String file : List.of("ca.p12", "server.p12")) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(tls.resolve(file))) {
+                store.load(in, password.toCharArray());
+            }
+            java.security.interfaces.ECPrivateKey key = (java.security.interfaces.ECPrivateKey) store.getKey(
+                    store.aliases().nextElement(), password.toCharArray());
+            secrets.add(Base64.getEncoder().encodeToString(key.getEncoded()).substring(48, 88));
+            secrets.add(java.util.HexFormat.of().formatHex(key.getS().toByteArray()).substring(0, 40));
+        }
+        return secrets;
     }
 
     /**
@@ -423,9 +589,14 @@ class KafkaApplicationsIT {
 
     /** {@code ./osfria keys create NAME --kafka OPTIONS}, as a user runs it, on the shared platform's data. */
     private static App create(String name, String... options) throws IOException, InterruptedException {
+        return create(name, new ArrayList<>(), options);
+    }
+
+    private static App create(String name, List<String> outputs, String... options) throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("keys", "create", name, "--kafka"));
         args.addAll(List.of(options));
         Run run = osfria(SharedPlatform.get(), args.toArray(String[]::new));
+        outputs.add(run.out + run.err);
         assertEquals(0, run.exitCode, run.out);
         String[] lines = run.out.split("\n", 2);
         assertTrue(lines[0].startsWith("sk-osfria-"), run.out);
@@ -435,7 +606,7 @@ class KafkaApplicationsIT {
         return new App(name, lines[0].trim(), settings);
     }
 
-    private record Run(int exitCode, String out) {
+    private record Run(int exitCode, String out, String err) {
     }
 
     private static Run osfria(SharedPlatform platform, String... args) throws IOException, InterruptedException {
@@ -455,6 +626,6 @@ class KafkaApplicationsIT {
         }
         String errors = Files.readString(err);
         Files.delete(err);
-        return new Run(process.exitValue(), process.exitValue() == 0 ? out : out + errors);
+        return new Run(process.exitValue(), process.exitValue() == 0 ? out : out + errors, errors);
     }
 }
