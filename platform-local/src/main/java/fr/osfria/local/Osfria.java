@@ -105,7 +105,7 @@ public final class Osfria {
     }
 
     void up() {
-        checkDataDir();
+        DataDirectory.prepare(settings.dataDir(), out);
         lock = RunLock.claim(settings.dataDir()); // held until this process ends: a second up is refused
         checkPorts();
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "osfria-stop"));
@@ -379,17 +379,6 @@ public final class Osfria {
         stopped.countDown();
     }
 
-    private void checkDataDir() {
-        Path dir = settings.dataDir();
-        try {
-            Files.createDirectories(dir);
-            Path probe = Files.createTempFile(dir, ".write", ".probe");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            throw new LocalPlatformException("the data directory " + dir + " is not writable (" + e.getMessage()
-                    + "); set OSFRIA_DATA to a directory you can write");
-        }
-    }
 
     private void checkPorts() {
         Map<String, Integer> ports = new LinkedHashMap<>();
