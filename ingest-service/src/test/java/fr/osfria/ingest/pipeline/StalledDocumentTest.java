@@ -5,7 +5,7 @@ import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
 import static fr.osfria.ingest.IngestTestSupport.get;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
 import fr.osfria.testing.KafkaTestResource;
@@ -48,7 +48,10 @@ class StalledDocumentTest {
             awaitStatus(TestKeys.FINANCE, id, "failed");
             get(TestKeys.FINANCE, id).body("error", equalTo("processing stalled: no result after 2 attempts"));
             long sent = chunks.drain(Duration.ofMillis(500)).stream().filter(r -> id.equals(r.key())).count();
-            assertEquals(2, sent, "the one chunk was sent once per attempt");
+            // once per attempt at most; at least once. Exactly twice only when the first attempt published its chunk
+            // within the 2 s stall time-out: on a loaded machine the retry can start first, and find the chunk
+            // published by then (a fresh CI run at load 12 saw 1)
+            assertTrue(sent >= 1 && sent <= 2, "the one chunk was sent once per attempt at most, and at least once: " + sent);
         }
     }
 }
