@@ -26,6 +26,12 @@ public interface IngestConfig {
     @WithDefault("8388608")
     long appMaxFileBytes();
 
+    /**
+     * Heap that every upload together (REST and Kafka) may hold in files read whole (a confidential file is read and
+     * encrypted: about twice its size); an upload past it waits for room. Default: a third of the maximum heap.
+     */
+    Optional<Long> uploadMemoryBytes();
+
     /** How often the outbox is relayed to Kafka when no commit has nudged it. */
     @WithDefault("1s")
     Duration outboxInterval();

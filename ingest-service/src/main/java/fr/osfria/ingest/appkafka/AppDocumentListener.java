@@ -11,8 +11,10 @@ import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Submission;
 import fr.osfria.ingest.document.service.Upload;
 import fr.osfria.ingest.pipeline.WhileDatabaseDown;
+import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
+import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
@@ -52,10 +54,11 @@ public class AppDocumentListener {
 
     public static final String CHANNEL = "app-documents";
     /**
-     * How long a record waits for PostgreSQL before it is answered {@code rejected} (send again): long outages are
-     * waited out, below the channel's unprocessed-record age (10 min), past which its health would turn DOWN.
+     * How long after its arrival a record may still wait for PostgreSQL (its fetch included) before it is answered
+     * (send again): long outages are waited out, one deadline per record, with room for its answer's retries (about
+     * a minute) below the channel's unprocessed-record age (10 min), past which its health would turn DOWN.
      */
-    static final Duration DATABASE_PATIENCE = Duration.ofMinutes(8);
+    static final Duration RECORD_DEADLINE = Duration.ofMinutes(8);
     private static final Pattern TOPIC = Pattern.compile(Topics.APP_DOCUMENTS_PATTERN);
 
     private final KeyRegistry keys;
@@ -66,6 +69,7 @@ public class AppDocumentListener {
     private final Path spool;
     private final FileFetcher fetcher;
     private final FetchLanes fetches;
+    private volatile boolean databaseDown;
 
     public AppDocumentListener(KeyRegistry keys, DocumentUploads uploads, AppResults results, IngestConfig config,
                                Vertx vertx, @ConfigProperty(name = "quarkus.http.body.uploads-directory") String spool,
@@ -142,7 +146,7 @@ public class AppDocumentListener {
                     return new Spooled(submitted, file);
                 })))
                 .chain(spooled -> spooled.submitted().byUrl()
-                        ? handOff(app, key.get(), spooled.submitted(), record, ack)
+                        ? handOff(app, key.get(), spooled.submitted(), record, start, ack)
                         : uploadSpooled(app, key.get(), spooled, spooled.submitted().file().length, record, start, limit))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> uploads.refused(key.get(), null, (InvalidUpload) e)
                         .chain(() -> reject(app, record, null, e.getMessage())));
@@ -162,31 +166,59 @@ public class AppDocumentListener {
     }
 
     /**
-     * A record by URL: its fetch gets a place in the application's lane and the listener goes on to the next record
-     * at once; the record is acknowledged when its fetch and upload end (a crash before that reads it again). A
-     * lane already full answers {@code failed} at once.
+     * A record by URL: checked first, without any network access (the record's fields as {@code Upload.of} checks
+     * them, the key's write right on the collection, its right to have this URL fetched: a refusal says the same
+     * whatever is at the URL); then its fetch gets a place in the application's lane and the listener goes on to the
+     * next record at once; the record is acknowledged when its fetch and upload end (a crash before that reads it
+     * again). A lane already full answers {@code failed} at once. When the job starts, the key is looked up again: a
+     * key revoked while its record waited uploads nothing. A job that the service's shutdown interrupts is neither
+     * answered nor acknowledged: the record is read again after the restart.
      */
     private Uni<Void> handOff(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
-                              Acknowledgement ack) {
+                              long start, Acknowledgement ack) {
+        long limit = config.maxFileBytes(); // as a REST upload: the file does not travel in the record
+        Upload form = Upload.of(Path.of("not-fetched-yet"), s.filename(), 1, limit, s.collection(), s.metadataJson());
+        if (!Rights.canWrite(key, form.collection(), form.department(), form.confidential())) {
+            String reason = denied(form.collection());
+            return uploads.refused(key, s.collection(), new InvalidUpload(403, reason))
+                    .chain(() -> reject(app, record, s, reason));
+        }
+        if (!fetcher.enabled() || !Rights.canFetch(key, s.fileUrl())) {
+            return fetchFailed(app, key, s, fetcher.enabled() ? Fetched.NOT_ALLOWED : Fetched.NOT_ENABLED);
+        }
         ack.handOff();
-        boolean queued = fetches.offer(app, () -> onOwnContext(() -> fetchAndUpload(app, key, s, record))
+        AtomicBoolean leftForRestart = new AtomicBoolean();
+        boolean queued = fetches.offer(app, () -> onOwnContext(() -> fetcher.stopping()
+                        ? leave(leftForRestart)
+                        : keyOf(app).chain(current -> current.isEmpty()
+                                ? reject(app, record, s, "no active Kafka application key named '" + app + "' (revoked?)")
+                                : fetchAndUpload(app, current.get(), s, record, start, limit, leftForRestart)))
                 .onFailure().recoverWithUni(e -> {
+                    if (fetcher.stopping()) {
+                        return leave(leftForRestart);
+                    }
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
                     return fetchFailed(app, key, s, "internal error: " + e.getClass().getSimpleName());
                 })
-                .onTermination().call(ack::now));
+                .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now()));
         return queued ? Uni.createFrom().voidItem() : fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
     }
 
-    private Uni<Void> fetchAndUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record) {
-        long start = System.nanoTime();
-        long limit = config.maxFileBytes(); // as a REST upload: the file does not travel in the record
-        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile)))
+    /** A job the shutdown interrupted: no answer, no acknowledgement (the record is read again after the restart). */
+    private static Uni<Void> leave(AtomicBoolean leftForRestart) {
+        leftForRestart.set(true);
+        return Uni.createFrom().voidItem();
+    }
+
+    private Uni<Void> fetchAndUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
+                                     long start, long limit, AtomicBoolean leftForRestart) {
+        return databaseUp(start, "record " + record.topic() + "@" + record.offset() + " (before its fetch)")
+                .chain(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile))))
                 .chain(file -> fetcher.fetch(s.fileUrl(), file, limit)
                         .chain(fetched -> fetched.ok()
                                 ? upload(app, key, new Spooled(s, file), fetched.bytes(), record, start, limit)
-                                : fetchFailed(app, key, s, fetched.failure()))
+                                : fetcher.stopping() ? leave(leftForRestart) : fetchFailed(app, key, s, fetched.failure()))
                         .onTermination().call(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(
                                 () -> Files.deleteIfExists(file))))));
     }
@@ -261,7 +293,8 @@ public class AppDocumentListener {
         }
         Submission submission = new Submission(app, s.correlationId());
         return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset(),
-                        () -> Panache.withSession(() -> uploads.upload(key, upload, submission, start)), DATABASE_PATIENCE)
+                        () -> noting(Panache.withSession(() -> uploads.upload(key, upload, submission, start))),
+                        patienceLeft(start))
                 .chain(result -> switch (result.outcome()) {
                     // its id at once; indexed or failed follows, through the outbox. The document is stored now:
                     // whatever happens to this answer, the record is not rejected
@@ -270,10 +303,38 @@ public class AppDocumentListener {
                     case DUPLICATE -> stored(app, new DocumentResult(DocumentResult.DUPLICATE,
                             s.correlationId(), result.document().id, result.document().collection, null,
                             result.document().status.word()));
-                    case DENIED -> reject(app, record, s, "this key may not write to collection " + upload.collection()
-                            + " for that department or confidentiality");
+                    case DENIED -> reject(app, record, s, denied(upload.collection()));
                     case INVALID -> reject(app, record, s, result.refusal().getMessage());
                 });
+    }
+
+    /** What is left of a record's {@link #RECORD_DEADLINE}, from its arrival ({@code start}, nanoTime). */
+    private static Duration patienceLeft(long start) {
+        Duration left = RECORD_DEADLINE.minusNanos(System.nanoTime() - start);
+        return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+    }
+
+    /** {@code step}, noting whether PostgreSQL answered: a fetch does not start while it is known to be down. */
+    private <T> Uni<T> noting(Uni<T> step) {
+        return step.invoke(() -> databaseDown = false)
+                .onFailure(DatabaseUnavailable::causes).invoke(e -> databaseDown = true);
+    }
+
+    /**
+     * Waits, within the record's deadline, while PostgreSQL is known to be down: a file fetched then could not be
+     * stored, and the fetch would spend the record's time for nothing.
+     */
+    private Uni<Void> databaseUp(long start, String what) {
+        if (!databaseDown) {
+            return Uni.createFrom().voidItem();
+        }
+        return WhileDatabaseDown.retry(what, () -> noting(Panache.withSession(() -> Panache.getSession()
+                        .chain(session -> session.createNativeQuery("SELECT 1").getSingleResult()))), patienceLeft(start))
+                .replaceWithVoid();
+    }
+
+    private static String denied(String collection) {
+        return "this key may not write to collection " + collection + " for that department or confidentiality";
     }
 
     /** The answer about a stored document: tried again while Kafka refuses it, never turned into a rejection. */

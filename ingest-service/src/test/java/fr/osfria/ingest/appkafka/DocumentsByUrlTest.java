@@ -12,7 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.IngestTestSupport;
 import fr.osfria.ingest.appkafka.fetch.Fetched;
+import fr.osfria.ingest.appkafka.fetch.FileFetcher;
+import fr.osfria.ingest.document.service.DocumentUploads;
+import fr.osfria.ingest.document.service.UploadMemory;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.KafkaTestResource;
@@ -62,17 +66,37 @@ import org.junit.jupiter.api.Test;
 class DocumentsByUrlTest {
 
     static final String APP = "app-fetcher";
+    /** Another application, allowed to have files fetched from the same server's {@code /public/} only. */
+    static final String OTHER = "app-other";
+    /** An application without the write right on {@link IngestTestSupport#KB}, whatever it may fetch. */
+    static final String READER = "app-reader";
+    /** An application whose key is revoked while its record waits for a fetch. */
+    static final String REVOKED = "app-revoked";
     static final String APP_KEY;
     /** Seconds a fetch may take in these tests. */
     static final int DEADLINE = 8;
 
     static {
         try {
-            APP_KEY = KeysCli.create(TestKeys.FILE, new KeyEntry(APP, null, null, Set.of("user"), List.of(KB),
-                    List.of(KB), List.of("finance"), false, null, null, null, null, null, null, true));
+            // everything the operator lists, so that each hostile case meets the network policy itself
+            List<String> everywhere = List.of("http://" + ScriptedDns.FILES + ":" + port("files") + "/",
+                    "http://" + ScriptedDns.REBOUND + ":" + port("files") + "/",
+                    "http://" + ScriptedDns.METADATA + ":" + port("files") + "/",
+                    "http://127.0.0.1:" + port("files") + "/",
+                    "http://" + ScriptedDns.FLIP + ":" + port("files") + "/");
+            APP_KEY = KeysCli.create(TestKeys.FILE, application(APP, List.of(KB), everywhere));
+            KeysCli.create(TestKeys.FILE, application(OTHER, List.of(KB),
+                    List.of("http://" + ScriptedDns.FILES + ":" + port("files") + "/public/")));
+            KeysCli.create(TestKeys.FILE, application(READER, List.of(), everywhere));
+            KeysCli.create(TestKeys.FILE, application(REVOKED, List.of(KB), everywhere));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static KeyEntry application(String name, List<String> write, List<String> fetchFrom) {
+        return new KeyEntry(name, null, null, Set.of("user"), List.of(KB), write, List.of("finance"), true, null, null,
+                null, null, null, null, true, null, fetchFrom);
     }
 
     /** The file server's port and another server's, the same for the profile and the test (one JVM, two loaders). */
@@ -93,10 +117,12 @@ class DocumentsByUrlTest {
             return Map.of(
                     // the file server under names, and by its address (which is loopback: not allowed by itself)
                     "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
-                            ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port),
-                    "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES,
+                            ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port,
+                            ScriptedDns.FLIP + ":" + port),
+                    "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES + "," + ScriptedDns.FLIP,
                     "osfria.ingest.fetch.timeout", DEADLINE + "s",
-                    "osfria.ingest.max-file-bytes", String.valueOf(LIMIT));
+                    "osfria.ingest.max-file-bytes", String.valueOf(LIMIT),
+                    "osfria.ingest.upload-memory-bytes", String.valueOf(UPLOAD_MEMORY));
         }
 
         @Override
@@ -107,12 +133,23 @@ class DocumentsByUrlTest {
 
     /** The upload limit in these tests, which a fetched file obeys too. */
     static final long LIMIT = 1024 * 1024;
+    /** The heap budget of files held whole in these tests: one confidential file of about the limit at a time. */
+    static final long UPLOAD_MEMORY = 2 * LIMIT + 512 * 1024;
 
     static FileServer files;
     static FileServer elsewhere;
 
     @Inject
     AgroalDataSource database;
+
+    @Inject
+    KeyRegistry keys;
+
+    @Inject
+    FileFetcher fetcher;
+
+    @Inject
+    DocumentUploads uploads;
 
     @BeforeAll
     static void servers() throws IOException {
@@ -137,9 +174,13 @@ class DocumentsByUrlTest {
     }
 
     private static String byUrl(String correlation, String url) {
+        return byUrl(correlation, url, KB);
+    }
+
+    private static String byUrl(String correlation, String url, String collection) {
         return "{\"specversion\":\"1.0\",\"id\":\"" + UUID.randomUUID() + "\",\"source\":\"/test/app\","
                 + "\"type\":\"fr.osfria.app.document.submitted\",\"data\":{\"correlation_id\":\"" + correlation
-                + "\",\"collection\":\"" + KB + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
+                + "\",\"collection\":\"" + collection + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
                 + "\"file_url\":\"" + url + "\"}}";
     }
 
@@ -262,6 +303,133 @@ class DocumentsByUrlTest {
                 .queryParam("action", "document.upload").queryParam("limit", 1000).get("/v1/audit").then().statusCode(200)
                 .body("data.findAll { it.outcome == 'invalid' && it.detail != null && it.detail.startsWith('http_404') }.size()",
                         org.hamcrest.Matchers.greaterThanOrEqualTo(1)));
+    }
+
+    @Test
+    void anApplicationHasOnlyTheFilesUnderItsOwnPrefixesFetchedAndNothingBeforeItsRightsAreChecked() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        files.file("/notes/ok.txt", text()); // another application's file, on a host the operator lists
+        files.file("/public/ok.txt", text());
+        int requestsBefore = files.requests();
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("others-file", url(ScriptedDns.FILES, "/notes/ok.txt"));
+        cases.put("dot-dot", url(ScriptedDns.FILES, "/public/../notes/ok.txt"));
+        cases.put("encoded-dot-dot", url(ScriptedDns.FILES, "/public/%2e%2e/notes/ok.txt"));
+        cases.put("encoded-slash", url(ScriptedDns.FILES, "/public%2f..%2fnotes/ok.txt"));
+        cases.put("neighbour", url(ScriptedDns.FILES, "/public-other/ok.txt"));
+        cases.put("missing", url(ScriptedDns.FILES, "/missing.txt"));
+        cases.put("other-host", url(ScriptedDns.REBOUND, "/public/ok.txt"));
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(OTHER));
+             TopicProbe readerResults = TopicProbe.open(Topics.appResults(READER))) {
+            for (Map.Entry<String, String> c : cases.entrySet()) {
+                TopicProbe.send(Topics.appDocuments(OTHER), c.getKey(), byUrl(c.getKey() + "-" + run, c.getValue()));
+            }
+            // no write right: refused for that, whether the file exists or not, whatever its size or type
+            TopicProbe.send(Topics.appDocuments(READER), "no-right", byUrl("no-right-" + run,
+                    url(ScriptedDns.FILES, "/missing.txt")));
+            TopicProbe.send(Topics.appDocuments(READER), "no-right-2", byUrl("no-right-2-" + run,
+                    url(ScriptedDns.FILES, "/public/ok.txt")));
+            // an invalid record is refused before its URL is even looked at
+            TopicProbe.send(Topics.appDocuments(OTHER), "bad-collection", byUrl("bad-collection-" + run,
+                    url(ScriptedDns.FILES, "/public/missing.txt"), "no such collection"));
+
+            for (String c : cases.keySet()) {
+                JsonObject failed = result(results, c + "-" + run, "failed", Duration.ofSeconds(45));
+                assertTrue(failed.getString("reason").startsWith(Fetched.NOT_ALLOWED), c + ": " + failed.encode());
+            }
+            for (String c : List.of("no-right-", "no-right-2-")) {
+                JsonObject rejected = result(readerResults, c + run, "rejected", Duration.ofSeconds(45));
+                assertTrue(rejected.getString("reason").startsWith("this key may not write to collection " + KB),
+                        rejected.encode());
+            }
+            JsonObject invalid = result(results, "bad-collection-" + run, "rejected", Duration.ofSeconds(45));
+            assertTrue(invalid.getString("reason").startsWith("'collection' is"), invalid.encode());
+
+            // within its prefix, the same application's file is fetched
+            String mine = "mine-" + run;
+            TopicProbe.send(Topics.appDocuments(OTHER), mine, byUrl(mine, url(ScriptedDns.FILES, "/public/ok.txt")));
+            assertNotNull(result(results, mine, "accepted", Duration.ofSeconds(45)).getString("document_id"));
+        }
+        assertEquals(requestsBefore + 1, files.requests(), "only the file under the prefix was requested");
+    }
+
+    @Test
+    void aNameRepointedAfterItsCheckIsFetchedFromTheAddressThatWasChecked() throws Exception {
+        files.file("/notes/flip.txt", text());
+        ScriptedDns.resetFlip();
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            String correlation = "flip-" + UUID.randomUUID();
+            TopicProbe.send(Topics.appDocuments(APP), correlation, byUrl(correlation,
+                    url(ScriptedDns.FLIP, "/notes/flip.txt")));
+            // the second answer (cloud metadata) would time out or be refused: accepted means the checked address
+            assertNotNull(result(results, correlation, "accepted", Duration.ofSeconds(45)).getString("document_id"));
+        }
+        assertEquals(1, files.requests("/notes/flip.txt"), "the file server, at the checked address");
+        assertEquals(1, ScriptedDns.flipLookups(), "the name was looked up once, by the check");
+    }
+
+    @Test
+    void aKeyRevokedWhileItsRecordWaitsForAFetchUploadsNothing() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        files.file("/notes/late.txt", text());
+        int before = files.requests("/notes/late.txt");
+        int silentBefore = files.requests("/silent");
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(REVOKED))) {
+            // the lane's four places held by silent servers: the next record waits for one (one Kafka key: one
+            // partition, read in order)
+            for (int i = 0; i < 4; i++) {
+                TopicProbe.send(Topics.appDocuments(REVOKED), run, byUrl("hold-" + i + "-" + run,
+                        url(ScriptedDns.FILES, "/silent")));
+            }
+            String late = "late-" + run;
+            TopicProbe.send(Topics.appDocuments(REVOKED), run, byUrl(late, url(ScriptedDns.FILES, "/notes/late.txt")));
+            await().atMost(Duration.ofSeconds(DEADLINE - 2)).until(() -> files.requests("/silent") >= silentBefore + 4);
+            java.io.PrintStream quiet = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+            assertEquals(0, KeysCli.run(new String[] {"revoke", REVOKED}, TestKeys.FILE.toString(), quiet, quiet));
+            keys.reload();
+
+            JsonObject rejected = result(results, late, "rejected", Duration.ofSeconds(DEADLINE + 45));
+            assertTrue(rejected.getString("reason").contains("no active Kafka application key"), rejected.encode());
+        }
+        assertEquals(before, files.requests("/notes/late.txt"), "never fetched for a revoked key");
+    }
+
+    @Test
+    void aFileTheDiskDoesNotHoldWholeIsNoFetchedFile() {
+        byte[] big = new byte[256 * 1024];
+        java.util.Arrays.fill(big, (byte) 'a');
+        files.file("/notes/big.txt", big);
+        // a real write failure: every write to /dev/full fails with "no space left on device"
+        Fetched fetched = fetcher.fetch(url(ScriptedDns.FILES, "/notes/big.txt"), java.nio.file.Path.of("/dev/full"),
+                LIMIT).await().atMost(Duration.ofSeconds(DEADLINE + 5));
+        assertFalse(fetched.ok(), "a file the disk refused is not fetched: " + fetched);
+        assertEquals(Fetched.UNREACHABLE, fetched.failure());
+    }
+
+    @Test
+    void largeConfidentialFilesAtOnceWaitForRoomInsteadOfExhaustingTheHeap() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> correlations = new java.util.ArrayList<>();
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            for (int i = 0; i < 4; i++) {
+                byte[] big = (("Rapport confidentiel " + run + " partie " + i + ". ").repeat(18_000))
+                        .getBytes(StandardCharsets.UTF_8); // about 700 KB: two need more than the budget
+                files.file("/big/" + run + "-" + i + ".txt", big);
+                String correlation = "big-" + i + "-" + run;
+                correlations.add(correlation);
+                TopicProbe.send(Topics.appDocuments(APP), correlation, byUrl(correlation,
+                        url(ScriptedDns.FILES, "/big/" + run + "-" + i + ".txt")).replace("\"file_url\"",
+                        "\"confidential\":true,\"file_url\""));
+            }
+            for (String correlation : correlations) {
+                assertNotNull(result(results, correlation, "accepted", Duration.ofSeconds(60)).getString("document_id"));
+            }
+        }
+        UploadMemory memory = uploads.memory();
+        assertEquals(UPLOAD_MEMORY, memory.capacityBytes());
+        assertTrue(memory.maxInUseBytes() > 0, "the confidential files took their share");
+        assertTrue(memory.maxInUseBytes() <= UPLOAD_MEMORY, "never more at once than the budget: "
+                + memory.maxInUseBytes());
     }
 
     @Test

@@ -23,11 +23,30 @@ public class ScriptedDns implements HostResolver {
     /** A name on the operator's list, re-pointed to the cloud metadata endpoint. */
     static final String METADATA = "meta.test";
 
+    /**
+     * A name on the operator's list (and allowed to be local) whose first answer is the file server on loopback and
+     * every later one the cloud metadata endpoint: the DNS of an attacker re-pointing it right after the check.
+     */
+    static final String FLIP = "flip.test";
+    private static final java.util.concurrent.atomic.AtomicInteger FLIP_LOOKUPS = new java.util.concurrent.atomic.AtomicInteger();
+
+    static int flipLookups() {
+        return FLIP_LOOKUPS.get();
+    }
+
+    static void resetFlip() {
+        FLIP_LOOKUPS.set(0);
+    }
+
     private static final Map<String, String> ANSWERS = new ConcurrentHashMap<>(Map.of(FILES, "127.0.0.1",
             REBOUND, "127.0.0.1", METADATA, "169.254.169.254"));
 
     @Override
     public InetAddress[] resolve(String host) throws UnknownHostException {
+        if (FLIP.equals(host)) {
+            String address = FLIP_LOOKUPS.getAndIncrement() == 0 ? "127.0.0.1" : "169.254.169.254";
+            return new InetAddress[] {InetAddress.getByAddress(host, InetAddress.getByName(address).getAddress())};
+        }
         String answer = ANSWERS.get(host);
         if (answer == null) {
             return InetAddress.getAllByName(host);

@@ -70,8 +70,10 @@ class KafkaApplicationsIT {
         SharedPlatform platform = SharedPlatform.get();
         long start = System.nanoTime();
         String suffix = Long.toString(System.nanoTime() % 1_000_000, 36);
+        // the operator lists the ITs' file server and gives A its exports, and only those, to have fetched
+        String filesHost = platform.env().get("OSFRIA_INGEST_FETCH_ALLOWED_HOSTS");
         App a = create("billing-" + suffix, "--write", "kafka-a", "--read", "kafka-a", "--event-types",
-                "invoice.created,invoice.paid");
+                "invoice.created,invoice.paid", "--fetch-from", "http://" + filesHost + "/exports/");
         App b = create("intruder-" + suffix, "--write", "kafka-b", "--read", "kafka-b", "--event-types", "invoice.created");
         assertEquals("SASL_SSL", a.settings().getProperty("security.protocol"));
         assertEquals("SCRAM-SHA-512", a.settings().getProperty("sasl.mechanism"));
@@ -105,7 +107,6 @@ class KafkaApplicationsIT {
 
             // a file by URL, from an internal file server the operator listed: fetched and indexed the same way
             String byUrl = "by-url-" + UUID.randomUUID();
-            String filesHost = platform.env().get("OSFRIA_INGEST_FETCH_ALLOWED_HOSTS");
             HttpServer files = HttpServer.create(new InetSocketAddress("127.0.0.1",
                     Integer.parseInt(filesHost.substring(filesHost.indexOf(':') + 1))), 8);
             byte[] file = ("Bon de commande " + byUrl + " : livraison sous quinze jours.").getBytes(StandardCharsets.UTF_8);

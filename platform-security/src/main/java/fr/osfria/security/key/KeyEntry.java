@@ -27,6 +27,9 @@ import java.util.Set;
  * @param eventTypes      for a Kafka application: the event types it may publish on {@code osfria.app.NAME.events.v1},
  *                        without their prefix ({@code invoice.created} is published as
  *                        {@code app.NAME.invoice.created}); null when it declares none
+ * @param fetchFrom       for a Kafka application: the URL prefixes ({@code https://files.billing.internal/exports/})
+ *                        it may have files fetched from ({@code file_url}), set by the operator; null for none (see
+ *                        {@link fr.osfria.security.rights.Rights#canFetch})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyEntry(
@@ -45,12 +48,22 @@ public record KeyEntry(
         Instant createdAt,
         Instant revokedAt,
         Boolean kafka,
-        List<String> eventTypes) {
+        List<String> eventTypes,
+        List<String> fetchFrom) {
 
     public static final String ALL = "*";
     public static final String ADMIN = "admin";
     /** Operators: receive the platform's operational events ({@code model.*}, {@code alert.*}) without being admins. */
     public static final String OPS = "ops";
+
+    /** A key that fetches no file by URL (the form every key had before files by URL). */
+    public KeyEntry(String name, String hash, String hint, Set<String> roles, List<String> readCollections,
+                    List<String> writeCollections, List<String> departments, boolean confidential, Long dailyTokens,
+                    Long monthlyTokens, Long requestsPerMinute, Long tokensPerMinute, Instant createdAt,
+                    Instant revokedAt, Boolean kafka, List<String> eventTypes) {
+        this(name, hash, hint, roles, readCollections, writeCollections, departments, confidential, dailyTokens,
+                monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, kafka, eventTypes, null);
+    }
 
     /** A key that is no Kafka application's (the form every key had before Kafka applications). */
     public KeyEntry(String name, String hash, String hint, Set<String> roles, List<String> readCollections,
@@ -77,6 +90,7 @@ public record KeyEntry(
         writeCollections = writeCollections == null ? List.of() : List.copyOf(writeCollections);
         departments = departments == null ? List.of() : List.copyOf(departments);
         eventTypes = eventTypes == null || eventTypes.isEmpty() ? null : List.copyOf(eventTypes);
+        fetchFrom = fetchFrom == null || fetchFrom.isEmpty() ? null : List.copyOf(fetchFrom);
     }
 
     public boolean revoked() {
@@ -106,7 +120,7 @@ public record KeyEntry(
     /** This key with {@code types} as its declared event types. */
     public KeyEntry withEventTypes(List<String> types) {
         return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
-                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, kafka, types);
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, revokedAt, kafka, types, fetchFrom);
     }
 
     public boolean admin() {
@@ -119,6 +133,6 @@ public record KeyEntry(
 
     public KeyEntry revoke(Instant when) {
         return new KeyEntry(name, hash, hint, roles, readCollections, writeCollections, departments, confidential,
-                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when, kafka, eventTypes);
+                dailyTokens, monthlyTokens, requestsPerMinute, tokensPerMinute, createdAt, when, kafka, eventTypes, fetchFrom);
     }
 }

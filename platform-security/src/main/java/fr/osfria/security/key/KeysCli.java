@@ -22,7 +22,7 @@ public final class KeysCli {
                                                 [--departments DEPTS] [--confidential]
                                                 [--daily-tokens N] [--monthly-tokens N]
                                                 [--requests-per-minute N] [--tokens-per-minute N]
-                                                [--kafka [--event-types TYPES]]
+                                                [--kafka [--event-types TYPES] [--fetch-from URL_PREFIXES]]
                    keys [--file PATH] list
                    keys [--file PATH] event-types NAME TYPES
                    keys [--file PATH] revoke NAME
@@ -34,7 +34,10 @@ public final class KeysCli {
               --event-types: the event types the application may publish on osfria.app.NAME.events.v1, without
               their prefix (invoice.created is published as app.NAME.invoice.created): lowercase words of letters,
               digits or '-' joined by '.', at most 50 characters each. 'event-types NAME TYPES' replaces them
-              ('' for none); running services pick the change up within seconds.""";
+              ('' for none); running services pick the change up within seconds.
+              --fetch-from: the URL prefixes the application may have files fetched from (file_url), e.g.
+              https://files.billing.internal/exports/ (scheme, host[:port], path prefix matched on whole path
+              segments); none by default. Hosts must also be on ingest-service's fetch allow-list.""";
 
     /** A Kafka application's name: a safe component of its topic names {@code osfria.app.NAME.*}. */
     public static final java.util.regex.Pattern APPLICATION_NAME = java.util.regex.Pattern.compile("[a-z0-9-]{1,40}");
@@ -118,7 +121,7 @@ public final class KeysCli {
                 template.readCollections(), template.writeCollections(), template.departments(),
                 template.confidential(), template.dailyTokens(), template.monthlyTokens(),
                 template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka(),
-                template.eventTypes()));
+                template.eventTypes(), template.fetchFrom()));
         KeyFile.write(file, keys);
         return key;
     }
@@ -138,6 +141,12 @@ public final class KeysCli {
         if (eventTypes != null && !kafka) {
             throw new IllegalArgumentException("--event-types is for a Kafka application's key: add --kafka");
         }
+        String fetchFrom = takeOption(args, "--fetch-from");
+        if (fetchFrom != null && !kafka) {
+            throw new IllegalArgumentException("--fetch-from is for a Kafka application's key: add --kafka");
+        }
+        List<String> prefixes = list(fetchFrom);
+        prefixes.forEach(fr.osfria.security.rights.UrlPrefix::check);
         if (args.size() != 1 || args.get(0).startsWith("--")) {
             throw new IllegalArgumentException("create takes one NAME and known options; got " + args);
         }
@@ -150,7 +159,7 @@ public final class KeysCli {
         }
         KeyEntry template = new KeyEntry(name, null, null, new LinkedHashSet<>(list(roles == null ? "user" : roles)),
                 list(read), list(write), list(departments), confidential, daily, monthly, rpm, tpm, null, null, kafka,
-                eventTypes(eventTypes));
+                eventTypes(eventTypes), prefixes);
         String key = create(file, template);
         out.println(key);
         err.println("Key '" + name + "' created. It is shown once: store it now.");
@@ -165,6 +174,7 @@ public final class KeysCli {
                     String.join(",", k.readCollections()), String.join(",", k.writeCollections()),
                     String.join(",", k.departments()), k.confidential() ? "yes" : "no", k.revoked() ? "revoked" : "active",
                     k.kafkaApplication() ? "yes" + (k.eventTypes() == null ? "" : " events:" + String.join(",", k.eventTypes()))
+                            + (k.fetchFrom() == null ? "" : " fetch-from:" + String.join(",", k.fetchFrom()))
                             : "no");
         }
         return 0;

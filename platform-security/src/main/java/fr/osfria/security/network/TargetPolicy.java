@@ -150,7 +150,31 @@ public class TargetPolicy {
             return Target.refused(Refusal.LOCAL_ADDRESS, "the host " + host + " is a loopback, link-local or wildcard"
                     + " address; an operator can allow it (" + wording.allowSetting() + ")");
         }
+        if (embedsIpv4(a)) {
+            return Target.refused(Refusal.LOCAL_ADDRESS, "the host " + host + " is an IPv6 address that embeds an IPv4"
+                    + " one (IPv4-compatible or NAT64), which could be any address; an operator can allow it ("
+                    + wording.allowSetting() + ")");
+        }
         return null;
+    }
+
+    /**
+     * IPv4-compatible ({@code ::a.b.c.d}, {@code ::7f00:1} is loopback) and NAT64 ({@code 64:ff9b::/96}) addresses
+     * reach an IPv4 address the checks above never see (IPv4-mapped ones are already read as IPv4 by Java).
+     */
+    static boolean embedsIpv4(InetAddress a) {
+        if (!(a instanceof java.net.Inet6Address)) {
+            return false;
+        }
+        byte[] b = a.getAddress();
+        byte[] nat64 = {0, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+        boolean compatible = true;
+        boolean translated = true;
+        for (int i = 0; i < 12; i++) {
+            compatible &= b[i] == 0;
+            translated &= b[i] == nat64[i];
+        }
+        return compatible || translated;
     }
 
     private static String bare(String host) {

@@ -84,6 +84,15 @@ public final class Rights {
         return names;
     }
 
+    /**
+     * Whether {@code key} may have the file at {@code url} fetched for it: the URL is under one of the prefixes the
+     * operator gave the key ({@link KeyEntry#fetchFrom}, matched by {@link UrlPrefix#covers}). No key has it by default,
+     * admins included: it reaches into the network, not into the documents.
+     */
+    public static boolean canFetch(KeyEntry key, String url) {
+        return key.fetchFrom() != null && key.fetchFrom().stream().anyMatch(p -> UrlPrefix.covers(p, url));
+    }
+
     /** Whose inference usage a key may read: its own; admins every key's. */
     public static boolean canReadUsage(KeyEntry key, String keyName) {
         return key.admin() || key.name().equals(keyName);

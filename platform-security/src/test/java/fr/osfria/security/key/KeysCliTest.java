@@ -133,6 +133,25 @@ class KeysCliTest {
     }
 
     @Test
+    void anApplicationMayBeGivenTheUrlPrefixesItsFilesAreFetchedFrom() throws Exception {
+        for (String bad : List.of("ftp://files.internal/", "files.internal/exports", "https://u:p@files.internal/",
+                "https://files.internal/a/../b", "https://files.internal/%2e%2e/", "https://files.internal/x?y=1")) {
+            assertEquals(2, run("create", "billing", "--kafka", "--fetch-from", bad), bad);
+        }
+        assertEquals(2, run("create", "plain", "--fetch-from", "https://files.internal/"), "only an application's key");
+        assertTrue(KeyFile.readOrEmpty(dir.resolve("keys.json")).isEmpty(), "nothing written for a refused prefix");
+        assertEquals(0, run("create", "billing", "--kafka", "--write", "invoices", "--fetch-from",
+                "https://files.billing.internal/exports/,http://files.billing.internal:8080/out"));
+        KeyEntry billing = KeyFile.read(dir.resolve("keys.json")).get(0);
+        assertEquals(List.of("https://files.billing.internal/exports/", "http://files.billing.internal:8080/out"),
+                billing.fetchFrom());
+        assertEquals(0, run("list"));
+        assertTrue(out().contains("fetch-from:https://files.billing.internal/exports/"), out());
+        assertEquals(0, run("create", "other", "--kafka"));
+        assertEquals(null, KeyFile.read(dir.resolve("keys.json")).get(1).fetchFrom(), "none by default");
+    }
+
+    @Test
     void aCorruptFileIsNeverOverwritten() throws Exception {
         Path file = dir.resolve("keys.json");
         Files.writeString(file, "{broken");

@@ -71,6 +71,22 @@ class TargetPolicyTest {
     }
 
     @Test
+    void aListedNameResolvingToAnIpv6FormThatEmbedsAnIpv4AddressIsRefused() {
+        dns.put("compatible.test", new String[] {"::7f00:1"}); // IPv4-compatible 127.0.0.1
+        dns.put("compatible-meta.test", new String[] {"::a9fe:a9fe"}); // 169.254.169.254
+        dns.put("nat64.test", new String[] {"64:ff9b::7f00:1"});
+        dns.put("nat64-meta.test", new String[] {"64:ff9b::a9fe:a9fe"});
+        for (String host : List.of("compatible.test", "compatible-meta.test", "nat64.test", "nat64-meta.test")) {
+            assertEquals(Refusal.LOCAL_ADDRESS, refusal("http://" + host + "/"), host);
+        }
+        for (String url : List.of("http://[::7f00:1]/", "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a00:1]/")) {
+            assertEquals(Refusal.LOCAL_ADDRESS, refusal(url), url);
+        }
+        dns.put("v6.test", new String[] {"2001:db8::1"});
+        assertTrue(check(List.of(), "http://v6.test/").allowed(), "an ordinary IPv6 address still is");
+    }
+
+    @Test
     void aNameIsJudgedByEveryAddressItResolvesTo() {
         dns.put("rebind.test", new String[] {"10.0.0.8", "127.0.0.1"});
         dns.put("meta.test", new String[] {"169.254.169.254"});

@@ -13,7 +13,8 @@ public record Fetched(long bytes, String failure) {
     public static final String NOT_ENABLED = "url_not_allowed: files by URL are not enabled on this platform (the"
             + " operator lists the hosts they may come from: osfria.ingest.fetch.allowed-hosts)";
     public static final String NOT_ALLOWED = "url_not_allowed: a file URL must be http or https, without credentials,"
-            + " on a host and port the operator allows (osfria.ingest.fetch.allowed-hosts)";
+            + " under one of the URL prefixes the operator gives this application's key, on a host and port the"
+            + " operator allows (osfria.ingest.fetch.allowed-hosts)";
     public static final String REFUSED = "url_refused: the URL's host may not be reached under the platform's network"
             + " policy";
     public static final String UNREACHABLE = "fetch_failed: the file could not be fetched from its URL";

@@ -53,6 +53,7 @@ public class FileFetcher {
     private final io.vertx.core.Vertx vertx;
     private final HttpClient client;
     private final Duration deadline;
+    private volatile boolean stopping;
 
     public FileFetcher(IngestConfig config, HostResolver resolver, Vertx vertx) {
         IngestConfig.Fetch fetch = config.fetch();
@@ -67,7 +68,18 @@ public class FileFetcher {
     }
 
     void close(@Observes ShutdownEvent event) {
+        stopping = true; // before the fetches fail: their records are left to be read again after the restart
         client.close();
+    }
+
+    /** False when the operator lists no host: files by URL are not enabled. */
+    public boolean enabled() {
+        return allowList.enabled();
+    }
+
+    /** True once the service is shutting down: a fetch that fails now failed because of that, not of its URL. */
+    public boolean stopping() {
+        return stopping;
     }
 
     /** Fetches {@code url} into {@code into} (created or truncated); at most {@code limit} bytes. Never fails. */
@@ -130,6 +142,7 @@ public class FileFetcher {
         private final AtomicReference<AsyncFile> file = new AtomicReference<>();
         private long timer;
         private long bytes;
+        private Path into;
 
         Download(UniEmitter<? super Fetched> emitter, long limit) {
             this.emitter = emitter;
@@ -137,7 +150,9 @@ public class FileFetcher {
         }
 
         void start(RequestOptions options, Path into, long millisLeft) {
-            timer = vertx.setTimer(millisLeft, id -> finish(Fetched.timedOut(deadline)));
+            this.into = into;
+            // the file is opened before the deadline is armed: a deadline that fired first removed the file, which the
+            // open then created again, left behind
             vertx.fileSystem().open(into.toString(), new OpenOptions().setWrite(true).setCreate(true)
                     .setTruncateExisting(true)).onComplete(opened -> {
                 if (opened.failed()) {
@@ -145,7 +160,10 @@ public class FileFetcher {
                     finish(Fetched.failed(Fetched.UNREACHABLE));
                     return;
                 }
-                file.set(opened.result());
+                AsyncFile out = opened.result();
+                out.exceptionHandler(this::writeFailed);
+                file.set(out);
+                timer = vertx.setTimer(millisLeft, id -> finish(Fetched.timedOut(deadline)));
                 if (!over.get()) {
                     client.request(options).onComplete(connected -> {
                         if (connected.failed()) {
@@ -199,7 +217,7 @@ public class FileFetcher {
                     finish(Fetched.tooLarge(limit)); // stop reading: the rest is never received
                     return;
                 }
-                out.write(chunk);
+                out.write(chunk).onFailure(this::writeFailed);
                 if (out.writeQueueFull()) {
                     response.pause(); // the disk is slower than the network: read no more until it catches up
                     out.drainHandler(v -> response.resume());
@@ -214,6 +232,12 @@ public class FileFetcher {
             } catch (NumberFormatException e) {
                 return false; // counted as it arrives
             }
+        }
+
+        /** The disk refused a write (full, gone): the file is not what was received, nothing is stored. */
+        private void writeFailed(Throwable cause) {
+            Log.errorf(cause, "a fetched file could not be written to %s", into);
+            finish(Fetched.failed(Fetched.UNREACHABLE));
         }
 
         private void failed(Throwable cause) {
@@ -251,8 +275,23 @@ public class FileFetcher {
                 if (closed.failed() && outcome.ok()) {
                     Log.errorf(closed.cause(), "a fetched file could not be written");
                     emitter.complete(Fetched.failed(Fetched.UNREACHABLE));
+                } else if (outcome.ok()) {
+                    written(outcome);
                 } else {
                     emitter.complete(outcome);
+                }
+            });
+        }
+
+        /** A body received whole is a file only if the disk holds all of it: its size is the bytes received. */
+        private void written(Fetched outcome) {
+            vertx.fileSystem().props(into.toString()).onComplete(props -> {
+                if (props.succeeded() && props.result().size() == outcome.bytes()) {
+                    emitter.complete(outcome);
+                } else {
+                    Log.errorf("a fetched file was written incompletely to %s: %s of %d bytes", into,
+                            props.succeeded() ? String.valueOf(props.result().size()) : props.cause(), outcome.bytes());
+                    emitter.complete(Fetched.failed(Fetched.UNREACHABLE));
                 }
             });
         }

@@ -65,9 +65,11 @@ public class DocumentUploads {
     private final Vertx vertx;
     private final Envelope envelope;
     private final DocumentStages stages;
+    private final UploadMemory memory;
 
     public DocumentUploads(DurableAudit audit, DocumentRepository documents, DocumentService service,
-                           DocumentParser parser, BlobStore blobs, Vertx vertx, Envelope envelope, DocumentStages stages) {
+                           DocumentParser parser, BlobStore blobs, Vertx vertx, Envelope envelope, DocumentStages stages,
+                           fr.osfria.ingest.IngestConfig config) {
         this.audit = audit;
         this.documents = documents;
         this.service = service;
@@ -76,6 +78,12 @@ public class DocumentUploads {
         this.vertx = vertx;
         this.envelope = envelope;
         this.stages = stages;
+        this.memory = new UploadMemory(config.uploadMemoryBytes().orElse(UploadMemory.defaultBytes()));
+    }
+
+    /** The heap budget of files held whole, shared by every upload. */
+    public UploadMemory memory() {
+        return memory;
     }
 
     /**
@@ -151,9 +159,13 @@ public class DocumentUploads {
             if (!upload.confidential()) {
                 return new Stored(blobs.put(blobKey, upload.file()), null, null);
             }
-            SecretKey dataKey = envelope.newDataKey();
-            byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()), blobKey.getBytes(StandardCharsets.UTF_8));
-            return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
+            // read whole and encrypted: about twice the file in memory, within the budget of every upload together
+            return memory.holding(2 * upload.size(), () -> {
+                SecretKey dataKey = envelope.newDataKey();
+                byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()),
+                        blobKey.getBytes(StandardCharsets.UTF_8));
+                return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
+            });
         })));
     }
 
