@@ -133,9 +133,7 @@ final class CpuMeter {
                     String group = name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler") ? "JIT"
                             : name.startsWith("GC Thread") || name.startsWith("G1 ") || name.equals("VM Thread") ? "GC" : null;
                     if (group != null) {
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                        groups.merge(group, ticks * (1_000_000_000L / TICKS_PER_SECOND), Long::sum);
+                        groups.merge(group, cpuTicks(fields(stat)) * (1_000_000_000L / TICKS_PER_SECOND), Long::sum);
                     }
                 } catch (IOException | RuntimeException e) {
                     // the thread ended meanwhile
@@ -144,6 +142,16 @@ final class CpuMeter {
         } catch (IOException e) {
             // not Linux: counted in "the rest"
         }
+    }
+
+    /** The fields of a {@code /proc/.../stat} line after the command name (which may hold spaces): state, ppid, … */
+    private static String[] fields(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    /** utime(14) + stime(15), in clock ticks, from {@link #fields}. */
+    private static long cpuTicks(String[] fields) {
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /** utime + stime of the postmaster and every process it started (backends, writers, WAL). */
@@ -159,11 +167,10 @@ final class CpuMeter {
             for (Path p : (Iterable<Path>) procs.filter(p -> p.getFileName().toString().matches("\\d+"))::iterator) {
                 try {
                     String stat = Files.readString(p.resolve("stat"));
-                    // fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15)
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    String[] f = fields(stat);
                     long pid = Long.parseLong(p.getFileName().toString());
                     if (pid == postmaster || Long.parseLong(f[1]) == postmaster) {
-                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        ticks += cpuTicks(f);
                     }
                 } catch (IOException | RuntimeException e) {
                     // the process ended meanwhile
