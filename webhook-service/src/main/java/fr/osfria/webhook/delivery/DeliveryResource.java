@@ -144,10 +144,14 @@ public class DeliveryResource {
         String eventId = "ping-" + UUID.randomUUID();
         String body = "{\"event\":\"webhook.ping\",\"timestamp\":\"" + Instant.now() + "\",\"data\":{\"subscription_id\":\"" + id + "\"}}";
         return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
+                        WITH live AS (SELECT id FROM subscription WHERE id = $1 FOR KEY SHARE)
                         INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                        VALUES ('msg_' || md5($1 || $2), $1, $2, 'webhook.ping', $3, 'PENDING', 0, $4, $4)
+                        SELECT 'msg_' || md5(live.id || $2), live.id, $2, 'webhook.ping', $3, 'PENDING', 0, $4, $4 FROM live
                         RETURNING id""").execute(Tuple.of(id, eventId, body, now()))
                 .map(rows -> {
+                    if (rows.rowCount() == 0) { // deleted meanwhile
+                        return ErrorResponses.notFound("no webhook subscription " + id);
+                    }
                     sender.wake();
                     return Response.accepted(Map.of("delivery_id", rows.iterator().next().getString("id"))).build();
                 }));

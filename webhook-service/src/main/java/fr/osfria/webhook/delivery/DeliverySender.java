@@ -322,7 +322,8 @@ public class DeliverySender {
         for (Sent x; batch.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
             batch.add(x);
         }
-        recordAll(batch).subscribe().with(ok -> {
+        // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
+        recordAll(batch).onFailure(DeliverySender::conflict).retry().atMost(3).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
@@ -335,6 +336,11 @@ public class DeliverySender {
                 record();
             }
         });
+    }
+
+    private static boolean conflict(Throwable e) {
+        return e instanceof io.vertx.pgclient.PgException pg
+                && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
     }
 
     private static Due due(Row r) {

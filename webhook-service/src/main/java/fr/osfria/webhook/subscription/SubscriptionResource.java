@@ -39,10 +39,12 @@ public class SubscriptionResource {
     private final TargetPolicy targets;
     private final SecretBox secrets;
     private final fr.osfria.security.key.KeyRegistry keys;
+    private final SubscriptionRemoval removal;
 
     public SubscriptionResource(Caller caller, TargetPolicy targets, SecretBox secrets,
-                                fr.osfria.security.key.KeyRegistry keys) {
+                                fr.osfria.security.key.KeyRegistry keys, SubscriptionRemoval removal) {
         this.caller = caller;
+        this.removal = removal;
         this.targets = targets;
         this.secrets = secrets;
         this.keys = keys;
@@ -155,8 +157,8 @@ public class SubscriptionResource {
     @Path("/{id}")
     @WithSession
     public Uni<Response> delete(@PathParam("id") String id) {
-        return Panache.withTransaction(() -> visible(id).chain(s -> s == null ? Uni.createFrom().item(notFound(id))
-                : s.delete().replaceWith(Response.noContent().build())));
+        return visible(id).chain(s -> s == null ? Uni.createFrom().item(notFound(id))
+                : removal.remove(id).map(removed -> removed ? Response.noContent().build() : notFound(id)));
     }
 
     private Uni<Subscription> visible(String id) {
