@@ -29,6 +29,14 @@ public interface WebhookConfig {
     @WithDefault("64")
     int maxInFlight();
 
+    /**
+     * Subscriptions one key may have. Each event becomes a delivery row per subscription that wants it, written in the
+     * transaction that takes in everyone's events: without a bound, one key could multiply the intake's work for all.
+     * Admin keys (the operators') are not bound.
+     */
+    @WithDefault("20")
+    int maxSubscriptionsPerKey();
+
     /** Delays before each retry (the first attempt is immediate); after the last, the delivery is exhausted. */
     @WithDefault("5s,5m,30m,2h,5h,10h,10h")
     List<Duration> retrySchedule();

@@ -40,10 +40,13 @@ public class SubscriptionResource {
     private final SecretBox secrets;
     private final fr.osfria.security.key.KeyRegistry keys;
     private final SubscriptionRemoval removal;
+    private final fr.osfria.webhook.WebhookConfig config;
 
     public SubscriptionResource(Caller caller, TargetPolicy targets, SecretBox secrets,
-                                fr.osfria.security.key.KeyRegistry keys, SubscriptionRemoval removal) {
+                                fr.osfria.security.key.KeyRegistry keys, SubscriptionRemoval removal,
+                                fr.osfria.webhook.WebhookConfig config) {
         this.caller = caller;
+        this.config = config;
         this.removal = removal;
         this.targets = targets;
         this.secrets = secrets;
@@ -86,8 +89,13 @@ public class SubscriptionResource {
             s.active = request.active() == null || request.active();
             s.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             s.updatedAt = s.createdAt;
-            return Panache.withTransaction(s::persist)
-                    .replaceWith(Response.status(201).entity(SubscriptionView.of(s, secret)).build());
+            return Panache.withTransaction(() -> ownersLock(s.owner)
+                    .chain(() -> Subscription.count("owner", s.owner))
+                    .chain(n -> n >= config.maxSubscriptionsPerKey() && !caller.key().admin() ? Uni.createFrom().item(ErrorResponses.of(409,
+                                    "this key has " + n + " webhook subscriptions, the most it may have ("
+                                            + config.maxSubscriptionsPerKey() + "): delete one first",
+                                    "subscription_limit"))
+                            : s.persist().replaceWith(Response.status(201).entity(SubscriptionView.of(s, secret)).build())));
         });
     }
 
@@ -159,6 +167,14 @@ public class SubscriptionResource {
     public Uni<Response> delete(@PathParam("id") String id) {
         return visible(id).chain(s -> s == null ? Uni.createFrom().item(notFound(id))
                 : removal.remove(id).map(removed -> removed ? Response.noContent().build() : notFound(id)));
+    }
+
+    /** Until the transaction ends: a key's concurrent creations count its subscriptions one after another. */
+    private static Uni<Void> ownersLock(String owner) {
+        return Panache.getSession().chain(session -> session
+                        .createNativeQuery("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext(?1))) l")
+                        .setParameter(1, "webhook-subscriptions:" + owner).getSingleResult())
+                .replaceWithVoid();
     }
 
     private Uni<Subscription> visible(String id) {
