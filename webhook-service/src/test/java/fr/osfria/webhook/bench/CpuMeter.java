@@ -214,11 +214,13 @@ final class CpuMeter {
         try (Connection c = connect();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
-                     SELECT calls, rows, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
-                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %d""".formatted(top))) {
+                     SELECT calls, rows, total_exec_time, total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
+                     FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT %d""".formatted(top))) {
             while (rs.next()) {
-                lines.add(String.format("%,d calls, %,d rows, %,.0f ms (%.2f ms per call): %s", rs.getLong(1), rs.getLong(2),
-                        rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getString(4)));
+                // planning is counted only with -Dosfria.test.postgres.settings=pg_stat_statements.track_planning=on
+                lines.add(String.format("%,d calls, %,d rows, %,.0f ms (%.2f ms per call), planning %,.0f ms: %s", rs.getLong(1),
+                        rs.getLong(2), rs.getDouble(3), rs.getDouble(3) / Math.max(1, rs.getLong(1)), rs.getDouble(4),
+                        rs.getString(5)));
             }
         } catch (SQLException e) {
             lines.add("no statement profile: " + e.getMessage());
