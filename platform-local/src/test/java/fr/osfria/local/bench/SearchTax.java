@@ -1,0 +1,116 @@
+package fr.osfria.local.bench;
+
+import static fr.osfria.local.bench.BenchPlatform.loadAverage;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Where a keyword search's time goes outside the search itself, on a running platform: calls that each add one step
+ * to the one before, interleaved so that the machine's load weighs on all of them alike. The bare HTTP round trip to
+ * embed-service (an unknown path), a search refused for a bad filter (the key check and the audit record, nothing
+ * else), a plain Kafka producer with the audit channel's settings waiting for one record's acknowledgement from the
+ * platform's broker (what the audit's wait cannot go under), the search on embed-service's port, and through the
+ * entry port.
+ */
+final class SearchTax {
+
+    static final String SEARCH = "{\"query\":\"remboursement des frais\",\"collection\":\"bench\",\"mode\":\"keyword\",\"top_k\":5}";
+    private static final String BAD_FILTER = "{\"query\":\"remboursement des frais\",\"collection\":\"bench\",\"filters\":{\" \":\"x\"}}";
+
+    private final HttpClient http;
+    private final String entry;
+    private final String embed;
+    private final String key;
+    private final String kafkaBootstrap;
+
+    SearchTax(HttpClient http, String entry, String embed, String key, String kafkaBootstrap) {
+        this.http = http;
+        this.entry = entry;
+        this.embed = embed;
+        this.key = key;
+        this.kafkaBootstrap = kafkaBootstrap;
+    }
+
+    /** Prints one BENCH line: p50/p95 of each step over {@code n} rounds (after 50 unmeasured ones). */
+    void print(int n) throws Exception {
+        Map<String, List<Double>> steps = new LinkedHashMap<>();
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrap);
+        // the audit channel's settings (platform-security's application.properties): every in-sync replica, no linger
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        String record = "x".repeat(600); // an audit record's size
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+            for (int i = 0; i < n + 50; i++) {
+                boolean measured = i >= 50;
+                time(steps, measured, "bare HTTP round trip", () -> expect(send(HttpRequest.newBuilder(URI.create(embed + "/v1/nothing-here")).GET()), 404));
+                time(steps, measured, "+ key check + audit record (bad filter, 400)", () -> expect(send(search(embed, BAD_FILTER)), 400));
+                time(steps, measured, "broker ack alone (plain producer, acks=all, linger.ms=0)",
+                        () -> producer.send(new ProducerRecord<>("bench.audit-acks", "bench", record)).get(10, TimeUnit.SECONDS));
+                time(steps, measured, "search, embed-service's port", () -> expect(send(search(embed, SEARCH)), 200));
+                time(steps, measured, "search, entry port", () -> expect(send(search(entry, SEARCH)), 200));
+            }
+        }
+        StringBuilder line = new StringBuilder();
+        for (Map.Entry<String, List<Double>> step : steps.entrySet()) {
+            List<Double> ms = step.getValue();
+            Collections.sort(ms);
+            line.append(String.format(" %s p50 %.2f / p95 %.2f ms;", step.getKey(), quantile(ms, 0.5), quantile(ms, 0.95)));
+        }
+        System.out.printf("BENCH where a search's fixed tax goes, %d interleaved rounds:%s load average %s%n", n, line, loadAverage());
+    }
+
+    static HttpRequest.Builder search(String base, String body, String key) {
+        return HttpRequest.newBuilder(URI.create(base + "/v1/search")).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    static double quantile(List<Double> sorted, double q) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+    }
+
+    private HttpRequest.Builder search(String base, String body) {
+        return search(base, body, key);
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void expect(HttpResponse<String> response, int status) {
+        if (response.statusCode() != status) {
+            throw new AssertionError(response.uri() + " answered " + response.statusCode() + " (expected " + status + "): " + response.body());
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void time(Map<String, List<Double>> steps, boolean measured, String name, Step step) throws Exception {
+        long start = System.nanoTime();
+        step.run();
+        double ms = (System.nanoTime() - start) / 1e6;
+        if (measured) {
+            steps.computeIfAbsent(name, k -> new ArrayList<>()).add(ms);
+        }
+    }
+}
