@@ -9,20 +9,32 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
+import fr.osfria.ingest.document.service.DocumentUploads;
+import fr.osfria.ingest.document.service.Submission;
+import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.core.Vertx;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -58,6 +70,15 @@ class RecordsReadTwiceTest {
 
     @Inject
     AgroalDataSource database;
+
+    @Inject
+    DocumentUploads uploads;
+
+    @Inject
+    KeyRegistry keys;
+
+    @Inject
+    Vertx vertx;
 
     @BeforeAll
     static void server() throws IOException {
@@ -170,6 +191,44 @@ class RecordsReadTwiceTest {
         }
         assertEquals(2, files.requests(path));
         assertEquals(1, documentsOf(correlation).size());
+    }
+
+    /**
+     * Two readings of one record storing at the same instant (two replicas, each with its partition for a while):
+     * both may pass the look-ups before either commits; PostgreSQL lets one document in, and the other reading
+     * answers with it.
+     */
+    @Test
+    void twoReadingsStoringAtOnceMakeOneDocumentAndNameIt() throws Exception {
+        KeyEntry key = keys.active(APP).orElseThrow();
+        for (int i = 0; i < 6; i++) {
+            String eventId = UUID.randomUUID().toString();
+            String correlation = "race-" + eventId;
+            Path file = Files.createTempFile("race-", ".txt");
+            Files.write(file, text());
+            Upload upload = Upload.of(file, "note.txt", Files.size(file), DocumentsByUrlTest.LIMIT, KB,
+                    "{\"department\":\"finance\"}");
+            Submission submission = new Submission(APP, eventId, correlation);
+            var both = Uni.combine().all().unis(reading(key, upload, submission), reading(key, upload, submission))
+                    .asTuple().await().atMost(Duration.ofSeconds(60));
+            Files.delete(file);
+            DocumentUploads.Result first = both.getItem1();
+            DocumentUploads.Result second = both.getItem2();
+            assertEquals(documentOf(correlation), first.document().id, first + " " + second);
+            assertEquals(first.document().id, second.document().id, "both readings name the one document");
+            assertEquals(1, List.of(first.outcome(), second.outcome()).stream()
+                    .filter(o -> o == DocumentUploads.Outcome.ACCEPTED).count(), first + " " + second);
+        }
+    }
+
+    /** One reading, in a session of its own on a context of its own, as the listener runs each record. */
+    private Uni<DocumentUploads.Result> reading(KeyEntry key, Upload upload, Submission submission) {
+        return Uni.createFrom().emitter(emitter -> {
+            io.vertx.core.Context context = VertxContext.createNewDuplicatedContext(vertx.getDelegate().getOrCreateContext());
+            VertxContextSafetyToggle.setContextSafe(context, true);
+            context.runOnContext(v -> Panache.withSession(() -> uploads.upload(key, upload, submission, System.nanoTime()))
+                    .subscribe().with(emitter::complete, emitter::fail));
+        });
     }
 
     private static String inline(String eventId, String correlation, byte[] file) {

@@ -255,7 +255,7 @@ public class DocumentService {
 
     /**
      * A Kafka application's document: its outcome, for its results topic, in the transaction of the status change
-     * (the outbox relays it, so a crash cannot lose it). A new version (REST {@code PUT}) keeps reporting there.
+     * (the outbox relays it, so a crash cannot lose it). A new version (REST {@code PUT}) no longer reports there.
      */
     private static Uni<Void> applicationResult(Document doc, String status, String reason) {
         if (doc.appName == null) {

@@ -145,6 +145,8 @@ public class DocumentUploads {
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
                             .map(doc -> new Result(Outcome.ACCEPTED, doc, null))
                             // another reading of the same record committed its document first: that one it is
+                            .onFailure(RecordTaken.class).invoke(e -> Log.infof("%s: stored by another reading of it",
+                                    e.getMessage()))
                             .onFailure(RecordTaken.class).recoverWithUni(() -> documents.madeByRecord(
                                     submission.application(), submission.eventId()).map(doc -> taken(key, doc)));
                 }))
