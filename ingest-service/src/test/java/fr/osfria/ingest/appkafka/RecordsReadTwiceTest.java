@@ -193,6 +193,32 @@ class RecordsReadTwiceTest {
         assertEquals(1, documentsOf(correlation).size());
     }
 
+    @Test
+    void aRecordReadAgainAfterItsDocumentWasMovedOutOfReachLearnsNothingAndStoresNothing() throws Exception {
+        String correlation = "moved-" + UUID.randomUUID();
+        String record = inline(UUID.randomUUID().toString(), correlation, text());
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            String id = result(results, correlation, "accepted").getString("document_id");
+            // an administrator's new version moves it to a department the application may not read
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                    .multiPart("file", "note-v2.txt", text(), "application/octet-stream")
+                    .multiPart("metadata", "{\"department\":\"hr\"}")
+                    .put("/v1/documents/" + id).then().statusCode(202);
+
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record); // read again
+            String marker = "after-moved-" + UUID.randomUUID();
+            TopicProbe.send(Topics.appDocuments(APP), correlation, inline(UUID.randomUUID().toString(), marker, text()));
+            result(results, marker, "accepted"); // the second reading is done
+            assertEquals(List.of("accepted"), results.drain(Duration.ofSeconds(2)).stream().map(RecordsReadTwiceTest::data)
+                    .filter(d -> correlation.equals(d.getString("correlation_id"))).map(d -> d.getString("status"))
+                    .toList(), "no second answer: its document is out of the application's reach now");
+            // no second document (the first, moved by its new version, no longer reports to the application)
+            assertEquals(List.of(), documentsOf(correlation));
+            assertEquals("hr", column(id, "department"));
+        }
+    }
+
     /**
      * Two readings of one record storing at the same instant (two replicas, each with its partition for a while):
      * both may pass the look-ups before either commits; PostgreSQL lets one document in, and the other reading
