@@ -4,20 +4,26 @@ import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
 import static fr.osfria.ingest.IngestTestSupport.get;
 import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import fr.osfria.events.Topics;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +39,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.Base64;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,6 +59,18 @@ class PostgresOutageUploadTest {
 
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
+    /** A Kafka application that may write knowledge-base for the finance department. */
+    static final String APP = "app-outage";
+    static final String APP_KEY;
+
+    static {
+        try {
+            APP_KEY = KeysCli.create(TestKeys.FILE, new KeyEntry(APP, null, null, Set.of("user"), List.of(KB),
+                    List.of(KB), List.of("finance"), false, null, null, null, null, null, null, true));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /**
      * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
@@ -112,6 +133,45 @@ class PostgresOutageUploadTest {
             System.setProperty(SWITCH, "true");
         }
         awaitStatus(TestKeys.FINANCE, id, "indexed");
+    }
+
+    /**
+     * A Kafka application's record read again (a rebalance) while PostgreSQL is down: its second reading waits for the
+     * database, then names the document the first reading made; it is neither rejected nor a second document.
+     */
+    @Test
+    void aRecordReadAgainWhilePostgresqlIsDownNamesItsDocumentOnceItIsBack() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).until(() -> given().header("Authorization", TestKeys.bearer(APP_KEY))
+                .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode() == 200);
+        String correlation = "outage-" + UUID.randomUUID();
+        String record = "{\"specversion\":\"1.0\",\"id\":\"" + UUID.randomUUID() + "\",\"source\":\"/test/app\","
+                + "\"type\":\"fr.osfria.app.document.submitted\",\"data\":{\"correlation_id\":\"" + correlation
+                + "\",\"collection\":\"" + KB + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
+                + "\"file_base64\":\"" + Base64.getEncoder().encodeToString(("Relu pendant la panne " + UUID.randomUUID())
+                .getBytes(StandardCharsets.UTF_8)) + "\"}}";
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            String id = data(results.await(r -> correlation.equals(data(r).getString("correlation_id")),
+                    Duration.ofSeconds(45))).getString("document_id");
+
+            System.setProperty(SWITCH, "false");
+            try {
+                TopicProbe.send(Topics.appDocuments(APP), correlation, record); // read again
+                Thread.sleep(3_000); // read and looked up while the database is out of reach
+            } finally {
+                System.setProperty(SWITCH, "true");
+            }
+            JsonObject again = data(results.await(r -> correlation.equals(data(r).getString("correlation_id"))
+                    && "duplicate".equals(data(r).getString("status")), Duration.ofSeconds(60)));
+            assertEquals(id, again.getString("document_id"));
+            assertEquals(Set.of(id), results.drain(Duration.ofSeconds(2)).stream().map(PostgresOutageUploadTest::data)
+                    .filter(d -> correlation.equals(d.getString("correlation_id")))
+                    .map(d -> d.getString("document_id")).collect(Collectors.toSet()), "one document, named each time");
+        }
+    }
+
+    private static JsonObject data(ConsumerRecord<String, String> r) {
+        return new JsonObject(r.value()).getJsonObject("data");
     }
 
     private static Set<String> blobDirectories() throws IOException {
