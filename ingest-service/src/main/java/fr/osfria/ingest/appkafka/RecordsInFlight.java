@@ -32,9 +32,4 @@ final class RecordsInFlight {
                     mine.complete(null);
                 });
     }
-
-    /** How many records are being worked on (for tests and leaks). */
-    int size() {
-        return last.size();
-    }
 }

@@ -92,7 +92,7 @@ public class DocumentUploads {
 
     /**
      * Uploads {@code upload} (validated by {@link Upload#of}) for {@code key}; {@code submission}: the Kafka record it
-     * came in, null for REST. Audited whatever the outcome. {@code start}: when the request arrived (nanoTime).
+     * came in, null for REST. Audited whatever the outcome, but a record read again ({@link Outcome#RECORD_TAKEN}). {@code start}: when the request arrived (nanoTime).
      */
     public Uni<Result> upload(KeyEntry key, Upload upload, Submission submission, long start) {
         return recordTaken(key, submission).chain(taken -> taken != null ? Uni.createFrom().item(taken)
