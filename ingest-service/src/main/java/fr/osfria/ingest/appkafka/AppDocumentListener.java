@@ -12,6 +12,7 @@ import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Submission;
 import fr.osfria.ingest.document.service.Upload;
 import fr.osfria.ingest.pipeline.WhileDatabaseDown;
+import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.rights.Rights;
@@ -53,12 +54,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public class AppDocumentListener {
 
     public static final String CHANNEL = "app-documents";
-    /**
-     * How long after its arrival a record may still wait for PostgreSQL (its fetch included) before it is answered
-     * (send again): long outages are waited out, one deadline per record, with room for its answer's retries (about
-     * a minute) below the channel's unprocessed-record age (10 min), past which its health would turn DOWN.
-     */
-    static final Duration RECORD_DEADLINE = Duration.ofMinutes(8);
+    /** The reason of a record that waited for PostgreSQL until its deadline ({@link IngestConfig#appRecordDeadline()}). */
+    public static final String DATABASE_DOWN = "database_unavailable: the database was out of reach until this record's"
+            + " deadline; nothing was stored, send it again";
     private static final Pattern TOPIC = Pattern.compile(Topics.APP_DOCUMENTS_PATTERN);
 
     private final KeyRegistry keys;
@@ -101,7 +99,7 @@ public class AppDocumentListener {
                     // never block the next record: an unexpected failure is this record's rejection
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
-                    return reject(app, record, null, "internal error: " + e.getClass().getSimpleName());
+                    return reject(app, record, null, reasonFor(e));
                 })
                 .call(ack::unlessHandedOff);
     }
@@ -202,7 +200,7 @@ public class AppDocumentListener {
                     }
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
-                    return fetchFailed(app, key, s, "internal error: " + e.getClass().getSimpleName());
+                    return fetchFailed(app, key, s, reasonFor(e));
                 })
                 .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now())));
         return queued ? Uni.createFrom().voidItem() : fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
@@ -339,10 +337,15 @@ public class AppDocumentListener {
                 doc.status.word()));
     }
 
-    /** What is left of a record's {@link #RECORD_DEADLINE}, from its arrival ({@code start}, nanoTime). */
-    private static Duration patienceLeft(long start) {
-        Duration left = RECORD_DEADLINE.minusNanos(System.nanoTime() - start);
+    /** What is left of a record's {@link IngestConfig#appRecordDeadline()}, from its arrival ({@code start}, nanoTime). */
+    private Duration patienceLeft(long start) {
+        Duration left = config.appRecordDeadline().minusNanos(System.nanoTime() - start);
         return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+    }
+
+    /** The reason an unexpected failure gives the application: coarse, no class of the database client. */
+    private static String reasonFor(Throwable failure) {
+        return DatabaseUnavailable.causes(failure) ? DATABASE_DOWN : "internal error: " + failure.getClass().getSimpleName();
     }
 
     private static String denied(String collection) {
