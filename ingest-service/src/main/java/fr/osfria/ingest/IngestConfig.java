@@ -27,6 +27,16 @@ public interface IngestConfig {
     long appMaxFileBytes();
 
     /**
+     * How long after its arrival a Kafka application's record may still wait for PostgreSQL (its fetch included)
+     * before it is answered {@code rejected} (send it again): long outages are waited out, one deadline per record.
+     * Keep it about two minutes below the channel's unprocessed-record age (10 min), past which its health turns
+     * DOWN: the answer's own retries take about a minute.
+     */
+    @io.smallrye.config.WithName("app-record-deadline")
+    @WithDefault("8m")
+    Duration appRecordDeadline();
+
+    /**
      * Heap that every upload together (REST and Kafka) may hold in files read whole (a confidential file is read and
      * encrypted: about twice its size); an upload past it waits for room. Default: a third of the maximum heap.
      */

@@ -6,6 +6,7 @@ import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.appkafka.fetch.FetchLanes;
 import fr.osfria.ingest.appkafka.fetch.Fetched;
 import fr.osfria.ingest.appkafka.fetch.FileFetcher;
+import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Submission;
@@ -53,12 +54,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public class AppDocumentListener {
 
     public static final String CHANNEL = "app-documents";
-    /**
-     * How long after its arrival a record may still wait for PostgreSQL (its fetch included) before it is answered
-     * (send again): long outages are waited out, one deadline per record, with room for its answer's retries (about
-     * a minute) below the channel's unprocessed-record age (10 min), past which its health would turn DOWN.
-     */
-    static final Duration RECORD_DEADLINE = Duration.ofMinutes(8);
+    /** The reason of a record that waited for PostgreSQL until its deadline ({@link IngestConfig#appRecordDeadline()}). */
+    public static final String DATABASE_DOWN = "database_unavailable: the database was out of reach until this record's"
+            + " deadline; nothing was stored, send it again";
     private static final Pattern TOPIC = Pattern.compile(Topics.APP_DOCUMENTS_PATTERN);
 
     private final KeyRegistry keys;
@@ -69,7 +67,7 @@ public class AppDocumentListener {
     private final Path spool;
     private final FileFetcher fetcher;
     private final FetchLanes fetches;
-    private volatile boolean databaseDown;
+    private final RecordsInFlight inFlight = new RecordsInFlight();
 
     public AppDocumentListener(KeyRegistry keys, DocumentUploads uploads, AppResults results, IngestConfig config,
                                Vertx vertx, @ConfigProperty(name = "quarkus.http.body.uploads-directory") String spool,
@@ -101,7 +99,7 @@ public class AppDocumentListener {
                     // never block the next record: an unexpected failure is this record's rejection
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
-                    return reject(app, record, null, "internal error: " + e.getClass().getSimpleName());
+                    return reject(app, record, null, reasonFor(e));
                 })
                 .call(ack::unlessHandedOff);
     }
@@ -172,7 +170,9 @@ public class AppDocumentListener {
      * next record at once; the record is acknowledged when its fetch and upload end (a crash before that reads it
      * again). A lane already full answers {@code failed} at once. When the job starts, the key is looked up again: a
      * key revoked while its record waited uploads nothing. A job that the service's shutdown interrupts is neither
-     * answered nor acknowledged: the record is read again after the restart.
+     * answered nor acknowledged: the record is read again after the restart. A record read again fetches nothing
+     * once its first reading stored the file, and waits for that reading when it still runs on this replica
+     * ({@link RecordsInFlight}).
      */
     private Uni<Void> handOff(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
                               long start, Acknowledgement ack) {
@@ -188,7 +188,8 @@ public class AppDocumentListener {
         }
         ack.handOff();
         AtomicBoolean leftForRestart = new AtomicBoolean();
-        boolean queued = fetches.offer(app, () -> onOwnContext(() -> fetcher.stopping()
+        boolean queued = fetches.offer(app, () -> inFlight.oneAtATime(app, s.eventId(), () -> onOwnContext(
+                () -> fetcher.stopping()
                         ? leave(leftForRestart)
                         : keyOf(app).chain(current -> current.isEmpty()
                                 ? reject(app, record, s, "no active Kafka application key named '" + app + "' (revoked?)")
@@ -199,9 +200,9 @@ public class AppDocumentListener {
                     }
                     Log.errorf(e, "record %s-%d@%d of application %s could not be processed", record.topic(),
                             record.partition(), record.offset(), app);
-                    return fetchFailed(app, key, s, "internal error: " + e.getClass().getSimpleName());
+                    return fetchFailed(app, key, s, reasonFor(e));
                 })
-                .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now()));
+                .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now())));
         return queued ? Uni.createFrom().voidItem() : fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
     }
 
@@ -213,8 +214,18 @@ public class AppDocumentListener {
 
     private Uni<Void> fetchAndUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
                                      long start, long limit, AtomicBoolean leftForRestart) {
-        return databaseUp(start, "record " + record.topic() + "@" + record.offset() + " (before its fetch)")
-                .chain(() -> vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile))))
+        // a record read again whose first reading stored its file has nothing to fetch; and no fetch starts before
+        // PostgreSQL answers (a file fetched while it is down could not be stored: the record's time spent for nothing)
+        return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset() + " (before its fetch)",
+                        () -> Panache.withSession(() -> uploads.recordTaken(key, submission(app, s))),
+                        patienceLeft(start))
+                .chain(taken -> taken != null ? readAgain(app, s, taken.document()) : fetchThenUpload(app, key, s, record,
+                        start, limit, leftForRestart));
+    }
+
+    private Uni<Void> fetchThenUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
+                                      long start, long limit, AtomicBoolean leftForRestart) {
+        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile)))
                 .chain(file -> fetcher.fetch(s.fileUrl(), file, limit)
                         .chain(fetched -> fetched.ok()
                                 ? upload(app, key, new Spooled(s, file), fetched.bytes(), record, start, limit)
@@ -291,9 +302,9 @@ public class AppDocumentListener {
         } catch (InvalidUpload e) {
             return uploads.refused(key, s.collection(), e).chain(() -> reject(app, record, s, e.getMessage()));
         }
-        Submission submission = new Submission(app, s.correlationId());
+        Submission submission = submission(app, s);
         return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset(),
-                        () -> noting(Panache.withSession(() -> uploads.upload(key, upload, submission, start))),
+                        () -> Panache.withSession(() -> uploads.upload(key, upload, submission, start)),
                         patienceLeft(start))
                 .chain(result -> switch (result.outcome()) {
                     // its id at once; indexed or failed follows, through the outbox. The document is stored now:
@@ -305,32 +316,36 @@ public class AppDocumentListener {
                             result.document().status.word()));
                     case DENIED -> reject(app, record, s, denied(upload.collection()));
                     case INVALID -> reject(app, record, s, result.refusal().getMessage());
+                    case RECORD_TAKEN -> readAgain(app, s, result.document());
                 });
     }
 
-    /** What is left of a record's {@link #RECORD_DEADLINE}, from its arrival ({@code start}, nanoTime). */
-    private static Duration patienceLeft(long start) {
-        Duration left = RECORD_DEADLINE.minusNanos(System.nanoTime() - start);
-        return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
-    }
-
-    /** {@code step}, noting whether PostgreSQL answered: a fetch does not start while it is known to be down. */
-    private <T> Uni<T> noting(Uni<T> step) {
-        return step.invoke(() -> databaseDown = false)
-                .onFailure(DatabaseUnavailable::causes).invoke(e -> databaseDown = true);
+    private static Submission submission(String app, SubmittedRecord s) {
+        return new Submission(app, s.eventId(), s.correlationId());
     }
 
     /**
-     * Waits, within the record's deadline, while PostgreSQL is known to be down: a file fetched then could not be
-     * stored, and the fetch would spend the record's time for nothing.
+     * A record read again, which already made {@code doc}: answered {@code duplicate} naming that same document, or
+     * not at all when the key may no longer read it (a later version moved it out of its reach).
      */
-    private Uni<Void> databaseUp(long start, String what) {
-        if (!databaseDown) {
+    private Uni<Void> readAgain(String app, SubmittedRecord s, Document doc) {
+        if (doc == null) {
+            Log.infof("record %s of application %s was read again; its document is out of its reach now", s.eventId(), app);
             return Uni.createFrom().voidItem();
         }
-        return WhileDatabaseDown.retry(what, () -> noting(Panache.withSession(() -> Panache.getSession()
-                        .chain(session -> session.createNativeQuery("SELECT 1").getSingleResult()))), patienceLeft(start))
-                .replaceWithVoid();
+        return stored(app, new DocumentResult(DocumentResult.DUPLICATE, s.correlationId(), doc.id, doc.collection, null,
+                doc.status.word()));
+    }
+
+    /** What is left of a record's {@link IngestConfig#appRecordDeadline()}, from its arrival ({@code start}, nanoTime). */
+    private Duration patienceLeft(long start) {
+        Duration left = config.appRecordDeadline().minusNanos(System.nanoTime() - start);
+        return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+    }
+
+    /** The reason an unexpected failure gives the application: coarse, no class of the database client. */
+    private static String reasonFor(Throwable failure) {
+        return DatabaseUnavailable.causes(failure) ? DATABASE_DOWN : "internal error: " + failure.getClass().getSimpleName();
     }
 
     private static String denied(String collection) {

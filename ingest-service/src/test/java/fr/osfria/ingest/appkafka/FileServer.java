@@ -8,13 +8,16 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An internal file server on 127.0.0.1, with the answers a hostile or broken one gives: a file, a 404, a redirect,
- * an endless body, a drip of one byte a second, and silence. Counts the requests of each path.
+ * an endless body, a drip of one byte a second, and silence; and a file held back until the test lets it go.
+ * Counts the requests of each path.
  */
 final class FileServer implements AutoCloseable {
 
@@ -22,6 +25,7 @@ final class FileServer implements AutoCloseable {
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    private final Map<String, CountDownLatch> held = new ConcurrentHashMap<>();
     private volatile String redirectTo;
 
     FileServer(int port) throws IOException {
@@ -33,6 +37,16 @@ final class FileServer implements AutoCloseable {
 
     void file(String path, byte[] bytes) {
         files.put(path, bytes);
+    }
+
+    /** A file answered only once {@link #release} is called (or after a minute): a fetch the test holds open. */
+    void held(String path, byte[] bytes) {
+        held.put(path, new CountDownLatch(1));
+        files.put(path, bytes);
+    }
+
+    void release(String path) {
+        held.get(path).countDown();
     }
 
     void redirectTo(String location) {
@@ -53,6 +67,10 @@ final class FileServer implements AutoCloseable {
         requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
         try (exchange) {
             byte[] file = files.get(path);
+            CountDownLatch hold = held.get(path);
+            if (hold != null) {
+                hold.await(1, TimeUnit.MINUTES);
+            }
             if (file != null) {
                 exchange.sendResponseHeaders(200, file.length);
                 exchange.getResponseBody().write(file);

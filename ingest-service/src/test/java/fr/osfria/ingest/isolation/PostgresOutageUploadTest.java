@@ -4,20 +4,29 @@ import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
 import static fr.osfria.ingest.IngestTestSupport.get;
 import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.events.Topics;
+import fr.osfria.ingest.appkafka.AppDocumentListener;
+import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +42,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.Base64;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,6 +62,20 @@ class PostgresOutageUploadTest {
 
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
+    /** How long a Kafka application's record waits for PostgreSQL here (8 minutes in production). */
+    static final Duration DEADLINE = Duration.ofSeconds(10);
+    /** A Kafka application that may write knowledge-base for the finance department. */
+    static final String APP = "app-outage";
+    static final String APP_KEY;
+
+    static {
+        try {
+            APP_KEY = KeysCli.create(TestKeys.FILE, new KeyEntry(APP, null, null, Set.of("user"), List.of(KB),
+                    List.of(KB), List.of("finance"), false, null, null, null, null, null, null, true));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /**
      * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
@@ -62,7 +88,8 @@ class PostgresOutageUploadTest {
             EmbeddedPostgres.ensureDatabase("ingest");
             System.setProperty(SWITCH, "true");
             int relay = Relay.start(port);
-            return Map.of("quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
+            return Map.of("osfria.ingest.app-record-deadline", DEADLINE.toSeconds() + "s",
+                    "quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
                     "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
                     "quarkus.datasource.username", EmbeddedPostgres.USER,
                     "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);
@@ -112,6 +139,83 @@ class PostgresOutageUploadTest {
             System.setProperty(SWITCH, "true");
         }
         awaitStatus(TestKeys.FINANCE, id, "indexed");
+    }
+
+    /**
+     * A Kafka application's record read again (a rebalance) while PostgreSQL is down: its second reading waits for the
+     * database, then names the document the first reading made; it is neither rejected nor a second document.
+     */
+    @Test
+    void aRecordReadAgainWhilePostgresqlIsDownNamesItsDocumentOnceItIsBack() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).until(() -> given().header("Authorization", TestKeys.bearer(APP_KEY))
+                .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode() == 200);
+        String correlation = "outage-" + UUID.randomUUID();
+        String record = record(correlation, "Relu pendant la panne " + UUID.randomUUID());
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            String id = data(results.await(r -> correlation.equals(data(r).getString("correlation_id")),
+                    Duration.ofSeconds(45))).getString("document_id");
+
+            System.setProperty(SWITCH, "false");
+            try {
+                TopicProbe.send(Topics.appDocuments(APP), correlation, record); // read again
+                Thread.sleep(3_000); // read and looked up while the database is out of reach
+            } finally {
+                System.setProperty(SWITCH, "true");
+            }
+            JsonObject again = data(results.await(r -> correlation.equals(data(r).getString("correlation_id"))
+                    && "duplicate".equals(data(r).getString("status")), Duration.ofSeconds(60)));
+            assertEquals(id, again.getString("document_id"));
+            assertEquals(Set.of(id), results.drain(Duration.ofSeconds(2)).stream().map(PostgresOutageUploadTest::data)
+                    .filter(d -> correlation.equals(d.getString("correlation_id")))
+                    .map(d -> d.getString("document_id")).collect(Collectors.toSet()), "one document, named each time");
+        }
+    }
+
+    /**
+     * A record that arrives during an outage longer than its deadline is answered {@code rejected} at the deadline
+     * (the application may send it again), not held until the consumer's health turns DOWN; it stored nothing, so
+     * the same record read again once PostgreSQL is back is uploaded.
+     */
+    @Test
+    void aRecordWaitsForPostgresqlUntilItsDeadlineThenIsAnsweredAndMayComeAgain() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).until(() -> given().header("Authorization", TestKeys.bearer(APP_KEY))
+                .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode() == 200);
+        String correlation = "deadline-" + UUID.randomUUID();
+        String record = record(correlation, "Arrivé pendant une longue panne " + UUID.randomUUID());
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            long sent;
+            JsonObject rejected;
+            System.setProperty(SWITCH, "false");
+            try {
+                sent = System.nanoTime();
+                TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+                rejected = data(results.await(r -> correlation.equals(data(r).getString("correlation_id")),
+                        DEADLINE.plusSeconds(45)));
+            } finally {
+                System.setProperty(SWITCH, "true");
+            }
+            Duration waited = Duration.ofNanos(System.nanoTime() - sent);
+            assertEquals("rejected", rejected.getString("status"), rejected.encode());
+            assertEquals(AppDocumentListener.DATABASE_DOWN, rejected.getString("reason"));
+            assertTrue(waited.compareTo(DEADLINE.minusSeconds(1)) >= 0, "answered before its deadline: " + waited);
+
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record); // sent again, or read again
+            JsonObject accepted = data(results.await(r -> correlation.equals(data(r).getString("correlation_id"))
+                    && "accepted".equals(data(r).getString("status")), Duration.ofSeconds(60)));
+            assertNotNull(accepted.getString("document_id"));
+        }
+    }
+
+    private static String record(String correlation, String text) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + UUID.randomUUID() + "\",\"source\":\"/test/app\","
+                + "\"type\":\"fr.osfria.app.document.submitted\",\"data\":{\"correlation_id\":\"" + correlation
+                + "\",\"collection\":\"" + KB + "\",\"filename\":\"note.txt\",\"metadata\":{\"department\":\"finance\"},"
+                + "\"file_base64\":\"" + Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)) + "\"}}";
+    }
+
+    private static JsonObject data(ConsumerRecord<String, String> r) {
+        return new JsonObject(r.value()).getJsonObject("data");
     }
 
     private static Set<String> blobDirectories() throws IOException {

@@ -72,6 +72,33 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
         });
     }
 
+    /**
+     * Notes, in the caller's transaction, that the application's record {@code eventId} makes document
+     * {@code documentId}: false when the record is already taken, by a reading committed before or by a concurrent
+     * one (whose transaction this insert waits for).
+     */
+    public Uni<Boolean> takeRecord(String application, String eventId, String documentId) {
+        return getSession().chain(s -> s.createNativeQuery("INSERT INTO app_record (app_name, event_id, document_id)"
+                        + " VALUES (:app, :event, :document) ON CONFLICT DO NOTHING")
+                .setParameter("app", application).setParameter("event", eventId).setParameter("document", documentId)
+                .executeUpdate()).map(inserted -> inserted == 1);
+    }
+
+    /** The document the application's record {@code eventId} made, or null. */
+    public Uni<Document> madeByRecord(String application, String eventId) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT document_id FROM app_record"
+                        + " WHERE app_name = :app AND event_id = :event", String.class)
+                .setParameter("app", application).setParameter("event", eventId).getResultList())
+                .chain(ids -> ids.isEmpty() ? Uni.createFrom().<Document>nullItem() : findById(ids.get(0)));
+    }
+
+    /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */
+    public Uni<Integer> progress(String id, int version, int chunksIndexed, Instant now) {
+        return update("chunksIndexed = greatest(chunksIndexed, ?1), updatedAt = ?2 "
+                + "where id = ?3 and contentVersion = ?4 and status = ?5",
+                chunksIndexed, now, id, version, DocumentStatus.PROCESSING);
+    }
+
     /** Documents whose processing started before {@code before} and has not finished. */
     public Uni<List<Document>> stalled(Instant before, int limit) {
         return find("status = ?1 and updatedAt < ?2 order by updatedAt", DocumentStatus.PROCESSING, before)

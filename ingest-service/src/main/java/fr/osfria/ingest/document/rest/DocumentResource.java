@@ -92,6 +92,7 @@ public class DocumentResource {
             case DENIED -> deniedResponse(upload.collection());
             case INVALID -> ErrorResponses.of(result.refusal().status(), result.refusal().getMessage(),
                     codeFor(result.refusal().status()));
+            case RECORD_TAKEN -> throw new IllegalStateException("a REST upload comes in no Kafka record");
         });
     }
 

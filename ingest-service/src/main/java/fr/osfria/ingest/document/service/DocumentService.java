@@ -59,7 +59,10 @@ public class DocumentService {
         return create(id, upload, contentType, contentHmac, blobKey, wrappedKey, keyName, null);
     }
 
-    /** The same, for a document a Kafka application submitted ({@code submission}; null for REST). */
+    /**
+     * The same, for a document a Kafka application submitted ({@code submission}; null for REST): fails with
+     * {@link RecordTaken} (and records nothing) when its record already made a document.
+     */
     public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
                                 String wrappedKey, String keyName, Submission submission) {
         Instant now = now();
@@ -72,10 +75,22 @@ public class DocumentService {
             doc.appCorrelationId = submission.correlationId();
         }
         setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
-        return Panache.withTransaction(() -> documents.persist(doc)
+        return Panache.withTransaction(() -> take(submission, id)
+                .chain(() -> documents.persist(doc))
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
                 .replaceWith(doc))
                 .call(this::nudge);
+    }
+
+    private Uni<Void> take(Submission submission, String id) {
+        if (submission == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return documents.takeRecord(submission.application(), submission.eventId(), id).invoke(taken -> {
+            if (!taken) {
+                throw new RecordTaken(submission);
+            }
+        }).replaceWithVoid();
     }
 
     /** A new version recorded, and the file the row held before it (to remove: nothing references it any more). */
@@ -150,9 +165,7 @@ public class DocumentService {
      * not the entity: it must not collide (optimistic lock) with the upload listener recording the chunks.
      */
     public Uni<Void> progress(String id, int version, int chunksIndexed) {
-        return Panache.withTransaction(() -> Document.update("chunksIndexed = greatest(chunksIndexed, ?1), updatedAt = ?2 "
-                        + "where id = ?3 and contentVersion = ?4 and status = ?5",
-                chunksIndexed, now(), id, version, DocumentStatus.PROCESSING)).replaceWithVoid();
+        return Panache.withTransaction(() -> documents.progress(id, version, chunksIndexed, now())).replaceWithVoid();
     }
 
     /**
@@ -242,7 +255,7 @@ public class DocumentService {
 
     /**
      * A Kafka application's document: its outcome, for its results topic, in the transaction of the status change
-     * (the outbox relays it, so a crash cannot lose it). A new version (REST {@code PUT}) keeps reporting there.
+     * (the outbox relays it, so a crash cannot lose it). A new version (REST {@code PUT}) no longer reports there.
      */
     private static Uni<Void> applicationResult(Document doc, String status, String reason) {
         if (doc.appName == null) {

@@ -35,7 +35,11 @@ import javax.crypto.SecretKey;
 @ApplicationScoped
 public class DocumentUploads {
 
-    public enum Outcome { ACCEPTED, DUPLICATE, DENIED, INVALID }
+    /**
+     * {@code RECORD_TAKEN}: a Kafka application's record read again, which already made its document (null when
+     * the key may no longer read it); nothing is stored or audited again.
+     */
+    public enum Outcome { ACCEPTED, DUPLICATE, DENIED, INVALID, RECORD_TAKEN }
 
     /** What became of an upload: the new (or duplicate) document, or why it was refused. */
     public record Result(Outcome outcome, Document document, InvalidUpload refusal) {
@@ -88,9 +92,32 @@ public class DocumentUploads {
 
     /**
      * Uploads {@code upload} (validated by {@link Upload#of}) for {@code key}; {@code submission}: the Kafka record it
-     * came in, null for REST. Audited whatever the outcome. {@code start}: when the request arrived (nanoTime).
+     * came in, null for REST. Audited whatever the outcome, but a record read again ({@link Outcome#RECORD_TAKEN}). {@code start}: when the request arrived (nanoTime).
      */
     public Uni<Result> upload(KeyEntry key, Upload upload, Submission submission, long start) {
+        return recordTaken(key, submission).chain(taken -> taken != null ? Uni.createFrom().item(taken)
+                : uploadNew(key, upload, submission, start));
+    }
+
+    /**
+     * What the Kafka record {@code submission} already made ({@link Outcome#RECORD_TAKEN}), or null when it made no
+     * document yet (null for REST). Only the application's own records are looked at, and the document is named only
+     * while {@code key} may read it.
+     */
+    public Uni<Result> recordTaken(KeyEntry key, Submission submission) {
+        if (submission == null) {
+            return Uni.createFrom().nullItem();
+        }
+        return documents.madeByRecord(submission.application(), submission.eventId())
+                .map(doc -> doc == null ? null : taken(key, doc));
+    }
+
+    private static Result taken(KeyEntry key, Document doc) {
+        boolean readable = doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential);
+        return new Result(Outcome.RECORD_TAKEN, readable ? doc : null, null);
+    }
+
+    private Uni<Result> uploadNew(KeyEntry key, Upload upload, Submission submission, long start) {
         if (upload.confidential() && !envelope.available()) {
             return refused(key, upload.collection(),
                     new InvalidUpload(503, "confidential documents need a key-encryption key: set OSFRIA_ENCRYPTION_KEK"));
@@ -116,7 +143,12 @@ public class DocumentUploads {
                                     DocumentService.publicName(doc)))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
-                            .map(doc -> new Result(Outcome.ACCEPTED, doc, null));
+                            .map(doc -> new Result(Outcome.ACCEPTED, doc, null))
+                            // another reading of the same record committed its document first: that one it is
+                            .onFailure(RecordTaken.class).invoke(e -> Log.infof("%s: stored by another reading of it",
+                                    e.getMessage()))
+                            .onFailure(RecordTaken.class).recoverWithUni(() -> documents.madeByRecord(
+                                    submission.application(), submission.eventId()).map(doc -> taken(key, doc)));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
     }
