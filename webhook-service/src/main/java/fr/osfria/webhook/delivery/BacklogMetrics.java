@@ -23,7 +23,10 @@ public class BacklogMetrics {
 
     @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
-        return db.query("SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM delivery WHERE status = 'PENDING'")
+        // a deleted subscription's deliveries, until they are swept, are no backlog: they will never be sent
+        return db.query("""
+                        SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(d.created_at)), 0) AS age
+                        FROM delivery d JOIN subscription s ON s.id = d.subscription_id WHERE d.status = 'PENDING'""")
                 .execute()
                 .invoke(rows -> rows.forEach(r -> {
                     backlog.set(r.getLong("n"));
