@@ -56,7 +56,7 @@ public class AppDocumentListener {
     public static final String CHANNEL = "app-documents";
     /** The reason of a record that waited for PostgreSQL until its deadline ({@link IngestConfig#appRecordDeadline()}). */
     public static final String DATABASE_DOWN = "database_unavailable: the database was out of reach until this record's"
-            + " deadline; nothing was stored, send it again";
+            + " deadline; send the same record again (same id: if it was stored meanwhile, the answer is duplicate)";
     private static final Pattern TOPIC = Pattern.compile(Topics.APP_DOCUMENTS_PATTERN);
 
     private final KeyRegistry keys;
@@ -188,7 +188,8 @@ public class AppDocumentListener {
         }
         ack.handOff();
         AtomicBoolean leftForRestart = new AtomicBoolean();
-        boolean queued = fetches.offer(app, () -> inFlight.oneAtATime(app, s.eventId(), () -> onOwnContext(
+        RecordsInFlight.Turn turn = inFlight.enter(app, s.eventId());
+        java.util.function.Supplier<Uni<Void>> job = () -> turn.run(() -> onOwnContext(
                 () -> fetcher.stopping()
                         ? leave(leftForRestart)
                         : keyOf(app).chain(current -> current.isEmpty()
@@ -202,8 +203,19 @@ public class AppDocumentListener {
                             record.partition(), record.offset(), app);
                     return fetchFailed(app, key, s, reasonFor(e));
                 })
-                .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now())));
-        return queued ? Uni.createFrom().voidItem() : fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
+                .onTermination().call(() -> leftForRestart.get() ? Uni.createFrom().voidItem() : ack.now()));
+        if (turn.second()) {
+            // read again while its first reading waits or fetches here: no slot of its own (a rebalance re-reads
+            // every such record at once, which would have filled the lane and been answered fetch_busy); it waits
+            // for the first and then finds its document (or, if the first stored nothing, fetches itself)
+            job.get().subscribe().with(done -> { }, e -> Log.errorf(e, "record %s of application %s", s.eventId(), app));
+            return Uni.createFrom().voidItem();
+        }
+        if (fetches.offer(app, job)) {
+            return Uni.createFrom().voidItem();
+        }
+        turn.end();
+        return fetchFailed(app, key, s, Fetched.BUSY).call(ack::now);
     }
 
     /** A job the shutdown interrupted: no answer, no acknowledgement (the record is read again after the restart). */

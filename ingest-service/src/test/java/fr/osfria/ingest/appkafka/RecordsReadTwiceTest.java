@@ -80,6 +80,9 @@ class RecordsReadTwiceTest {
     @Inject
     Vertx vertx;
 
+    @Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
     @BeforeAll
     static void server() throws IOException {
         files = new FileServer(DocumentsByUrlTest.port("files"));
@@ -95,6 +98,32 @@ class RecordsReadTwiceTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> given()
                 .header("Authorization", TestKeys.bearer(DocumentsByUrlTest.APP_KEY))
                 .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode() == 200);
+    }
+
+    /**
+     * A replica died between its record's {@code app_record} insert and its commit (a lost node: no connection reset,
+     * its session stays idle in its transaction): the record read again elsewhere waits on that row. Without a bound
+     * it waited until PostgreSQL noticed the dead client (hours, with the default keepalives), and every record of
+     * the consumer behind it. The service's sessions end such a transaction ({@code idle_in_transaction_session_timeout},
+     * 5 s in the tests), and the record goes on.
+     */
+    @Test
+    void aRecordHeldByAReadingThatDiedMidTransactionGoesOn() throws Exception {
+        String eventId = UUID.randomUUID().toString();
+        String correlation = "dead-" + UUID.randomUUID();
+        io.vertx.mutiny.sqlclient.SqlConnection dead = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+        try {
+            dead.begin().await().atMost(Duration.ofSeconds(10));
+            dead.preparedQuery("INSERT INTO app_record (app_name, event_id, document_id) VALUES ($1, $2, 'doc_never_committed')")
+                    .execute(io.vertx.mutiny.sqlclient.Tuple.of(APP, eventId)).await().atMost(Duration.ofSeconds(10));
+            try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+                TopicProbe.send(Topics.appDocuments(APP), correlation, inline(eventId, correlation, text()));
+                String id = result(results, correlation, "accepted").getString("document_id");
+                assertEquals(List.of(id), documentsOf(correlation));
+            }
+        } finally {
+            dead.close().await().atMost(Duration.ofSeconds(10));
+        }
     }
 
     @Test
