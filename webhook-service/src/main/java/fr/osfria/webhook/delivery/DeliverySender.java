@@ -323,7 +323,7 @@ public class DeliverySender {
             batch.add(x);
         }
         // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
-        recordAll(batch).onFailure(DeliverySender::conflict).retry().atMost(3).subscribe().with(ok -> {
+        recordAll(batch).onFailure(fr.osfria.webhook.SqlConflicts::ended).retry().atMost(3).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
@@ -336,11 +336,6 @@ public class DeliverySender {
                 record();
             }
         });
-    }
-
-    private static boolean conflict(Throwable e) {
-        return e instanceof io.vertx.pgclient.PgException pg
-                && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
     }
 
     private static Due due(Row r) {

@@ -99,6 +99,10 @@ public class PublicEventListener {
         return Uni.createFrom().deferred(() -> keys.state().loaded() ? record(events, dataAsSent)
                         : Uni.createFrom().failure(new KeysNotLoaded()))
                 .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely()
+                // two replicas taking in the same events (after a rebalance) may deadlock on them: the one PostgreSQL
+                // ended applied nothing; its failure would have stopped the channel
+                .onFailure(fr.osfria.webhook.SqlConflicts::ended).retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1))
+                .atMost(10)
                 // a database outage (PostgreSQL restarting) must not end the channel: nothing is acked, the batch is
                 // taken in once the database answers again (the statements are idempotent by event id)
                 .onFailure(fr.osfria.security.error.DatabaseUnavailable::causes).invoke(e -> Log.warnf(
