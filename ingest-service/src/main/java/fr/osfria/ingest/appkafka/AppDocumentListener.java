@@ -342,7 +342,8 @@ public class AppDocumentListener {
      */
     private Uni<Void> readAgain(String app, SubmittedRecord s, Document doc) {
         if (doc == null) {
-            Log.infof("record %s of application %s was read again; its document is out of its reach now", s.eventId(), app);
+            Log.infof("record %s of application %s was read again; its document is deleted or out of its reach now",
+                    s.eventId(), app);
             return Uni.createFrom().voidItem();
         }
         return stored(app, new DocumentResult(DocumentResult.DUPLICATE, s.correlationId(), doc.id, doc.collection, null,

@@ -126,6 +126,30 @@ class RecordsReadTwiceTest {
         }
     }
 
+    /**
+     * A record read again after its document was deleted (the consumer group's offsets lost or reset, a rebalance
+     * just after the deletion): the deleted document, confidential maybe, came back as a new upload. It stays deleted.
+     */
+    @Test
+    void aRecordReadAgainAfterItsDocumentWasDeletedDoesNotBringItBack() throws Exception {
+        String correlation = "deleted-" + UUID.randomUUID();
+        String record = inline(UUID.randomUUID().toString(), correlation, text());
+        String after = "after-" + UUID.randomUUID();
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            String id = result(results, correlation, "accepted").getString("document_id");
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/documents/" + id)
+                    .then().statusCode(204);
+
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record); // read again
+            // a record after it on the same partition: once it is answered, the one read again has been processed
+            TopicProbe.send(Topics.appDocuments(APP), correlation, inline(UUID.randomUUID().toString(), after, text()));
+            result(results, after, "accepted");
+            assertEquals(Set.of(id), documentIdsAnswered(results, correlation), "the deleted document came back");
+        }
+        assertEquals(List.of(), documentsOf(correlation), "the deleted document came back");
+    }
+
     @Test
     void anInlineRecordReadTwiceIsOneDocumentUploadedAndAuditedOnce() throws Exception {
         String correlation = "twice-" + UUID.randomUUID();

@@ -84,12 +84,18 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                 .executeUpdate()).map(inserted -> inserted == 1);
     }
 
-    /** The document the application's record {@code eventId} made, or null. */
-    public Uni<Document> madeByRecord(String application, String eventId) {
-        return getSession().chain(s -> s.createNativeQuery("SELECT document_id FROM app_record"
+    /** What the application's record {@code eventId} made: null if it made nothing yet. */
+    public Uni<RecordMade> madeByRecord(String application, String eventId) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT COALESCE(document_id, '') FROM app_record"
                         + " WHERE app_name = :app AND event_id = :event", String.class)
                 .setParameter("app", application).setParameter("event", eventId).getResultList())
-                .chain(ids -> ids.isEmpty() ? Uni.createFrom().<Document>nullItem() : findById(ids.get(0)));
+                .chain(ids -> ids.isEmpty() ? Uni.createFrom().<RecordMade>nullItem()
+                        : ids.get(0).isEmpty() ? Uni.createFrom().item(new RecordMade(null))
+                        : findById(ids.get(0)).map(RecordMade::new));
+    }
+
+    /** A record that made a document: the document, or null once it was deleted (the record stays taken). */
+    public record RecordMade(Document document) {
     }
 
     /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */

@@ -37,7 +37,7 @@ public class DocumentUploads {
 
     /**
      * {@code RECORD_TAKEN}: a Kafka application's record read again, which already made its document (null when
-     * the key may no longer read it); nothing is stored or audited again.
+     * the key may no longer read it, or the document was deleted since); nothing is stored or audited again.
      */
     public enum Outcome { ACCEPTED, DUPLICATE, DENIED, INVALID, RECORD_TAKEN }
 
@@ -109,7 +109,7 @@ public class DocumentUploads {
             return Uni.createFrom().nullItem();
         }
         return documents.madeByRecord(submission.application(), submission.eventId())
-                .map(doc -> doc == null ? null : taken(key, doc));
+                .map(made -> made == null ? null : taken(key, made.document()));
     }
 
     private static Result taken(KeyEntry key, Document doc) {
@@ -148,7 +148,8 @@ public class DocumentUploads {
                             .onFailure(RecordTaken.class).invoke(e -> Log.infof("%s: stored by another reading of it",
                                     e.getMessage()))
                             .onFailure(RecordTaken.class).recoverWithUni(() -> documents.madeByRecord(
-                                    submission.application(), submission.eventId()).map(doc -> taken(key, doc)));
+                                    submission.application(), submission.eventId())
+                                    .map(made -> taken(key, made == null ? null : made.document())));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
     }
