@@ -32,7 +32,21 @@ public class DurableAudit {
 
     /** Same arguments as {@link AuditLog#record}; fails only when neither the broker nor PostgreSQL takes the record. */
     public Uni<Void> record(String keyName, String action, String target, String collection, String outcome, String detail) {
-        CloudEvent<AuditRecord> event = audit.event(keyName, action, target, collection, outcome, detail);
+        return send(audit.event(keyName, action, target, collection, outcome, detail));
+    }
+
+    /**
+     * The same, under the given event id: what may be recorded more than once (a Kafka application's record read
+     * again) is kept once, as the audit store ignores a second copy of an event id.
+     */
+    public Uni<Void> recordOnce(String eventId, String keyName, String action, String target, String collection,
+                                String outcome, String detail) {
+        CloudEvent<AuditRecord> e = audit.event(keyName, action, target, collection, outcome, detail);
+        return send(new CloudEvent<>(e.specversion(), eventId, e.source(), e.type(), e.time(), e.subject(),
+                e.datacontenttype(), e.data()));
+    }
+
+    private Uni<Void> send(CloudEvent<AuditRecord> event) {
         return audit.send(event).ifNoItem().after(BROKER_WAIT).fail()
                 .onFailure().recoverWithUni(e -> {
                     Log.warnf("audit record %s kept in the outbox (broker: %s)", event.id(), e.toString());

@@ -150,6 +150,29 @@ class RecordsReadTwiceTest {
         assertEquals(List.of(), documentsOf(correlation), "the deleted document came back");
     }
 
+    /**
+     * A reading stopped between its document's commit and its audit record (a crash): the upload had no trace in the
+     * audit, and the record read again audited nothing either. Read again, its upload is audited, once.
+     */
+    @Test
+    void aRecordReadAgainAuditsTheUploadWhoseAuditWasLost() throws Exception {
+        String correlation = "audit-" + UUID.randomUUID();
+        String record = inline(UUID.randomUUID().toString(), correlation, text());
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            String id = result(results, correlation, "accepted").getString("document_id");
+            await().atMost(Duration.ofSeconds(30)).until(() -> uploadsAudited(id) == 1);
+            try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM audit_record WHERE action = 'document.upload' AND target = ?")) {
+                ps.setString(1, id); // what the crash lost
+                ps.executeUpdate();
+            }
+            TopicProbe.send(Topics.appDocuments(APP), correlation, record);
+            assertEquals(id, result(results, correlation, "duplicate").getString("document_id"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> uploadsAudited(id) == 1);
+        }
+    }
+
     @Test
     void anInlineRecordReadTwiceIsOneDocumentUploadedAndAuditedOnce() throws Exception {
         String correlation = "twice-" + UUID.randomUUID();

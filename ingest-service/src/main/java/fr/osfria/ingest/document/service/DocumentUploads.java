@@ -109,12 +109,29 @@ public class DocumentUploads {
             return Uni.createFrom().nullItem();
         }
         return documents.madeByRecord(submission.application(), submission.eventId())
-                .map(made -> made == null ? null : taken(key, made.document()));
+                .chain(made -> made == null ? Uni.createFrom().nullItem() : taken(key, submission, made.document()));
     }
 
-    private static Result taken(KeyEntry key, Document doc) {
+    /**
+     * A record read again. Its upload is audited again under the same event id as the first reading's: a no-op for
+     * the audit store when that one was recorded, the upload's only trace when the first reading stopped between the
+     * document's commit and its audit (a crash).
+     */
+    private Uni<Result> taken(KeyEntry key, Submission submission, Document doc) {
         boolean readable = doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential);
-        return new Result(Outcome.RECORD_TAKEN, readable ? doc : null, null);
+        Result result = new Result(Outcome.RECORD_TAKEN, readable ? doc : null, null);
+        return doc == null ? Uni.createFrom().item(result) : audited(key, submission, doc).replaceWith(result);
+    }
+
+    /** A stored upload's audit; a Kafka application's record's under an id derived from it (see {@link #taken}). */
+    private Uni<Void> audited(KeyEntry key, Submission submission, Document doc) {
+        String detail = DocumentService.publicName(doc);
+        if (submission == null) {
+            return audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok", detail);
+        }
+        String id = java.util.UUID.nameUUIDFromBytes(("app-record\n" + submission.application() + "\n" + submission.eventId())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        return audit.recordOnce(id, key.name(), "document.upload", doc.id, doc.collection, "ok", detail);
     }
 
     private Uni<Result> uploadNew(KeyEntry key, Upload upload, Submission submission, long start) {
@@ -139,8 +156,7 @@ public class DocumentUploads {
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name(), submission)
                                     .onFailure().call(() -> discard(id)))
-                            .call(doc -> audit.record(key.name(), "document.upload", doc.id, doc.collection, "ok",
-                                    DocumentService.publicName(doc)))
+                            .call(doc -> audited(key, submission, doc))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
                             .map(doc -> new Result(Outcome.ACCEPTED, doc, null))
@@ -149,7 +165,7 @@ public class DocumentUploads {
                                     e.getMessage()))
                             .onFailure(RecordTaken.class).recoverWithUni(() -> documents.madeByRecord(
                                     submission.application(), submission.eventId())
-                                    .map(made -> taken(key, made == null ? null : made.document())));
+                                    .chain(made -> taken(key, submission, made == null ? null : made.document())));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
     }
