@@ -21,6 +21,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,6 +36,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -211,12 +214,35 @@ public class BatchRunner {
                 starts.add(() -> send(call, backend));
             }
         }
-        starts.forEach(Runnable::run);
+        for (Runnable start : starts) {
+            try {
+                start.run();
+            } catch (RuntimeException e) {
+                // the others still start; this one's attempt ends at its deadline, which frees its slot
+                Log.errorf(e, "batch lane: a request could not start");
+            }
+        }
     }
 
     private void send(Call call, Backend backend) {
         call.attempts++;
         call.tried.add(backend);
+        // The idle time-out below starts only once the HTTP client has leased a connection; until then nothing bounds
+        // the attempt, and it would hold its backend slot and leave its record unanswered for as long as it waits.
+        // The deadline ends the attempt whatever the client does; the first of answer, failure and deadline wins.
+        AtomicBoolean over = new AtomicBoolean();
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        long deadline = config.timeouts().connect().toMillis() + config.timeouts().request().toMillis();
+        long timer = vertx.setTimer(deadline, id -> {
+            if (over.compareAndSet(false, true)) {
+                HttpClientRequest req = sent.get();
+                if (req != null) {
+                    req.reset();
+                }
+                failedAttempt(call, backend, "backend_timeout", "Backend " + backend.id() + " did not answer within "
+                        + deadline + " ms", false);
+            }
+        });
         String requestId = "req-" + UUID.randomUUID();
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST)
                 .setAbsoluteURI(backend.url() + call.line.url())
@@ -225,9 +251,16 @@ public class BatchRunner {
                 .setIdleTimeout(config.timeouts().request().toMillis());
         backendApiKey.ifPresent(k -> options.putHeader("authorization", "Bearer " + k));
         client.request(options)
-                .compose(req -> req.send(Buffer.buffer(call.line.body())))
+                .compose(req -> {
+                    sent.set(req);
+                    return req.send(Buffer.buffer(call.line.body()));
+                })
                 .compose(resp -> resp.body().map(body -> new Reply(resp.statusCode(), body)))
                 .onComplete(ar -> {
+                    if (!over.compareAndSet(false, true)) {
+                        return; // the deadline ended this attempt: its slot is freed already
+                    }
+                    vertx.cancelTimer(timer);
                     if (ar.failed()) {
                         failedAttempt(call, backend, "backend_unavailable", "Backend " + backend.id()
                                 + " did not answer: " + ar.cause().getMessage(), ar.cause() instanceof java.net.ConnectException);
