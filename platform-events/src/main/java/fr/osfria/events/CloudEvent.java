@@ -30,4 +30,9 @@ public record CloudEvent<T>(
     public static <T> CloudEvent<T> of(String source, String type, String subject, T data) {
         return new CloudEvent<>(SPEC_VERSION, UUID.randomUUID().toString(), source, type, Instant.now(), subject, JSON, data);
     }
+
+    /** The same event under another id: one that must be kept once however often it is sent derives its id. */
+    public CloudEvent<T> withId(String newId) {
+        return new CloudEvent<>(specversion, newId, source, type, time, subject, datacontenttype, data);
+    }
 }

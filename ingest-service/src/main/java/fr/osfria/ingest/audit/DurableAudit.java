@@ -41,9 +41,7 @@ public class DurableAudit {
      */
     public Uni<Void> recordOnce(String eventId, String keyName, String action, String target, String collection,
                                 String outcome, String detail) {
-        CloudEvent<AuditRecord> e = audit.event(keyName, action, target, collection, outcome, detail);
-        return send(new CloudEvent<>(e.specversion(), eventId, e.source(), e.type(), e.time(), e.subject(),
-                e.datacontenttype(), e.data()));
+        return send(audit.event(keyName, action, target, collection, outcome, detail).withId(eventId));
     }
 
     private Uni<Void> send(CloudEvent<AuditRecord> event) {

@@ -48,7 +48,8 @@ public final class DatabaseUnavailable {
         return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
     }
 
-    private static String sqlState(Throwable t) {
+    /** The SQLSTATE of a database client's exception, read by reflection (no client class needed), or null. */
+    static String sqlState(Throwable t) {
         try {
             Method m = t.getClass().getMethod("getSqlState");
             Object state = m.invoke(t);

@@ -323,7 +323,7 @@ public class DeliverySender {
             batch.add(x);
         }
         // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
-        recordAll(batch).onFailure(fr.osfria.webhook.SqlConflicts::ended).retry().atMost(3).subscribe().with(ok -> {
+        recordAll(batch).onFailure(fr.osfria.security.error.DatabaseConflict::ended).retry().atMost(3).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();

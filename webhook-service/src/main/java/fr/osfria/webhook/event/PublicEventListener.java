@@ -101,7 +101,7 @@ public class PublicEventListener {
                 .onFailure(KeysNotLoaded.class).retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).indefinitely()
                 // two replicas taking in the same events (after a rebalance) may deadlock on them: the one PostgreSQL
                 // ended applied nothing; its failure would have stopped the channel
-                .onFailure(fr.osfria.webhook.SqlConflicts::ended).retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1))
+                .onFailure(fr.osfria.security.error.DatabaseConflict::ended).retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1))
                 .atMost(10)
                 // a database outage (PostgreSQL restarting) must not end the channel: nothing is acked, the batch is
                 // taken in once the database answers again (the statements are idempotent by event id)
