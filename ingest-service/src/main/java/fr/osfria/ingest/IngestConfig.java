@@ -37,6 +37,26 @@ public interface IngestConfig {
     Duration appRecordDeadline();
 
     /**
+     * How long a Kafka application's record is remembered once it made a document ({@code app_record}: a record read
+     * again within it answers {@code duplicate}). A record can be read again only while it is in its topic: the
+     * documents topics keep a day ({@code retention.ms}), and since the broker deletes a log segment only once its
+     * newest record is past that, a record of a topic that receives a trickle stays up to {@code segment.ms} (the
+     * broker's default, 7 days) longer. Keep it above the topics' retention plus their segment time; past it, a
+     * record read again is a new upload.
+     */
+    @io.smallrye.config.WithName("app-record-retention")
+    @WithDefault("9d")
+    Duration appRecordRetention();
+
+    /**
+     * How often remembered records past {@link #appRecordRetention()} are removed (the first time a minute after
+     * start); "off" disables it (tests run it themselves).
+     */
+    @io.smallrye.config.WithName("app-record-sweep-interval")
+    @WithDefault("1h")
+    String appRecordSweepInterval();
+
+    /**
      * Heap that every upload together (REST and Kafka) may hold in files read whole (a confidential file is read and
      * encrypted: about twice its size); an upload past it waits for room. Default: a third of the maximum heap.
      */

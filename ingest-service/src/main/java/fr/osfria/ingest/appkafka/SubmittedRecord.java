@@ -9,6 +9,7 @@ import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.app.DocumentSubmitted;
 import fr.osfria.ingest.document.service.InvalidUpload;
+import fr.osfria.ingest.document.service.StoredText;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,8 +18,14 @@ import java.util.Map;
  * A record of {@code osfria.app.<name>.documents.v1} read and checked: a CloudEvent 1.0 of type
  * {@code fr.osfria.app.document.submitted} whose data is {@link DocumentSubmitted}, the file decoded, or the URL
  * to fetch it from ({@code fileUrl}; then {@code file} is null: the URL is checked when it is fetched). What the
- * REST upload checks on its form (collection, metadata limits, file size) is left to {@code Upload.of}, the same
- * for both. Anything else wrong is an {@link InvalidUpload} (400, or 413 over size) whose message is the reason.
+ * REST upload checks on its form (collection, file name, metadata limits, file size) is left to {@code Upload.of}, the
+ * same for both. Anything else wrong is an {@link InvalidUpload} (400, or 413 over size) whose message is the reason.
+ *
+ * <p>The strings that reach PostgreSQL or a Kafka header are checked ({@link StoredText}): {@code id} (the record
+ * memory, {@code app_record}) and {@code correlation_id} (the document's row) are identifiers, compared exactly as
+ * sent (no Unicode normalisation, no case folding), without control characters or lone surrogates; collection, file
+ * name and metadata as the REST upload's. {@code type} must be the constant; {@code source} and {@code content_type}
+ * are stored nowhere.
  *
  * @param metadataJson the metadata object as JSON, with {@code confidential} from the data when it is given
  */
@@ -64,6 +71,7 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
         if (id == null || id.isBlank() || id.length() > MAX_ID_CHARS) {
             throw invalid("'id' is required, 1-" + MAX_ID_CHARS + " characters");
         }
+        StoredText.checkIdentifier("'id'", id);
         if (!DocumentSubmitted.TYPE.equals(text(root.path("type")))) {
             throw invalid("'type' must be \"" + DocumentSubmitted.TYPE + "\" on this topic");
         }
@@ -80,6 +88,7 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
         if (correlation.isBlank() || correlation.length() > MAX_ID_CHARS) {
             throw invalid("'correlation_id' is 1-" + MAX_ID_CHARS + " characters");
         }
+        StoredText.checkIdentifier("'correlation_id'", correlation);
         if ((data.fileBase64() == null) == (data.fileUrl() == null)) {
             throw invalid("exactly one of 'file_base64' (the file in base64) and 'file_url' (where to fetch it) is"
                     + " required");
@@ -93,6 +102,7 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
             if (data.fileUrl().isBlank() || data.fileUrl().length() > MAX_URL_CHARS) {
                 throw invalid("'file_url' is 1-" + MAX_URL_CHARS + " characters");
             }
+            StoredText.checkIdentifier("'file_url'", data.fileUrl());
             return new SubmittedRecord(id, correlation, data.collection(), data.filename(), metadataJson, null,
                     data.fileUrl());
         }

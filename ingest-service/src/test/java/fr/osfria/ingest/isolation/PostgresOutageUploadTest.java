@@ -11,10 +11,13 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.appkafka.AppDocumentListener;
+import fr.osfria.ingest.appkafka.AppRecordSweeper;
+import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.EmbeddedPostgres;
@@ -22,11 +25,14 @@ import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.Ports;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.quarkus.vertx.VertxContextSupport;
 import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,11 +43,17 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.Base64;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -77,6 +89,12 @@ class PostgresOutageUploadTest {
         }
     }
 
+    @Inject
+    AgroalDataSource database;
+
+    @Inject
+    AppRecordSweeper sweeper;
+
     /**
      * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
      * to the server at start).
@@ -93,6 +111,56 @@ class PostgresOutageUploadTest {
                     "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
                     "quarkus.datasource.username", EmbeddedPostgres.USER,
                     "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);
+        }
+    }
+
+    /**
+     * The record-memory sweep while PostgreSQL is out of reach: the pass ends in a failure at once (the scheduled
+     * run logs it), it neither hangs nor removes anything by halves, and the next pass once the database is back
+     * removes what the first could not.
+     */
+    @Test
+    void theRecordMemorySweepDuringAnOutageStopsAndTheNextPassDoesItsWork() throws Exception {
+        String app = "outage-" + UUID.randomUUID().toString().substring(0, 8);
+        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(
+                "INSERT INTO app_record (app_name, event_id, taken_at) SELECT ?, 'old-' || i, now() - interval '10 days'"
+                        + " FROM generate_series(1, 20) i")) {
+            s.setString(1, app);
+            s.executeUpdate();
+        }
+        System.setProperty(SWITCH, "false");
+        try {
+            CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return VertxContextSupport.subscribeAndAwait(sweeper::sweep);
+                } catch (Throwable e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> pass.get(60, TimeUnit.SECONDS));
+            assertTrue(DatabaseUnavailable.causes(failed), failed.toString());
+        } finally {
+            System.setProperty(SWITCH, "true");
+        }
+        assertEquals(20, oldRecords(app), "nothing removed while the database was away");
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try {
+                VertxContextSupport.subscribeAndAwait(sweeper::sweep);
+            } catch (Throwable e) { // a connection pooled before the outage, found cut
+                return false;
+            }
+            return oldRecords(app) == 0;
+        });
+    }
+
+    private long oldRecords(String app) throws Exception {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM app_record WHERE app_name = ?")) {
+            s.setString(1, app);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

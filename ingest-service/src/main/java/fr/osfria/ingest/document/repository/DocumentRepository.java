@@ -98,6 +98,19 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     public record RecordMade(Document document) {
     }
 
+    /**
+     * Forgets, in the caller's transaction, at most {@code limit} of the records taken before {@code before}, oldest
+     * first; how many. A row another transaction holds (its document being deleted sets it to null) is left for the
+     * next time: the sweep never waits for it.
+     */
+    public Uni<Integer> forgetRecordsTakenBefore(Instant before, int limit) {
+        return getSession().chain(s -> s.createNativeQuery("DELETE FROM app_record WHERE (app_name, event_id) IN"
+                        + " (SELECT app_name, event_id FROM app_record WHERE taken_at < :before ORDER BY taken_at"
+                        + " LIMIT :limit FOR UPDATE SKIP LOCKED)")
+                .setParameter("before", before).setParameter("limit", limit)
+                .executeUpdate());
+    }
+
     /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */
     public Uni<Integer> progress(String id, int version, int chunksIndexed, Instant now) {
         return update("chunksIndexed = greatest(chunksIndexed, ?1), updatedAt = ?2 "

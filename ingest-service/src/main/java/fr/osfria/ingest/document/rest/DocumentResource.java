@@ -121,7 +121,7 @@ public class DocumentResource {
                     new InvalidUpload(400, "'offset' is 0 or more and 'limit' between 1 and 500"));
         }
         if (!Rights.canReadCollection(key, collection)) {
-            return audit.record(key.name(), "document.list", null, collection, "not_found", null)
+            return audit.record(key.name(), "document.list", null, Upload.auditable(collection), "not_found", null)
                     .replaceWith(ErrorResponses.notFound("no collection " + collection));
         }
         return documents.visiblePage(key, collection, offset, limit).chain(page ->
@@ -258,7 +258,7 @@ public class DocumentResource {
     }
 
     private Uni<Response> refuse(KeyEntry key, String action, String id, String collection, InvalidUpload e) {
-        return audit.record(key.name(), action, id, collection, "invalid", e.getMessage())
+        return audit.record(key.name(), action, id, Upload.auditable(collection), "invalid", e.getMessage())
                 .replaceWith(ErrorResponses.of(e.status(), e.getMessage(), codeFor(e.status())));
     }
 

@@ -170,9 +170,9 @@ public class DocumentUploads {
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
     }
 
-    /** An upload refused as invalid, audited as such. */
+    /** An upload refused as invalid, audited as such ({@code collection} as the caller named it). */
     public Uni<Result> refused(KeyEntry key, String collection, InvalidUpload e) {
-        return audit.record(key.name(), "document.upload", null, collection, "invalid", e.getMessage())
+        return audit.record(key.name(), "document.upload", null, Upload.auditable(collection), "invalid", e.getMessage())
                 .replaceWith(new Result(Outcome.INVALID, null, e));
     }
 

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Bounds on the caller's metadata, checked at upload and update: every string ends up as a term of the index
  * (Lucene refuses terms over 32,766 bytes) and in every chunk event of the document, so none may be unbounded.
- * A string of {@value #MAX_VALUE_CHARS} characters is at most 8 KiB in UTF-8, far below the index's limit.
+ * A string of {@value #MAX_VALUE_CHARS} characters is at most 8 KiB in UTF-8, far below the index's limit. Keys and
+ * values are text PostgreSQL can hold ({@link StoredText}); a key quoted in a refusal is quoted printable.
  */
 public final class MetadataLimits {
 
@@ -40,7 +41,8 @@ public final class MetadataLimits {
     private static void checkObject(Map<?, ?> object, int depth) {
         for (Map.Entry<?, ?> e : object.entrySet()) {
             String key = String.valueOf(e.getKey());
-            if (key.isBlank() || key.length() > MAX_KEY_CHARS || key.chars().anyMatch(Character::isISOControl)) {
+            if (key.isBlank() || key.length() > MAX_KEY_CHARS || key.chars().anyMatch(Character::isISOControl)
+                    || !StoredText.storable(key)) {
                 throw invalid("keys are 1-" + MAX_KEY_CHARS + " characters without control characters; '"
                         + abbreviate(key) + "' is not");
             }
@@ -49,8 +51,11 @@ public final class MetadataLimits {
     }
 
     private static void checkValue(String key, Object value, int depth) {
-        if (value instanceof String s && s.length() > MAX_VALUE_CHARS) {
-            throw invalid("value of '" + abbreviate(key) + "' is " + s.length() + " characters; the limit is " + MAX_VALUE_CHARS);
+        if (value instanceof String s) {
+            if (s.length() > MAX_VALUE_CHARS) {
+                throw invalid("value of '" + abbreviate(key) + "' is " + s.length() + " characters; the limit is " + MAX_VALUE_CHARS);
+            }
+            StoredText.check("'metadata' value of '" + abbreviate(key) + "'", s);
         }
         if (value instanceof List<?> list) {
             if (list.size() > MAX_LIST_ITEMS) {

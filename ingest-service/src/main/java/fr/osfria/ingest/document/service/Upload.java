@@ -6,6 +6,7 @@ import fr.osfria.events.EventJson;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A validated upload: a safe file name, a valid collection, the caller's metadata as a JSON object, and the
@@ -17,6 +18,7 @@ public record Upload(Path file, String filename, long size, String collection, M
     private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
     };
     public static final int MAX_FILENAME = 255;
+    private static final Pattern COLLECTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     public static Upload of(Path file, String rawFilename, long size, long maxBytes, String collection, String metadataJson) {
         if (file == null) {
@@ -31,9 +33,10 @@ public record Upload(Path file, String filename, long size, String collection, M
         if (collection == null || collection.isBlank()) {
             throw new InvalidUpload(400, "'collection' is required");
         }
-        if (!collection.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+        if (!isCollectionName(collection)) {
             throw new InvalidUpload(400, "'collection' is 1-128 letters, digits, '.', '_' or '-'");
         }
+        StoredText.check("'filename'", rawFilename); // a NUL dropped by safeFilename would have changed the name unseen
         Map<String, Object> metadata = metadata(metadataJson);
         MetadataLimits.check(metadata);
         Object department = metadata.get("department");
@@ -46,6 +49,18 @@ public record Upload(Path file, String filename, long size, String collection, M
         }
         String dept = department == null || ((String) department).isBlank() ? null : ((String) department).strip();
         return new Upload(file, safeFilename(rawFilename), size, collection, metadata, dept, (Boolean) confidential);
+    }
+
+    private static boolean isCollectionName(String collection) {
+        return collection != null && COLLECTION.matcher(collection).matches();
+    }
+
+    /**
+     * {@code collection} as an audit record of a refusal may name it: null when it is no collection name (the audit
+     * store holds 128 characters of text, and the audit is no place for a caller's arbitrary bytes).
+     */
+    public static String auditable(String collection) {
+        return isCollectionName(collection) ? collection : null;
     }
 
     /** The same upload with its file name and metadata as they are to be stored (sealed for a confidential one). */
