@@ -42,7 +42,7 @@ public class RetentionSweeper {
         this.eventsRemoved = metrics.counter("osfria.webhook.rows.removed", "table", "received_event", "reason", "retention");
     }
 
-    @Scheduled(every = "1m", delayed = "20s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "10s", delayed = "20s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
         loop.soon();
     }
