@@ -9,8 +9,11 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
+import fr.osfria.webhook.WebhookConfig;
 import fr.osfria.webhook.delivery.Receiver;
 import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -42,6 +45,15 @@ class RetentionTest {
 
     @Inject
     RetentionSweeper retention;
+
+    @Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
+    @Inject
+    WebhookConfig config;
+
+    @Inject
+    MeterRegistry metrics;
 
     @Test
     void finishedDeliveriesAndReceivedEventsPastTheirRetentionAreRemovedPendingOnesStay() throws Exception {
@@ -109,6 +121,51 @@ class RetentionTest {
                     && count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", held) == 0);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
         }
+    }
+
+    /**
+     * Two replicas sweep at once (two sweepers over the same database, as {@code TwoReplicasTest} plays a second
+     * sender): every expired delivery of three subscriptions, several batches each, goes exactly once between them,
+     * and what is not expired stays.
+     */
+    @Test
+    void twoReplicasSweepingAtOnceRemoveEachExpiredDeliveryOnce() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            List<String> subscriptions = List.of(subscribe(receiver.url()), subscribe(receiver.url()), subscribe(receiver.url()));
+            int perSubscription = 5_000; // more than two batches each: a batch ends inside a subscription
+            try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at,
+                                          created_at, finished_at)
+                    SELECT 'msg_' || md5(s || i), s, 'expired-' || i, 'model.loaded', '{}', 'DELIVERED', 1, now(),
+                           now() - interval '40 days', now() - interval '40 days'
+                    FROM unnest(?::varchar[]) s, generate_series(1, ?) i""")) {
+                ps.setArray(1, c.createArrayOf("varchar", subscriptions.toArray()));
+                ps.setInt(2, perSubscription);
+                ps.executeUpdate();
+            }
+            List<String> kept = List.of(delivery(subscriptions.get(0), "DELIVERED", 1), delivery(subscriptions.get(2), "PENDING", 40));
+            SimpleMeterRegistry firstMetrics = new SimpleMeterRegistry();
+            SimpleMeterRegistry secondMetrics = new SimpleMeterRegistry();
+            double byTheService = removedBy(metrics); // the service's own sweeper may take part too, on its schedule
+            RetentionSweeper first = new RetentionSweeper(pool, config, firstMetrics);
+            RetentionSweeper second = new RetentionSweeper(pool, config, secondMetrics);
+            first.soon();
+            second.soon();
+            await().atMost(Duration.ofSeconds(60)).until(() -> subscriptions.stream().allMatch(s -> count(
+                    "SELECT count(*) FROM delivery WHERE subscription_id = ? AND event_id LIKE 'expired-%'", s) == 0));
+            double removed = removedBy(firstMetrics) + removedBy(secondMetrics) + removedBy(metrics) - byTheService;
+            assertEquals(3 * perSubscription, removed, 0.0, "each expired delivery removed once, by one replica or the other");
+            for (String d : kept) {
+                assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", d));
+            }
+            for (String s : subscriptions) {
+                given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + s).then().statusCode(204);
+            }
+        }
+    }
+
+    private static double removedBy(MeterRegistry metrics) {
+        return metrics.get("osfria.webhook.rows.removed").tag("table", "delivery").tag("reason", "retention").counter().count();
     }
 
     /** A delivery of the subscription, created {@code daysAgo} and, unless pending, finished an hour later. */
