@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code osfria.webhook.received-event-retention} ago, when Kafka can no longer deliver them again. A pending delivery
  * is never deleted, however old. Batches of {@link #BATCH} rows, each its own transaction, lock their rows with SKIP
  * LOCKED: a row a replay or an outcome write holds is left to a later sweep, and none of them ever waits for a sweep
- * longer than one batch (a replay of the very delivery being deleted then answers 404).
+ * longer than one batch (a replay of the very delivery being deleted then answers 404). The batch's ids are deleted
+ * as an array ({@code id = ANY (ARRAY (...))}), by the primary key: as {@code id IN (...)}, the planner joined them to
+ * a scan of the whole table, once per batch.
  */
 @ApplicationScoped
 public class RetentionSweeper {
@@ -68,13 +70,13 @@ public class RetentionSweeper {
     private Uni<Integer> deliveries(OffsetDateTime before, int batches) {
         AtomicReference<String> from = new AtomicReference<>("");
         return SweepLoop.repeat(() -> db.preparedQuery("""
-                        DELETE FROM delivery WHERE id IN (
+                        DELETE FROM delivery WHERE id = ANY (ARRAY (
                           SELECT c.id FROM (SELECT id FROM subscription WHERE id >= $3 ORDER BY id) s
                             CROSS JOIN LATERAL (
                               SELECT id FROM delivery WHERE subscription_id = s.id AND created_at < $1
                                 AND status IN ('DELIVERED', 'FAILED', 'EXHAUSTED', 'SKIPPED')
                               LIMIT $2 FOR UPDATE SKIP LOCKED) c
-                          LIMIT $2)
+                          LIMIT $2))
                         RETURNING subscription_id""")
                 .execute(Tuple.of(before, BATCH, from.get()))
                 .map(rows -> {
@@ -91,8 +93,8 @@ public class RetentionSweeper {
 
     private Uni<Integer> receivedEvents(OffsetDateTime before, int batches) {
         return SweepLoop.repeat(() -> db.preparedQuery("""
-                        DELETE FROM received_event WHERE event_id IN (
-                          SELECT event_id FROM received_event WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)""")
+                        DELETE FROM received_event WHERE event_id = ANY (ARRAY (
+                          SELECT event_id FROM received_event WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))""")
                 .execute(Tuple.of(before, BATCH))
                 .map(rows -> {
                     eventsRemoved.increment(rows.rowCount());

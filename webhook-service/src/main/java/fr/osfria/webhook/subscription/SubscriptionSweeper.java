@@ -66,9 +66,10 @@ public class SubscriptionSweeper {
             return Uni.createFrom().item(true);
         }
         String id = ids.get(i);
+        // by the primary key, as an array: as id IN (...), the planner could join the batch to a scan of the table
         return db.preparedQuery("""
-                        DELETE FROM delivery WHERE id IN (
-                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)""")
+                        DELETE FROM delivery WHERE id = ANY (ARRAY (
+                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))""")
                 .execute(Tuple.of(id, BATCH))
                 .invoke(deleted -> removed.increment(deleted.rowCount()))
                 .chain(deleted -> deleted.rowCount() > 0 ? batches(ids, i, left - 1)
