@@ -55,4 +55,20 @@ public interface WebhookConfig {
     /** How often due deliveries are looked for (a new event also wakes the sender at once). */
     @WithDefault("1s")
     Duration pollInterval();
+
+    /**
+     * How long a finished delivery (delivered, failed, exhausted or skipped) is kept, with its attempts, from its
+     * creation; it is then deleted, and neither listed nor replayed any more. A pending delivery is kept however old,
+     * until it ends.
+     */
+    @WithDefault("30d")
+    Duration deliveryRetention();
+
+    /**
+     * How long the id of an event taken in is kept, so that an event Kafka delivers again adds nothing. It must
+     * outlast what the event topics can still deliver: they keep a record 7 days ({@code retention.ms}), and a record
+     * goes only with its segment, which rolls after up to 7 days more ({@code segment.ms}).
+     */
+    @WithDefault("15d")
+    Duration receivedEventRetention();
 }

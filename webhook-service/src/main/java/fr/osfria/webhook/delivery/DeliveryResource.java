@@ -94,20 +94,36 @@ public class DeliveryResource {
                 }));
     }
 
-    /** Sends one delivery again, now, whatever became of it; its id (and so {@code webhook-id}) stays the same. */
+    /**
+     * Sends one delivery again, now, whatever became of it; its id (and so {@code webhook-id}) stays the same. The
+     * statement locks the subscription (a deletion that committed since {@link #owned} leaves nothing: 404; one that
+     * comes later waits for it) and the delivery, and reads the delivery as locked: a sweep that deleted it meanwhile
+     * leaves nothing to replay (404), where the kept success's attempt row used to reference a deleted delivery (500).
+     */
     @POST
     @Path("/deliveries/{delivery}/replay")
     @WithSession
     public Uni<Response> replay(@PathParam("id") String id, @PathParam("delivery") String delivery) {
         // a success kept on the row becomes an attempt row first: the history keeps it once the replay is recorded
         return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
-                        WITH kept AS (
+                        WITH live AS (SELECT id FROM subscription WHERE id = $1 FOR KEY SHARE),
+                        d AS (
+                          SELECT id, status, finished_at, last_status, last_duration_ms FROM delivery
+                          WHERE id = $2 AND subscription_id = $1 AND EXISTS (SELECT 1 FROM live) FOR UPDATE),
+                        kept AS (
                           INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
-                          SELECT d.id, a.* FROM delivery d CROSS JOIN LATERAL (%s) a WHERE d.id = $2 AND d.subscription_id = $1)
-                        UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                        WHERE id = $2 AND subscription_id = $1""".formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, delivery, now()))
-                .map(r -> {
-                    if (r.rowCount() == 0) {
+                          SELECT d.id, a.* FROM d CROSS JOIN LATERAL (%s) a),
+                        replayed AS (
+                          UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
+                          WHERE id IN (SELECT id FROM d) RETURNING id)
+                        SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed"""
+                        .formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, delivery, now()))
+                .map(rows -> {
+                    Row r = rows.iterator().next();
+                    if (!r.getBoolean("live")) {
+                        return ErrorResponses.notFound("no webhook subscription " + id);
+                    }
+                    if (r.getLong("replayed") == 0) {
                         return ErrorResponses.notFound("no delivery " + delivery);
                     }
                     sender.wake();
@@ -115,7 +131,11 @@ public class DeliveryResource {
                 }));
     }
 
-    /** Sends again every delivery that failed or was exhausted since {@code since} (ISO-8601). */
+    /**
+     * Sends again every delivery that failed or was exhausted since {@code since} (ISO-8601). The subscription is
+     * locked as for one replay (deleted meanwhile: 404, nothing revived); deliveries a sweep is deleting at that moment
+     * are skipped rather than waited for.
+     */
     @POST
     @Path("/replay")
     @WithSession
@@ -127,12 +147,22 @@ public class DeliveryResource {
             return Uni.createFrom().item(ErrorResponses.badRequest("'since' is an ISO-8601 instant, e.g. 2026-11-26T08:00:00Z"));
         }
         return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
-                        UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                        WHERE subscription_id = $1 AND status IN ('FAILED', 'EXHAUSTED') AND created_at >= $2""")
+                        WITH live AS (SELECT id FROM subscription WHERE id = $1 FOR KEY SHARE),
+                        replayed AS (
+                          UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
+                          WHERE id IN (
+                            SELECT id FROM delivery WHERE subscription_id = $1 AND status IN ('FAILED', 'EXHAUSTED')
+                              AND created_at >= $2 AND EXISTS (SELECT 1 FROM live) FOR UPDATE SKIP LOCKED)
+                          RETURNING id)
+                        SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed""")
                 .execute(Tuple.of(id, from, now()))
-                .map(r -> {
+                .map(rows -> {
+                    Row r = rows.iterator().next();
+                    if (!r.getBoolean("live")) {
+                        return ErrorResponses.notFound("no webhook subscription " + id);
+                    }
                     sender.wake();
-                    return Response.accepted(Map.of("replayed", r.rowCount())).build();
+                    return Response.accepted(Map.of("replayed", r.getLong("replayed"))).build();
                 }));
     }
 

@@ -1,9 +1,12 @@
 package fr.osfria.webhook.subscription;
 
+import fr.osfria.security.key.KeyEntry;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import io.smallrye.mutiny.Uni;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
+import jakarta.persistence.LockModeType;
 import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.Arrays;
@@ -45,11 +48,24 @@ public class Subscription extends PanacheEntityBase {
     public Instant updatedAt;
 
     /** The subscription if {@code key} may see it (its owner, or an admin); null otherwise, whichever the reason. */
-    public static io.smallrye.mutiny.Uni<Subscription> findVisible(String id, fr.osfria.security.key.KeyEntry key) {
+    public static Uni<Subscription> findVisible(String id, KeyEntry key) {
+        return visible(id, key, LockModeType.NONE);
+    }
+
+    /**
+     * As {@link #findVisible}, its row locked until the transaction ends, for a change: a deletion that committed
+     * first leaves nothing (null), one that comes later waits. Read unlocked, a row deleted before the change was
+     * written failed the write (500).
+     */
+    public static Uni<Subscription> lockVisible(String id, KeyEntry key) {
+        return visible(id, key, LockModeType.PESSIMISTIC_WRITE);
+    }
+
+    private static Uni<Subscription> visible(String id, KeyEntry key, LockModeType lock) {
         if (id == null || !id.matches("wh_[0-9a-f]{24}")) {
-            return io.smallrye.mutiny.Uni.createFrom().nullItem();
+            return Uni.createFrom().nullItem();
         }
-        return Subscription.<Subscription>findById(id).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
+        return Subscription.<Subscription>findById(id, lock).map(s -> s != null && (key.admin() || s.owner.equals(key.name())) ? s : null);
     }
 
     public List<String> eventList() {

@@ -8,9 +8,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * Deletes a subscription: its row and a tombstone, in one short transaction; {@link SubscriptionSweeper} removes its
  * deliveries afterwards, in small batches. Nothing needs them gone at once: the claim joins the subscription (none
- * is sent again), listings, replays and pings look the subscription up first (404), the intake inserts only for
- * subscriptions it locks, and the backlog's gauges count only existing subscriptions. Deleting them in this
- * transaction held the subscription's row, and every key's intake behind it, for as long as the backlog took; and
+ * is sent again), listings look the subscription up first and replays, pings and changes lock it as they write (404),
+ * the intake inserts only for subscriptions it locks, and the backlog's gauges count only existing subscriptions.
+ * Deleting them in this transaction held the subscription's row, and every key's intake behind it, for as long as the backlog took; and
  * waiting there on rows the sender's outcome write held (it then waits for the subscription's row) deadlocked.
  */
 @ApplicationScoped

@@ -137,7 +137,7 @@ public class SubscriptionResource {
     }
 
     private Uni<Response> save(String id, SubscriptionRequest request) {
-        return Panache.withTransaction(() -> visible(id).map(s -> {
+        return Panache.withTransaction(() -> Subscription.lockVisible(id, caller.key()).map(s -> {
             if (s == null) {
                 return notFound(id);
             }

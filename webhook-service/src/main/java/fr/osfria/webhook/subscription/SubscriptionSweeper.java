@@ -1,6 +1,8 @@
 package fr.osfria.webhook.subscription;
 
-import io.quarkus.logging.Log;
+import fr.osfria.webhook.retention.SweepLoop;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -9,13 +11,13 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Removes the deliveries of deleted subscriptions (their tombstones, {@code deleted_subscription}), a batch per
  * transaction, so that no lock is held for long: the intake, the claims and the outcome writes of everyone else go on
  * between batches. Rows an outcome write holds at that moment are skipped and taken by a later batch; the tombstone
- * goes once nothing of the subscription is left. Every replica may sweep: batches skip each other's rows.
+ * goes once nothing of the subscription is left. Every replica may sweep: batches skip each other's rows. Finished
+ * deliveries of live subscriptions past their retention are {@code RetentionSweeper}'s.
  */
 @ApplicationScoped
 public class SubscriptionSweeper {
@@ -26,34 +28,22 @@ public class SubscriptionSweeper {
     private static final int BATCHES_PER_SWEEP = 50;
 
     private final Pool db;
-    private final AtomicBoolean sweeping = new AtomicBoolean();
-    private final AtomicBoolean again = new AtomicBoolean();
+    private final Counter removed;
+    private final SweepLoop loop = new SweepLoop("deleted subscriptions' deliveries", this::sweep);
 
-    public SubscriptionSweeper(Pool db) {
+    public SubscriptionSweeper(Pool db, MeterRegistry metrics) {
         this.db = db;
+        this.removed = metrics.counter("osfria.webhook.rows.removed", "table", "delivery", "reason", "subscription_deleted");
     }
 
     @Scheduled(every = "10s", delayed = "3s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
-        soon();
+        loop.soon();
     }
 
     /** Sweeps now, or again right after the sweep under way. */
     public void soon() {
-        if (!sweeping.compareAndSet(false, true)) {
-            again.set(true);
-            return;
-        }
-        again.set(false);
-        sweep().subscribe().with(more -> {
-            sweeping.set(false);
-            if (more || again.get()) {
-                soon();
-            }
-        }, e -> {
-            sweeping.set(false);
-            Log.warnf("sweeping deleted subscriptions' deliveries failed, will retry: %s", e.getMessage());
-        });
+        loop.soon();
     }
 
     /** One sweep: true if deliveries of deleted subscriptions may be left. */
@@ -76,10 +66,12 @@ public class SubscriptionSweeper {
             return Uni.createFrom().item(true);
         }
         String id = ids.get(i);
+        // by the primary key, as an array: as id IN (...), the planner could join the batch to a scan of the table
         return db.preparedQuery("""
-                        DELETE FROM delivery WHERE id IN (
-                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)""")
+                        DELETE FROM delivery WHERE id = ANY (ARRAY (
+                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))""")
                 .execute(Tuple.of(id, BATCH))
+                .invoke(deleted -> removed.increment(deleted.rowCount()))
                 .chain(deleted -> deleted.rowCount() > 0 ? batches(ids, i, left - 1)
                         // nothing free was left: the tombstone goes if nothing at all is (rows a writer holds:
                         // the next tick takes them)
