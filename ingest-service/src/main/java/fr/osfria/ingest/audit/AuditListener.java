@@ -3,17 +3,35 @@ package fr.osfria.ingest.audit;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.audit.AuditRecord;
+import fr.osfria.ingest.document.service.StoredText;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** Stores the audit records every service publishes, once each. */
+/**
+ * Stores the audit records every service publishes, once each. A record is stored whatever its fields hold: a
+ * caller's text is quoted into them (a path id, a collection name, an error message), and a field the table cannot
+ * hold (longer than its column, a NUL character, a lone surrogate) used to fail the insert, which sent the record to
+ * the dead-letter topic, out of the trail: a caller could keep a probe out of the audit by making it long enough.
+ * Such a field is now written printable and cut to its column, marked with an ellipsis.
+ */
 @ApplicationScoped
 public class AuditListener {
 
     public static final String AUDIT_RECORDS = "audit-records";
+    /** The columns' widths (V3__audit.sql). */
+    private static final int ID = 200;
+    private static final int NAME = 64;
+    private static final int TARGET = 200;
+    private static final int COLLECTION = 128;
+    private static final int OUTCOME = 32;
+    private static final int DETAIL = 4_000;
 
     @Incoming(AUDIT_RECORDS)
     public Uni<Void> onRecord(String json) {
@@ -23,15 +41,47 @@ public class AuditListener {
                         INSERT INTO audit_record (event_id, service, key_name, action, target, collection, outcome, at, detail)
                         VALUES (:id, :service, :key, :action, :target, :collection, :outcome, :at, :detail)
                         ON CONFLICT (event_id) DO NOTHING""")
-                .setParameter("id", event.id())
-                .setParameter("service", r.service())
-                .setParameter("key", r.keyName())
-                .setParameter("action", r.action())
-                .setParameter("target", r.target())
-                .setParameter("collection", r.collection())
-                .setParameter("outcome", r.outcome())
+                .setParameter("id", eventId(event.id()))
+                .setParameter("service", required(r.service(), NAME))
+                .setParameter("key", required(r.keyName(), NAME))
+                .setParameter("action", required(r.action(), NAME))
+                .setParameter("target", fit(r.target(), TARGET))
+                .setParameter("collection", fit(r.collection(), COLLECTION))
+                .setParameter("outcome", required(r.outcome(), OUTCOME))
                 .setParameter("at", r.time() != null ? r.time() : event.time() != null ? event.time() : Instant.now())
-                .setParameter("detail", r.detail())
+                .setParameter("detail", fit(r.detail(), DETAIL))
                 .executeUpdate())).replaceWithVoid();
+    }
+
+    /**
+     * {@code value} as the column can hold it: control characters and lone surrogates escaped, at most {@code width}
+     * characters (the last an ellipsis when it was cut, never half of a surrogate pair).
+     */
+    static String fit(String value, int width) {
+        String printable = StoredText.printable(value);
+        if (printable == null || printable.codePointCount(0, printable.length()) <= width) {
+            return printable;
+        }
+        return printable.substring(0, printable.offsetByCodePoints(0, width - 1)) + "…";
+    }
+
+    private static String required(String value, int width) {
+        return value == null || value.isBlank() ? "unknown" : fit(value, width);
+    }
+
+    /**
+     * The event's id as the key that stores it once: an id the column cannot hold as it is becomes a digest of it, the
+     * same for every delivery of the record, so a record read twice is still stored once.
+     */
+    static String eventId(String id) {
+        if (id != null && !id.isEmpty() && id.length() <= ID && StoredText.printable(id).equals(id)) {
+            return id;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(String.valueOf(id).getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
