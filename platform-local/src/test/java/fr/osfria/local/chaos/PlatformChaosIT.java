@@ -162,6 +162,7 @@ class PlatformChaosIT {
                 "the terminal says so in one line:\n" + platform.tail(40));
         awaitCount(done, 180);
         Duration embedBack = killAndAwaitReady("embed-service");
+        Duration embedConsuming = untilMoreIndexed("chaos-a", Duration.ofSeconds(120));
         for (Future<?> upload : uploads) {
             upload.get(5, TimeUnit.MINUTES);
         }
@@ -171,14 +172,19 @@ class PlatformChaosIT {
         Check check = awaitIndexedOnce("chaos-a", ids, Duration.ofSeconds(240));
         orphansAfterA = orphanBlobs();
         System.out.printf("CHAOS a. kill ingest+embed: %d uploads accepted (answers %s), ingest-service ready again %.1f s after"
-                        + " SIGKILL, embed-service %.1f s; all uploaded %.1f s and all %d indexed %.1f s after the first upload;"
-                        + " %d chunks in the index, duplicates %d, documents in the collection %d, blobs without a"
-                        + " document (for the sweep) %d%n", ids.size(), answers, seconds(ingestBack), seconds(embedBack),
+                        + " SIGKILL, embed-service %.1f s (indexing again %.1f s after it was ready); all uploaded %.1f s and"
+                        + " all %d indexed %.1f s after the first upload; %d chunks in the index, duplicates %d, documents in"
+                        + " the collection %d, blobs without a document (for the sweep) %d%n", ids.size(), answers,
+                seconds(ingestBack), seconds(embedBack), seconds(embedConsuming),
                 seconds(Duration.ofNanos(uploaded - start)), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
                 check.duplicates, check.documents, orphansAfterA.size());
         assertEquals(300, ids.size(), "every upload accepted: " + answers);
         assertEquals(0, answers.get("500"), answers + errorsInLogs(answers));
         check.assertClean(300);
+        // the killed consumer's partitions wait for its session to run out (10 s, counted from the kill) before the
+        // restarted service gets them: with Kafka's default 45 s it sat ready and idle for half a minute
+        assertTrue(embedConsuming.toSeconds() < 20, "the restarted embed-service indexed again only "
+                + seconds(embedConsuming) + " s after it was ready");
     }
 
     /**
@@ -617,6 +623,24 @@ class PlatformChaosIT {
                     .append(" est remboursée sous trente jours après validation par le responsable du service. ");
         }
         return text.toString();
+    }
+
+    /** How long until one more document of the collection is indexed than now (the indexing goes on). */
+    private static Duration untilMoreIndexed(String collection, Duration timeout) throws Exception {
+        long from = System.nanoTime();
+        long before = indexedCount(collection);
+        while (System.nanoTime() - from < timeout.toNanos()) {
+            if (indexedCount(collection) > before) {
+                return Duration.ofNanos(System.nanoTime() - from);
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("no document of " + collection + " indexed within " + timeout.toSeconds() + " s:\n"
+                + platform.tail(40));
+    }
+
+    private static long indexedCount(String collection) throws IOException, InterruptedException {
+        return api.documents(collection).values().stream().filter(d -> "indexed".equals(d.getString("status"))).count();
     }
 
     /** Kills the service's JVM with SIGKILL; returns how long until its replacement is ready. */
