@@ -289,11 +289,16 @@ class PlatformChaosIT {
                     orphans.output());
             interrupted = System.nanoTime();
             fr.osfria.local.e2e.OsfriaCommand.Result down = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
+            double downSeconds = seconds(Duration.ofNanos(System.nanoTime() - interrupted));
             System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start (--detach) was up in"
                     + " %.1f s; its launcher killed with SIGKILL, `down` stopped the seven processes it left in %.1f s%n",
-                    stopSeconds, upSeconds, seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
+                    stopSeconds, upSeconds, downSeconds);
             assertEquals(0, down.code(), down.output());
             assertTrue(down.output().contains("The launcher is gone") && down.output().contains("its ports are free"), down.output());
+            // nothing waits on a fixed time-out when nothing is in flight: before, each Kafka consumer slept 2 s at
+            // its service's stop (ingest-service, five consumers: 10 s), and Ctrl-C took 15-18 s, down 20 s
+            assertTrue(stopSeconds < 12, "Ctrl-C took " + stopSeconds + " s");
+            assertTrue(downSeconds < 16, "down took " + downSeconds + " s");
             assertTrue(itsProcesses.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after down:\n" + status.output());
             assertEquals(3, fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status").code(), "status after down");
         } finally {
