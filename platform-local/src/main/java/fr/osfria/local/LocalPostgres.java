@@ -50,6 +50,9 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
                     .setServerConfig("synchronous_commit", "on")
                     // after a crash, recovery comes first: on a busy machine it takes longer than the default 10 s
                     .setPGStartupWait(STARTUP_WAIT)
+                    // stopped last by the launcher's own hook: the library's hook ran at the same time and stopped the
+                    // database under services still finishing their work (webhook attempts could not be recorded)
+                    .setRegisterShutdownHook(false)
                     .start();
         } catch (IOException | RuntimeException e) {
             abandon(attempt);

@@ -7,6 +7,7 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.Topics;
 import fr.osfria.events.app.InferenceResult;
 import fr.osfria.router.RouterConfig;
+import fr.osfria.security.messaging.ConsumerLiveness;
 import io.quarkus.logging.Log;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -331,9 +332,8 @@ public final class BatchWorker implements Runnable, AutoCloseable {
         // eager protocol every rebalance would drop all the work in progress, to be done again
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                 org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
-        // a killed replica's partitions move to another within this
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+        // a killed replica's partitions move to another within the platform's session time-out
+        ConsumerLiveness.applyTo(p);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(13 * 1024 * 1024));
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "inference-router-batch");
         return p;

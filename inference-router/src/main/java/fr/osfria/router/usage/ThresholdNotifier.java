@@ -7,6 +7,7 @@ import fr.osfria.events.Topics;
 import fr.osfria.events.usage.UsageThreshold;
 import fr.osfria.router.RouterConfig;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.messaging.ConsumerLiveness;
 import io.quarkus.logging.Log;
 import java.time.Duration;
 import java.time.Instant;
@@ -246,7 +247,8 @@ public final class ThresholdNotifier implements Runnable, AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        return p;
+        // a killed replica's partitions move to another within the platform's session time-out
+        return ConsumerLiveness.applyTo(p);
     }
 
     private Properties producerProperties() {

@@ -34,6 +34,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.GroupState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -157,11 +162,15 @@ class PlatformChaosIT {
             }));
         }
         awaitCount(done, 60);
+        Set<String> ingestMembers = groupMembers("ingest-service");
         Duration ingestBack = killAndAwaitReady("ingest-service");
+        Duration ingestConsuming = untilGroupWithout("ingest-service", ingestMembers);
         assertTrue(platform.lines().stream().anyMatch(l -> l.contains("osfria: ingest-service exited (code 137); restarting it in 1 s")),
                 "the terminal says so in one line:\n" + platform.tail(40));
         awaitCount(done, 180);
+        Set<String> embedMembers = groupMembers("embed-service");
         Duration embedBack = killAndAwaitReady("embed-service");
+        Duration embedConsuming = untilGroupWithout("embed-service", embedMembers);
         for (Future<?> upload : uploads) {
             upload.get(5, TimeUnit.MINUTES);
         }
@@ -171,14 +180,21 @@ class PlatformChaosIT {
         Check check = awaitIndexedOnce("chaos-a", ids, Duration.ofSeconds(240));
         orphansAfterA = orphanBlobs();
         System.out.printf("CHAOS a. kill ingest+embed: %d uploads accepted (answers %s), ingest-service ready again %.1f s after"
-                        + " SIGKILL, embed-service %.1f s; all uploaded %.1f s and all %d indexed %.1f s after the first upload;"
-                        + " %d chunks in the index, duplicates %d, documents in the collection %d, blobs without a"
-                        + " document (for the sweep) %d%n", ids.size(), answers, seconds(ingestBack), seconds(embedBack),
+                        + " SIGKILL (its partitions back %.1f s after it was ready), embed-service %.1f s (%.1f s); all"
+                        + " uploaded %.1f s and all %d indexed %.1f s after the first upload; %d chunks in the index,"
+                        + " duplicates %d, documents in the collection %d, blobs without a document (for the sweep) %d%n",
+                ids.size(), answers, seconds(ingestBack), seconds(ingestConsuming), seconds(embedBack), seconds(embedConsuming),
                 seconds(Duration.ofNanos(uploaded - start)), check.indexed, seconds(Duration.ofNanos(check.at - start)), check.chunks,
                 check.duplicates, check.documents, orphansAfterA.size());
         assertEquals(300, ids.size(), "every upload accepted: " + answers);
         assertEquals(0, answers.get("500"), answers + errorsInLogs(answers));
         check.assertClean(300);
+        // a killed consumer's partitions wait for its session to run out (10 s from the kill) before the restarted
+        // service gets them: with Kafka's default 45 s each sat ready and idle for half a minute
+        assertTrue(ingestConsuming.toSeconds() < 10, "ingest-service got its partitions " + seconds(ingestConsuming)
+                + " s after it was ready");
+        assertTrue(embedConsuming.toSeconds() < 10, "embed-service got its partitions " + seconds(embedConsuming)
+                + " s after it was ready");
     }
 
     /**
@@ -273,11 +289,16 @@ class PlatformChaosIT {
                     orphans.output());
             interrupted = System.nanoTime();
             fr.osfria.local.e2e.OsfriaCommand.Result down = fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 150, "down");
+            double downSeconds = seconds(Duration.ofNanos(System.nanoTime() - interrupted));
             System.out.printf("CHAOS restart: Ctrl-C stopped the platform in %.1f s, the second start (--detach) was up in"
                     + " %.1f s; its launcher killed with SIGKILL, `down` stopped the seven processes it left in %.1f s%n",
-                    stopSeconds, upSeconds, seconds(Duration.ofNanos(System.nanoTime() - interrupted)));
+                    stopSeconds, upSeconds, downSeconds);
             assertEquals(0, down.code(), down.output());
             assertTrue(down.output().contains("The launcher is gone") && down.output().contains("its ports are free"), down.output());
+            // nothing waits on a fixed time-out when nothing is in flight: before, each Kafka consumer slept 2 s at
+            // its service's stop (ingest-service, five consumers: 10 s), and Ctrl-C took 15-18 s, down 20 s
+            assertTrue(stopSeconds < 12, "Ctrl-C took " + stopSeconds + " s");
+            assertTrue(downSeconds < 16, "down took " + downSeconds + " s");
             assertTrue(itsProcesses.stream().noneMatch(ProcessHandle::isAlive), "a process still runs after down:\n" + status.output());
             assertEquals(3, fr.osfria.local.e2e.OsfriaCommand.run(data, shared.env(), 60, "status").code(), "status after down");
         } finally {
@@ -617,6 +638,34 @@ class PlatformChaosIT {
                     .append(" est remboursée sous trente jours après validation par le responsable du service. ");
         }
         return text.toString();
+    }
+
+    /** The members of a service's consumer group, as its coordinator names them. */
+    private static Set<String> groupMembers(String group) throws Exception {
+        try (Admin admin = kafkaAdmin()) {
+            return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members().stream()
+                    .map(MemberDescription::consumerId).collect(Collectors.toSet());
+        }
+    }
+
+    /** How long from now until the group is stable again, with members and without the {@code dead} ones. */
+    private static Duration untilGroupWithout(String group, Set<String> dead) throws Exception {
+        long from = System.nanoTime();
+        try (Admin admin = kafkaAdmin()) {
+            while (System.nanoTime() - from < TimeUnit.SECONDS.toNanos(120)) {
+                ConsumerGroupDescription now = admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+                if (now.groupState() == GroupState.STABLE && !now.members().isEmpty()
+                        && now.members().stream().noneMatch(m -> dead.contains(m.consumerId()))) {
+                    return Duration.ofNanos(System.nanoTime() - from);
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("the group " + group + " did not settle without its killed members within 120 s");
+    }
+
+    private static Admin kafkaAdmin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + shared.env().get("OSFRIA_KAFKA_PORT")));
     }
 
     /** Kills the service's JVM with SIGKILL; returns how long until its replacement is ready. */
