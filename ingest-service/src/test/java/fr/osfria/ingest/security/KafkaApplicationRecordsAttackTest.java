@@ -258,6 +258,9 @@ class KafkaApplicationRecordsAttackTest {
                 assertTrue(rejected.getString("reason").contains(e.getValue()), rejected.encode());
                 assertNull(rejected.getString("document_id"), "nothing stored: " + rejected.encode());
             }
+            // a refused collection is not echoed
+            JsonObject badCollection = data(result(results, "collection-" + run, "rejected"));
+            assertNull(badCollection.getString("collection"), badCollection.encode());
             // a refused correlation id is not echoed, neither in the result nor as its key
             ConsumerRecord<String, String> refused = rejected(results, "'correlation_id' holds a NUL character");
             assertNull(data(refused).getString("correlation_id"), refused.value());
