@@ -59,6 +59,9 @@ final class KafkaApplications implements AutoCloseable {
      * day outlasts a night's outage of ingest-service), results and dead letters a week; the size caps keep one
      * application from filling the broker's disk, which every service shares.
      */
+    // documents.v1: ingest-service's osfria.ingest.app-record-retention (9 d) must exceed this retention plus the
+    // segment time (segment.ms, the broker's 7 d): a record still in its topic must still be remembered, else one read
+    // again is a second document (raise both together)
     static final Map<String, String> DOCUMENTS_RETENTION = Map.of("retention.ms", String.valueOf(24L * 3600_000),
             "retention.bytes", String.valueOf(1024L * 1024 * 1024));
     static final Map<String, String> RESULTS_RETENTION = Map.of("retention.ms", String.valueOf(7L * 24 * 3600_000),

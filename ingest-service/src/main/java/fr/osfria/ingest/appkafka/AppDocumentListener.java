@@ -386,7 +386,8 @@ public class AppDocumentListener {
     private Uni<Void> reject(String app, ConsumerRecord<String, String> record, SubmittedRecord parsed, String reason) {
         SubmittedRecord.Ids ids = parsed != null ? new SubmittedRecord.Ids(parsed.eventId(), parsed.correlationId())
                 : SubmittedRecord.ids(record.value());
-        String collection = parsed != null ? parsed.collection() : null;
+        // only what passed the checks is echoed (a refused id or collection could be a megabyte, or hold a NUL)
+        String collection = parsed != null ? Upload.auditable(parsed.collection()) : null;
         String what = "the rejection of record " + record.topic() + "-" + record.partition() + "@" + record.offset();
         return patiently(results.result(app, new DocumentResult(DocumentResult.REJECTED, ids.correlationId(), null,
                         collection, reason, null)), what)

@@ -39,19 +39,30 @@ record SubmittedRecord(String eventId, String correlationId, String collection, 
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
-    /** The event's id and correlation id, as far as they can be read from {@code json} (for a rejection's result). */
+    /**
+     * The event's id and correlation id, as far as they can be read from {@code json} (for a rejection's result): each
+     * only when it passes the checks {@link #parse} makes, else null (a rejection then carries no correlation id). A
+     * refused id is never echoed: it would be the key and body of the result, and one of a million characters made a
+     * result the broker refused, retried while every application's records waited.
+     */
     record Ids(String eventId, String correlationId) {
     }
 
     static Ids ids(String json) {
         try {
             JsonNode root = EventJson.MAPPER.readTree(json);
-            String id = text(root.path("id"));
-            String correlation = text(root.path("data").path("correlation_id"));
-            return new Ids(id, correlation != null ? correlation : id);
+            String id = identifier(text(root.path("id")));
+            JsonNode correlation = root.path("data").path("correlation_id");
+            return new Ids(id, correlation.isMissingNode() || correlation.isNull() ? id : identifier(text(correlation)));
         } catch (JsonProcessingException | RuntimeException e) {
             return new Ids(null, null);
         }
+    }
+
+    /** {@code value} when it is a valid id or correlation id, else null. */
+    private static String identifier(String value) {
+        return value == null || value.isBlank() || value.length() > MAX_ID_CHARS || !StoredText.isIdentifier(value)
+                ? null : value;
     }
 
     static SubmittedRecord parse(String json, long maxFileBytes) {

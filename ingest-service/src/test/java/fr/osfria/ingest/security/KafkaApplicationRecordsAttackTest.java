@@ -38,7 +38,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -238,7 +248,6 @@ class KafkaApplicationRecordsAttackTest {
                     Map.entry("value-" + run, "'metadata' value of 'note' holds a NUL character"),
                     Map.entry("key-" + run, "'metadata' keys are 1-128 characters without control characters; 'k\\u0000"
                             + run + "' is not"),
-                    Map.entry("correlation\u0000-" + run, "'correlation_id' holds a NUL character"),
                     Map.entry("collection-" + run, "'collection' is 1-128 letters"),
                     Map.entry("filename-" + run, "'filename' holds a NUL character"),
                     Map.entry("surrogate-" + run, "'id' holds a lone UTF-16 surrogate"),
@@ -249,8 +258,16 @@ class KafkaApplicationRecordsAttackTest {
                 assertTrue(rejected.getString("reason").contains(e.getValue()), rejected.encode());
                 assertNull(rejected.getString("document_id"), "nothing stored: " + rejected.encode());
             }
+            // a refused collection is not echoed
+            JsonObject badCollection = data(result(results, "collection-" + run, "rejected"));
+            assertNull(badCollection.getString("collection"), badCollection.encode());
+            // a refused correlation id is not echoed, neither in the result nor as its key
+            ConsumerRecord<String, String> refused = rejected(results, "'correlation_id' holds a NUL character");
+            assertNull(data(refused).getString("correlation_id"), refused.value());
+            assertNull(refused.key(), "no key from the refused correlation id");
+            assertFalse(refused.value().contains(run), refused.value());
             await().atMost(Duration.ofSeconds(60)).until(() -> dlq.drain(Duration.ofMillis(300)).stream()
-                    .filter(r -> r.value().contains(run)).count() >= reasons.size());
+                    .filter(r -> r.value().contains(run)).count() >= reasons.size() + 1);
             for (ConsumerRecord<String, String> letter : dlq.drain(Duration.ZERO)) {
                 String reason = new String(letter.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8);
                 assertFalse(reason.contains("\u0000"), "a reason names the character, never carries it: " + reason);
@@ -261,6 +278,70 @@ class KafkaApplicationRecordsAttackTest {
         // the refusal naming the key with its NUL is in the audit trail (the NUL itself was refused by the database)
         await().atMost(Duration.ofSeconds(60)).until(() -> count("SELECT count(*) FROM audit_record WHERE key_name = '"
                 + ALPHA + "' AND outcome = 'invalid' AND detail LIKE '%" + run + "%'") == 1);
+    }
+
+    /**
+     * A rejected record's id was echoed whatever it was, as its result's key and correlation id: an id of 1.1 million
+     * characters made a result over the broker's 1 MiB, refused and retried for half a minute while the records of
+     * every application waited behind it. A refused id is not echoed, and the next record is answered at once.
+     */
+    @Test
+    void aHugeIdIsRejectedWithoutEchoAndTheNextRecordIsAnsweredAtOnce() throws Exception {
+        String run = UUID.randomUUID().toString();
+        String topic = Topics.appDocuments(ALPHA);
+        // as the platform creates them: documents and dead letters take records of up to 12 MiB, results the broker's 1 MiB
+        largeRecords(topic, Topics.appDeadLetter(ALPHA));
+        try (TopicProbe results = TopicProbe.open(Topics.appResults(ALPHA))) {
+            String finance = "{\"department\":\"finance\"}";
+            String hugeId = submission("none", KB, finance, text()).replace("\"correlation_id\":\"none\",", "")
+                    .replace("\"id\":\"", "\"id\":\"" + run + "i".repeat(1_100_000));
+            sendLarge(topic, run, hugeId);
+            TopicProbe.send(topic, run, submission("next-" + run, KB, finance, text())); // same key: behind it
+            long sent = System.nanoTime();
+
+            result(results, "next-" + run, "accepted");
+            Duration waited = Duration.ofNanos(System.nanoTime() - sent);
+            assertTrue(waited.compareTo(Duration.ofSeconds(10)) < 0, "the next record waited " + waited);
+            ConsumerRecord<String, String> rejected = rejected(results, "'id' is required, 1-256 characters");
+            assertNull(data(rejected).getString("correlation_id"), "no correlation id");
+            assertNull(rejected.key());
+            assertTrue(rejected.value().length() < 2048, "nothing of the id echoed: " + rejected.value().length());
+        }
+    }
+
+    /** A rejected result without a correlation id (one that could not be echoed), told by its reason. */
+    private static ConsumerRecord<String, String> rejected(TopicProbe results, String reason) {
+        ConsumerRecord<String, String> r = results.await(x -> "rejected".equals(data(x).getString("status"))
+                && data(x).getString("reason", "").contains(reason), Duration.ofSeconds(45));
+        AsyncApiContract.assertValid("DocumentResult", r.value());
+        return r;
+    }
+
+    private static void largeRecords(String... topics) throws Exception {
+        Map<String, Object> props = Map.of("bootstrap.servers", fr.osfria.testing.InJvmKafka.bootstrapServers());
+        try (Admin admin = Admin.create(props)) {
+            for (String topic : topics) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+                admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                        List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", "12582912"),
+                                AlterConfigOp.OpType.SET)))).all().get();
+            }
+        }
+    }
+
+    private static void sendLarge(String topic, String key, String value) throws Exception {
+        Map<String, Object> props = Map.of("bootstrap.servers", fr.osfria.testing.InJvmKafka.bootstrapServers(),
+                "acks", "all", "max.request.size", 12582912);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
+                new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        }
     }
 
     @Test

@@ -98,17 +98,25 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     public record RecordMade(Document document) {
     }
 
+    /** A batch of the record memory's sweep: how many rows it removed, the newest {@code taken_at} among them. */
+    public record Forgotten(int count, Instant last) {
+    }
+
     /**
-     * Forgets, in the caller's transaction, at most {@code limit} of the records taken before {@code before}, oldest
-     * first; how many. A row another transaction holds (its document being deleted sets it to null) is left for the
-     * next time: the sweep never waits for it.
+     * Forgets, in the caller's transaction, at most {@code limit} of the records taken before {@code before} and from
+     * {@code from} on, oldest first. A row another transaction holds (its document being deleted sets it to null) is
+     * left for the next time: the sweep never waits for it. The next batch starts from {@link Forgotten#last()}: it
+     * does not scan again from the oldest index entry, which an old snapshot may keep alive for every row removed.
      */
-    public Uni<Integer> forgetRecordsTakenBefore(Instant before, int limit) {
-        return getSession().chain(s -> s.createNativeQuery("DELETE FROM app_record WHERE (app_name, event_id) IN"
-                        + " (SELECT app_name, event_id FROM app_record WHERE taken_at < :before ORDER BY taken_at"
-                        + " LIMIT :limit FOR UPDATE SKIP LOCKED)")
-                .setParameter("before", before).setParameter("limit", limit)
-                .executeUpdate());
+    public Uni<Forgotten> forgetRecordsTakenBefore(Instant before, Instant from, int limit) {
+        return getSession().chain(s -> s.createNativeQuery("WITH gone AS (DELETE FROM app_record WHERE (app_name,"
+                        + " event_id) IN (SELECT app_name, event_id FROM app_record WHERE taken_at < :before AND taken_at"
+                        + " >= :from ORDER BY taken_at LIMIT :limit FOR UPDATE SKIP LOCKED) RETURNING taken_at)"
+                        + " SELECT count(*), (extract(epoch FROM max(taken_at)) * 1000000)::bigint FROM gone", Object[].class)
+                .setParameter("before", before).setParameter("from", from).setParameter("limit", limit)
+                .getSingleResult())
+                .map(row -> new Forgotten(((Number) row[0]).intValue(), row[1] == null ? from
+                        : Instant.EPOCH.plus(((Number) row[1]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
     }
 
     /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */

@@ -116,6 +116,12 @@ public class DocumentResource {
         if (collection == null || collection.isBlank()) {
             return refuse(key, "document.list", null, null, new InvalidUpload(400, "'collection' is required"));
         }
+        if (Upload.auditable(collection) == null) {
+            // no collection can have that name: answered as an unknown one, for every key (a NUL failed the query,
+            // a long name the audit)
+            return audit.record(key.name(), "document.list", null, null, "not_found", null)
+                    .replaceWith(ErrorResponses.notFound("no collection of that name"));
+        }
         if (offset < 0 || limit < 1 || limit > 500) {
             return refuse(key, "document.list", null, collection,
                     new InvalidUpload(400, "'offset' is 0 or more and 'limit' between 1 and 500"));

@@ -28,6 +28,11 @@ public final class StoredText {
         }
     }
 
+    /** Whether {@code value} passes {@link #checkIdentifier} (null does). */
+    public static boolean isIdentifier(String value) {
+        return fault(value, true) == null;
+    }
+
     /** Whether {@code value} could be stored as it is (no NUL character, no lone surrogate). */
     public static boolean storable(String value) {
         return fault(value, false) == null;

@@ -18,6 +18,11 @@ public record Upload(Path file, String filename, long size, String collection, M
     private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
     };
     public static final int MAX_FILENAME = 255;
+    /**
+     * Control characters of all Unicode (C0, DEL and C1, such as U+0085 and U+009B: {@code \p{Cntrl}} is ASCII
+     * only), format characters, the line and paragraph separators, and what file systems reserve.
+     */
+    private static final Pattern UNSAFE_IN_NAME = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}<>:\"|?*]");
     private static final Pattern COLLECTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     public static Upload of(Path file, String rawFilename, long size, long maxBytes, String collection, String metadataJson) {
@@ -56,8 +61,9 @@ public record Upload(Path file, String filename, long size, String collection, M
     }
 
     /**
-     * {@code collection} as an audit record of a refusal may name it: null when it is no collection name (the audit
-     * store holds 128 characters of text, and the audit is no place for a caller's arbitrary bytes).
+     * {@code collection} as an audit record or an answer to a refusal may name it: null when it is no collection name
+     * (the audit store holds 128 characters of text, and neither the audit nor a result is a place for a caller's
+     * arbitrary bytes).
      */
     public static String auditable(String collection) {
         return isCollectionName(collection) ? collection : null;
@@ -84,8 +90,8 @@ public record Upload(Path file, String filename, long size, String collection, M
     }
 
     /**
-     * The name shown back to users: the last path segment, without control or reserved characters, at most
-     * 255 characters (the extension kept). Never used to build a path.
+     * The name shown back to users: the last path segment, without control, format, line-separator or reserved
+     * characters, at most 255 UTF-16 units (the extension kept, no character cut in half). Never used to build a path.
      */
     public static String safeFilename(String raw) {
         if (raw == null) {
@@ -93,7 +99,7 @@ public record Upload(Path file, String filename, long size, String collection, M
         }
         String name = raw.replace('\\', '/');
         name = name.substring(name.lastIndexOf('/') + 1);
-        name = name.replaceAll("[\\p{Cntrl}\\p{Cf}<>:\"|?*]", "").strip();
+        name = UNSAFE_IN_NAME.matcher(name).replaceAll("").strip();
         while (name.startsWith(".")) {
             name = name.substring(1);
         }
@@ -103,7 +109,11 @@ public record Upload(Path file, String filename, long size, String collection, M
         if (name.length() > MAX_FILENAME) {
             int dot = name.lastIndexOf('.');
             String ext = dot > 0 && name.length() - dot <= 10 ? name.substring(dot) : "";
-            name = name.substring(0, MAX_FILENAME - ext.length()) + ext;
+            int cut = MAX_FILENAME - ext.length();
+            if (Character.isHighSurrogate(name.charAt(cut - 1))) {
+                cut--; // never half a character (it was stored as '?')
+            }
+            name = name.substring(0, cut) + ext;
         }
         return name;
     }

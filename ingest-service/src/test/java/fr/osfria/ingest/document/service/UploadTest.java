@@ -23,6 +23,29 @@ class UploadTest {
         assertEquals("Compte rendu – réunion.odt", Upload.safeFilename("Compte rendu – réunion.odt"));
     }
 
+    /**
+     * The name lost only ASCII control characters: C1 controls (U+0085 next line, U+009B the escape that starts a
+     * terminal sequence) and the line and paragraph separators stayed; and the cut at 255 could split a character
+     * outside the BMP, whose half was stored as '?'.
+     */
+    @Test
+    void fileNamesLoseEveryControlCharacterAndAreNeverCutInsideACharacter() {
+        assertEquals("ab[31mcdef.pdf", Upload.safeFilename("a\u0085b\u009b[31mc\u2028d\u2029e\u007ff.pdf"));
+        assertEquals("rapport.pdf", Upload.safeFilename("rap\u200bport\u202e.pdf")); // format characters, as before
+
+        String emoji = "\ud83d\udcc4"; // one character, two UTF-16 units
+        String cut = Upload.safeFilename("x".repeat(247) + emoji + emoji + ".docx"); // the cut falls inside the second
+        assertTrue(cut.endsWith(".docx"), cut);
+        assertTrue(cut.length() <= Upload.MAX_FILENAME, "length " + cut.length());
+        assertEquals("x".repeat(247) + emoji + ".docx", cut);
+        String noExtension = Upload.safeFilename("y".repeat(254) + emoji);
+        assertEquals("y".repeat(254), noExtension);
+        for (int i = 0; i < cut.length(); i++) {
+            assertTrue(!Character.isSurrogate(cut.charAt(i)) || Character.isHighSurrogate(cut.charAt(i))
+                    && i + 1 < cut.length() && Character.isLowSurrogate(cut.charAt(++i)), "half a character at " + i);
+        }
+    }
+
     @Test
     void metadataMustBeAnObjectWithTypedPermissionFields() {
         Path f = Path.of("x");
