@@ -59,6 +59,15 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     }
 
     /**
+     * Holds, until the caller's transaction ends, the right to record a document of this content in this collection:
+     * a concurrent upload of the same content waits here, then sees this one's copy.
+     */
+    public Uni<Void> lockSameContent(String collection, String contentHmac) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))::text")
+                .setParameter("key", "same-content\n" + collection + "\n" + contentHmac).getSingleResult()).replaceWithVoid();
+    }
+
+    /**
      * The collections holding at least one document the key may read, its collection grant aside (the caller applies
      * {@code Rights} to the names): department and clearance filtered in SQL, as for a list. At most {@code limit}.
      */

@@ -13,6 +13,7 @@ import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.security.key.KeyEntry;
 import fr.osfria.ingest.outbox.OutboxEvent;
 import fr.osfria.ingest.outbox.OutboxRelay;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -26,6 +27,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -53,33 +55,45 @@ public class DocumentService {
         return "doc_" + HexFormat.of().formatHex(bytes);
     }
 
-    /** Records a new document (already stored as {@code blobKey}) and queues it for processing. */
-    public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
-                                String wrappedKey, String keyName) {
-        return create(id, upload, contentType, contentHmac, blobKey, wrappedKey, keyName, null);
-    }
-
     /**
-     * The same, for a document a Kafka application submitted ({@code submission}; null for REST): fails with
-     * {@link RecordTaken} (and records nothing) when its record already made a document.
+     * Records a new document (already stored as {@code blobKey}) and queues it for processing, for {@code key}'s upload ({@code submission}: the Kafka application's record that made it; null
+     * for REST). Fails, recording nothing, with {@link RecordTaken} when its record already made a document, and with
+     * {@link SameContentStored} when a copy of the same content that {@code key} may read was committed since the
+     * caller looked for one ({@code contentHmacs}: the content's keyed hashes under each KEK): uploads of the same
+     * content to one collection are recorded one after the other, each looking again for the other's copy, so that an
+     * upload sent again while the first was still being stored makes one document, not two.
      */
-    public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, String blobKey,
-                                String wrappedKey, String keyName, Submission submission) {
+    public Uni<Document> create(String id, Upload upload, String contentType, String contentHmac, List<String> contentHmacs,
+                                String blobKey, String wrappedKey, KeyEntry key, Submission submission) {
         Instant now = now();
         Document doc = new Document();
         doc.id = id;
         doc.collection = upload.collection();
-        doc.uploadedBy = keyName;
+        doc.uploadedBy = key.name();
         if (submission != null) {
             doc.appName = submission.application();
             doc.appCorrelationId = submission.correlationId();
         }
         setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
         return Panache.withTransaction(() -> take(submission, id)
+                .chain(() -> noCopyCommittedMeanwhile(key, upload.collection(), contentHmac, contentHmacs))
                 .chain(() -> documents.persist(doc))
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
                 .replaceWith(doc))
                 .call(this::nudge);
+    }
+
+    private Uni<Void> noCopyCommittedMeanwhile(KeyEntry key, String collection, String contentHmac, List<String> contentHmacs) {
+        if (contentHmac == null) {
+            return Uni.createFrom().voidItem(); // no KEK, no duplicate detection
+        }
+        return documents.lockSameContent(collection, contentHmac)
+                .chain(() -> documents.findReadableDuplicate(key, collection, contentHmacs))
+                .invoke(existing -> {
+                    if (existing != null) {
+                        throw new SameContentStored(existing);
+                    }
+                }).replaceWithVoid();
     }
 
     private Uni<Void> take(Submission submission, String id) {

@@ -146,20 +146,22 @@ public class DocumentUploads {
         return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmacs())
                 .chain(existing -> {
                     if (existing != null) {
-                        return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
-                                .replaceWith(new Result(Outcome.DUPLICATE, existing, null));
+                        return duplicate(key, existing);
                     }
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
                     String blobKey = BlobStore.newKey(id, 1);
                     return toTheEnd(storeBlob(blobKey, upload)
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
-                                            inspected.contentHmac(), stored.blobKey(), stored.wrappedKey(), key.name(), submission)
+                                            inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
+                                            stored.wrappedKey(), key, submission)
                                     .onFailure().call(() -> discard(id)))
                             .call(doc -> audited(key, submission, doc))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
                             .map(doc -> new Result(Outcome.ACCEPTED, doc, null))
+                            // an upload of the same content committed first (this one sent again meanwhile)
+                            .onFailure(SameContentStored.class).recoverWithUni(e -> duplicate(key, ((SameContentStored) e).existing))
                             // another reading of the same record committed its document first: that one it is
                             .onFailure(RecordTaken.class).invoke(e -> Log.infof("%s: stored by another reading of it",
                                     e.getMessage()))
@@ -168,6 +170,11 @@ public class DocumentUploads {
                                     .chain(made -> taken(key, submission, made == null ? null : made.document())));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
+    }
+
+    private Uni<Result> duplicate(KeyEntry key, Document existing) {
+        return audit.record(key.name(), "document.upload", existing.id, existing.collection, "ok", "duplicate")
+                .replaceWith(new Result(Outcome.DUPLICATE, existing, null));
     }
 
     /** An upload refused as invalid, audited as such ({@code collection} as the caller named it). */
