@@ -58,8 +58,8 @@ public interface WebhookConfig {
 
     /**
      * How long a finished delivery (delivered, failed, exhausted or skipped) is kept, with its attempts, from its
-     * creation; it is then deleted, and neither listed nor replayed any more. A pending delivery is kept however old,
-     * until it ends.
+     * creation; it is then deleted, and neither listed nor replayed any more. A delivery still pending by then, with no
+     * attempt in flight, is ended (exhausted, {@code expired}) and deleted as well.
      */
     @WithDefault("30d")
     Duration deliveryRetention();

@@ -45,6 +45,9 @@ public class DeliveryResource {
                                @JsonProperty("created_at") OffsetDateTime createdAt, List<Attempt> history) {
     }
 
+    /** Most deliveries one replay-since sends again. */
+    static final int REPLAY_LIMIT = 10_000;
+
     private final Caller caller;
     private final Pool db;
     private final DeliverySender sender;
@@ -95,10 +98,12 @@ public class DeliveryResource {
     }
 
     /**
-     * Sends one delivery again, now, whatever became of it; its id (and so {@code webhook-id}) stays the same. The
-     * statement locks the subscription (a deletion that committed since {@link #owned} leaves nothing: 404; one that
-     * comes later waits for it) and the delivery, and reads the delivery as locked: a sweep that deleted it meanwhile
-     * leaves nothing to replay (404), where the kept success's attempt row used to reference a deleted delivery (500).
+     * Sends one delivery again, now, whatever became of it, unless it is pending: its id (and so {@code webhook-id})
+     * stays the same. The statement locks the subscription (a deletion that committed since {@link #owned} leaves
+     * nothing: 404; one that comes later waits for it) and the delivery, and reads the delivery as locked: a sweep that
+     * deleted it meanwhile leaves nothing to replay (404), where the kept success's attempt row used to reference a
+     * deleted delivery (500). A pending delivery is already queued, or in flight under a lease: replaying it cleared the
+     * lease, so the sender claimed it again and sent it twice at once, and every call added an attempt row (409).
      */
     @POST
     @Path("/deliveries/{delivery}/replay")
@@ -115,13 +120,18 @@ public class DeliveryResource {
                           SELECT d.id, a.* FROM d CROSS JOIN LATERAL (%s) a),
                         replayed AS (
                           UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                          WHERE id IN (SELECT id FROM d) RETURNING id)
-                        SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed"""
+                          WHERE id = ANY (ARRAY (SELECT id FROM d WHERE status <> 'PENDING')) RETURNING id)
+                        SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed,
+                               EXISTS (SELECT 1 FROM d WHERE status = 'PENDING') AS pending"""
                         .formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, delivery, now()))
                 .map(rows -> {
                     Row r = rows.iterator().next();
                     if (!r.getBoolean("live")) {
                         return ErrorResponses.notFound("no webhook subscription " + id);
+                    }
+                    if (r.getBoolean("pending")) {
+                        return ErrorResponses.of(409, "delivery " + delivery
+                                + " is pending: it is already queued or in flight, and is not replayed", "delivery_pending");
                     }
                     if (r.getLong("replayed") == 0) {
                         return ErrorResponses.notFound("no delivery " + delivery);
@@ -132,9 +142,11 @@ public class DeliveryResource {
     }
 
     /**
-     * Sends again every delivery that failed or was exhausted since {@code since} (ISO-8601). The subscription is
+     * Sends again every delivery that failed or was exhausted since {@code since} (ISO-8601), at most
+     * {@link #REPLAY_LIMIT} a call ({@code "more": true} when that many were taken: call again). The subscription is
      * locked as for one replay (deleted meanwhile: 404, nothing revived); deliveries a sweep is deleting at that moment
-     * are skipped rather than waited for.
+     * are skipped rather than waited for. The ids are taken as an array ({@code id = ANY (ARRAY (...))}), by the primary
+     * key: as {@code id IN (...)}, the planner could join them to a scan of the whole delivery table.
      */
     @POST
     @Path("/replay")
@@ -150,19 +162,21 @@ public class DeliveryResource {
                         WITH live AS (SELECT id FROM subscription WHERE id = $1 FOR KEY SHARE),
                         replayed AS (
                           UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                          WHERE id IN (
+                          WHERE id = ANY (ARRAY (
                             SELECT id FROM delivery WHERE subscription_id = $1 AND status IN ('FAILED', 'EXHAUSTED')
-                              AND created_at >= $2 AND EXISTS (SELECT 1 FROM live) FOR UPDATE SKIP LOCKED)
+                              AND created_at >= $2 AND EXISTS (SELECT 1 FROM live) LIMIT $4 FOR UPDATE SKIP LOCKED))
                           RETURNING id)
                         SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed""")
-                .execute(Tuple.of(id, from, now()))
+                .execute(Tuple.of(id, from, now(), REPLAY_LIMIT))
                 .map(rows -> {
                     Row r = rows.iterator().next();
                     if (!r.getBoolean("live")) {
                         return ErrorResponses.notFound("no webhook subscription " + id);
                     }
                     sender.wake();
-                    return Response.accepted(Map.of("replayed", r.getLong("replayed"))).build();
+                    long replayed = r.getLong("replayed");
+                    return Response.accepted(replayed < REPLAY_LIMIT ? Map.of("replayed", replayed)
+                            : Map.of("replayed", replayed, "more", true)).build();
                 }));
     }
 

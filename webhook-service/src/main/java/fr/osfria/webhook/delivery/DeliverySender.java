@@ -478,15 +478,21 @@ public class DeliverySender {
     /** {@code webhook.exhausted} for each exhausted delivery, with the coarse reason; sent together, not one after another. */
     private Uni<Void> announce(List<Sent> exhausted) {
         List<Uni<Void>> sends = exhausted.stream().filter(x -> !EventTypes.WEBHOOK_EXHAUSTED.equals(x.due().eventType()))
-                .map(x -> events.sendMessage(EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED,
-                        x.due().subscriptionId(), new WebhookExhausted(x.due().subscriptionId(), x.due().id(), x.due().eventType(),
-                                x.due().attempts() + 1, x.outcome().reason())))))
+                .map(x -> events.sendMessage(exhausted(x.due().subscriptionId(), x.due().id(), x.due().eventType(),
+                        x.due().attempts() + 1, x.outcome().reason())))
                 .toList();
         return sends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(sends).andCollectFailures().replaceWithVoid()
                 .onFailure().recoverWithUni(e -> { // the deliveries are recorded; only the announcement is lost
                     Log.warnf("webhook.exhausted could not be published: %s", e.getMessage());
                     return Uni.createFrom().voidItem();
                 });
+    }
+
+    /** The {@code webhook.exhausted} message of a delivery that ended after {@code attempts} attempts, for {@code reason}. */
+    public static org.eclipse.microprofile.reactive.messaging.Message<String> exhausted(String subscription, String delivery,
+                                                                                       String eventType, int attempts, String reason) {
+        return EventMessages.of(CloudEvent.of("/osfria/webhook-service", EventTypes.WEBHOOK_EXHAUSTED, subscription,
+                new WebhookExhausted(subscription, delivery, eventType, attempts, reason)));
     }
 
     private static Duration jitter(Duration base) {

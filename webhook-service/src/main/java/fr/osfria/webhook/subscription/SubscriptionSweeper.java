@@ -67,18 +67,18 @@ public class SubscriptionSweeper {
         }
         String id = ids.get(i);
         // by the primary key, as an array: as id IN (...), the planner could join the batch to a scan of the table
-        return db.preparedQuery("""
+        return SweepLoop.batch(db, """
                         DELETE FROM delivery WHERE id = ANY (ARRAY (
-                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))""")
-                .execute(Tuple.of(id, BATCH))
+                          SELECT id FROM delivery WHERE subscription_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))""",
+                        Tuple.of(id, BATCH))
                 .invoke(deleted -> removed.increment(deleted.rowCount()))
                 .chain(deleted -> deleted.rowCount() > 0 ? batches(ids, i, left - 1)
                         // nothing free was left: the tombstone goes if nothing at all is (rows a writer holds:
                         // the next tick takes them)
-                        : db.preparedQuery("""
+                        : SweepLoop.batch(db, """
                                         DELETE FROM deleted_subscription WHERE id = $1
-                                          AND NOT EXISTS (SELECT 1 FROM delivery WHERE subscription_id = $1)""")
-                                .execute(Tuple.of(id))
+                                          AND NOT EXISTS (SELECT 1 FROM delivery WHERE subscription_id = $1)""",
+                                        Tuple.of(id))
                                 .chain(() -> batches(ids, i + 1, left - 1)));
     }
 }

@@ -10,6 +10,7 @@ import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.webhook.WebhookConfig;
+import fr.osfria.webhook.delivery.DeliverySender;
 import fr.osfria.webhook.delivery.Receiver;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,6 +19,7 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.smallrye.reactive.messaging.MutinyEmitter;
 import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,12 +29,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every event adds a delivery row per subscription and a received-event row, and nothing used to remove them: at
  * thousands of deliveries a second the database filled. Finished deliveries past the retention (30 days) go with their
- * attempts, pending ones stay however old; received events go once Kafka can no longer deliver them again (15 days).
+ * attempts, pending ones in flight stay however old; received events go once Kafka can no longer deliver them again (15 days).
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -55,6 +58,10 @@ class RetentionTest {
     @Inject
     MeterRegistry metrics;
 
+    @Inject
+    @Channel(DeliverySender.PUBLIC_EVENTS_OUT)
+    MutinyEmitter<String> events;
+
     @Test
     void finishedDeliveriesAndReceivedEventsPastTheirRetentionAreRemovedPendingOnesStay() throws Exception {
         try (Receiver receiver = new Receiver()) {
@@ -65,6 +72,7 @@ class RetentionTest {
                 attempt(d);
             }
             String oldPending = delivery(id, "PENDING", 60);
+            leased(oldPending); // an attempt in flight: not ended by the retention
             String recent = delivery(id, "FAILED", 29);
             attempt(recent);
             String oldEvent = receivedEvent(16);
@@ -74,7 +82,7 @@ class RetentionTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 2
                     && count("SELECT count(*) FROM received_event WHERE event_id = ?", oldEvent) == 0);
 
-            assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", oldPending), "a pending delivery is kept however old");
+            assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", oldPending), "a pending delivery in flight is kept however old");
             assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", recent));
             assertEquals(1, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", recent));
             for (String d : expired) {
@@ -143,12 +151,12 @@ class RetentionTest {
                 ps.setInt(2, perSubscription);
                 ps.executeUpdate();
             }
-            List<String> kept = List.of(delivery(subscriptions.get(0), "DELIVERED", 1), delivery(subscriptions.get(2), "PENDING", 40));
+            List<String> kept = List.of(delivery(subscriptions.get(0), "DELIVERED", 1), delivery(subscriptions.get(2), "PENDING", 1));
             SimpleMeterRegistry firstMetrics = new SimpleMeterRegistry();
             SimpleMeterRegistry secondMetrics = new SimpleMeterRegistry();
             double byTheService = removedBy(metrics); // the service's own sweeper may take part too, on its schedule
-            RetentionSweeper first = new RetentionSweeper(pool, config, firstMetrics);
-            RetentionSweeper second = new RetentionSweeper(pool, config, secondMetrics);
+            RetentionSweeper first = new RetentionSweeper(pool, config, firstMetrics, events);
+            RetentionSweeper second = new RetentionSweeper(pool, config, secondMetrics, events);
             first.soon();
             second.soon();
             await().atMost(Duration.ofSeconds(60)).until(() -> expiredLeft(subscriptions) == 0);
@@ -161,6 +169,16 @@ class RetentionTest {
                 given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + s).then().statusCode(204);
             }
         }
+    }
+
+    /** A batch statement that runs past its time-out is ended by PostgreSQL: a sweep never waits on it for ever. */
+    @Test
+    void aBatchStatementPastItsTimeOutIsEnded() {
+        long start = System.nanoTime();
+        Throwable e = org.junit.jupiter.api.Assertions.assertThrows(Throwable.class, () -> SweepLoop.batch(pool, Duration.ofMillis(300),
+                "SELECT pg_sleep(20)", io.vertx.mutiny.sqlclient.Tuple.tuple()).await().atMost(Duration.ofSeconds(15)));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("statement timeout"), e.toString());
+        org.junit.jupiter.api.Assertions.assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 10);
     }
 
     private long expiredLeft(List<String> subscriptions) throws SQLException {
@@ -193,6 +211,14 @@ class RetentionTest {
             ps.executeUpdate();
         }
         return id;
+    }
+
+    private void leased(String delivery) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE delivery SET lease_until = now() + interval '10 minutes' WHERE id = ?")) {
+            ps.setString(1, delivery);
+            ps.executeUpdate();
+        }
     }
 
     private void attempt(String delivery) throws SQLException {

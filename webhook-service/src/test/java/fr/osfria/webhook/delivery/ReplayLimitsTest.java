@@ -1,0 +1,125 @@
+package fr.osfria.webhook.delivery;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import fr.osfria.events.EventTypes;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A replay of a pending delivery cleared its lease: one in flight was claimed and sent again at once, and each call
+ * added an attempt row. A replay-since took every failed delivery of the period in one statement, however many.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "webhook"))
+class ReplayLimitsTest {
+
+    @Inject
+    AgroalDataSource db;
+
+    @Test
+    void aPendingDeliveryIsNotReplayedAFailedOneIs() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            String id = subscribe(receiver.url());
+            String delivery = "msg_replay_" + id;
+            execute("""
+                    INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at,
+                                          created_at, lease_until)
+                    VALUES (?, ?, 'in-flight', 'model.loaded', '{}', 'PENDING', 1, now(), now(), now() + interval '10 minutes')""",
+                    delivery, id);
+            String before = row(delivery);
+
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                    .post("/v1/webhooks/" + id + "/deliveries/" + delivery + "/replay")
+                    .then().statusCode(409).body("error.code", equalTo("delivery_pending"));
+            assertEquals(before, row(delivery), "the lease and the delivery are left as they were");
+            assertEquals(0, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
+
+            execute("UPDATE delivery SET status = 'FAILED', lease_until = NULL, finished_at = now() WHERE id = ? AND subscription_id = ?",
+                    delivery, id);
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                    .post("/v1/webhooks/" + id + "/deliveries/" + delivery + "/replay")
+                    .then().statusCode(202).body("replayed", equalTo(1));
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
+        }
+    }
+
+    @Test
+    void aReplaySinceTakesAtMostItsLimitAndSaysMoreAreLeft() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            String id = subscribe(receiver.url());
+            // inactive: the replayed deliveries fail at once, with nothing sent
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
+                    .body(Map.of("active", false)).put("/v1/webhooks/" + id).then().statusCode(200);
+            execute("""
+                    INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at,
+                                          created_at, finished_at)
+                    SELECT 'msg_' || md5(? || i), ?, 'failed-' || i, 'model.loaded', '{}', 'FAILED', 1, now(), now(), now()
+                    FROM generate_series(1, 10001) i""", id, id);
+
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + id + "/replay")
+                    .then().statusCode(202).body("replayed", equalTo(10_000)).body("more", equalTo(true));
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
+
+            String other = subscribe(receiver.url());
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + other + "/replay")
+                    .then().statusCode(202).body("replayed", equalTo(0)).body("more", nullValue());
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + other).then().statusCode(204);
+        }
+    }
+
+    private String row(String delivery) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT status || ' ' || attempts || ' ' || lease_until || ' ' || next_attempt_at FROM delivery WHERE id = ?")) {
+            ps.setString(1, delivery);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    private void execute(String sql, String... args) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private long count(String sql, String arg) throws SQLException {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static String subscribe(String url) {
+        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
+                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
+                .then().statusCode(201).extract().path("id");
+    }
+}
