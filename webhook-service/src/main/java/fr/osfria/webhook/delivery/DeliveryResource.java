@@ -113,25 +113,26 @@ public class DeliveryResource {
         return owned(id).chain(s -> s == null ? notFound(id) : db.preparedQuery("""
                         WITH live AS (SELECT id FROM subscription WHERE id = $1 FOR KEY SHARE),
                         d AS (
-                          SELECT id, status, finished_at, last_status, last_duration_ms FROM delivery
+                          SELECT id, status, finished_at, last_status, last_duration_ms,
+                            status = 'PENDING' AND COALESCE(lease_until >= $3, false) AS in_flight FROM delivery
                           WHERE id = $2 AND subscription_id = $1 AND EXISTS (SELECT 1 FROM live) FOR UPDATE),
                         kept AS (
                           INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
                           SELECT d.id, a.* FROM d CROSS JOIN LATERAL (%s) a),
                         replayed AS (
                           UPDATE delivery SET status = 'PENDING', next_attempt_at = $3, lease_until = NULL, finished_at = NULL
-                          WHERE id = ANY (ARRAY (SELECT id FROM d WHERE status <> 'PENDING')) RETURNING id)
+                          WHERE id = ANY (ARRAY (SELECT id FROM d WHERE NOT in_flight)) RETURNING id)
                         SELECT EXISTS (SELECT 1 FROM live) AS live, (SELECT count(*) FROM replayed) AS replayed,
-                               EXISTS (SELECT 1 FROM d WHERE status = 'PENDING') AS pending"""
+                               EXISTS (SELECT 1 FROM d WHERE in_flight) AS in_flight"""
                         .formatted(SUCCESS_ON_THE_ROW)).execute(Tuple.of(id, delivery, now()))
                 .map(rows -> {
                     Row r = rows.iterator().next();
                     if (!r.getBoolean("live")) {
                         return ErrorResponses.notFound("no webhook subscription " + id);
                     }
-                    if (r.getBoolean("pending")) {
-                        return ErrorResponses.of(409, "delivery " + delivery
-                                + " is pending: it is already queued or in flight, and is not replayed", "delivery_pending");
+                    if (r.getBoolean("in_flight")) { // its lease would be cleared and the sender would send it twice at once
+                        return ErrorResponses.of(409, "delivery " + delivery + " is being sent now (in flight until its"
+                                + " attempt ends): replay it once it has ended", "delivery_in_flight");
                     }
                     if (r.getLong("replayed") == 0) {
                         return ErrorResponses.notFound("no delivery " + delivery);

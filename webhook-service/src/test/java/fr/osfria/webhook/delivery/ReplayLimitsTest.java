@@ -24,8 +24,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A replay of a pending delivery cleared its lease: one in flight was claimed and sent again at once, and each call
- * added an attempt row. A replay-since took every failed delivery of the period in one statement, however many.
+ * A replay of a delivery in flight cleared its lease: the sender claimed it again and sent it twice at once. A replay-since took every failed delivery of the period in one statement, however many.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -37,7 +36,7 @@ class ReplayLimitsTest {
     AgroalDataSource db;
 
     @Test
-    void aPendingDeliveryIsNotReplayedAFailedOneIs() throws Exception {
+    void aDeliveryInFlightIsNotReplayedOneWaitingForItsRetryOrFailedIs() throws Exception {
         try (Receiver receiver = new Receiver()) {
             String id = subscribe(receiver.url());
             String delivery = "msg_replay_" + id;
@@ -50,9 +49,18 @@ class ReplayLimitsTest {
 
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
                     .post("/v1/webhooks/" + id + "/deliveries/" + delivery + "/replay")
-                    .then().statusCode(409).body("error.code", equalTo("delivery_pending"));
+                    .then().statusCode(409).body("error.code", equalTo("delivery_in_flight"));
             assertEquals(before, row(delivery), "the lease and the delivery are left as they were");
             assertEquals(0, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
+
+            // its attempt ended and failed: a retry an hour away is brought forward to now, and sent
+            execute("UPDATE delivery SET lease_until = NULL, next_attempt_at = now() + interval '1 hour' WHERE id = ?", delivery);
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                    .post("/v1/webhooks/" + id + "/deliveries/" + delivery + "/replay")
+                    .then().statusCode(202).body("replayed", equalTo(1));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !receiver.received.isEmpty());
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> count("SELECT count(*) FROM delivery WHERE id = ? AND status = 'DELIVERED'", delivery) == 1);
 
             execute("UPDATE delivery SET status = 'FAILED', lease_until = NULL, finished_at = now() WHERE id = ? AND subscription_id = ?",
                     delivery, id);
