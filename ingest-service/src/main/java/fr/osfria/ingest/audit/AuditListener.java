@@ -4,6 +4,7 @@ import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventJson;
 import fr.osfria.events.audit.AuditRecord;
 import fr.osfria.ingest.document.service.StoredText;
+import fr.osfria.ingest.pipeline.WhileDatabaseDown;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,7 +20,8 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * caller's text is quoted into them (a path id, a collection name, an error message), and a field the table cannot
  * hold (longer than its column, a NUL character, a lone surrogate) used to fail the insert, which sent the record to
  * the dead-letter topic, out of the trail: a caller could keep a probe out of the audit by making it long enough.
- * Such a field is now written printable and cut to its column, marked with an ellipsis.
+ * Such a field is now written printable and cut to its column, marked with an ellipsis. While PostgreSQL is out of
+ * reach a record waits for it ({@link WhileDatabaseDown}), as the other listeners' records do.
  */
 @ApplicationScoped
 public class AuditListener {
@@ -37,7 +39,8 @@ public class AuditListener {
     public Uni<Void> onRecord(String json) {
         CloudEvent<AuditRecord> event = EventJson.decode(json, AuditRecord.class);
         AuditRecord r = event.data();
-        return Panache.withTransaction(() -> Panache.getSession().chain(session -> session.createNativeQuery("""
+        // PostgreSQL out of reach is no fault of the record's: it waits for the database rather than go to the dead-letter topic
+        return WhileDatabaseDown.retry("audit record " + event.id(), () -> Panache.withTransaction(() -> Panache.getSession().chain(session -> session.createNativeQuery("""
                         INSERT INTO audit_record (event_id, service, key_name, action, target, collection, outcome, at, detail)
                         VALUES (:id, :service, :key, :action, :target, :collection, :outcome, :at, :detail)
                         ON CONFLICT (event_id) DO NOTHING""")
@@ -50,7 +53,7 @@ public class AuditListener {
                 .setParameter("outcome", required(r.outcome(), OUTCOME))
                 .setParameter("at", r.time() != null ? r.time() : event.time() != null ? event.time() : Instant.now())
                 .setParameter("detail", fit(r.detail(), DETAIL))
-                .executeUpdate())).replaceWithVoid();
+                .executeUpdate()))).replaceWithVoid();
     }
 
     /**

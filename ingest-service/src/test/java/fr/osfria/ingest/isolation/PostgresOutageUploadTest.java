@@ -212,6 +212,26 @@ class PostgresOutageUploadTest {
         awaitStatus(TestKeys.FINANCE, id, "indexed");
     }
 
+    /** An audit record read while PostgreSQL is down waited for nothing and went to the dead-letter topic, out of the trail. */
+    @Test
+    void anAuditRecordArrivingWhilePostgresqlIsDownReachesTheTrailOnceItIsBack() throws Exception {
+        String marker = "during-the-outage-" + UUID.randomUUID();
+        System.setProperty(SWITCH, "false");
+        try {
+            fr.osfria.testing.TopicProbe.send("osfria.audit.v1", "test-finance", fr.osfria.events.EventJson.encode(
+                    fr.osfria.events.CloudEvent.of("/osfria/embed-service", fr.osfria.events.EventTypes.AUDIT_RECORDED,
+                            "test-finance", new fr.osfria.events.audit.AuditRecord("embed-service", "test-finance", "search",
+                                    null, KB, "ok", java.time.Instant.now(), marker))));
+            Thread.sleep(3_000); // read and tried while the database is out of reach
+        } finally {
+            System.setProperty(SWITCH, "true");
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> io.restassured.RestAssured.given()
+                .header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                .queryParam("key", "test-finance").queryParam("action", "search").queryParam("limit", 1000)
+                .get("/v1/audit").then().statusCode(200).body("data.detail", org.hamcrest.Matchers.hasItem(marker)));
+    }
+
     /**
      * A Kafka application's record read again (a rebalance) while PostgreSQL is down: its second reading waits for the
      * database, then names the document the first reading made; it is neither rejected nor a second document.

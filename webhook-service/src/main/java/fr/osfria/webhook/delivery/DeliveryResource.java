@@ -98,12 +98,12 @@ public class DeliveryResource {
     }
 
     /**
-     * Sends one delivery again, now, whatever became of it, unless it is pending: its id (and so {@code webhook-id})
+     * Sends one delivery again, now, whatever became of it, unless it is in flight: its id (and so {@code webhook-id})
      * stays the same. The statement locks the subscription (a deletion that committed since {@link #owned} leaves
      * nothing: 404; one that comes later waits for it) and the delivery, and reads the delivery as locked: a sweep that
      * deleted it meanwhile leaves nothing to replay (404), where the kept success's attempt row used to reference a
-     * deleted delivery (500). A pending delivery is already queued, or in flight under a lease: replaying it cleared the
-     * lease, so the sender claimed it again and sent it twice at once, and every call added an attempt row (409).
+     * deleted delivery (500). A delivery in flight (pending under a sender's lease) is refused (409): replaying it cleared
+     * the lease, so the sender claimed it again and sent it twice at once. One waiting for its retry is sent now.
      */
     @POST
     @Path("/deliveries/{delivery}/replay")

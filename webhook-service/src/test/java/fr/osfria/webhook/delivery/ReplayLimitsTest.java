@@ -1,5 +1,7 @@
 package fr.osfria.webhook.delivery;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
+import static fr.osfria.webhook.WebhookTestSupport.count;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -51,7 +53,7 @@ class ReplayLimitsTest {
                     .post("/v1/webhooks/" + id + "/deliveries/" + delivery + "/replay")
                     .then().statusCode(409).body("error.code", equalTo("delivery_in_flight"));
             assertEquals(before, row(delivery), "the lease and the delivery are left as they were");
-            assertEquals(0, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
+            assertEquals(0, count(db, "SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
 
             // its attempt ended and failed: a retry an hour away is brought forward to now, and sent
             execute("UPDATE delivery SET lease_until = NULL, next_attempt_at = now() + interval '1 hour' WHERE id = ?", delivery);
@@ -60,7 +62,7 @@ class ReplayLimitsTest {
                     .then().statusCode(202).body("replayed", equalTo(1));
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> !receiver.received.isEmpty());
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
-                    .until(() -> count("SELECT count(*) FROM delivery WHERE id = ? AND status = 'DELIVERED'", delivery) == 1);
+                    .until(() -> count(db, "SELECT count(*) FROM delivery WHERE id = ? AND status = 'DELIVERED'", delivery) == 1);
 
             execute("UPDATE delivery SET status = 'FAILED', lease_until = NULL, finished_at = now() WHERE id = ? AND subscription_id = ?",
                     delivery, id);
@@ -115,19 +117,5 @@ class ReplayLimitsTest {
         }
     }
 
-    private long count(String sql, String arg) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, arg);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }

@@ -1,5 +1,7 @@
 package fr.osfria.webhook.isolation;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
+import static fr.osfria.webhook.WebhookTestSupport.count;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,7 +53,7 @@ class DeletionDuringOutcomeWriteTest {
             String id = subscribe(receiver.url());
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + id + "/ping")
                     .then().statusCode(202);
-            await().atMost(Duration.ofSeconds(20)).until(() -> count(
+            await().atMost(Duration.ofSeconds(20)).until(() -> count(db,
                     "SELECT count(*) FROM delivery WHERE subscription_id = ? AND status = 'DELIVERED'", id) == 1);
 
             CompletableFuture<Integer> deletion;
@@ -68,7 +70,7 @@ class DeletionDuringOutcomeWriteTest {
             }
             assertEquals(204, deletion.get(30, TimeUnit.SECONDS));
             // its deliveries go within seconds (swept once the writer lets them go)
-            await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 0);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + id).then().statusCode(404);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + id + "/ping")
                     .then().statusCode(404);
@@ -97,15 +99,15 @@ class DeletionDuringOutcomeWriteTest {
             }
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + doomedId)
                     .then().statusCode(204);
-            assertTrue(count("SELECT count(*) FROM delivery WHERE subscription_id = ?", doomedId) > 0,
+            assertTrue(count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ?", doomedId) > 0,
                     "the deletion answered only once its whole backlog was deleted");
 
             List<String> models = ModelEvents.publish(3, "/osfria/test", new ConcurrentHashMap<>());
             await().atMost(Duration.ofSeconds(30)).until(() -> models.stream().allMatch(m -> neighbour.received.stream()
                     .anyMatch(r -> ModelEvents.modelOf(r.body()).equals(m))));
-            await().atMost(Duration.ofSeconds(90)).until(() -> count(
+            await().atMost(Duration.ofSeconds(90)).until(() -> count(db,
                     "SELECT count(*) FROM delivery WHERE subscription_id = ?", doomedId) == 0
-                    && count("SELECT count(*) FROM deleted_subscription WHERE id = ?", doomedId) == 0);
+                    && count(db, "SELECT count(*) FROM deleted_subscription WHERE id = ?", doomedId) == 0);
             assertTrue(doomed.received.isEmpty(), "a deleted subscription's backlog is never sent");
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + neighbourId)
                     .then().statusCode(204);
@@ -135,19 +137,5 @@ class DeletionDuringOutcomeWriteTest {
         }
     }
 
-    private long count(String sql, String id) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }

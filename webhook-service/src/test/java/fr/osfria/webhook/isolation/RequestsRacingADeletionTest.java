@@ -1,5 +1,7 @@
 package fr.osfria.webhook.isolation;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
+import static fr.osfria.webhook.WebhookTestSupport.count;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +55,7 @@ class RequestsRacingADeletionTest {
                     .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
                     .body(Map.of("active", false)).put("/v1/webhooks/" + id).then().extract());
             assertNotFound(answer);
-            assertEquals(0, count("SELECT count(*) FROM subscription WHERE id = ?", id));
+            assertEquals(0, count(db, "SELECT count(*) FROM subscription WHERE id = ?", id));
         }
     }
 
@@ -64,7 +66,7 @@ class RequestsRacingADeletionTest {
             String delivery = deliveredPing(id, receiver);
             ExtractableResponse<Response> answer = whileDeleting(id, "DELETE FROM subscription WHERE id = ?", () -> replay(id, delivery));
             assertNotFound(answer);
-            assertEquals(0, count("SELECT count(*) FROM delivery WHERE subscription_id = ? AND status = 'PENDING'", id));
+            assertEquals(0, count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ? AND status = 'PENDING'", id));
         }
     }
 
@@ -76,7 +78,7 @@ class RequestsRacingADeletionTest {
             String delivery = deliveredPing(id, receiver);
             ExtractableResponse<Response> answer = whileDeleting(delivery, "DELETE FROM delivery WHERE id = ?", () -> replay(id, delivery));
             assertNotFound(answer);
-            assertEquals(0, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
+            assertEquals(0, count(db, "SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", delivery));
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
         }
     }
@@ -97,7 +99,7 @@ class RequestsRacingADeletionTest {
             ExtractableResponse<Response> answer = whileDeleting(id, "DELETE FROM subscription WHERE id = ?", () -> given()
                     .header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + id + "/replay").then().extract());
             assertNotFound(answer);
-            assertEquals(0, count("SELECT count(*) FROM delivery WHERE subscription_id = ? AND status = 'PENDING'", id));
+            assertEquals(0, count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ? AND status = 'PENDING'", id));
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> receiver.received.isEmpty());
         }
     }
@@ -146,7 +148,7 @@ class RequestsRacingADeletionTest {
     private String deliveredPing(String id, Receiver receiver) throws SQLException {
         String delivery = given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).post("/v1/webhooks/" + id + "/ping")
                 .then().statusCode(202).extract().path("delivery_id");
-        await().atMost(Duration.ofSeconds(20)).until(() -> count(
+        await().atMost(Duration.ofSeconds(20)).until(() -> count(db,
                 "SELECT count(*) FROM delivery WHERE id = ? AND status = 'DELIVERED'", delivery) == 1);
         return delivery;
     }
@@ -158,19 +160,5 @@ class RequestsRacingADeletionTest {
         }
     }
 
-    private long count(String sql, String id) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }

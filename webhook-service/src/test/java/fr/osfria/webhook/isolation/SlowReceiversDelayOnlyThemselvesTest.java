@@ -1,5 +1,6 @@
 package fr.osfria.webhook.isolation;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -133,10 +134,6 @@ class SlowReceiversDelayOnlyThemselvesTest {
         }
     }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks").then().statusCode(201).extract().path("id");
-    }
 
     private static List<String> publish(int n, Map<String, Long> sentAt) {
         return ModelEvents.publish(n, "/osfria/test", sentAt);

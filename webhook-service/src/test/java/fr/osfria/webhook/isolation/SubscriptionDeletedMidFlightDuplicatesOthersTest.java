@@ -1,5 +1,6 @@
 package fr.osfria.webhook.isolation;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.everyItem;
@@ -84,9 +85,4 @@ class SubscriptionDeletedMidFlightDuplicatesOthersTest {
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
     }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }

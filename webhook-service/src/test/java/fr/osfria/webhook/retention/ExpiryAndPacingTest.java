@@ -1,5 +1,7 @@
 package fr.osfria.webhook.retention;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
+import static fr.osfria.webhook.WebhookTestSupport.count;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,7 +59,7 @@ class ExpiryAndPacingTest {
             String announced = events.await(r -> r.value().contains(EventTypes.WEBHOOK_EXHAUSTED) && r.value().contains(stale),
                     Duration.ofSeconds(30)).value();
             assertTrue(announced.contains("\"expired\""), announced);
-            await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM delivery WHERE id = ?", stale) == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> count(db, "SELECT count(*) FROM delivery WHERE id = ?", stale) == 0);
 
             assertEquals("PENDING", status(inFlight), "an attempt in flight is left to end");
             assertEquals("PENDING", status(recent));
@@ -98,11 +100,11 @@ class ExpiryAndPacingTest {
 
             retention.soon();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> count("SELECT count(*) FROM received_event WHERE event_id LIKE ? || '-%'", tag) < events);
-            long deliveriesLeft = count("SELECT count(*) FROM delivery WHERE subscription_id = ?", id);
+                    .until(() -> count(db, "SELECT count(*) FROM received_event WHERE event_id LIKE ? || '-%'", tag) < events);
+            long deliveriesLeft = count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ?", id);
             assertTrue(deliveriesLeft > 0, "the received events' first batch came before the deliveries were all gone");
-            await().atMost(Duration.ofSeconds(60)).until(() -> count("SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 0
-                    && count("SELECT count(*) FROM received_event WHERE event_id LIKE ? || '-%'", tag) == 0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 0
+                    && count(db, "SELECT count(*) FROM received_event WHERE event_id LIKE ? || '-%'", tag) == 0);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
         }
     }
@@ -134,19 +136,5 @@ class ExpiryAndPacingTest {
         }
     }
 
-    private long count(String sql, String arg) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, arg);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }

@@ -1,5 +1,7 @@
 package fr.osfria.webhook.retention;
 
+import static fr.osfria.webhook.WebhookTestSupport.subscribe;
+import static fr.osfria.webhook.WebhookTestSupport.count;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsInAnyOrder;
@@ -79,16 +81,16 @@ class RetentionTest {
             String recentEvent = receivedEvent(14);
 
             retention.soon();
-            await().atMost(Duration.ofSeconds(30)).until(() -> count("SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 2
-                    && count("SELECT count(*) FROM received_event WHERE event_id = ?", oldEvent) == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ?", id) == 2
+                    && count(db, "SELECT count(*) FROM received_event WHERE event_id = ?", oldEvent) == 0);
 
-            assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", oldPending), "a pending delivery in flight is kept however old");
-            assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", recent));
-            assertEquals(1, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", recent));
+            assertEquals(1, count(db, "SELECT count(*) FROM delivery WHERE id = ?", oldPending), "a pending delivery in flight is kept however old");
+            assertEquals(1, count(db, "SELECT count(*) FROM delivery WHERE id = ?", recent));
+            assertEquals(1, count(db, "SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", recent));
             for (String d : expired) {
-                assertEquals(0, count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", d), "attempts go with their delivery");
+                assertEquals(0, count(db, "SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", d), "attempts go with their delivery");
             }
-            assertEquals(1, count("SELECT count(*) FROM received_event WHERE event_id = ?", recentEvent));
+            assertEquals(1, count(db, "SELECT count(*) FROM received_event WHERE event_id = ?", recentEvent));
             // the listing and the replays see what is left
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).get("/v1/webhooks/" + id + "/deliveries")
                     .then().statusCode(200).body("data.id", containsInAnyOrder(oldPending, recent));
@@ -121,12 +123,12 @@ class RetentionTest {
                 }
                 retention.soon();
                 await().atMost(Duration.ofSeconds(30)).until(() -> free.stream().allMatch(d -> gone(d)));
-                assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", held));
+                assertEquals(1, count(db, "SELECT count(*) FROM delivery WHERE id = ?", held));
                 holder.commit();
             }
             retention.soon();
             await().atMost(Duration.ofSeconds(30)).until(() -> gone(held)
-                    && count("SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", held) == 0);
+                    && count(db, "SELECT count(*) FROM delivery_attempt WHERE delivery_id = ?", held) == 0);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + id).then().statusCode(204);
         }
     }
@@ -163,7 +165,7 @@ class RetentionTest {
             double removed = removedBy(firstMetrics) + removedBy(secondMetrics) + removedBy(metrics) - byTheService;
             assertEquals(3 * perSubscription, removed, 0.0, "each expired delivery removed once, by one replica or the other");
             for (String d : kept) {
-                assertEquals(1, count("SELECT count(*) FROM delivery WHERE id = ?", d));
+                assertEquals(1, count(db, "SELECT count(*) FROM delivery WHERE id = ?", d));
             }
             for (String s : subscriptions) {
                 given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + s).then().statusCode(204);
@@ -184,7 +186,7 @@ class RetentionTest {
     private long expiredLeft(List<String> subscriptions) throws SQLException {
         long left = 0;
         for (String s : subscriptions) {
-            left += count("SELECT count(*) FROM delivery WHERE subscription_id = ? AND event_id LIKE 'expired-%'", s);
+            left += count(db, "SELECT count(*) FROM delivery WHERE subscription_id = ? AND event_id LIKE 'expired-%'", s);
         }
         return left;
     }
@@ -244,25 +246,11 @@ class RetentionTest {
 
     private boolean gone(String delivery) {
         try {
-            return count("SELECT count(*) FROM delivery WHERE id = ?", delivery) == 0;
+            return count(db, "SELECT count(*) FROM delivery WHERE id = ?", delivery) == 0;
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private long count(String sql, String id) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
 
-    private static String subscribe(String url) {
-        return given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
-                .body(Map.of("url", url, "events", List.of(EventTypes.MODEL_LOADED))).post("/v1/webhooks")
-                .then().statusCode(201).extract().path("id");
-    }
 }
