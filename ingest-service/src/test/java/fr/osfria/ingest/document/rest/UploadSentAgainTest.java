@@ -79,6 +79,47 @@ class UploadSentAgainTest {
         }
     }
 
+    /**
+     * Two departments uploading the same bytes at once: each gets its own document (a copy the other may not read is
+     * never named to it), and each key's repeated uploads are duplicates of its own.
+     */
+    @Test
+    void twoDepartmentsSendingTheSameBytesAtOnceGetADocumentEachAndNeverTheOthers() throws Exception {
+        byte[] file = ("Note de service " + UUID.randomUUID() + "\n" + "texte\n".repeat(2_000)).getBytes(StandardCharsets.UTF_8);
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService clients = Executors.newFixedThreadPool(COPIES);
+        List<Future<String>> hr = new ArrayList<>();
+        List<Future<String>> finance = new ArrayList<>();
+        try {
+            for (int i = 0; i < COPIES / 2; i++) {
+                hr.add(clients.submit(() -> {
+                    go.await();
+                    return upload(TestKeys.HR, "note.txt", file, KB, "{\"department\":\"hr\"}").extract().path("document_id");
+                }));
+                finance.add(clients.submit(() -> {
+                    go.await();
+                    return upload(TestKeys.FINANCE, "note.txt", file, KB, "{\"department\":\"finance\",\"confidential\":true}")
+                            .extract().path("document_id");
+                }));
+            }
+            go.countDown();
+            Set<String> hrIds = new HashSet<>();
+            Set<String> financeIds = new HashSet<>();
+            for (Future<String> a : hr) {
+                hrIds.add(a.get());
+            }
+            for (Future<String> a : finance) {
+                financeIds.add(a.get());
+            }
+            assertEquals(1, hrIds.size(), "HR's uploads name one document: " + hrIds);
+            assertEquals(1, financeIds.size(), "Finance's uploads name one document: " + financeIds);
+            assertEquals(false, hrIds.equals(financeIds), "HR is never told of Finance's confidential copy");
+            assertEquals(2, documentsNamed(hrIds.iterator().next()), "one document per department");
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
     /** Rows of the collection whose content is that of {@code id}'s document. */
     private int documentsNamed(String id) throws Exception {
         try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(
