@@ -116,7 +116,7 @@ public class DocumentResource {
         if (collection == null || collection.isBlank()) {
             return refuse(key, "document.list", null, null, new InvalidUpload(400, "'collection' is required"));
         }
-        if (Upload.auditable(collection) == null) {
+        if (!Upload.isCollectionName(collection)) {
             // no collection can have that name: answered as an unknown one, for every key (a NUL failed the query,
             // a long name the audit)
             return audit.record(key.name(), "document.list", null, null, "not_found", null)
@@ -127,7 +127,7 @@ public class DocumentResource {
                     new InvalidUpload(400, "'offset' is 0 or more and 'limit' between 1 and 500"));
         }
         if (!Rights.canReadCollection(key, collection)) {
-            return audit.record(key.name(), "document.list", null, Upload.auditable(collection), "not_found", null)
+            return audit.record(key.name(), "document.list", null, collection, "not_found", null)
                     .replaceWith(ErrorResponses.notFound("no collection " + collection));
         }
         return documents.visiblePage(key, collection, offset, limit).chain(page ->

@@ -56,7 +56,8 @@ public record Upload(Path file, String filename, long size, String collection, M
         return new Upload(file, safeFilename(rawFilename), size, collection, metadata, dept, (Boolean) confidential);
     }
 
-    private static boolean isCollectionName(String collection) {
+    /** Whether {@code collection} is a name a collection can have. */
+    public static boolean isCollectionName(String collection) {
         return collection != null && COLLECTION.matcher(collection).matches();
     }
 
