@@ -22,9 +22,10 @@ public final class DatabaseUnavailable {
                 return true;
             }
             String name = t.getClass().getName();
-            if (name.equals("io.netty.channel.unix.Errors$NativeIoException") && t.getMessage() != null
+            if (t instanceof java.io.IOException && t.getMessage() != null
                     && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))) {
-                return true; // the same through Netty's native transport
+                return true; // the same met while writing (the JDK's socket channel says it with a bare IOException) or
+                             // through Netty's native transport (its NativeIoException)
             }
             if (t.getMessage() != null && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
                 return true; // statements queued on a connection the server closed (the client's own wording, no class)
