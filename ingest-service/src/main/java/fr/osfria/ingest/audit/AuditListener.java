@@ -20,8 +20,9 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * caller's text is quoted into them (a path id, a collection name, an error message), and a field the table cannot
  * hold (longer than its column, a NUL character, a lone surrogate) used to fail the insert, which sent the record to
  * the dead-letter topic, out of the trail: a caller could keep a probe out of the audit by making it long enough.
- * Such a field is now written printable and cut to its column, marked with an ellipsis. While PostgreSQL is out of
- * reach a record waits for it ({@link WhileDatabaseDown}), as the other listeners' records do.
+ * Such a field is now written printable and cut to its column, marked with an ellipsis and a digest of the whole.
+ * While PostgreSQL is out of reach a record waits for it ({@link WhileDatabaseDown}), as the other listeners' records
+ * do.
  */
 @ApplicationScoped
 public class AuditListener {
@@ -57,15 +58,17 @@ public class AuditListener {
     }
 
     /**
-     * {@code value} as the column can hold it: control characters and lone surrogates escaped, at most {@code width}
-     * characters (the last an ellipsis when it was cut, never half of a surrogate pair).
+     * {@code value} as the column can hold it: made printable ({@link StoredText#printable}), and when it is longer than
+     * {@code width} characters cut and marked with an ellipsis and a digest of the whole value, so that two probes which
+     * differ only past the cut stay two in the trail (never half of a surrogate pair).
      */
     static String fit(String value, int width) {
         String printable = StoredText.printable(value);
         if (printable == null || printable.codePointCount(0, printable.length()) <= width) {
             return printable;
         }
-        return printable.substring(0, printable.offsetByCodePoints(0, width - 1)) + "…";
+        String mark = "…[sha256:" + sha256(printable).substring(0, 12) + "]";
+        return printable.substring(0, printable.offsetByCodePoints(0, width - mark.length())) + mark;
     }
 
     private static String required(String value, int width) {
@@ -80,9 +83,12 @@ public class AuditListener {
         if (id != null && !id.isEmpty() && id.length() <= ID && StoredText.printable(id).equals(id)) {
             return id;
         }
+        return "sha256:" + sha256(String.valueOf(id));
+    }
+
+    private static String sha256(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(String.valueOf(id).getBytes(StandardCharsets.UTF_8));
-            return "sha256:" + HexFormat.of().formatHex(digest);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

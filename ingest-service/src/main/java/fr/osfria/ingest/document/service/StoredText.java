@@ -39,11 +39,13 @@ public final class StoredText {
     }
 
     /**
-     * {@code value} as a message may quote it: control characters and lone surrogates written as JSON escapes them (backslash, u,
-     * four hex digits), never themselves (a message is audited, and sent in a Kafka header).
+     * {@code value} as a message or the audit trail may quote it: control characters, lone surrogates and the invisible
+     * characters that change how text around them reads (bidirectional overrides, zero-width characters, line
+     * separators) written as JSON escapes them (backslash, u, four hex digits), never themselves (a message is audited,
+     * shown in the console and sent in a Kafka header: a right-to-left override would make a probe read as another).
      */
     public static String printable(String value) {
-        if (value == null || fault(value, true) == null) {
+        if (value == null || value.chars().noneMatch(c -> unprintable((char) c))) {
             return value;
         }
         StringBuilder out = new StringBuilder(value.length() + 16);
@@ -51,13 +53,19 @@ public final class StoredText {
             char c = value.charAt(i);
             if (pairAt(value, i)) {
                 out.append(c).append(value.charAt(++i));
-            } else if (Character.isISOControl(c) || Character.isSurrogate(c)) {
+            } else if (unprintable(c)) {
                 out.append(escaped(c));
             } else {
                 out.append(c);
             }
         }
         return out.toString();
+    }
+
+    private static boolean unprintable(char c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || Character.isSurrogate(c) || type == Character.FORMAT
+                || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 
     private static String fault(String value, boolean identifier) {

@@ -43,6 +43,11 @@ class StoredTextTest {
     void aMessageQuotesWhatItRefusesWithoutCarryingIt() {
         assertEquals("k\\u0000\\u001b[31m\\ud800" + EMOJI, StoredText.printable("k" + NUL + "\u001b[31m" + HIGH + EMOJI));
         assertEquals("plain", StoredText.printable("plain"));
+        // what would make a quoted probe read as something else: a right-to-left override, zero-width characters,
+        // a line separator
+        assertEquals("invoice-\\u202efdp.exe \\u200b\\u2060a\\u2028b",
+                StoredText.printable("invoice-\u202efdp.exe \u200b\u2060a\u2028b"));
+        assertEquals("é e\u0301 " + EMOJI, StoredText.printable("é e\u0301 " + EMOJI));
         String quoted = new InvalidUpload(400, "key '" + NUL + "' is not").getMessage();
         assertEquals("key '\\u0000' is not", quoted);
     }
