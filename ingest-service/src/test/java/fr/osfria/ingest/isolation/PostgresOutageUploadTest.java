@@ -74,6 +74,11 @@ class PostgresOutageUploadTest {
 
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
+    /**
+     * A text: the relay cuts the connection whose transaction sent it, right after it has passed that transaction's
+     * COMMIT on, its answer withheld: the commit took place and the service cannot know it.
+     */
+    private static final String CUT_AFTER_COMMIT_OF = "osfria.test.postgres-cut-after-commit-of";
     /** How long a Kafka application's record waits for PostgreSQL here (8 minutes in production). */
     static final Duration DEADLINE = Duration.ofSeconds(10);
     /** A Kafka application that may write knowledge-base for the finance department. */
@@ -188,6 +193,44 @@ class PostgresOutageUploadTest {
         String after = "Après la panne " + UUID.randomUUID();
         await().atMost(Duration.ofSeconds(30)).until(() -> upload(TestKeys.FINANCE, "apres.txt",
                 after.getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}").extract().statusCode() == 202);
+    }
+
+    /**
+     * A connection cut while PostgreSQL commits an upload: the document is stored, the service only sees the
+     * connection go (503, the client sends it again). Its file used to be removed as if nothing had been stored: the
+     * document then failed at parsing, its original lost. The file stays; the orphan-file sweep would remove it only
+     * once the database answers that no document holds it.
+     */
+    @Test
+    void anUploadWhoseCommitIsCutKeepsItsFile() throws Exception {
+        String filename = "coupure-" + UUID.randomUUID() + ".txt";
+        byte[] file = ("Validé, puis la connexion coupée " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+        System.setProperty(CUT_AFTER_COMMIT_OF, filename); // the file name is a parameter of the document's insert
+        try {
+            upload(TestKeys.FINANCE, filename, file, KB, "{\"department\":\"finance\"}")
+                    .statusCode(503).body("error.code", equalTo("database_unavailable"));
+        } finally {
+            System.clearProperty(CUT_AFTER_COMMIT_OF);
+        }
+        String id;
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT id FROM document WHERE filename = ?")) {
+            s.setString(1, filename);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), "the commit did not take place: the test cut nothing");
+                id = rs.getString(1);
+            }
+        }
+        // parsed from its file: chunks published, waiting for the index (failed, 0 chunks, when the file was removed)
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            String status = get(TestKeys.FINANCE, id).statusCode(200).extract().path("status");
+            assertEquals("processing", status, "the stored document, after its commit was cut");
+            assertTrue(get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count") > 0);
+        });
+        assertTrue(blobDirectories().contains(id), "the stored document's file was removed");
+        // the client sends it again, as told: the upload is found, not stored twice
+        upload(TestKeys.FINANCE, filename, file, KB, "{\"department\":\"finance\"}")
+                .statusCode(200).body("document_id", equalTo(id));
     }
 
     /**
@@ -364,8 +407,9 @@ class PostgresOutageUploadTest {
                     Socket upstream = new Socket("127.0.0.1", target);
                     open.add(client);
                     open.add(upstream);
-                    pipe(client, upstream);
-                    pipe(upstream, client);
+                    java.util.concurrent.atomic.AtomicBoolean withheld = new java.util.concurrent.atomic.AtomicBoolean();
+                    toServer(client, upstream, withheld);
+                    pipe(upstream, client, withheld);
                 } catch (java.net.SocketTimeoutException e) {
                     // look at the switch again
                 } catch (IOException | UncheckedIOException e) {
@@ -388,12 +432,56 @@ class PostgresOutageUploadTest {
             }
         }
 
-        private static void pipe(Socket from, Socket to) {
+        /** Passes the server's answers on, none once {@code withheld}. */
+        private static void pipe(Socket from, Socket to, java.util.concurrent.atomic.AtomicBoolean withheld) {
             Thread t = new Thread(() -> {
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    in.transferTo(out);
+                    byte[] buffer = new byte[16_384];
+                    for (int n; (n = in.read(buffer)) >= 0 && !withheld.get(); ) {
+                        out.write(buffer, 0, n);
+                    }
                 } catch (IOException e) {
                     // cut
+                } finally {
+                    closeQuietly(from);
+                    closeQuietly(to);
+                }
+            }, "postgres-relay-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /**
+         * Passes the service's statements on; the COMMIT of a transaction that sent the text {@link #CUT_AFTER_COMMIT_OF}
+         * names is passed on with its answer withheld, and the connection cut once the server has had time to commit.
+         */
+        private static void toServer(Socket from, Socket to, java.util.concurrent.atomic.AtomicBoolean withheld) {
+            Thread t = new Thread(() -> {
+                boolean marked = false;
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    byte[] buffer = new byte[16_384];
+                    for (int n; (n = in.read(buffer)) >= 0; ) {
+                        String text = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+                        String mark = System.getProperty(CUT_AFTER_COMMIT_OF);
+                        marked |= mark != null && text.contains(mark); // ASCII: the same in ISO-8859-1 and UTF-8
+                        boolean commit = text.contains("COMMIT");
+                        if (commit && marked && mark != null) {
+                            System.clearProperty(CUT_AFTER_COMMIT_OF); // once
+                            withheld.set(true);
+                            out.write(buffer, 0, n);
+                            out.flush();
+                            Thread.sleep(500);
+                            return;
+                        }
+                        out.write(buffer, 0, n);
+                        if (commit || text.contains("ROLLBACK")) {
+                            marked = false;
+                        }
+                    }
+                } catch (IOException e) {
+                    // cut
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 } finally {
                     closeQuietly(from);
                     closeQuietly(to);

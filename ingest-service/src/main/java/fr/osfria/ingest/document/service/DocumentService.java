@@ -13,6 +13,7 @@ import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.ingest.outbox.OutboxEvent;
 import fr.osfria.ingest.outbox.OutboxRelay;
@@ -28,6 +29,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 /**
@@ -75,11 +77,15 @@ public class DocumentService {
             doc.appCorrelationId = submission.correlationId();
         }
         setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
+        AtomicBoolean committing = new AtomicBoolean();
         return Panache.withTransaction(() -> take(submission, id)
                 .chain(() -> noCopyCommittedMeanwhile(key, upload.collection(), contentHmac, contentHmacs))
                 .chain(() -> documents.persist(doc))
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                .chain(Panache::flush) // every statement answered: from here only the commit can fail
+                .invoke(() -> committing.set(true))
                 .replaceWith(doc))
+                .onFailure(e -> committing.get() && DatabaseUnavailable.causes(e)).transform(CommitOutcomeUnknown::new)
                 .call(this::nudge);
     }
 

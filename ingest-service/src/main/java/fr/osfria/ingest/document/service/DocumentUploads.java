@@ -155,7 +155,7 @@ public class DocumentUploads {
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
                                             stored.wrappedKey(), key, submission)
-                                    .onFailure().call(() -> discard(id)))
+                                    .onFailure().call(e -> unlessStored(e, id)))
                             .call(doc -> audited(key, submission, doc))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
@@ -223,6 +223,15 @@ public class DocumentUploads {
                 return new Stored(blobs.put(blobKey, sealed), envelope.wrap(dataKey), dataKey);
             });
         })));
+    }
+
+    /**
+     * Removes the files of a document whose row was not stored; but when the connection was lost under the commit,
+     * PostgreSQL may have committed: that file stays, and the orphan-file sweep removes it once the database answers
+     * that no document holds it.
+     */
+    private Uni<Void> unlessStored(Throwable failure, String id) {
+        return failure instanceof CommitOutcomeUnknown ? Uni.createFrom().voidItem() : discard(id);
     }
 
     public Uni<Void> discard(String id) {
