@@ -192,7 +192,7 @@ class EndToEndBenchmark {
         System.out.printf("BENCH GET /v1/documents?limit=5, %d calls: p50 %.1f ms, p95 %.1f ms (target p50 <= 10 ms);"
                         + " on ingest-service's own port p50 %.1f ms, p95 %.1f ms%n",
                 n, quantile(warm.list(), 0.5), quantile(warm.list(), 0.95), quantile(warm.listDirect(), 0.5), quantile(warm.listDirect(), 0.95));
-        new SearchTax(http, url, "http://127.0.0.1:" + (port + 2), key, kafkaBootstrap).print(n);
+        new SearchTax(http, url, "http://127.0.0.1:" + (port + 2), "http://127.0.0.1:" + (port + 1), key, kafkaBootstrap).print(n);
     }
 
     /** {@code unmeasured} rounds, then {@code n} measured ones: a search and a list, each through the entry port and direct. */

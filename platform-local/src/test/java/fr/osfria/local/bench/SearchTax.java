@@ -25,7 +25,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * embed-service (an unknown path), a search refused for a bad filter (the key check and the audit record, nothing
  * else), a plain Kafka producer with the audit channel's settings waiting for one record's acknowledgement from the
  * platform's broker (what the audit's wait cannot go under), the search on embed-service's port, and through the
- * entry port.
+ * entry port. The HTTP steps, and the document list, once more with a blocking client on kept-alive sockets
+ * ({@link SocketHttp}): what the JDK client's own thread hand-offs add to each call is not the platform's time.
  */
 final class SearchTax {
 
@@ -35,13 +36,15 @@ final class SearchTax {
     private final HttpClient http;
     private final String entry;
     private final String embed;
+    private final String ingest;
     private final String key;
     private final String kafkaBootstrap;
 
-    SearchTax(HttpClient http, String entry, String embed, String key, String kafkaBootstrap) {
+    SearchTax(HttpClient http, String entry, String embed, String ingest, String key, String kafkaBootstrap) {
         this.http = http;
         this.entry = entry;
         this.embed = embed;
+        this.ingest = ingest;
         this.key = key;
         this.kafkaBootstrap = kafkaBootstrap;
     }
@@ -57,7 +60,11 @@ final class SearchTax {
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         String record = "x".repeat(600); // an audit record's size
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+        Map<String, List<Double>> socketSteps = new LinkedHashMap<>();
+        String list = "/v1/documents?collection=bench&limit=5";
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props);
+             SocketHttp embedSocket = new SocketHttp(embed); SocketHttp entrySocket = new SocketHttp(entry);
+             SocketHttp ingestSocket = new SocketHttp(ingest)) {
             for (int i = 0; i < n + 50; i++) {
                 boolean measured = i >= 50;
                 time(steps, measured, "bare HTTP round trip", () -> expect(send(HttpRequest.newBuilder(URI.create(embed + "/v1/nothing-here")).GET()), 404));
@@ -66,15 +73,27 @@ final class SearchTax {
                         () -> producer.send(new ProducerRecord<>("bench.audit-acks", "bench", record)).get(10, TimeUnit.SECONDS));
                 time(steps, measured, "search, embed-service's port", () -> expect(send(search(embed, SEARCH)), 200));
                 time(steps, measured, "search, entry port", () -> expect(send(search(entry, SEARCH)), 200));
+                time(socketSteps, measured, "bare HTTP round trip", () -> expect(embedSocket.get("/v1/nothing-here", null), 404));
+                time(socketSteps, measured, "+ key check + audit record (400)", () -> expect(embedSocket.post("/v1/search", key, BAD_FILTER), 400));
+                time(socketSteps, measured, "search, embed-service's port", () -> expect(embedSocket.post("/v1/search", key, SEARCH), 200));
+                time(socketSteps, measured, "search, entry port", () -> expect(entrySocket.post("/v1/search", key, SEARCH), 200));
+                time(socketSteps, measured, "list, ingest-service's port", () -> expect(ingestSocket.get(list, key), 200));
+                time(socketSteps, measured, "list, entry port", () -> expect(entrySocket.get(list, key), 200));
             }
         }
+        System.out.printf("BENCH where a search's fixed tax goes, %d interleaved rounds:%s load average %s%n", n, figures(steps), loadAverage());
+        System.out.printf("BENCH the same calls with a blocking client on kept-alive sockets (no client threads), interleaved with the"
+                + " above:%s load average %s%n", figures(socketSteps), loadAverage());
+    }
+
+    private static String figures(Map<String, List<Double>> steps) {
         StringBuilder line = new StringBuilder();
         for (Map.Entry<String, List<Double>> step : steps.entrySet()) {
             List<Double> ms = step.getValue();
             Collections.sort(ms);
             line.append(String.format(" %s p50 %.2f / p95 %.2f ms;", step.getKey(), quantile(ms, 0.5), quantile(ms, 0.95)));
         }
-        System.out.printf("BENCH where a search's fixed tax goes, %d interleaved rounds:%s load average %s%n", n, line, loadAverage());
+        return line.toString();
     }
 
     static HttpRequest.Builder search(String base, String body, String key) {
@@ -93,6 +112,12 @@ final class SearchTax {
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void expect(SocketHttp.Answer answer, int status) {
+        if (answer.status() != status) {
+            throw new AssertionError("answered " + answer.status() + " (expected " + status + "): " + answer.body());
+        }
     }
 
     private static void expect(HttpResponse<String> response, int status) {
