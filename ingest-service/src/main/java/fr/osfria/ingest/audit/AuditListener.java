@@ -67,7 +67,7 @@ public class AuditListener {
         if (printable == null || printable.codePointCount(0, printable.length()) <= width) {
             return printable;
         }
-        String mark = "…[sha256:" + sha256(printable).substring(0, 12) + "]";
+        String mark = "…[sha256:" + HexFormat.of().formatHex(sha256(utf16(value))).substring(0, 12) + "]";
         return printable.substring(0, printable.offsetByCodePoints(0, width - mark.length())) + mark;
     }
 
@@ -83,12 +83,22 @@ public class AuditListener {
         if (id != null && !id.isEmpty() && id.length() <= ID && StoredText.printable(id).equals(id)) {
             return id;
         }
-        return "sha256:" + sha256(String.valueOf(id));
+        return "sha256:" + HexFormat.of().formatHex(sha256(String.valueOf(id).getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static String sha256(String text) {
+    /**
+     * The value's UTF-16 code units as they came, a lone surrogate included (an encoder would replace it): what the
+     * cut's digest is of, not the printable form, which two values may share.
+     */
+    private static byte[] utf16(String value) {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(2 * value.length());
+        bytes.asCharBuffer().put(value);
+        return bytes.array();
+    }
+
+    private static byte[] sha256(byte[] bytes) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

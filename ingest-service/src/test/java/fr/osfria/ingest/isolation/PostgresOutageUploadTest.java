@@ -208,7 +208,9 @@ class PostgresOutageUploadTest {
         System.setProperty(CUT_AFTER_COMMIT_OF, filename); // the file name is a parameter of the document's insert
         try {
             upload(TestKeys.FINANCE, filename, file, KB, "{\"department\":\"finance\"}")
-                    .statusCode(503).body("error.code", equalTo("database_unavailable"));
+                    .statusCode(503).header("Retry-After", notNullValue())
+                    .body("error.code", equalTo("database_unavailable"))
+                    .body("error.message", org.hamcrest.Matchers.containsString("it may be stored"));
         } finally {
             System.clearProperty(CUT_AFTER_COMMIT_OF);
         }
@@ -228,6 +230,10 @@ class PostgresOutageUploadTest {
             assertTrue(get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count") > 0);
         });
         assertTrue(blobDirectories().contains(id), "the stored document's file was removed");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given()
+                .header("Authorization", TestKeys.bearer(TestKeys.ADMIN))
+                .queryParam("action", "document.upload").queryParam("outcome", "unknown").queryParam("limit", 1000)
+                .get("/v1/audit").then().statusCode(200).body("data.target", org.hamcrest.Matchers.hasItem(id)));
         // the client sends it again, as told: the upload is found, not stored twice
         upload(TestKeys.FINANCE, filename, file, KB, "{\"department\":\"finance\"}")
                 .statusCode(200).body("document_id", equalTo(id));

@@ -23,7 +23,8 @@ public final class DatabaseUnavailable {
             }
             String name = t.getClass().getName();
             if (t instanceof java.io.IOException && t.getMessage() != null
-                    && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))) {
+                    && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))
+                    && fromASocket(t)) {
                 return true; // the same met while writing (the JDK's socket channel says it with a bare IOException) or
                              // through Netty's native transport (its NativeIoException)
             }
@@ -38,6 +39,22 @@ public final class DatabaseUnavailable {
                 return true; // the same, met by the next query on that pooled connection (no class of its own)
             }
             if (name.equals("io.vertx.pgclient.PgException") && unavailableState(sqlState(t))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a bare I/O failure was a socket's (a file or a process pipe says "Broken pipe" too, and is no database):
+     * thrown by the JDK's socket channel, or Netty's native transport (its class, shaded or not).
+     */
+    private static boolean fromASocket(Throwable t) {
+        if (t.getClass().getName().endsWith("channel.unix.Errors$NativeIoException")) {
+            return true;
+        }
+        for (StackTraceElement frame : t.getStackTrace()) {
+            if (frame.getClassName().startsWith("sun.nio.ch.Socket")) {
                 return true;
             }
         }

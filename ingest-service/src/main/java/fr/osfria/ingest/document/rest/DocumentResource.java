@@ -8,10 +8,12 @@ import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
+import fr.osfria.ingest.document.service.CommitOutcomeUnknown;
 import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Caller;
@@ -93,7 +95,11 @@ public class DocumentResource {
             case INVALID -> ErrorResponses.of(result.refusal().status(), result.refusal().getMessage(),
                     codeFor(result.refusal().status()));
             case RECORD_TAKEN -> throw new IllegalStateException("a REST upload comes in no Kafka record");
-        });
+        }).onFailure(CommitOutcomeUnknown.class).recoverWithItem(() -> Response.fromResponse(ErrorResponses.of(503,
+                "the connection to the database was lost while the upload was being committed: it may be stored;"
+                        + " sent again, it is answered as the duplicate of the stored document if it was (without a"
+                        + " key-encryption key there is no duplicate detection: list the collection first)",
+                "database_unavailable")).header("Retry-After", DatabaseUnavailable.RETRY_AFTER_SECONDS).build());
     }
 
     @GET

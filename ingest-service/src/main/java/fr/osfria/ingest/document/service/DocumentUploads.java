@@ -155,7 +155,9 @@ public class DocumentUploads {
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
                                             stored.wrappedKey(), key, submission)
-                                    .onFailure().call(e -> unlessStored(e, id)))
+                                    .onFailure().call(e -> unlessStored(e, id))
+                                    .onFailure(CommitOutcomeUnknown.class).call(() -> auditedUnknown(key, submission, id,
+                                            upload.collection())))
                             .call(doc -> audited(key, submission, doc))
                             .onTermination().invoke(() -> blobs.settled(blobKey)))
                             .invoke(() -> stages.record(DocumentStages.ACCEPTED, Duration.ofNanos(System.nanoTime() - start)))
@@ -232,6 +234,21 @@ public class DocumentUploads {
      */
     private Uni<Void> unlessStored(Throwable failure, String id) {
         return failure instanceof CommitOutcomeUnknown ? Uni.createFrom().voidItem() : discard(id);
+    }
+
+    /**
+     * A REST upload whose commit's outcome is unknown is audited as such (it may be stored); a Kafka application's
+     * record is read again until the database answers, and audited then.
+     */
+    private Uni<Void> auditedUnknown(KeyEntry key, Submission submission, String id, String collection) {
+        if (submission != null) {
+            return Uni.createFrom().voidItem();
+        }
+        return audit.record(key.name(), "document.upload", id, collection, "unknown",
+                        "the connection to the database was lost while the upload was being committed")
+                .onFailure().invoke(e -> Log.warnf("the upload of %s, its commit's outcome unknown, could not be audited: %s",
+                        id, e.getMessage()))
+                .onFailure().recoverWithNull();
     }
 
     public Uni<Void> discard(String id) {

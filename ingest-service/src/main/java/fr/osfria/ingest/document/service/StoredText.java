@@ -45,26 +45,26 @@ public final class StoredText {
      * shown in the console and sent in a Kafka header: a right-to-left override would make a probe read as another).
      */
     public static String printable(String value) {
-        if (value == null || value.chars().noneMatch(c -> unprintable((char) c))) {
+        if (value == null || value.codePoints().noneMatch(StoredText::unprintable)) {
             return value;
         }
         StringBuilder out = new StringBuilder(value.length() + 16);
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (pairAt(value, i)) {
-                out.append(c).append(value.charAt(++i));
-            } else if (unprintable(c)) {
-                out.append(escaped(c));
+        value.codePoints().forEach(cp -> {
+            if (!unprintable(cp)) {
+                out.appendCodePoint(cp);
             } else {
-                out.append(c);
+                for (char c : Character.toChars(cp)) { // a pair's two halves (tag characters hide text: U+E0041)
+                    out.append(escaped(c));
+                }
             }
-        }
+        });
         return out.toString();
     }
 
-    private static boolean unprintable(char c) {
-        int type = Character.getType(c);
-        return Character.isISOControl(c) || Character.isSurrogate(c) || type == Character.FORMAT
+    /** A control character, a lone surrogate (a code point of its own here), or an invisible formatting one. */
+    private static boolean unprintable(int cp) {
+        int type = Character.getType(cp);
+        return Character.isISOControl(cp) || type == Character.SURROGATE || type == Character.FORMAT
                 || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 

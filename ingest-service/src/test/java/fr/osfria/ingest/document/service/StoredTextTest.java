@@ -48,6 +48,8 @@ class StoredTextTest {
         assertEquals("invoice-\\u202efdp.exe \\u200b\\u2060a\\u2028b",
                 StoredText.printable("invoice-\u202efdp.exe \u200b\u2060a\u2028b"));
         assertEquals("é e\u0301 " + EMOJI, StoredText.printable("é e\u0301 " + EMOJI));
+        // a tag character (a pair) that would hide an "A" after the visible text
+        assertEquals("ok\\udb40\\udc41", StoredText.printable("ok\udb40\udc41"));
         String quoted = new InvalidUpload(400, "key '" + NUL + "' is not").getMessage();
         assertEquals("key '\\u0000' is not", quoted);
     }
