@@ -440,21 +440,12 @@ class PostgresOutageUploadTest {
 
         /** Passes the server's answers on, none once {@code withheld}. */
         private static void pipe(Socket from, Socket to, java.util.concurrent.atomic.AtomicBoolean withheld) {
-            Thread t = new Thread(() -> {
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    byte[] buffer = new byte[16_384];
-                    for (int n; (n = in.read(buffer)) >= 0 && !withheld.get(); ) {
-                        out.write(buffer, 0, n);
-                    }
-                } catch (IOException e) {
-                    // cut
-                } finally {
-                    closeQuietly(from);
-                    closeQuietly(to);
+            relay(from, to, (in, out) -> {
+                byte[] buffer = new byte[16_384];
+                for (int n; (n = in.read(buffer)) >= 0 && !withheld.get(); ) {
+                    out.write(buffer, 0, n);
                 }
-            }, "postgres-relay-pipe");
-            t.setDaemon(true);
-            t.start();
+            });
         }
 
         /**
@@ -462,28 +453,39 @@ class PostgresOutageUploadTest {
          * names is passed on with its answer withheld, and the connection cut once the server has had time to commit.
          */
         private static void toServer(Socket from, Socket to, java.util.concurrent.atomic.AtomicBoolean withheld) {
-            Thread t = new Thread(() -> {
+            relay(from, to, (in, out) -> {
                 boolean marked = false;
-                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                    byte[] buffer = new byte[16_384];
-                    for (int n; (n = in.read(buffer)) >= 0; ) {
-                        String text = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
-                        String mark = System.getProperty(CUT_AFTER_COMMIT_OF);
-                        marked |= mark != null && text.contains(mark); // ASCII: the same in ISO-8859-1 and UTF-8
-                        boolean commit = text.contains("COMMIT");
-                        if (commit && marked && mark != null) {
-                            System.clearProperty(CUT_AFTER_COMMIT_OF); // once
-                            withheld.set(true);
-                            out.write(buffer, 0, n);
-                            out.flush();
-                            Thread.sleep(500);
-                            return;
-                        }
+                byte[] buffer = new byte[16_384];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    String text = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+                    String mark = System.getProperty(CUT_AFTER_COMMIT_OF);
+                    marked |= mark != null && text.contains(mark); // ASCII: the same in ISO-8859-1 and UTF-8
+                    boolean commit = text.contains("COMMIT");
+                    if (commit && marked && mark != null) {
+                        System.clearProperty(CUT_AFTER_COMMIT_OF); // once
+                        withheld.set(true);
                         out.write(buffer, 0, n);
-                        if (commit || text.contains("ROLLBACK")) {
-                            marked = false;
-                        }
+                        out.flush();
+                        Thread.sleep(500);
+                        return;
                     }
+                    out.write(buffer, 0, n);
+                    if (commit || text.contains("ROLLBACK")) {
+                        marked = false;
+                    }
+                }
+            });
+        }
+
+        private interface Copy {
+            void run(InputStream in, OutputStream out) throws IOException, InterruptedException;
+        }
+
+        /** Runs {@code copy} on a thread of its own; when it ends, both sides are closed (the connection is cut). */
+        private static void relay(Socket from, Socket to, Copy copy) {
+            Thread t = new Thread(() -> {
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    copy.run(in, out);
                 } catch (IOException e) {
                     // cut
                 } catch (InterruptedException e) {
