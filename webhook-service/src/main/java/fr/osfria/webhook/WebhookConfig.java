@@ -47,7 +47,8 @@ public interface WebhookConfig {
 
     /**
      * How long a claimed delivery belongs to the instance that claimed it. If that instance dies, another sends the
-     * delivery once the lease has run out; it must outlast an attempt's time-out.
+     * delivery once the lease has run out; it must outlast an attempt's time-out, with room for the checks before it:
+     * an attempt with less than its time-out left of its lease is not sent (the delivery is claimed again).
      */
     @WithDefault("2m")
     Duration lease();
