@@ -200,23 +200,20 @@ public class DeliverySender {
             }
         });
         Instant now = Instant.now();
-        // the rows locked are leased where they lie (by ctid, which no one can change under the lock) and their
-        // subscription's fields come from the claim's own walk of the subscriptions: finding each row again by its
-        // primary key, then its subscription, was a third of a claim's buffers
         return db.preparedQuery("""
-                        WITH c AS (
-                          SELECT c.tid, t.url, t.secret_sealed, t.active FROM (
-                              SELECT s.id AS sid, s.url, s.secret_sealed, s.active, COALESCE(f.free, $5) AS free FROM subscription s
+                        UPDATE delivery d SET lease_until = $1 FROM subscription s
+                        WHERE s.id = d.subscription_id AND d.id IN (
+                          SELECT c.id FROM (
+                              SELECT s.id AS sid, COALESCE(f.free, $5) AS free FROM subscription s
                                 LEFT JOIN unnest($3::varchar[], $4::int[]) AS f(id, free) ON f.id = s.id
                               WHERE COALESCE(f.free, $5) > 0
                               ORDER BY s.id <= $6, s.id) t
                             CROSS JOIN LATERAL (
-                              SELECT ctid AS tid FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
+                              SELECT id FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
                                 AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
                               ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
                           LIMIT $7)
-                        UPDATE delivery d SET lease_until = $1 FROM c WHERE d.ctid = c.tid
-                        RETURNING d.id, d.subscription_id, c.url, c.secret_sealed, c.active, d.event_type, d.body, d.attempts,
+                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts,
                           d.lease_until""")
                 .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
                         free.toArray(Integer[]::new), cap, cursor, BATCH)))
