@@ -8,6 +8,7 @@ import fr.osfria.webhook.WebhookConfig;
 import fr.osfria.webhook.signing.Signatures;
 import fr.osfria.webhook.subscription.SecretBox;
 import fr.osfria.security.network.TargetPolicy;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -49,6 +50,11 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
  * receiver's {@code Retry-After}), exhausted, or failed because the receiver answered {@code 410 Gone}, which also
  * disables the subscription. A claim takes at most the free slots of each subscription
  * ({@code osfria.webhook.max-in-flight} minus its attempts in flight here), subscriptions in turn.
+ *
+ * <p>An attempt is fenced by its claim's lease: it is sent only while its lease outlasts its time-out (else it is let
+ * go, unsent), and its outcome is written only if the row still holds that lease. An attempt that outlived its lease
+ * (a paused JVM, queued checks) may have been claimed again meanwhile: its outcome is dropped, the newer attempt owns
+ * the delivery.
  */
 @ApplicationScoped
 public class DeliverySender {
@@ -60,8 +66,9 @@ public class DeliverySender {
     private static final int RECORD_BATCH = 1_000;
     private static final int MAX_OPENED_KEYS = 10_000;
 
+    /** A claimed delivery, with the lease its claim set: only that claim's attempt may end it. */
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
-                       String body, int attempts) {
+                       String body, int attempts, OffsetDateTime lease) {
     }
 
     /** A delivery and what its attempt gave. */
@@ -76,6 +83,8 @@ public class DeliverySender {
     private final WebhookHttp http;
     private final MeterRegistry metrics;
     private final Timer attemptTimer;
+    private final Counter outcomesDropped;
+    private final Counter givenBackCount;
     private final int cap;
     /** Free slots a saturated subscription waits for before it claims again. */
     private final int refill;
@@ -112,6 +121,8 @@ public class DeliverySender {
         this.http = new WebhookHttp(vertx.getDelegate(), config.timeout(), cap);
         this.attemptTimer = Timer.builder("osfria.webhook.attempt").description("one delivery attempt")
                 .publishPercentileHistogram().register(metrics);
+        this.outcomesDropped = metrics.counter("osfria.webhook.outcomes.dropped");
+        this.givenBackCount = metrics.counter("osfria.webhook.given.back");
     }
 
     @Scheduled(every = "${osfria.webhook.poll-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -202,7 +213,8 @@ public class DeliverySender {
                                 AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
                               ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
                           LIMIT $7)
-                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts""")
+                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts,
+                          d.lease_until""")
                 .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
                         free.toArray(Integer[]::new), cap, cursor, BATCH)))
                 .map(rows -> {
@@ -266,8 +278,18 @@ public class DeliverySender {
         }
         return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
                 ? Uni.createFrom().item(Outcome.withheld(withheld))
-                : targets.check(d.url()).chain(target -> target.allowed() ? send(d, target)
-                        : Uni.createFrom().item(Outcome.failed(Outcome.REFUSED_BY_POLICY, 0))));
+                : targets.check(d.url()).chain(target -> !target.allowed()
+                        ? Uni.createFrom().item(Outcome.failed(Outcome.REFUSED_BY_POLICY, 0))
+                        : leaseOutlastsAttempt(d) ? send(d, target) : Uni.createFrom().item(Outcome.leaseTooShort())));
+    }
+
+    /**
+     * Whether the attempt, started now, ends (at its time-out) before its lease does. The checks before it can queue
+     * (a slow audience check, a slow resolver, a paused JVM): an attempt still running when its lease ends may be
+     * claimed again, by another replica or this one, and the receiver would get it twice at once.
+     */
+    private boolean leaseOutlastsAttempt(Due d) {
+        return !Instant.now().plus(config.timeout()).isAfter(d.lease().toInstant());
     }
 
     private Uni<Outcome> send(Due d, TargetPolicy.Target target) {
@@ -319,18 +341,19 @@ public class DeliverySender {
             return;
         }
         List<Sent> batch = new ArrayList<>();
-        for (Sent x; batch.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
-            batch.add(x);
+        List<Sent> givenBack = new ArrayList<>();
+        for (Sent x; batch.size() + givenBack.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
+            (x.outcome().givenBack() ? givenBack : batch).add(x);
         }
         // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
-        recordAll(batch).onFailure(fr.osfria.security.error.DatabaseConflict::ended).retry().atMost(3).subscribe().with(ok -> {
+        recordAll(batch).chain(() -> giveBack(givenBack)).onFailure(fr.osfria.security.error.DatabaseConflict::ended).retry().atMost(3).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
             }
         }, e -> {
             // left leased: sent again once the lease runs out (at least once), with the same webhook-id
-            Log.warnf("recording %d delivery attempts failed: %s", batch.size(), e.getMessage());
+            Log.warnf("recording %d delivery attempts failed: %s", batch.size() + givenBack.size(), e.getMessage());
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
@@ -340,7 +363,8 @@ public class DeliverySender {
 
     private static Due due(Row r) {
         return new Due(r.getString("id"), r.getString("subscription_id"), r.getString("url"), r.getString("secret_sealed"),
-                r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"));
+                r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"),
+                r.getOffsetDateTime("lease_until"));
     }
 
     /**
@@ -357,9 +381,13 @@ public class DeliverySender {
      * the others, which would then be sent again once their lease ran out.
      */
     private Uni<Void> recordAll(List<Sent> batch) {
+        if (batch.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
         List<Duration> schedule = config.retrySchedule();
         int n = batch.size();
         String[] ids = new String[n];
+        OffsetDateTime[] leases = new OffsetDateTime[n];
         String[] statuses = new String[n];
         OffsetDateTime[] next = new OffsetDateTime[n];
         Integer[] codes = new Integer[n];
@@ -378,6 +406,7 @@ public class DeliverySender {
             Sent x = batch.get(i);
             Outcome o = x.outcome();
             ids[i] = x.due().id();
+            leases[i] = x.due().lease();
             codes[i] = o.statusCode();
             durations[i] = (int) o.durationMs();
             if (o.success()) {
@@ -428,13 +457,13 @@ public class DeliverySender {
         String failingSince = "CASE WHEN u.succeeded THEN NULL ELSE s.failing_since END";
         return db.preparedQuery("""
                         WITH v AS (SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::timestamptz[], $4::int[], $5::text[],
-                            $6::int[], $7::text[]) AS v(id, status, next, code, reason, ms, error)),
+                            $6::int[], $7::text[], $15::timestamptz[]) AS v(id, status, next, code, reason, ms, error, lease)),
                         done AS (
                           UPDATE delivery d SET status = v.status, attempts = d.attempts + 1,
                             next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
                             last_status = v.code, last_error = v.reason, last_duration_ms = v.ms,
                             finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $8::timestamptz END
-                          FROM v WHERE d.id = v.id RETURNING d.id),
+                          FROM v WHERE d.id = v.id AND d.lease_until = v.lease RETURNING d.id),
                         attempt AS (
                           INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
                           SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id WHERE v.status <> 'DELIVERED'
@@ -450,11 +479,12 @@ public class DeliverySender {
                             updated_at = CASE WHEN u.gone THEN $8 ELSE s.updated_at END
                           FROM unnest($10::varchar[], $11::boolean[], $12::boolean[], $14::boolean[]) AS u(id, succeeded, failed, gone)
                           WHERE s.id = u.id AND (u.failed OR s.failing_since IS NOT NULL))
-                        SELECT a.delivery_id FROM attempt a JOIN v ON v.id = a.delivery_id WHERE v.status = 'EXHAUSTED'"""
+                        SELECT (SELECT count(*) FROM done) AS recorded, ARRAY (SELECT a.delivery_id FROM attempt a
+                          JOIN v ON v.id = a.delivery_id WHERE v.status = 'EXHAUSTED') AS exhausted"""
                         .formatted(failingSince))
                 .execute(Tuple.from(List.of(ids, statuses, next, codes, reasons, durations, errors, at(now),
                         at(now.minus(config.disableAfter())), subscriptions, succeeded, failed,
-                        "disabled: the receiver answered 410 Gone at " + now, disabledGone)))
+                        "disabled: the receiver answered 410 Gone at " + now, disabledGone, leases)))
                 .invoke(() -> {
                     metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(deliveredCount);
                     metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retriedCount);
@@ -462,10 +492,40 @@ public class DeliverySender {
                     metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(goneCount);
                 })
                 .chain(rows -> {
-                    Set<String> recorded = new java.util.HashSet<>();
-                    rows.forEach(r -> recorded.add(r.getString("delivery_id")));
+                    Row r = rows.iterator().next();
+                    dropped(n - r.getLong("recorded"));
+                    Set<String> recorded = Set.of(r.getArrayOfStrings("exhausted"));
                     return announce(exhausted.stream().filter(x -> recorded.contains(x.due().id())).toList());
                 });
+    }
+
+    /**
+     * Outcomes that found their delivery no longer under their attempt's lease: the attempt outlived its lease and
+     * the delivery was claimed again (the newer attempt owns the row), or it was replayed, ended by the retention or
+     * deleted meanwhile. Nothing of theirs is written.
+     */
+    private void dropped(long count) {
+        if (count > 0) {
+            outcomesDropped.increment(count);
+            Log.infof("%d delivery outcomes dropped: their lease had been taken over, or their delivery ended or deleted, meanwhile", count);
+        }
+    }
+
+    /**
+     * Lets go the deliveries not sent because too little of their lease was left: claimable again at once, with a
+     * lease of their own, unless a newer claim holds them already.
+     */
+    private Uni<Void> giveBack(List<Sent> givenBack) {
+        if (givenBack.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        givenBackCount.increment(givenBack.size());
+        return db.preparedQuery("""
+                        UPDATE delivery d SET lease_until = NULL FROM unnest($1::varchar[], $2::timestamptz[]) AS g(id, lease)
+                        WHERE d.id = g.id AND d.lease_until = g.lease""")
+                .execute(Tuple.of(givenBack.stream().map(x -> x.due().id()).toArray(String[]::new),
+                        givenBack.stream().map(x -> x.due().lease()).toArray(OffsetDateTime[]::new)))
+                .replaceWithVoid();
     }
 
     /** What one write tells a subscription: a success, a failure of the receiver's, a {@code 410 Gone}. */

@@ -30,6 +30,17 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
         return status == WITHHELD;
     }
 
+    /** Not sent: too little of its lease was left for the attempt; the delivery is let go, to be claimed again. */
+    private static final int GIVEN_BACK = -3;
+
+    static Outcome leaseTooShort() {
+        return new Outcome(GIVEN_BACK, 0, null, null);
+    }
+
+    boolean givenBack() {
+        return status == GIVEN_BACK;
+    }
+
     static Outcome answered(int status, long durationMs, Duration retryAfter) {
         return new Outcome(status, durationMs, null, retryAfter);
     }

@@ -69,7 +69,8 @@ public class RetentionSweeper {
         this.expired = metrics.counter("osfria.webhook.deliveries", "outcome", "expired");
     }
 
-    @Scheduled(every = "10s", delayed = "20s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${osfria.webhook.retention-sweep-interval}", delayed = "20s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
         loop.soon();
     }
