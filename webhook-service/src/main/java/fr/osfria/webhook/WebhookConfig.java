@@ -48,7 +48,8 @@ public interface WebhookConfig {
     /**
      * How long a claimed delivery belongs to the instance that claimed it. If that instance dies, another sends the
      * delivery once the lease has run out; it must outlast an attempt's time-out, with room for the checks before it:
-     * an attempt with less than its time-out left of its lease is not sent (the delivery is claimed again).
+     * an attempt with less than its time-out left of its lease renews it before it is sent (not sent if the delivery
+     * was taken over meanwhile). The service does not start with a lease no longer than the time-out.
      */
     @WithDefault("2m")
     Duration lease();

@@ -69,6 +69,9 @@ public class DeliverySender {
     /** A claimed delivery, with the lease its claim set: only that claim's attempt may end it. */
     private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
                        String body, int attempts, OffsetDateTime lease) {
+        Due withLease(OffsetDateTime renewed) {
+            return new Due(id, subscriptionId, url, secretSealed, active, eventType, body, attempts, renewed);
+        }
     }
 
     /** A delivery and what its attempt gave. */
@@ -85,6 +88,7 @@ public class DeliverySender {
     private final Timer attemptTimer;
     private final Counter outcomesDropped;
     private final Counter givenBackCount;
+    private final Counter renewedCount;
     private final int cap;
     /** Free slots a saturated subscription waits for before it claims again. */
     private final int refill;
@@ -109,6 +113,11 @@ public class DeliverySender {
     public DeliverySender(Pool db, WebhookConfig config, SecretBox secrets, TargetPolicy targets, Vertx vertx,
                           MeterRegistry metrics, @Channel(PUBLIC_EVENTS_OUT) MutinyEmitter<String> events,
                           AudienceCheck audience) {
+        if (config.lease().compareTo(config.timeout()) <= 0) {
+            // no attempt would ever have its time-out left of its lease: nothing would be sent
+            throw new IllegalArgumentException("osfria.webhook.lease (" + config.lease() + ") must be longer than"
+                    + " osfria.webhook.timeout (" + config.timeout() + ")");
+        }
         this.db = db;
         this.audience = audience;
         this.config = config;
@@ -123,6 +132,7 @@ public class DeliverySender {
                 .publishPercentileHistogram().register(metrics);
         this.outcomesDropped = metrics.counter("osfria.webhook.outcomes.dropped");
         this.givenBackCount = metrics.counter("osfria.webhook.given.back");
+        this.renewedCount = metrics.counter("osfria.webhook.leases.renewed");
     }
 
     @Scheduled(every = "${osfria.webhook.poll-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -245,9 +255,9 @@ public class DeliverySender {
         running.incrementAndGet();
         attempt(d).onFailure().recoverWithItem(e -> {
                     Log.warnf("delivery attempt %s failed unexpectedly: %s", d.id(), e.toString());
-                    return Outcome.failed(Outcome.CONNECTION_FAILED, 0);
+                    return new Sent(d, Outcome.failed(Outcome.CONNECTION_FAILED, 0));
                 })
-                .subscribe().with(outcome -> ended(d, outcome));
+                .subscribe().with(sent -> ended(sent.due(), sent.outcome()));
     }
 
     /**
@@ -272,15 +282,30 @@ public class DeliverySender {
      * The one place where a claimed delivery is picked to go out: every attempt passes here, so a check that the
      * delivery may still be sent belongs here.
      */
-    private Uni<Outcome> attempt(Due d) {
+    private Uni<Sent> attempt(Due d) {
         if (!d.active()) {
-            return Uni.createFrom().item(Outcome.failed(Outcome.INACTIVE, 0));
+            return Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.INACTIVE, 0)));
         }
         return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
-                ? Uni.createFrom().item(Outcome.withheld(withheld))
+                ? Uni.createFrom().item(new Sent(d, Outcome.withheld(withheld)))
                 : targets.check(d.url()).chain(target -> !target.allowed()
-                        ? Uni.createFrom().item(Outcome.failed(Outcome.REFUSED_BY_POLICY, 0))
-                        : leaseOutlastsAttempt(d) ? send(d, target) : Uni.createFrom().item(Outcome.leaseTooShort())));
+                        ? Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)))
+                        : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
+                        : renewed(d).chain(r -> r == null
+                                ? Uni.createFrom().item(new Sent(d, Outcome.leaseTooShort()))
+                                : send(r, target).map(outcome -> new Sent(r, outcome)))));
+    }
+
+    /**
+     * A fresh lease for an attempt whose checks took most of its own (a slow resolver, a queue of checks, a paused JVM):
+     * sent late rather than given back to be claimed, checked and given back again for as long as the checks stay
+     * slow. Null when the delivery is no longer this claim's (taken over meanwhile): then it is not sent.
+     */
+    private Uni<Due> renewed(Due d) {
+        renewedCount.increment();
+        return db.preparedQuery("UPDATE delivery SET lease_until = $3 WHERE id = $1 AND lease_until = $2 RETURNING lease_until")
+                .execute(Tuple.of(d.id(), d.lease(), at(Instant.now().plus(config.lease()))))
+                .map(rows -> rows.rowCount() == 0 ? null : d.withLease(rows.iterator().next().getOffsetDateTime("lease_until")));
     }
 
     /**
