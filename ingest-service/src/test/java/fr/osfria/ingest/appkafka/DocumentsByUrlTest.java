@@ -28,7 +28,6 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
@@ -59,7 +58,7 @@ import org.junit.jupiter.api.Test;
  * coarse reason, and none holds up the application's next record. Every record read matches {@code asyncapi.yaml}.
  */
 @QuarkusTest
-@TestProfile(DocumentsByUrlTest.FilesFromOneServer.class)
+@TestProfile(FileServerAfterKekRotation.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
@@ -107,27 +106,6 @@ class DocumentsByUrlTest {
                 System.setProperty(property, String.valueOf(Ports.free()));
             }
             return Integer.parseInt(System.getProperty(property));
-        }
-    }
-
-    public static class FilesFromOneServer implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            int port = port("files");
-            return Map.of(
-                    // the file server under names, and by its address (which is loopback: not allowed by itself)
-                    "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
-                            ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port,
-                            ScriptedDns.FLIP + ":" + port),
-                    "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES + "," + ScriptedDns.FLIP,
-                    "osfria.ingest.fetch.timeout", DEADLINE + "s",
-                    "osfria.ingest.max-file-bytes", String.valueOf(LIMIT),
-                    "osfria.ingest.upload-memory-bytes", String.valueOf(UPLOAD_MEMORY));
-        }
-
-        @Override
-        public Set<Class<?>> getEnabledAlternatives() {
-            return Set.of(ScriptedDns.class);
         }
     }
 

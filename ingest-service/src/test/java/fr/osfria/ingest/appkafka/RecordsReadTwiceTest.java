@@ -57,7 +57,7 @@ import org.junit.jupiter.api.Test;
  * file server, fetch settings) as {@link DocumentsByUrlTest}.
  */
 @QuarkusTest
-@TestProfile(DocumentsByUrlTest.FilesFromOneServer.class)
+@TestProfile(FileServerAfterKekRotation.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))

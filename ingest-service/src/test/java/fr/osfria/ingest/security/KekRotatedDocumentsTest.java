@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fr.osfria.ingest.appkafka.FileServerAfterKekRotation;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.KeyedHash;
 import fr.osfria.security.crypto.ResealReport;
@@ -22,38 +23,30 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * After a KEK rotation (kek-1 retired, kek-2 active; own database, so that no other test class meets kek-2's
- * keys): what was stored under kek-1, or before confidential names and metadata were sealed, keeps its protection.
+ * After a KEK rotation (kek-1 retired, kek-2 active; the profile's own start, shared with the tests of files fetched
+ * by URL, so that no test of the default configuration meets kek-2's keys): what was stored under kek-1, or before
+ * confidential names and metadata were sealed, keeps its protection.
  */
 @QuarkusTest
-@TestProfile(KekRotatedDocumentsTest.Rotated.class)
+@TestProfile(FileServerAfterKekRotation.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
-@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest_rotated"))
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class KekRotatedDocumentsTest {
 
-    /** The test profile's KEK, now retired. */
-    static final String KEK_1 = "q1sI2lFwqtg6qGvDhoJDhn2JX5vwVfCJmCh1ZGbk2Ow=";
-    static final String KEK_2 = "3q7Jr1Jb0m8o0F2vQy5Zc4s9mX6tH1aPz8wL2kN5uRk=";
-
-    public static class Rotated implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("osfria.encryption.kek", "kek-2:" + KEK_2, "osfria.encryption.retired-keks", "kek-1:" + KEK_1);
-        }
-    }
+    /** The default test configuration's KEK, now retired. */
+    static final String KEK_1 = FileServerAfterKekRotation.KEK_1;
+    static final String KEK_2 = FileServerAfterKekRotation.KEK_2;
 
     @Inject
     AgroalDataSource database;
