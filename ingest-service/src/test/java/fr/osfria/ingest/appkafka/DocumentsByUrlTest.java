@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.IngestTestSupport;
+import fr.osfria.ingest.OperatedInstall;
 import fr.osfria.ingest.appkafka.fetch.Fetched;
 import fr.osfria.ingest.appkafka.fetch.FileFetcher;
 import fr.osfria.ingest.document.service.DocumentUploads;
@@ -21,14 +22,11 @@ import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.Ports;
-import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
-import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
@@ -59,11 +57,10 @@ import org.junit.jupiter.api.Test;
  * coarse reason, and none holds up the application's next record. Every record read matches {@code asyncapi.yaml}.
  */
 @QuarkusTest
-@TestProfile(DocumentsByUrlTest.FilesFromOneServer.class)
+@TestProfile(OperatedInstall.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
-@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
-class DocumentsByUrlTest {
+public class DocumentsByUrlTest {
 
     static final String APP = "app-fetcher";
     /** Another application, allowed to have files fetched from the same server's {@code /public/} only. */
@@ -74,7 +71,7 @@ class DocumentsByUrlTest {
     static final String REVOKED = "app-revoked";
     static final String APP_KEY;
     /** Seconds a fetch may take in these tests. */
-    static final int DEADLINE = 8;
+    public static final int DEADLINE = 8;
 
     static {
         try {
@@ -100,7 +97,7 @@ class DocumentsByUrlTest {
     }
 
     /** The file server's port and another server's, the same for the profile and the test (one JVM, two loaders). */
-    static int port(String which) {
+    public static int port(String which) {
         String property = "osfria.test.fetch." + which + "-port";
         synchronized (System.getProperties()) {
             if (System.getProperty(property) == null) {
@@ -110,31 +107,23 @@ class DocumentsByUrlTest {
         }
     }
 
-    public static class FilesFromOneServer implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            int port = port("files");
-            return Map.of(
-                    // the file server under names, and by its address (which is loopback: not allowed by itself)
-                    "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
-                            ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port,
-                            ScriptedDns.FLIP + ":" + port),
-                    "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES + "," + ScriptedDns.FLIP,
-                    "osfria.ingest.fetch.timeout", DEADLINE + "s",
-                    "osfria.ingest.max-file-bytes", String.valueOf(LIMIT),
-                    "osfria.ingest.upload-memory-bytes", String.valueOf(UPLOAD_MEMORY));
-        }
-
-        @Override
-        public Set<Class<?>> getEnabledAlternatives() {
-            return Set.of(ScriptedDns.class);
-        }
+    /** The settings of these tests: the file server, under names and by its address (loopback, not allowed by itself). */
+    public static Map<String, String> fileServerSettings() {
+        int port = port("files");
+        return Map.of(
+                "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
+                        ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port,
+                        ScriptedDns.FLIP + ":" + port),
+                "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES + "," + ScriptedDns.FLIP,
+                "osfria.ingest.fetch.timeout", DEADLINE + "s",
+                "osfria.ingest.max-file-bytes", String.valueOf(LIMIT),
+                "osfria.ingest.upload-memory-bytes", String.valueOf(UPLOAD_MEMORY));
     }
 
     /** The upload limit in these tests, which a fetched file obeys too. */
-    static final long LIMIT = 1024 * 1024;
+    public static final long LIMIT = 1024 * 1024;
     /** The heap budget of files held whole in these tests: one confidential file of about the limit at a time. */
-    static final long UPLOAD_MEMORY = 2 * LIMIT + 512 * 1024;
+    public static final long UPLOAD_MEMORY = 2 * LIMIT + 512 * 1024;
 
     static FileServer files;
     static FileServer elsewhere;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
+import fr.osfria.ingest.OperatedInstall;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.Submission;
 import fr.osfria.ingest.document.service.Upload;
@@ -16,12 +17,10 @@ import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.testing.AsyncApiContract;
 import fr.osfria.testing.KafkaTestResource;
-import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -57,10 +56,9 @@ import org.junit.jupiter.api.Test;
  * file server, fetch settings) as {@link DocumentsByUrlTest}.
  */
 @QuarkusTest
-@TestProfile(DocumentsByUrlTest.FilesFromOneServer.class)
+@TestProfile(OperatedInstall.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
-@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class RecordsReadTwiceTest {
 
     static final String APP = DocumentsByUrlTest.APP;

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
+import fr.osfria.ingest.OperatedInstall;
 import fr.osfria.ingest.appkafka.AppDocumentListener;
 import fr.osfria.ingest.appkafka.AppRecordSweeper;
 import fr.osfria.security.error.DatabaseUnavailable;
@@ -28,7 +29,6 @@ import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.vertx.VertxContextSupport;
 import io.vertx.core.json.JsonObject;
@@ -67,10 +67,10 @@ import org.junit.jupiter.api.Test;
  * wait for the database instead of being dead-lettered.
  */
 @QuarkusTest
-@TestProfile(PostgresOutageUploadTest.DatabaseBehindASwitch.class)
+@TestProfile(OperatedInstall.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
-class PostgresOutageUploadTest {
+public class PostgresOutageUploadTest {
 
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
@@ -102,21 +102,18 @@ class PostgresOutageUploadTest {
 
     /**
      * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
-     * to the server at start).
+     * to the server at start): settings of {@link OperatedInstall}.
      */
-    public static class DatabaseBehindASwitch implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            int port = EmbeddedPostgres.port();
-            EmbeddedPostgres.ensureDatabase("ingest");
-            System.setProperty(SWITCH, "true");
-            int relay = Relay.start(port);
-            return Map.of("osfria.ingest.app-record-deadline", DEADLINE.toSeconds() + "s",
-                    "quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
-                    "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
-                    "quarkus.datasource.username", EmbeddedPostgres.USER,
-                    "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);
-        }
+    public static Map<String, String> databaseBehindASwitch() {
+        int port = EmbeddedPostgres.port();
+        EmbeddedPostgres.ensureDatabase("ingest");
+        System.setProperty(SWITCH, "true");
+        int relay = Relay.start(port);
+        return Map.of("osfria.ingest.app-record-deadline", DEADLINE.toSeconds() + "s",
+                "quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
+                "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
+                "quarkus.datasource.username", EmbeddedPostgres.USER,
+                "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);
     }
 
     /**

@@ -3,6 +3,7 @@ package fr.osfria.ingest.security;
 import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.document.VersionSuperseded;
 import fr.osfria.ingest.parsing.Fixtures;
+import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
@@ -23,8 +25,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,7 +53,7 @@ class ReclassifyOrDeleteWhileParsingAttackTest {
             // confidential: the parser works on the decrypted bytes in memory, so removing the file does not stop it
             String id = upload(TestKeys.ADMIN, "rapport.pdf", largePdf(), KB, "{\"department\":\"hr\",\"confidential\":true}")
                     .statusCode(202).extract().path("document_id");
-            awaitParsing(uploads, id);
+            ConsumerRecord<String, String> uploaded = awaitParsing(uploads, id);
             given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/documents/" + id).then().statusCode(204);
             // chunks published before the deletion may precede its retirement (the retirement removes them); those the
             // parser publishes once the deletion is committed and relayed (1 s later at most) must follow it
@@ -54,8 +62,11 @@ class ReclassifyOrDeleteWhileParsingAttackTest {
             ConsumerRecord<String, String> retired = chunks.await(r -> id.equals(r.key())
                     && r.value().contains(EventTypes.VERSION_SUPERSEDED), Duration.ofSeconds(30));
             assertEquals(VersionSuperseded.DELETED, json(retired).at("/data/floor").asInt(), "every version is retired");
-            // the chunks the parser still publishes (if it was running) are behind the retirement, which refuses them
-            List<ConsumerRecord<String, String>> late = chunks.drain(Duration.ofSeconds(30)).stream()
+            // the chunks the parser still publishes (if it was running) are behind the retirement, which refuses them;
+            // it has published them all once its consumer has committed the upload (chunks are acknowledged first)
+            await("the upload processed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> committedPast(uploaded));
+            List<ConsumerRecord<String, String>> late = chunks.drain(Duration.ofSeconds(1)).stream()
                     .filter(r -> id.equals(r.key()) && r.value().contains(EventTypes.DOCUMENT_CHUNKED))
                     .filter(r -> r.timestamp() > relayed).toList();
             for (ConsumerRecord<String, String> chunk : late) {
@@ -102,9 +113,20 @@ class ReclassifyOrDeleteWhileParsingAttackTest {
     }
 
     /** The upload has left the outbox; the parser picks it up at once and works for a while on a large PDF. */
-    private static void awaitParsing(TopicProbe uploads, String id) throws InterruptedException {
-        uploads.await(r -> id.equals(r.key()), Duration.ofSeconds(30));
+    private static ConsumerRecord<String, String> awaitParsing(TopicProbe uploads, String id) throws InterruptedException {
+        ConsumerRecord<String, String> uploaded = uploads.await(r -> id.equals(r.key()), Duration.ofSeconds(30));
         Thread.sleep(500);
+        return uploaded;
+    }
+
+    /** Whether the service's upload consumers have committed an offset past {@code record}: they are done with it. */
+    private static boolean committedPast(ConsumerRecord<String, String> record) throws Exception {
+        String group = ConfigProvider.getConfig().getValue("mp.messaging.incoming.uploads.group.id", String.class);
+        try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, InJvmKafka.bootstrapServers()))) {
+            OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .get(new TopicPartition(record.topic(), record.partition()));
+            return committed != null && committed.offset() > record.offset();
+        }
     }
 
     private static JsonNode json(ConsumerRecord<String, String> record) throws Exception {
