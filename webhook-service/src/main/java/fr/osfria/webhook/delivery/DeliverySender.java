@@ -3,6 +3,7 @@ package fr.osfria.webhook.delivery;
 import fr.osfria.events.CloudEvent;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.webhook.WebhookExhausted;
+import fr.osfria.security.error.DatabaseConflict;
 import fr.osfria.security.messaging.EventMessages;
 import fr.osfria.webhook.WebhookConfig;
 import fr.osfria.webhook.signing.Signatures;
@@ -371,7 +372,9 @@ public class DeliverySender {
             (x.outcome().givenBack() ? givenBack : batch).add(x);
         }
         // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
-        recordAll(batch).chain(() -> giveBack(givenBack)).onFailure(fr.osfria.security.error.DatabaseConflict::ended).retry().atMost(3).subscribe().with(ok -> {
+        // (each step on its own: a give-back's conflict must not write the committed outcomes again)
+        recordAll(batch).onFailure(DatabaseConflict::ended).retry().atMost(3)
+                .chain(() -> giveBack(givenBack).onFailure(DatabaseConflict::ended).retry().atMost(3)).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
@@ -423,9 +426,7 @@ public class DeliverySender {
         // deadlock would abort one outcome write, and its deliveries would be sent again when their lease ends)
         Map<String, SubscriptionNote> notes = new java.util.TreeMap<>();
         List<Sent> exhausted = new ArrayList<>();
-        int delivered = 0;
-        int retried = 0;
-        int gone = 0;
+        String[] counted = new String[n]; // the outcome the deliveries' counter gives it, if written
         Instant now = Instant.now();
         for (int i = 0; i < n; i++) {
             Sent x = batch.get(i);
@@ -436,7 +437,7 @@ public class DeliverySender {
             durations[i] = (int) o.durationMs();
             if (o.success()) {
                 statuses[i] = "DELIVERED";
-                delivered++;
+                counted[i] = "delivered";
                 attemptTimer.record(Duration.ofMillis(o.durationMs()));
                 notes.computeIfAbsent(x.due().subscriptionId(), k -> new SubscriptionNote()).succeeded = true;
                 continue;
@@ -453,13 +454,14 @@ public class DeliverySender {
             if (o.status() == 410) {
                 statuses[i] = "FAILED";
                 note.gone = true;
-                gone++;
+                counted[i] = "gone";
             } else if (x.due().attempts() >= schedule.size()) {
                 statuses[i] = "EXHAUSTED";
                 exhausted.add(x);
+                counted[i] = "exhausted";
             } else {
                 statuses[i] = "PENDING";
-                retried++;
+                counted[i] = "retry";
                 Duration delay = jitter(schedule.get(x.due().attempts()));
                 next[i] = at(now.plus(o.retryAfter() != null && o.retryAfter().compareTo(delay) > 0 ? o.retryAfter() : delay));
             }
@@ -474,9 +476,6 @@ public class DeliverySender {
             failed[i] = note.failed;
             disabledGone[i] = note.gone;
         }
-        int deliveredCount = delivered;
-        int retriedCount = retried;
-        int goneCount = gone;
         // failing_since as the successes of this write leave it (a success clears it; failures in the same write then
         // start it again, as if they had ended after the successes)
         String failingSince = "CASE WHEN u.succeeded THEN NULL ELSE s.failing_since END";
@@ -488,11 +487,11 @@ public class DeliverySender {
                             next_attempt_at = COALESCE(v.next, d.next_attempt_at), lease_until = NULL,
                             last_status = v.code, last_error = v.reason, last_duration_ms = v.ms,
                             finished_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE $8::timestamptz END
-                          FROM v WHERE d.id = v.id AND d.lease_until = v.lease RETURNING d.id),
+                          FROM v WHERE d.id = v.id AND d.lease_until = v.lease RETURNING d.id, v.lease),
                         attempt AS (
                           INSERT INTO delivery_attempt (delivery_id, attempted_at, status_code, duration_ms, error)
-                          SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id WHERE v.status <> 'DELIVERED'
-                          RETURNING delivery_id),
+                          SELECT v.id, $8, v.code, v.ms, v.error FROM v JOIN done ON done.id = v.id AND done.lease = v.lease
+                          WHERE v.status <> 'DELIVERED'),
                         noted AS (
                           UPDATE subscription s SET
                             failing_since = CASE WHEN u.failed THEN COALESCE(%1$s, $8) ELSE %1$s END,
@@ -504,30 +503,40 @@ public class DeliverySender {
                             updated_at = CASE WHEN u.gone THEN $8 ELSE s.updated_at END
                           FROM unnest($10::varchar[], $11::boolean[], $12::boolean[], $14::boolean[]) AS u(id, succeeded, failed, gone)
                           WHERE s.id = u.id AND (u.failed OR s.failing_since IS NOT NULL))
-                        SELECT (SELECT count(*) FROM done) AS recorded, ARRAY (SELECT a.delivery_id FROM attempt a
-                          JOIN v ON v.id = a.delivery_id WHERE v.status = 'EXHAUSTED') AS exhausted"""
+                        SELECT ARRAY (SELECT id FROM done ORDER BY id, lease) AS ids, ARRAY (SELECT lease FROM done ORDER BY id, lease) AS leases"""
                         .formatted(failingSince))
                 .execute(Tuple.from(List.of(ids, statuses, next, codes, reasons, durations, errors, at(now),
                         at(now.minus(config.disableAfter())), subscriptions, succeeded, failed,
                         "disabled: the receiver answered 410 Gone at " + now, disabledGone, leases)))
-                .invoke(() -> {
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "delivered").increment(deliveredCount);
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "retry").increment(retriedCount);
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "exhausted").increment(exhausted.size());
-                    metrics.counter("osfria.webhook.deliveries", "outcome", "gone").increment(goneCount);
-                })
                 .chain(rows -> {
+                    // what was written, by delivery and lease: one delivery may end twice in a batch (an attempt that
+                    // outlived its lease and the newer one), and only the one whose lease the row still held counts
                     Row r = rows.iterator().next();
-                    dropped(n - r.getLong("recorded"));
-                    Set<String> recorded = Set.of(r.getArrayOfStrings("exhausted"));
-                    return announce(exhausted.stream().filter(x -> recorded.contains(x.due().id())).toList());
+                    String[] recordedIds = r.getArrayOfStrings("ids");
+                    OffsetDateTime[] recordedLeases = r.getArrayOfOffsetDateTimes("leases");
+                    Set<String> recorded = new java.util.HashSet<>();
+                    for (int i = 0; i < recordedIds.length; i++) {
+                        recorded.add(recordedIds[i] + "@" + recordedLeases[i].toInstant());
+                    }
+                    java.util.function.Predicate<Sent> written = x -> recorded.contains(x.due().id() + "@" + x.due().lease().toInstant());
+                    dropped(n - recorded.size());
+                    Map<String, Integer> outcomes = new HashMap<>();
+                    for (int i = 0; i < n; i++) {
+                        if (counted[i] != null && written.test(batch.get(i))) {
+                            outcomes.merge(counted[i], 1, Integer::sum);
+                        }
+                    }
+                    outcomes.forEach((outcome, count) -> metrics.counter("osfria.webhook.deliveries", "outcome", outcome).increment(count));
+                    return announce(exhausted.stream().filter(written).toList());
                 });
     }
 
     /**
      * Outcomes that found their delivery no longer under their attempt's lease: the attempt outlived its lease and
      * the delivery was claimed again (the newer attempt owns the row), or it was replayed, ended by the retention or
-     * deleted meanwhile. Nothing of theirs is written.
+     * deleted meanwhile. Nothing of theirs is written to the delivery (no attempt row, not counted, not announced);
+     * what the receiver answered still counts for its subscription (a success clears its failing state, a 410 disables
+     * it): the attempt did reach it.
      */
     private void dropped(long count) {
         if (count > 0) {
