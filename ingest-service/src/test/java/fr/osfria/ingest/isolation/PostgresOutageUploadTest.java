@@ -74,6 +74,8 @@ public class PostgresOutageUploadTest {
 
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
+    /** "true" once the relay, switched off, has closed its port and cut every open connection. */
+    private static final String CUT = "osfria.test.postgres-cut";
     /**
      * A text: the relay cuts the connection whose transaction sent it, right after it has passed that transaction's
      * COMMIT on, its answer withheld: the commit took place and the service cannot know it.
@@ -130,7 +132,7 @@ public class PostgresOutageUploadTest {
             s.setString(1, app);
             s.executeUpdate();
         }
-        System.setProperty(SWITCH, "false");
+        cutDatabase();
         try {
             CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -155,6 +157,16 @@ public class PostgresOutageUploadTest {
         });
     }
 
+    /**
+     * Switches the relay off and waits until it has cut the open connections: a statement sent on a pooled connection
+     * in the moment before (the relay looks at its switch every few tens of milliseconds) would still be answered.
+     */
+    private static void cutDatabase() {
+        System.setProperty(SWITCH, "false");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> Boolean.getBoolean(CUT));
+    }
+
     private long oldRecords(String app) throws Exception {
         try (Connection c = database.getConnection();
              PreparedStatement s = c.prepareStatement("SELECT count(*) FROM app_record WHERE app_name = ?")) {
@@ -172,7 +184,7 @@ public class PostgresOutageUploadTest {
                 KB, "{\"department\":\"finance\"}").statusCode(202);
         Set<String> blobsBefore = blobDirectories();
 
-        System.setProperty(SWITCH, "false");
+        cutDatabase();
         try {
             for (int i = 0; i < 3; i++) { // the first finds pooled connections cut, the next ones cannot connect
                 upload(TestKeys.FINANCE, "panne-" + i + ".txt", ("Pendant la panne " + UUID.randomUUID())
@@ -248,7 +260,7 @@ public class PostgresOutageUploadTest {
         int chunks = await().atMost(Duration.ofSeconds(60)).until(
                 () -> get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count"), n -> n != null && n > 0);
 
-        System.setProperty(SWITCH, "false");
+        cutDatabase();
         try {
             indexResult(id, 1, chunks, null);
             Thread.sleep(3_000); // read and tried while the database is out of reach
@@ -262,7 +274,7 @@ public class PostgresOutageUploadTest {
     @Test
     void anAuditRecordArrivingWhilePostgresqlIsDownReachesTheTrailOnceItIsBack() throws Exception {
         String marker = "during-the-outage-" + UUID.randomUUID();
-        System.setProperty(SWITCH, "false");
+        cutDatabase();
         try {
             fr.osfria.testing.TopicProbe.send("osfria.audit.v1", "test-finance", fr.osfria.events.EventJson.encode(
                     fr.osfria.events.CloudEvent.of("/osfria/embed-service", fr.osfria.events.EventTypes.AUDIT_RECORDED,
@@ -293,7 +305,7 @@ public class PostgresOutageUploadTest {
             String id = data(results.await(r -> correlation.equals(data(r).getString("correlation_id")),
                     Duration.ofSeconds(45))).getString("document_id");
 
-            System.setProperty(SWITCH, "false");
+            cutDatabase();
             try {
                 TopicProbe.send(Topics.appDocuments(APP), correlation, record); // read again
                 Thread.sleep(3_000); // read and looked up while the database is out of reach
@@ -323,7 +335,7 @@ public class PostgresOutageUploadTest {
         try (TopicProbe results = TopicProbe.open(Topics.appResults(APP))) {
             long sent;
             JsonObject rejected;
-            System.setProperty(SWITCH, "false");
+            cutDatabase();
             try {
                 sent = System.nanoTime();
                 TopicProbe.send(Topics.appDocuments(APP), correlation, record);
@@ -399,12 +411,14 @@ public class PostgresOutageUploadTest {
                         }
                         open.forEach(Relay::closeQuietly);
                         open.clear();
+                        System.setProperty(CUT, "true");
                         Thread.sleep(20);
                         continue;
                     }
                     if (server == null) {
                         server = bind(port);
                         server.setSoTimeout(50);
+                        System.setProperty(CUT, "false");
                     }
                     Socket client = server.accept();
                     Socket upstream = new Socket("127.0.0.1", target);
