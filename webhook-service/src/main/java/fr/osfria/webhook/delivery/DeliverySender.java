@@ -52,8 +52,9 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
  * disables the subscription. A claim takes at most the free slots of each subscription
  * ({@code osfria.webhook.max-in-flight} minus its attempts in flight here), subscriptions in turn.
  *
- * <p>An attempt is fenced by its claim's lease: it is sent only while its lease outlasts its time-out (else it is let
- * go, unsent), and its outcome is written only if the row still holds that lease. An attempt that outlived its lease
+ * <p>An attempt is fenced by its claim's lease: it is sent only while its lease outlasts its time-out (else it renews
+ * the lease first, and is not sent if the delivery was taken over meanwhile), and its outcome is written only if the
+ * row still holds that lease. An attempt that outlived its lease
  * (a paused JVM, queued checks) may have been claimed again meanwhile: its outcome is dropped, the newer attempt owns
  * the delivery.
  */
@@ -293,7 +294,7 @@ public class DeliverySender {
                         ? Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)))
                         : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
                         : renewed(d).chain(r -> r == null
-                                ? Uni.createFrom().item(new Sent(d, Outcome.leaseTooShort()))
+                                ? Uni.createFrom().item(new Sent(d, Outcome.takenOver()))
                                 : send(r, target).map(outcome -> new Sent(r, outcome)))));
     }
 
@@ -367,21 +368,22 @@ public class DeliverySender {
             return;
         }
         List<Sent> batch = new ArrayList<>();
-        List<Sent> givenBack = new ArrayList<>();
-        for (Sent x; batch.size() + givenBack.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
-            (x.outcome().givenBack() ? givenBack : batch).add(x);
+        for (Sent x; batch.size() < RECORD_BATCH && (x = ended.poll()) != null; ) {
+            if (x.outcome().wasTakenOver()) {
+                givenBackCount.increment(); // not sent, nothing to write: the delivery is the newer claim's
+            } else {
+                batch.add(x);
+            }
         }
         // a write PostgreSQL ended to break a deadlock or a serialization conflict applied nothing: written again
-        // (each step on its own: a give-back's conflict must not write the committed outcomes again)
-        recordAll(batch).onFailure(DatabaseConflict::ended).retry().atMost(3)
-                .chain(() -> giveBack(givenBack).onFailure(DatabaseConflict::ended).retry().atMost(3)).subscribe().with(ok -> {
+        recordAll(batch).onFailure(DatabaseConflict::ended).retry().atMost(3).subscribe().with(ok -> {
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
             }
         }, e -> {
             // left leased: sent again once the lease runs out (at least once), with the same webhook-id
-            Log.warnf("recording %d delivery attempts failed: %s", batch.size() + givenBack.size(), e.getMessage());
+            Log.warnf("recording %d delivery attempts failed: %s", batch.size(), e.getMessage());
             recording.set(false);
             if (!ended.isEmpty()) {
                 record();
@@ -543,23 +545,6 @@ public class DeliverySender {
             outcomesDropped.increment(count);
             Log.infof("%d delivery outcomes dropped: their lease had been taken over, or their delivery ended or deleted, meanwhile", count);
         }
-    }
-
-    /**
-     * Lets go the deliveries not sent because too little of their lease was left: claimable again at once, with a
-     * lease of their own, unless a newer claim holds them already.
-     */
-    private Uni<Void> giveBack(List<Sent> givenBack) {
-        if (givenBack.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        givenBackCount.increment(givenBack.size());
-        return db.preparedQuery("""
-                        UPDATE delivery d SET lease_until = NULL FROM unnest($1::varchar[], $2::timestamptz[]) AS g(id, lease)
-                        WHERE d.id = g.id AND d.lease_until = g.lease""")
-                .execute(Tuple.of(givenBack.stream().map(x -> x.due().id()).toArray(String[]::new),
-                        givenBack.stream().map(x -> x.due().lease()).toArray(OffsetDateTime[]::new)))
-                .replaceWithVoid();
     }
 
     /** What one write tells a subscription: a success, a failure of the receiver's, a {@code 410 Gone}. */

@@ -30,15 +30,15 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
         return status == WITHHELD;
     }
 
-    /** Not sent: too little of its lease was left for the attempt; the delivery is let go, to be claimed again. */
-    private static final int GIVEN_BACK = -3;
+    /** Not sent: its lease was nearly spent, and the delivery had been claimed again before it could renew it. */
+    private static final int TAKEN_OVER = -3;
 
-    static Outcome leaseTooShort() {
-        return new Outcome(GIVEN_BACK, 0, null, null);
+    static Outcome takenOver() {
+        return new Outcome(TAKEN_OVER, 0, null, null);
     }
 
-    boolean givenBack() {
-        return status == GIVEN_BACK;
+    boolean wasTakenOver() {
+        return status == TAKEN_OVER;
     }
 
     static Outcome answered(int status, long durationMs, Duration retryAfter) {
