@@ -102,6 +102,16 @@ public class DeliverySender {
     private final Set<String> saturated = ConcurrentHashMap.newKeySet();
     /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
     private volatile String cursor = "";
+    /**
+     * Per subscription with attempts in flight here, when the last delivery claimed for it was due: its next claim
+     * resumes after it instead of walking its due index from the oldest entry past every attempt still in flight
+     * (each a visit of the table, which made the claim PostgreSQL's largest cost). What the resumed walk cannot see (a
+     * delivery whose lease ran out or that another replica let go, an intake committed late, a retry due before the
+     * mark) the poll tick's full walk finds, within {@code osfria.webhook.poll-interval}.
+     */
+    private final Map<String, OffsetDateTime> claimedUpTo = new ConcurrentHashMap<>();
+    /** The next claim walks every subscription's due deliveries from the oldest: set by the poll tick. */
+    private volatile boolean fullWalk = true;
     private final AtomicBoolean claiming = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
     /** Ended attempts waiting to be written; one writer at a time takes everything that has ended meanwhile. */
@@ -139,6 +149,7 @@ public class DeliverySender {
 
     @Scheduled(every = "${osfria.webhook.poll-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
+        fullWalk = true;
         wake();
         return Uni.createFrom().voidItem();
     }
@@ -197,12 +208,19 @@ public class DeliverySender {
      * and starts an attempt for each.
      */
     private Uni<Integer> claim() {
+        boolean full = fullWalk;
+        fullWalk = false;
+        if (full) {
+            claimedUpTo.clear(); // marks of subscriptions since deleted or idle go too
+        }
         List<String> busy = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
+        List<OffsetDateTime> after = new ArrayList<>();
         inFlight.forEach((subscription, n) -> {
             int used = n.get();
             if (used > 0) {
                 busy.add(subscription);
+                after.add(claimedUpTo.get(subscription));
                 if (cap - used >= refill) {
                     free.add(cap - used);
                 } else { // too few free slots to be worth a claim: the attempt that frees enough wakes the sender
@@ -216,24 +234,26 @@ public class DeliverySender {
                         UPDATE delivery d SET lease_until = $1 FROM subscription s
                         WHERE s.id = d.subscription_id AND d.id IN (
                           SELECT c.id FROM (
-                              SELECT s.id AS sid, COALESCE(f.free, $5) AS free FROM subscription s
-                                LEFT JOIN unnest($3::varchar[], $4::int[]) AS f(id, free) ON f.id = s.id
+                              SELECT s.id AS sid, COALESCE(f.free, $5) AS free, COALESCE(f.after, '-infinity') AS after FROM subscription s
+                                LEFT JOIN unnest($3::varchar[], $4::int[], $8::timestamptz[]) AS f(id, free, after) ON f.id = s.id
                               WHERE COALESCE(f.free, $5) > 0
                               ORDER BY s.id <= $6, s.id) t
                             CROSS JOIN LATERAL (
                               SELECT id FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
-                                AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+                                AND next_attempt_at > t.after AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
                               ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
                           LIMIT $7)
                         RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts,
-                          d.lease_until""")
+                          d.lease_until, d.next_attempt_at""")
                 .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
-                        free.toArray(Integer[]::new), cap, cursor, BATCH)))
+                        free.toArray(Integer[]::new), cap, cursor, BATCH, after.toArray(OffsetDateTime[]::new))))
                 .map(rows -> {
                     Map<String, Integer> taken = new HashMap<>();
                     for (Row r : rows) {
                         Due d = due(r);
                         taken.merge(d.subscriptionId(), 1, Integer::sum);
+                        claimedUpTo.merge(d.subscriptionId(), r.getOffsetDateTime("next_attempt_at"),
+                                (a, b) -> a.isAfter(b) ? a : b);
                         start(d);
                     }
                     taken.keySet().stream().filter(subscription -> slots(subscription).get() >= cap).forEach(saturated::add);

@@ -142,6 +142,8 @@ public class PublicEventListener {
                     List<String[]> deliveries = allowed(candidates, byId);
                     // Events first recorded by this statement get their deliveries (a redelivered event adds
                     // nothing); a subscription deleted since it was read is skipped, one being deleted is waited for.
+                    // Each delivery is due a microsecond after the one before it: the sender resumes a subscription's
+                    // claims after the last one it took, which needs an order without ties.
                     return db.preparedQuery("""
                                     WITH fresh AS (
                                       INSERT INTO received_event (event_id, type, subject, received_at)
@@ -151,8 +153,9 @@ public class PublicEventListener {
                                     live AS (
                                       SELECT id FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE)
                                     INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0, $4, $4
-                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) AS v(subscription, event, type, body)
+                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0,
+                                      $4::timestamptz + v.n * interval '1 microsecond', $4
+                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) WITH ORDINALITY AS v(subscription, event, type, body, n)
                                     JOIN fresh f ON f.event_id = v.event
                                     JOIN live l ON l.id = v.subscription
                                     ON CONFLICT (id) DO NOTHING""")
