@@ -98,7 +98,7 @@ public class DeliverySender {
     /** Attempts in flight on this replica, per subscription. */
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
-    /** Subscriptions whose last claim filled every free slot: more may be due, claim again when slots free up. */
+    /** Subscriptions whose last claim took every free slot it asked for: more may be due, claim again when slots free up. */
     private final Set<String> saturated = ConcurrentHashMap.newKeySet();
     /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
     private volatile String cursor = "";
@@ -156,7 +156,7 @@ public class DeliverySender {
 
     /**
      * Claims what is due now and starts it. One claim runs at a time; a call meanwhile makes it claim again when it
-     * ends, and so does a claim that found something.
+     * ends, and so does a claim cut short by its size.
      */
     public void wake() {
         if (stopping) {
@@ -173,7 +173,11 @@ public class DeliverySender {
         again.set(false);
         claim().subscribe().with(claimed -> {
             claiming.set(false);
-            if (claimed > 0 || again.get()) { // until a claim finds nothing more that fits
+            // Claimed again at once only if this claim stopped at its size or was woken meanwhile: every subscription
+            // it served got all its due deliveries or all its free slots, and the attempt that frees enough slots
+            // wakes the sender (claiming again after every claim that found something cost a claim per few
+            // deliveries, PostgreSQL's largest cost).
+            if (claimed >= BATCH || again.get()) {
                 wake();
             }
         }, e -> {
@@ -256,7 +260,16 @@ public class DeliverySender {
                                 (a, b) -> a.isAfter(b) ? a : b);
                         start(d);
                     }
-                    taken.keySet().stream().filter(subscription -> slots(subscription).get() >= cap).forEach(saturated::add);
+                    // took all it asked for: more may be due, claimed again when its attempts free enough slots
+                    Map<String, Integer> asked = new HashMap<>();
+                    for (int i = 0; i < busy.size(); i++) {
+                        asked.put(busy.get(i), free.get(i));
+                    }
+                    taken.forEach((subscription, n) -> {
+                        if (n >= asked.getOrDefault(subscription, cap)) {
+                            saturated.add(subscription);
+                        }
+                    });
                     cursor = lastServed(taken.keySet(), cursor);
                     return rows.rowCount();
                 });
