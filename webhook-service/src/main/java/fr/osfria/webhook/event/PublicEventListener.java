@@ -143,7 +143,9 @@ public class PublicEventListener {
                     // Events first recorded by this statement get their deliveries (a redelivered event adds
                     // nothing); a subscription deleted since it was read is skipped, one being deleted is waited for.
                     // Each delivery is due a microsecond after the one before it: the sender resumes a subscription's
-                    // claims after the last one it took, which needs an order without ties.
+                    // claims after the last one it took, which needs an order without ties. Its id starts with that
+                    // time: new keys land at the end of the primary key's index, not on a random page of it (an
+                    // event is taken in once, by `fresh`, so each subscription gets one delivery of it).
                     return db.preparedQuery("""
                                     WITH fresh AS (
                                       INSERT INTO received_event (event_id, type, subject, received_at)
@@ -153,7 +155,8 @@ public class PublicEventListener {
                                     live AS (
                                       SELECT id FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE)
                                     INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                                    SELECT 'msg_' || md5(v.subscription || v.event), v.subscription, v.event, v.type, v.body, 'PENDING', 0,
+                                    SELECT 'msg_' || lpad(to_hex((extract(epoch FROM $4::timestamptz) * 1000000)::bigint + v.n), 14, '0')
+                                        || left(md5(v.subscription || v.event), 18), v.subscription, v.event, v.type, v.body, 'PENDING', 0,
                                       $4::timestamptz + v.n * interval '1 microsecond', $4
                                     FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) WITH ORDINALITY AS v(subscription, event, type, body, n)
                                     JOIN fresh f ON f.event_id = v.event
