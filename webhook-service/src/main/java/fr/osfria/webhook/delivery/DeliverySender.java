@@ -103,15 +103,16 @@ public class DeliverySender {
     /** Where the next claim starts, so that every subscription gets its turn when there are more than a claim takes. */
     private volatile String cursor = "";
     /**
-     * Per subscription with attempts in flight here, when the last delivery claimed for it was due: its next claim
-     * resumes after it instead of walking its due index from the oldest entry past every attempt still in flight
-     * (each a visit of the table, which made the claim PostgreSQL's largest cost). What the resumed walk cannot see (a
-     * delivery whose lease ran out or that another replica let go, an intake committed late, a retry due before the
-     * mark) the poll tick's full walk finds, within {@code osfria.webhook.poll-interval}.
+     * Per subscription, when the last delivery claimed for it was due: while it has attempts in flight here, its next
+     * claim resumes there (ties included) instead of walking its due index from the oldest entry past every attempt
+     * still in flight (each a visit of the table, which made the claim PostgreSQL's largest cost). What became due
+     * behind the mark (a delivery whose lease ran out or that another replica let go, an intake that committed after a
+     * later one, a row another claim had locked) the poll tick's full walk finds, within
+     * {@code osfria.webhook.poll-interval}.
      */
     private final Map<String, OffsetDateTime> claimedUpTo = new ConcurrentHashMap<>();
     /** The next claim walks every subscription's due deliveries from the oldest: set by the poll tick. */
-    private volatile boolean fullWalk = true;
+    private final AtomicBoolean fullWalk = new AtomicBoolean(true);
     private final AtomicBoolean claiming = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
     /** Ended attempts waiting to be written; one writer at a time takes everything that has ended meanwhile. */
@@ -149,7 +150,7 @@ public class DeliverySender {
 
     @Scheduled(every = "${osfria.webhook.poll-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
-        fullWalk = true;
+        fullWalk.set(true);
         wake();
         return Uni.createFrom().voidItem();
     }
@@ -173,10 +174,10 @@ public class DeliverySender {
         again.set(false);
         claim().subscribe().with(claimed -> {
             claiming.set(false);
-            // Claimed again at once only if this claim stopped at its size or was woken meanwhile: every subscription
-            // it served got all its due deliveries or all its free slots, and the attempt that frees enough slots
-            // wakes the sender (claiming again after every claim that found something cost a claim per few
-            // deliveries, PostgreSQL's largest cost).
+            // Claimed again at once only if this claim stopped at its size or was woken meanwhile (claiming again
+            // after every claim that found something cost a claim per few deliveries, PostgreSQL's largest cost). A
+            // subscription that got all the slots it asked for is claimed for again by the attempt that frees enough
+            // of them; what a claim could not see (behind a mark, locked by another claim) the poll tick finds.
             if (claimed >= BATCH || again.get()) {
                 wake();
             }
@@ -212,9 +213,7 @@ public class DeliverySender {
      * and starts an attempt for each.
      */
     private Uni<Integer> claim() {
-        boolean full = fullWalk;
-        fullWalk = false;
-        if (full) {
+        if (fullWalk.getAndSet(false)) {
             claimedUpTo.clear(); // marks of subscriptions since deleted or idle go too
         }
         List<String> busy = new ArrayList<>();
@@ -244,7 +243,7 @@ public class DeliverySender {
                               ORDER BY s.id <= $6, s.id) t
                             CROSS JOIN LATERAL (
                               SELECT id FROM delivery WHERE subscription_id = t.sid AND status = 'PENDING'
-                                AND next_attempt_at > t.after AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
+                                AND next_attempt_at >= t.after AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
                               ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
                           LIMIT $7)
                         RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts,
@@ -252,24 +251,30 @@ public class DeliverySender {
                 .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
                         free.toArray(Integer[]::new), cap, cursor, BATCH, after.toArray(OffsetDateTime[]::new))))
                 .map(rows -> {
+                    List<Due> claimed = new ArrayList<>();
                     Map<String, Integer> taken = new HashMap<>();
+                    Map<String, OffsetDateTime> last = new HashMap<>();
                     for (Row r : rows) {
                         Due d = due(r);
+                        claimed.add(d);
                         taken.merge(d.subscriptionId(), 1, Integer::sum);
-                        claimedUpTo.merge(d.subscriptionId(), r.getOffsetDateTime("next_attempt_at"),
-                                (a, b) -> a.isAfter(b) ? a : b);
-                        start(d);
+                        last.merge(d.subscriptionId(), r.getOffsetDateTime("next_attempt_at"), (a, b) -> a.isAfter(b) ? a : b);
                     }
-                    // took all it asked for: more may be due, claimed again when its attempts free enough slots
+                    // the walk began at the mark or, for a subscription with nothing in flight here, at its oldest
+                    // delivery: what it took last is where the next one begins, whatever an older mark said
+                    claimedUpTo.putAll(last);
                     Map<String, Integer> asked = new HashMap<>();
                     for (int i = 0; i < busy.size(); i++) {
                         asked.put(busy.get(i), free.get(i));
                     }
+                    // took all it asked for: more may be due, claimed again when its attempts free enough slots. Marked
+                    // before the attempts start: one that ends at once (an inactive subscription's) must find the mark
                     taken.forEach((subscription, n) -> {
                         if (n >= asked.getOrDefault(subscription, cap)) {
                             saturated.add(subscription);
                         }
                     });
+                    claimed.forEach(this::start);
                     cursor = lastServed(taken.keySet(), cursor);
                     return rows.rowCount();
                 });

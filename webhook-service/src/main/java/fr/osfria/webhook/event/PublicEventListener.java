@@ -124,7 +124,7 @@ public class PublicEventListener {
             types[i] = e.type();
             subjects[i] = e.subject();
             concerned[i] = EventAudience.concernedSubscription(e.type(), data);
-            byId.putIfAbsent(e.id(), new Taken(e.type(), data, body(e, data)));
+            byId.putIfAbsent(e.id(), new Taken(e.type(), e.time(), data, body(e, data)));
             metrics.counter("osfria.webhook.events.received", "type", e.type()).increment();
         }
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
@@ -142,10 +142,12 @@ public class PublicEventListener {
                     List<String[]> deliveries = allowed(candidates, byId);
                     // Events first recorded by this statement get their deliveries (a redelivered event adds
                     // nothing); a subscription deleted since it was read is skipped, one being deleted is waited for.
-                    // Each delivery is due a microsecond after the one before it: the sender resumes a subscription's
-                    // claims after the last one it took, which needs an order without ties. Its id starts with that
-                    // time: new keys land at the end of the primary key's index, not on a random page of it (an
-                    // event is taken in once, by `fresh`, so each subscription gets one delivery of it).
+                    // Each of a subscription's deliveries is due a microsecond after the one before it: the sender
+                    // resumes its claims from the last one it took, and ties would be walked again. The id is the
+                    // event's time then a hash of subscription and event: the same for an event taken in again (the
+                    // primary key keeps it one delivery), and new keys land near the end of the primary key's index
+                    // rather than on a random page of it (a hash alone made the intake, the claim and the outcome
+                    // write 15-25 % dearer).
                     return db.preparedQuery("""
                                     WITH fresh AS (
                                       INSERT INTO received_event (event_id, type, subject, received_at)
@@ -155,15 +157,17 @@ public class PublicEventListener {
                                     live AS (
                                       SELECT id FROM subscription WHERE id = ANY($5::varchar[]) FOR KEY SHARE)
                                     INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
-                                    SELECT 'msg_' || lpad(to_hex((extract(epoch FROM $4::timestamptz) * 1000000)::bigint + v.n), 14, '0')
-                                        || left(md5(v.subscription || v.event), 18), v.subscription, v.event, v.type, v.body, 'PENDING', 0,
-                                      $4::timestamptz + v.n * interval '1 microsecond', $4
-                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[]) WITH ORDINALITY AS v(subscription, event, type, body, n)
+                                    SELECT 'msg_' || lpad(to_hex(v.micros), 14, '0') || left(md5(v.subscription || v.event), 18),
+                                      v.subscription, v.event, v.type, v.body, 'PENDING', 0,
+                                      $4::timestamptz + row_number() OVER (PARTITION BY v.subscription ORDER BY v.n) * interval '1 microsecond', $4
+                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[], $9::bigint[])
+                                      WITH ORDINALITY AS v(subscription, event, type, body, micros, n)
                                     JOIN fresh f ON f.event_id = v.event
                                     JOIN live l ON l.id = v.subscription
                                     ON CONFLICT (id) DO NOTHING""")
                             .execute(Tuple.from(List.of(ids, types, subjects, now, column(deliveries, 0), column(deliveries, 1),
-                                    column(deliveries, 2), column(deliveries, 3))))
+                                    column(deliveries, 2), column(deliveries, 3), deliveries.stream()
+                                            .map(d -> micros(byId.get(d[1]).time())).toArray(Long[]::new))))
                             .replaceWithVoid();
                 });
     }
@@ -202,8 +206,14 @@ public class PublicEventListener {
         return rows.stream().map(r -> r[i]).toArray(String[]::new);
     }
 
-    /** An event taken in: its type, its data as receivers see it (snake_case) and the delivery body. */
-    private record Taken(String type, JsonNode data, String body) {
+    /** An event taken in: its type, its time, its data as receivers see it (snake_case) and the delivery body. */
+    private record Taken(String type, java.time.Instant time, JsonNode data, String body) {
+    }
+
+    /** Microseconds since 1970 for a delivery id's 14 hex digits: a time before 1970 or after 4253 is clamped. */
+    private static long micros(java.time.Instant time) {
+        long seconds = Math.max(0, Math.min(time.getEpochSecond(), ((1L << 56) - 1) / 1_000_000 - 1));
+        return seconds * 1_000_000 + time.getNano() / 1_000;
     }
 
     private static final class KeysNotLoaded extends IllegalStateException {

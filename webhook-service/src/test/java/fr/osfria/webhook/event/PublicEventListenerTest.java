@@ -1,5 +1,6 @@
 package fr.osfria.webhook.event;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,11 @@ import fr.osfria.events.EventJson;
 import fr.osfria.events.EventTypes;
 import fr.osfria.events.Topics;
 import fr.osfria.events.document.DocumentIndexed;
+import fr.osfria.events.model.ModelAvailability;
+import fr.osfria.webhook.delivery.Receiver;
+import io.restassured.http.ContentType;
+import java.util.List;
+import java.util.Map;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
@@ -50,6 +56,47 @@ class PublicEventListenerTest {
         TopicProbe.send(Topics.PUBLIC_EVENTS, "doc_1", EventJson.encode(marker)); // same key: same partition, after it
         await().atMost(Duration.ofSeconds(30)).until(() -> rows(marker.id()) == 1);
         assertEquals(1, rows(event.id()), "the redelivered event was recorded twice");
+    }
+
+    @Test
+    void anEventTakenInAgainAfterItsIdWasForgottenIsNotDeliveredTwice() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            String subscription = given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).contentType(ContentType.JSON)
+                    .body(Map.of("url", receiver.url(), "events", List.of("model.loaded"))).post("/v1/webhooks")
+                    .then().statusCode(201).extract().path("id");
+            CloudEvent<ModelAvailability> event = CloudEvent.of("/osfria/test", EventTypes.MODEL_LOADED, "m-forgotten",
+                    new ModelAvailability("m-forgotten", "gpu", 1));
+            String json = EventJson.encode(event);
+            TopicProbe.send(Topics.PUBLIC_EVENTS, "m-forgotten", json);
+            await().atMost(Duration.ofSeconds(30)).until(() -> deliveries(subscription, event.id()) == 1);
+
+            // the memory of events taken in is kept for less time than their deliveries: its retention forgot this one
+            try (Connection c = db.getConnection();
+                 PreparedStatement ps = c.prepareStatement("DELETE FROM received_event WHERE event_id = ?")) {
+                ps.setString(1, event.id());
+                ps.executeUpdate();
+            }
+            TopicProbe.send(Topics.PUBLIC_EVENTS, "m-forgotten", json); // published again
+            CloudEvent<ModelAvailability> marker = CloudEvent.of("/osfria/test", EventTypes.MODEL_LOADED, "m-forgotten",
+                    new ModelAvailability("m-forgotten", "gpu", 2));
+            TopicProbe.send(Topics.PUBLIC_EVENTS, "m-forgotten", EventJson.encode(marker)); // same partition, after it
+            await().atMost(Duration.ofSeconds(30)).until(() -> deliveries(subscription, marker.id()) == 1);
+            assertEquals(1, deliveries(subscription, event.id()), "the event got a second delivery, with another webhook-id");
+            given().header("Authorization", TestKeys.bearer(TestKeys.ADMIN)).delete("/v1/webhooks/" + subscription)
+                    .then().statusCode(204);
+        }
+    }
+
+    private long deliveries(String subscription, String eventId) throws Exception {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM delivery WHERE subscription_id = ? AND event_id = ?")) {
+            ps.setString(1, subscription);
+            ps.setString(2, eventId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     @Test
