@@ -98,16 +98,20 @@ class SlowNameServerDelaysOnlyItsOwnerTest {
                     aloneLatencies.get(EVENTS / 2), p99(aloneLatencies));
             System.out.printf("healthy receiver beside %d subscriptions on black-holed names: %d events, p50 %d ms, p99 %d ms, max %d ms%n",
                     HOSTILE_SUBSCRIPTIONS, EVENTS, latencies.get(EVENTS / 2), p99, latencies.get(EVENTS - 1));
-            assertTrue(p99 < 2_000, "p99 " + p99 + " ms from event to delivery beside the black-holed owner");
+            // 2 s, or twice what the machine gave the healthy receiver alone when it is busier than that (as in
+            // SlowReceiversDelayOnlyThemselvesTest); before, the healthy receiver got nothing until the lookups returned
+            long bound = Math.max(2_000, 2 * p99(aloneLatencies));
+            assertTrue(p99 < bound, "p99 " + p99 + " ms from event to delivery beside the black-holed owner (bound "
+                    + bound + " ms)");
             assertTrue(SlowDns.MOST_HANGING.get() <= 2, SlowDns.MOST_HANGING.get() + " lookups of one owner hung at once");
 
             // the black-holed owner's deliveries: every one taken in, none sent, refused (unresolved) and retried
             // on the schedule like any failure, or still waiting for their turn
-            await().atMost(Duration.ofSeconds(30)).until(() -> hostileDeliveries(hostileIds, "status <> 'PENDING' OR attempts > 0") > 0);
+            // (the first checks of each name wait for its lookup's 5 s deadline)
+            await().atMost(Duration.ofSeconds(30)).until(() -> hostileDeliveries(hostileIds, "attempts > 1") > 0);
             assertEquals(HOSTILE_SUBSCRIPTIONS * (FIRST + EVENTS), hostileDeliveries(hostileIds, "true"));
             assertEquals(0, hostileDeliveries(hostileIds, "status = 'DELIVERED'"));
             assertEquals(0, hostileDeliveries(hostileIds, "last_error IS DISTINCT FROM 'refused_by_policy' AND attempts > 0"));
-            assertTrue(hostileDeliveries(hostileIds, "attempts > 1") > 0, "retried");
         } finally {
             CountDownLatch hole = SlowDns.blackHole;
             SlowDns.blackHole = null;
