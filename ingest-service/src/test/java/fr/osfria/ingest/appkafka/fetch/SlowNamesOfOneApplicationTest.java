@@ -43,7 +43,7 @@ class SlowNamesOfOneApplicationTest {
         Vertx vertx = Vertx.vertx();
         Path dir = Files.createTempDirectory("fetch-names-test");
         try {
-            int port = vertx.createHttpServer().requestHandler(req -> req.response().end("a file"))
+            int port = vertx.createHttpServer().requestHandler(req -> req.response().endAndForget("a file"))
                     .listenAndAwait(0, "127.0.0.1").actualPort();
             List<String> hosts = new ArrayList<>(List.of("files.test:" + port));
             for (int i = 0; i < HANGING; i++) {
