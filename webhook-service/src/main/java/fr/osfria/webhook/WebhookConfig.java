@@ -54,6 +54,45 @@ public interface WebhookConfig {
     @WithDefault("2m")
     Duration lease();
 
+    /**
+     * How the names of webhook targets are looked up, at a subscription's creation and before every attempt: on
+     * threads of the service's own, a few per subscription owner, so that one owner's slow name server delays only
+     * that owner's deliveries.
+     */
+    Lookups lookups();
+
+    interface Lookups {
+
+        /**
+         * Lookups of one owner (key) running at once; its further lookups wait in its own queue. A name server that
+         * never answers holds as many threads of its owner's until the JVM's resolver gives up.
+         */
+        @WithDefault("2")
+        int perOwner();
+
+        /**
+         * Lookups running at once, every owner together: the bound on the threads that hanging lookups can hold.
+         * Filling it takes this many divided by {@code per-owner} owners whose name servers hang at the same time.
+         */
+        @WithDefault("32")
+        int threads();
+
+        /**
+         * How long a check waits for a lookup: then the name counts as unresolved, and the attempt fails
+         * ({@code refused_by_policy}) and is retried on the schedule like any other failure.
+         */
+        @WithDefault("5s")
+        Duration deadline();
+
+        /**
+         * How long an answer is reused (by every owner's checks of that name) before the name is looked up again; a
+         * failed lookup at most 5 s. The JVM caches answers as long (30 s), and the connection always goes to the
+         * address that was checked.
+         */
+        @WithDefault("30s")
+        Duration remembered();
+    }
+
     /** How often due deliveries are looked for (a new event also wakes the sender at once). */
     @WithDefault("1s")
     Duration pollInterval();

@@ -238,7 +238,7 @@ public class AppDocumentListener {
     private Uni<Void> fetchThenUpload(String app, KeyEntry key, SubmittedRecord s, ConsumerRecord<String, String> record,
                                       long start, long limit, AtomicBoolean leftForRestart) {
         return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(this::spoolFile)))
-                .chain(file -> fetcher.fetch(s.fileUrl(), file, limit)
+                .chain(file -> fetcher.fetch(app, s.fileUrl(), file, limit)
                         .chain(fetched -> fetched.ok()
                                 ? upload(app, key, new Spooled(s, file), fetched.bytes(), record, start, limit)
                                 : fetcher.stopping() ? leave(leftForRestart) : fetchFailed(app, key, s, fetched.failure()))

@@ -389,7 +389,7 @@ public class DocumentsByUrlTest {
         java.util.Arrays.fill(big, (byte) 'a');
         files.file("/notes/big.txt", big);
         // a real write failure: every write to /dev/full fails with "no space left on device"
-        Fetched fetched = fetcher.fetch(url(ScriptedDns.FILES, "/notes/big.txt"), java.nio.file.Path.of("/dev/full"),
+        Fetched fetched = fetcher.fetch(APP, url(ScriptedDns.FILES, "/notes/big.txt"), java.nio.file.Path.of("/dev/full"),
                 LIMIT).await().atMost(Duration.ofSeconds(DEADLINE + 5));
         assertFalse(fetched.ok(), "a file the disk refused is not fetched: " + fetched);
         assertEquals(Fetched.UNREACHABLE, fetched.failure());

@@ -1,15 +1,17 @@
 package fr.osfria.security.network;
 
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.Vertx;
+import io.vertx.core.Context;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /**
@@ -20,9 +22,18 @@ import java.util.regex.Pattern;
  *
  * <p>The host is resolved once per check, every address it resolves to is checked, and the caller connects to the
  * checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
- * rebinding). A name that does not resolve is refused. Resolution runs on a worker thread, never on the event loop.
+ * rebinding). A name that does not resolve (or not within {@link Lookups#deadline}) is refused.
+ *
+ * <p>Every check names its party: whose word the URL is (a subscription's owner, an application). Names are looked up
+ * on the policy's own threads, never on the event loop or a shared worker pool, and no party's lookups take more than
+ * {@link Lookups#perParty} of them at once: a party whose names hang (a black-holed name server) delays only its own
+ * checks. A name being looked up is not looked up again meanwhile, and an answer is reused for
+ * {@link Lookups#remembered} (the JVM's own cache keeps it as long), without any thread. At most
+ * {@link Lookups#threads} lookups run at once: filling them takes {@code threads / perParty} parties with hanging
+ * names at the same time; then every party's lookups take free threads in turn, and a check waits at most the
+ * deadline. The rest is in {@link NameLookups}.
  */
-public class TargetPolicy {
+public class TargetPolicy implements AutoCloseable {
 
     private static final Set<String> METADATA = Set.of("169.254.169.254", "fd00:ec2:0:0:0:0:0:254", "100.100.100.200",
             "metadata.google.internal");
@@ -58,24 +69,47 @@ public class TargetPolicy {
         }
     }
 
+    /**
+     * How names are looked up: at most {@code perParty} lookups of one party at once and {@code threads} in all; a
+     * check waits at most {@code deadline} for a lookup; an answer is reused for {@code remembered} (zero: looked up
+     * again at every check, unless a lookup of the name is under way), a failure for at most 5 s.
+     */
+    public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
+
+        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
+    }
+
     private final List<String> allowed;
     private final Wording wording;
-    private final HostResolver resolver;
-    private final Vertx vertx;
+    private final NameLookups lookups;
 
     /**
      * @param allowedLocal hosts (names or addresses) that may be reached although they are loopback, link-local,
      *                     wildcard or cloud metadata: the operator's exceptions
      */
-    public TargetPolicy(Collection<String> allowedLocal, Wording wording, HostResolver resolver, Vertx vertx) {
+    public TargetPolicy(Collection<String> allowedLocal, Wording wording, HostResolver resolver, Lookups lookups) {
         this.allowed = allowedLocal.stream().map(h -> h.toLowerCase(Locale.ROOT)).toList();
         this.wording = wording;
-        this.resolver = resolver;
-        this.vertx = vertx;
+        this.lookups = new NameLookups(resolver, new NameLookups.Limits(lookups.perParty(), lookups.threads(),
+                lookups.deadline(), lookups.remembered()));
     }
 
-    /** Checks the URL and resolves its host, off the event loop; the item is emitted on the caller's context. */
-    public Uni<Target> check(String url) {
+    /** Lookups that did not answer within their deadline since the start (their checks were refused as unresolved). */
+    public long lookupsTimedOut() {
+        return lookups.timedOut();
+    }
+
+    /** Runs no more lookups and answers the waiting ones as unresolved, without waiting for those that hang. */
+    @Override
+    public void close() {
+        lookups.close();
+    }
+
+    /**
+     * Checks the URL on the word of {@code party} (whose lookups are bounded together) and resolves its host, off
+     * the event loop; the item is emitted on the caller's context.
+     */
+    public Uni<Target> check(String url, String party) {
         URI uri;
         try {
             uri = new URI(url);
@@ -87,10 +121,22 @@ public class TargetPolicy {
             return Uni.createFrom().item(problem);
         }
         String host = host(uri);
-        if (LITERAL.matcher(host).matches()) {
-            return Uni.createFrom().item(() -> resolveAndCheck(uri, host));
+        boolean listed = allowed.contains(host);
+        if (!listed && METADATA.contains(host)) {
+            return refused(Refusal.METADATA, "cloud metadata endpoints cannot " + wording.use());
         }
-        return vertx.executeBlocking(Uni.createFrom().item(() -> resolveAndCheck(uri, host)), false);
+        if (LITERAL.matcher(host).matches()) {
+            return Uni.createFrom().item(() -> judged(uri, host, literal(host)));
+        }
+        return Uni.createFrom().emitter(emitter -> {
+            Context context = io.vertx.core.Vertx.currentContext();
+            CompletableFuture<InetAddress[]> answer = lookups.resolve(host, party);
+            if (answer.isDone() || context == null) { // remembered (or no context to return to): on this thread
+                answer.thenAccept(addresses -> emitter.complete(judged(uri, host, addresses)));
+            } else {
+                answer.thenAccept(addresses -> context.runOnContext(v -> emitter.complete(judged(uri, host, addresses))));
+            }
+        });
     }
 
     /** The URL's host as this policy checks and connects to it: lower case, an IPv6 literal without brackets. */
@@ -113,17 +159,18 @@ public class TargetPolicy {
         return null;
     }
 
-    private Target resolveAndCheck(URI uri, String host) {
-        boolean listed = allowed.contains(host);
-        if (!listed && METADATA.contains(host)) {
-            return Target.refused(Refusal.METADATA, "cloud metadata endpoints cannot " + wording.use());
-        }
-        InetAddress[] addresses;
+    /** A literal address, parsed without a lookup; null if it is none after all. */
+    private static InetAddress[] literal(String host) {
         try {
-            addresses = resolver.resolve(host);
+            return InetAddress.getAllByName(host);
         } catch (UnknownHostException | RuntimeException e) {
-            addresses = null;
+            return null;
         }
+    }
+
+    /** The verdict on the URL, given what its host resolved to ({@code null}: nothing, or not in time). */
+    private Target judged(URI uri, String host, InetAddress[] addresses) {
+        boolean listed = allowed.contains(host);
         if (addresses == null || addresses.length == 0) {
             return Target.refused(Refusal.UNRESOLVED, "the host " + host + " does not resolve");
         }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.security.network.TargetPolicy.Refusal;
 import fr.osfria.security.network.TargetPolicy.Target;
-import io.vertx.mutiny.core.Vertx;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 class TargetPolicyTest {
 
-    private static final Vertx VERTX = Vertx.vertx();
     private static final TargetPolicy.Wording WORDING = new TargetPolicy.Wording("be reached", "none", "the.setting");
 
     private final Map<String, String[]> dns = new ConcurrentHashMap<>();
@@ -44,13 +41,10 @@ class TargetPolicyTest {
         return out;
     };
 
-    @AfterAll
-    static void close() {
-        VERTX.closeAndAwait();
-    }
-
     private Target check(List<String> allowed, String url) {
-        return new TargetPolicy(allowed, WORDING, resolver, VERTX).check(url).await().atMost(Duration.ofSeconds(10));
+        try (TargetPolicy policy = new TargetPolicy(allowed, WORDING, resolver, TargetPolicy.Lookups.DEFAULTS)) {
+            return policy.check(url, "someone").await().atMost(Duration.ofSeconds(10));
+        }
     }
 
     private Refusal refusal(String url) {

@@ -69,10 +69,10 @@ public class DeliverySender {
     private static final int MAX_OPENED_KEYS = 10_000;
 
     /** A claimed delivery, with the lease its claim set: only that claim's attempt may end it. */
-    private record Due(String id, String subscriptionId, String url, String secretSealed, boolean active, String eventType,
-                       String body, int attempts, OffsetDateTime lease) {
+    private record Due(String id, String subscriptionId, String owner, String url, String secretSealed, boolean active,
+                       String eventType, String body, int attempts, OffsetDateTime lease) {
         Due withLease(OffsetDateTime renewed) {
-            return new Due(id, subscriptionId, url, secretSealed, active, eventType, body, attempts, renewed);
+            return new Due(id, subscriptionId, owner, url, secretSealed, active, eventType, body, attempts, renewed);
         }
     }
 
@@ -246,8 +246,8 @@ public class DeliverySender {
                                 AND next_attempt_at >= t.after AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)
                               ORDER BY next_attempt_at LIMIT t.free FOR UPDATE SKIP LOCKED) c
                           LIMIT $7)
-                        RETURNING d.id, d.subscription_id, s.url, s.secret_sealed, s.active, d.event_type, d.body, d.attempts,
-                          d.lease_until, d.next_attempt_at""")
+                        RETURNING d.id, d.subscription_id, s.owner, s.url, s.secret_sealed, s.active, d.event_type, d.body,
+                          d.attempts, d.lease_until, d.next_attempt_at""")
                 .execute(Tuple.tuple(List.of(at(now.plus(config.lease())), at(now), busy.toArray(String[]::new),
                         free.toArray(Integer[]::new), cap, cursor, BATCH, after.toArray(OffsetDateTime[]::new))))
                 .map(rows -> {
@@ -328,7 +328,7 @@ public class DeliverySender {
         }
         return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
                 ? Uni.createFrom().item(new Sent(d, Outcome.withheld(withheld)))
-                : targets.check(d.url()).chain(target -> !target.allowed()
+                : targets.check(d.url(), d.owner()).chain(target -> !target.allowed()
                         ? Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)))
                         : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
                         : renewed(d).chain(r -> r == null
@@ -430,7 +430,8 @@ public class DeliverySender {
     }
 
     private static Due due(Row r) {
-        return new Due(r.getString("id"), r.getString("subscription_id"), r.getString("url"), r.getString("secret_sealed"),
+        return new Due(r.getString("id"), r.getString("subscription_id"), r.getString("owner"), r.getString("url"),
+                r.getString("secret_sealed"),
                 r.getBoolean("active"), r.getString("event_type"), r.getString("body"), r.getInteger("attempts"),
                 r.getOffsetDateTime("lease_until"));
     }

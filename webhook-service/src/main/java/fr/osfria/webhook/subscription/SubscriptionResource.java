@@ -73,7 +73,7 @@ public class SubscriptionResource {
             return Uni.createFrom().item(ErrorResponses.of(503, "webhook secrets need a key-encryption key: set OSFRIA_ENCRYPTION_KEK",
                     "encryption_unavailable"));
         }
-        return targets.check(request.url()).chain(target -> {
+        return targets.check(request.url(), caller.name()).chain(target -> {
             if (!target.allowed()) {
                 return bad("'url' refused: " + target.refusal());
             }
@@ -132,7 +132,7 @@ public class SubscriptionResource {
         if (problem != null) {
             return bad(problem);
         }
-        Uni<String> refusal = request.url() == null ? Uni.createFrom().nullItem() : targets.check(request.url()).map(TargetPolicy.Target::refusal);
+        Uni<String> refusal = request.url() == null ? Uni.createFrom().nullItem() : targets.check(request.url(), caller.name()).map(TargetPolicy.Target::refusal);
         return refusal.chain(refused -> refused != null ? bad("'url' refused: " + refused) : save(id, request));
     }
 

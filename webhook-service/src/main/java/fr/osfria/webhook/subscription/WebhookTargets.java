@@ -3,13 +3,15 @@ package fr.osfria.webhook.subscription;
 import fr.osfria.security.network.HostResolver;
 import fr.osfria.security.network.TargetPolicy;
 import fr.osfria.webhook.WebhookConfig;
-import io.vertx.mutiny.core.Vertx;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.util.List;
 
-/** The platform's network policy for webhook targets, with the operator's exceptions for them. */
+/** The platform's network policy for webhook targets, with the operator's exceptions for them; lookups bounded per owner. */
 @ApplicationScoped
 public class WebhookTargets {
 
@@ -18,7 +20,18 @@ public class WebhookTargets {
 
     @Produces
     @Singleton
-    TargetPolicy targets(WebhookConfig config, HostResolver resolver, Vertx vertx) {
-        return new TargetPolicy(config.allowedHosts().orElse(List.of()), WORDING, resolver, vertx);
+    TargetPolicy targets(WebhookConfig config, HostResolver resolver, MeterRegistry metrics) {
+        WebhookConfig.Lookups lookups = config.lookups();
+        TargetPolicy policy = new TargetPolicy(config.allowedHosts().orElse(List.of()), WORDING, resolver,
+                new TargetPolicy.Lookups(lookups.perOwner(), lookups.threads(), lookups.deadline(), lookups.remembered()));
+        FunctionCounter.builder("osfria.webhook.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
+                .description("target name lookups that did not answer within osfria.webhook.lookups.deadline")
+                .register(metrics);
+        return policy;
+    }
+
+    /** On shutdown: waits for no lookup (one may hang for seconds), answers the waiting ones as unresolved. */
+    void close(@Disposes TargetPolicy policy) {
+        policy.close();
     }
 }

@@ -8,20 +8,29 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A resolver that answers {@code localhost} only after {@link #delayMillis} (a slow DNS server, or the worker pool's
- * queue before it), with leases of 6 s: an attempt can spend most of its lease before it is sent.
+ * A resolver that answers {@code localhost} only after {@link #delayMillis} (a slow DNS server), with leases of 6 s:
+ * an attempt can spend most of its lease before it is sent. Names under {@code .blackhole.test} are loopback, or,
+ * while {@link #blackHole} is set, hang until it is released (a black-holed name server). No answer is reused: every
+ * check meets the resolver (unless a lookup of its name is under way). A key may have 30 subscriptions.
  */
 public class SlowDns implements QuarkusTestProfile {
 
     static volatile long delayMillis;
     static final AtomicInteger LOOKUPS = new AtomicInteger();
+    static volatile CountDownLatch blackHole;
+    /** Lookups under {@code .blackhole.test} hanging now, and the most at once. */
+    static final AtomicInteger HANGING = new AtomicInteger();
+    static final AtomicInteger MOST_HANGING = new AtomicInteger();
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of("osfria.webhook.lease", "6s");
+        return Map.of("osfria.webhook.lease", "6s", "osfria.webhook.lookups.remembered", "0s",
+                "osfria.webhook.max-subscriptions-per-key", "30");
     }
 
     @Override
@@ -35,6 +44,20 @@ public class SlowDns implements QuarkusTestProfile {
 
         @Override
         public InetAddress[] resolve(String host) throws UnknownHostException {
+            CountDownLatch hole = blackHole;
+            if (host.endsWith(".blackhole.test")) {
+                if (hole != null) {
+                    MOST_HANGING.accumulateAndGet(HANGING.incrementAndGet(), Math::max);
+                    try {
+                        hole.await(2, TimeUnit.MINUTES); // the JVM's lookups cannot be interrupted either
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        HANGING.decrementAndGet();
+                    }
+                }
+                return new InetAddress[] {InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})};
+            }
             if ("localhost".equals(host)) {
                 LOOKUPS.incrementAndGet();
                 try {

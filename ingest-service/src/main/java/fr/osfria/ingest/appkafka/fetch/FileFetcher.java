@@ -4,6 +4,8 @@ import fr.osfria.ingest.IngestConfig;
 import fr.osfria.security.network.HostResolver;
 import fr.osfria.security.network.TargetPolicy;
 import fr.osfria.security.network.TargetPolicy.Target;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ConnectTimeoutException;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -39,7 +41,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * loopback, link-local or metadata address unless the operator allows that host, and the connection goes to the
  * checked address with the URL's host in the Host header and TLS server name, so a name re-pointed after the check
  * is not followed). A redirect is an answer (refused), not an instruction; the body is written as it arrives, never
- * held whole, and the fetch stops past the size limit or at a total deadline, whichever comes first.
+ * held whole, and the fetch stops past the size limit or at a total deadline, whichever comes first. The name is
+ * looked up on the application's behalf: an application whose names hang holds a few lookup threads of its own and
+ * delays no other application's fetches.
  */
 @ApplicationScoped
 @Startup // a malformed allowed-hosts entry stops the service at boot, not at the first record by URL
@@ -55,10 +59,13 @@ public class FileFetcher {
     private final Duration deadline;
     private volatile boolean stopping;
 
-    public FileFetcher(IngestConfig config, HostResolver resolver, Vertx vertx) {
+    public FileFetcher(IngestConfig config, HostResolver resolver, Vertx vertx, MeterRegistry metrics) {
         IngestConfig.Fetch fetch = config.fetch();
         this.allowList = new FetchAllowList(fetch.allowedHosts().orElse(List.of()));
-        this.policy = new TargetPolicy(fetch.allowedLocalHosts().orElse(List.of()), WORDING, resolver, vertx);
+        this.policy = new TargetPolicy(fetch.allowedLocalHosts().orElse(List.of()), WORDING, resolver,
+                TargetPolicy.Lookups.DEFAULTS);
+        FunctionCounter.builder("osfria.ingest.fetch.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
+                .description("file URL host lookups that did not answer within 5 s").register(metrics);
         this.vertx = vertx.getDelegate();
         this.deadline = fetch.timeout();
         this.client = this.vertx.createHttpClient(new HttpClientOptions()
@@ -69,6 +76,7 @@ public class FileFetcher {
 
     void close(@Observes ShutdownEvent event) {
         stopping = true; // before the fetches fail: their records are left to be read again after the restart
+        policy.close(); // no wait for a hanging lookup
         client.close();
     }
 
@@ -82,8 +90,11 @@ public class FileFetcher {
         return stopping;
     }
 
-    /** Fetches {@code url} into {@code into} (created or truncated); at most {@code limit} bytes. Never fails. */
-    public Uni<Fetched> fetch(String url, Path into, long limit) {
+    /**
+     * Fetches {@code url} into {@code into} (created or truncated) for {@code application}, whose name lookups are
+     * bounded together; at most {@code limit} bytes. Never fails.
+     */
+    public Uni<Fetched> fetch(String application, String url, Path into, long limit) {
         if (!allowList.enabled()) {
             return Uni.createFrom().item(Fetched.failed(Fetched.NOT_ENABLED));
         }
@@ -97,7 +108,7 @@ public class FileFetcher {
             return Uni.createFrom().item(Fetched.failed(Fetched.NOT_ALLOWED));
         }
         long start = System.nanoTime();
-        return policy.check(url)
+        return policy.check(url, application)
                 .ifNoItem().after(deadline).recoverWithItem(() -> null)
                 .chain(target -> {
                     if (target == null) {

@@ -1,0 +1,282 @@
+package fr.osfria.security.network;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The name lookups of one {@link TargetPolicy}, on threads of its own, fair between the parties that ask for them. A
+ * lookup can block for many seconds and the JVM cannot interrupt it: on a shared pool, one party's black-holed names
+ * held every thread and everyone else's checks queued behind them.
+ *
+ * <ul>
+ * <li>A party (a subscription's owner, an application) has at most {@link Limits#perParty} lookups running at once;
+ * its further lookups wait in its own queue. Parties with lookups waiting take free threads in turn.</li>
+ * <li>One lookup per host at a time: checks of a name being looked up wait for that lookup, holding no thread, whoever
+ * asked first. An answer is reused for {@link Limits#remembered} (like the JVM's own cache), a failure for at most
+ * {@link #FAILURE_REMEMBERED}; both without any thread.</li>
+ * <li>A lookup that has not answered {@link Limits#deadline} after it was asked for is answered {@code null} (does not
+ * resolve) to its waiters. Still queued, it is not run; running, its thread counts against its party until the
+ * resolver returns, and the host stays unresolved meanwhile (its late answer is remembered as any other).</li>
+ * <li>At most {@link Limits#threads} threads in all: once that many lookups hang, a party's lookup waits for a thread
+ * (its turn among the parties waiting) or its deadline. Filling them takes {@code threads / perParty} parties with
+ * hanging names at once; a party is a key or an application an operator issued.</li>
+ * </ul>
+ * The threads are daemons and {@link #close()} does not wait for them: a stopping service is not held by a lookup.
+ */
+final class NameLookups implements AutoCloseable {
+
+    /** A failed lookup (no such name, the resolver failed) is asked again after this long at most. */
+    static final Duration FAILURE_REMEMBERED = Duration.ofSeconds(5);
+    /** Hosts remembered at most; the stale ones go first. */
+    private static final int MAX_HOSTS = 10_000;
+
+    /**
+     * @param perParty   lookups of one party running at once
+     * @param threads    lookups running at once, all parties together
+     * @param deadline   how long a check waits for a lookup before the name counts as unresolved
+     * @param remembered how long an answer is reused (zero: every check looks the name up, unless a lookup of it runs)
+     */
+    record Limits(int perParty, int threads, Duration deadline, Duration remembered) {
+    }
+
+    /** One lookup of a host and, once answered, its answer ({@code null}: does not resolve) until it goes stale. */
+    private static final class Flight {
+        final String host;
+        final String party;
+        final long asked = System.nanoTime();
+        final CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
+        /** Set under the dispatcher's lock. */
+        boolean started;
+        /** Until when (nanoTime) the answer holds; meaningful once the answer is done. */
+        volatile long until;
+
+        Flight(String host, String party) {
+            this.host = host;
+            this.party = party;
+        }
+
+        boolean current(long now) {
+            return !answer.isDone() || now - until < 0;
+        }
+    }
+
+    /** A party's lookups running and waiting. */
+    private static final class Party {
+        int running;
+        final ArrayDeque<Flight> waiting = new ArrayDeque<>();
+        boolean queuedForTurn;
+    }
+
+    private final HostResolver resolver;
+    private final Limits limits;
+    private final Map<String, Flight> hosts = new ConcurrentHashMap<>();
+    /** Guarded by {@code this}: the parties with lookups running or waiting, and whose turn it is. */
+    private final Map<String, Party> parties = new HashMap<>();
+    private final ArrayDeque<Party> turns = new ArrayDeque<>();
+    private int running;
+    private boolean closed;
+    private final ThreadPoolExecutor pool;
+    private final AtomicLong timedOut = new AtomicLong();
+
+    NameLookups(HostResolver resolver, Limits limits) {
+        if (limits.perParty() < 1 || limits.threads() < limits.perParty()) {
+            throw new IllegalArgumentException("lookups: at least one per party, and threads for a party at least: " + limits);
+        }
+        this.resolver = resolver;
+        this.limits = limits;
+        AtomicInteger n = new AtomicInteger();
+        // as many threads as lookups may run (the dispatcher never hands out more), none kept when idle
+        this.pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "osfria-name-lookup-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /** The addresses of {@code host} for {@code party}; {@code null} when it does not resolve (in time). */
+    CompletableFuture<InetAddress[]> resolve(String host, String party) {
+        long now = System.nanoTime();
+        Flight mine = new Flight(host, party == null ? "" : party);
+        Flight flight = hosts.compute(host, (h, known) -> known != null && known.current(now) ? known : mine);
+        if (flight == mine) {
+            forgetStale(now);
+            // on the JDK's delay thread itself: its waiters' callbacks only hand the answer over to their own context
+            CompletableFuture.delayedExecutor(limits.deadline().toNanos(), TimeUnit.NANOSECONDS, Runnable::run)
+                    .execute(() -> deadline(mine));
+            enqueue(mine);
+        }
+        return flight.answer;
+    }
+
+    /** Lookups that did not answer within the deadline, since the start. */
+    long timedOut() {
+        return timedOut.get();
+    }
+
+    /** Answers every lookup still waiting as unresolved and runs no more; running ones are left to end on their own. */
+    @Override
+    public void close() {
+        java.util.List<Flight> waiting = new java.util.ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            parties.values().forEach(p -> waiting.addAll(p.waiting));
+            parties.values().forEach(p -> p.waiting.clear());
+            turns.clear();
+        }
+        pool.shutdownNow(); // interrupts idle threads only in effect: a lookup in the resolver cannot be interrupted
+        waiting.forEach(f -> answered(f, null));
+    }
+
+    private void enqueue(Flight f) {
+        synchronized (this) {
+            if (!closed) {
+                Party p = parties.computeIfAbsent(f.party, k -> new Party());
+                p.waiting.add(f);
+                if (!p.queuedForTurn && p.running < limits.perParty()) {
+                    p.queuedForTurn = true;
+                    turns.add(p);
+                }
+                dispatch();
+                return;
+            }
+        }
+        answered(f, null);
+    }
+
+    /** Gives free threads to the parties in turn, one lookup each per turn. Under the lock. */
+    private void dispatch() {
+        while (running < limits.threads() && !turns.isEmpty()) {
+            Party p = turns.poll();
+            p.queuedForTurn = false;
+            Flight f = p.waiting.poll();
+            if (f == null) {
+                continue;
+            }
+            f.started = true;
+            p.running++;
+            running++;
+            if (!p.waiting.isEmpty() && p.running < limits.perParty()) {
+                p.queuedForTurn = true;
+                turns.add(p);
+            }
+            try {
+                pool.execute(() -> run(f));
+            } catch (RejectedExecutionException e) { // closed meanwhile: nothing runs any more
+                p.running--;
+                running--;
+                CompletableFuture.runAsync(() -> answered(f, null));
+            }
+        }
+    }
+
+    private void run(Flight f) {
+        InetAddress[] addresses;
+        try {
+            addresses = resolver.resolve(f.host);
+            if (addresses != null && addresses.length == 0) {
+                addresses = null;
+            }
+        } catch (UnknownHostException | RuntimeException e) {
+            addresses = null;
+        } catch (Error e) {
+            addresses = null;
+            finished(f);
+            answered(f, null);
+            throw e;
+        }
+        finished(f);
+        answered(f, addresses);
+    }
+
+    private void finished(Flight f) {
+        synchronized (this) {
+            Party p = parties.get(f.party);
+            p.running--;
+            running--;
+            if (p.running == 0 && p.waiting.isEmpty()) {
+                parties.remove(f.party);
+            } else if (!p.queuedForTurn && !p.waiting.isEmpty()) {
+                p.queuedForTurn = true;
+                turns.add(p);
+            }
+            if (!closed) {
+                dispatch();
+            }
+        }
+    }
+
+    /** The resolver returned: the answer, or, past the deadline, the answer the next checks get. */
+    private void answered(Flight f, InetAddress[] addresses) {
+        Duration remembered = addresses != null ? limits.remembered() : failureRemembered();
+        boolean inTime;
+        synchronized (f) {
+            f.until = System.nanoTime() + remembered.toNanos();
+            inTime = f.answer.complete(addresses);
+        }
+        if (!inTime && addresses != null) { // too late for its waiters, not for the next checks
+            Flight late = new Flight(f.host, f.party);
+            late.until = f.until;
+            late.answer.complete(addresses);
+            hosts.replace(f.host, f, late);
+        } else if (remembered.isZero()) {
+            hosts.remove(f.host, f);
+        }
+    }
+
+    /** The deadline: waiters are answered {@code null}; a lookup still queued is not run. */
+    private void deadline(Flight f) {
+        if (f.answer.isDone()) {
+            return;
+        }
+        boolean hanging;
+        synchronized (this) {
+            hanging = f.started;
+            Party p = hanging ? null : parties.get(f.party);
+            if (p != null) {
+                p.waiting.remove(f);
+                if (p.running == 0 && p.waiting.isEmpty()) {
+                    parties.remove(f.party);
+                    turns.remove(p);
+                }
+            }
+        }
+        synchronized (f) {
+            if (f.answer.isDone()) {
+                return;
+            }
+            // a hanging lookup keeps its name unresolved until it returns: no second thread for the same name
+            f.until = System.nanoTime() + (hanging ? Long.MAX_VALUE / 2 : failureRemembered().toNanos());
+            f.answer.complete(null);
+        }
+        timedOut.incrementAndGet();
+    }
+
+    private Duration failureRemembered() {
+        return limits.remembered().compareTo(FAILURE_REMEMBERED) <= 0 ? limits.remembered() : FAILURE_REMEMBERED;
+    }
+
+    /** Keeps the map of hosts bounded: stale answers go first, then every answer that is not a lookup under way. */
+    private void forgetStale(long now) {
+        if (hosts.size() <= MAX_HOSTS) {
+            return;
+        }
+        hosts.values().removeIf(f -> !f.current(now));
+        if (hosts.size() > MAX_HOSTS) {
+            hosts.values().removeIf(f -> f.answer.isDone() && f.until - now < Long.MAX_VALUE / 4);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package fr.osfria.security.network;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.security.network.TargetPolicy.Lookups;
+import fr.osfria.security.network.TargetPolicy.Refusal;
+import fr.osfria.security.network.TargetPolicy.Target;
+import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A key holder whose names are served by a black-holed name server (names under {@code .blackhole.test} hang until
+ * the test releases them): its checks must not delay anyone else's, nor take more than a few threads.
+ */
+class TargetPolicyFairnessTest {
+
+    private static final TargetPolicy.Wording WORDING = new TargetPolicy.Wording("be reached", "none", "the.setting");
+    private static final Lookups FAIR = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
+
+    private final CountDownLatch blackHole = new CountDownLatch(1);
+    private final AtomicInteger hanging = new AtomicInteger();
+    private final AtomicInteger mostHanging = new AtomicInteger();
+    private final Map<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
+    /** What the resolver does with names under {@code .broken.test}: throw, or answer nothing. */
+    private final HostResolver resolver = host -> {
+        lookups.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
+        if (host.endsWith(".blackhole.test")) {
+            mostHanging.accumulateAndGet(hanging.incrementAndGet(), Math::max);
+            try {
+                blackHole.await(); // the JVM's own lookups cannot be interrupted either
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                hanging.decrementAndGet();
+            }
+            return new InetAddress[] {address(host, "10.0.0.66")};
+        }
+        if (host.equals("throws.broken.test")) {
+            throw new IllegalStateException("resolver failed");
+        }
+        if (host.equals("empty.broken.test")) {
+            return new InetAddress[0];
+        }
+        return new InetAddress[] {address(host, "10.0.0.7")};
+    };
+    private final List<TargetPolicy> policies = new ArrayList<>();
+
+    @AfterEach
+    void release() {
+        blackHole.countDown();
+        policies.forEach(TargetPolicy::close);
+    }
+
+    private TargetPolicy policy(Lookups lookups) {
+        TargetPolicy policy = new TargetPolicy(List.of(), WORDING, resolver, lookups);
+        policies.add(policy);
+        return policy;
+    }
+
+    @Test
+    void aPartyWhoseNamesHangDelaysNoOtherPartyAndHoldsNoMoreThanItsThreads() {
+        TargetPolicy policy = policy(FAIR);
+        List<CompletableFuture<Target>> hostile = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            hostile.add(policy.check("http://h" + i + ".blackhole.test/hook", "hostile").subscribeAsCompletionStage());
+        }
+
+        long start = System.nanoTime();
+        Target other = policy.check("https://receiver.test/hook", "someone").await().atMost(Duration.ofMillis(500));
+        assertTrue(other.allowed(), "another party's name is answered: " + other.refusal());
+        System.out.printf("another party's check beside 50 hanging lookups: %d ms%n", (System.nanoTime() - start) / 1_000_000);
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> hanging.get() == 2);
+        assertEquals(2, mostHanging.get(), "lookups of the hostile party running at once");
+        assertEquals(2, lookups.keySet().stream().filter(h -> h.endsWith(".blackhole.test")).count(),
+                "its other names wait in its own queue");
+        assertTrue(hostile.stream().noneMatch(CompletableFuture::isDone), "the hostile checks are still waiting");
+    }
+
+    @Test
+    void aNameAnsweredRecentlyOrBeingLookedUpIsNotLookedUpAgain() {
+        TargetPolicy policy = policy(FAIR);
+        assertTrue(policy.check("http://receiver.test/a", "someone").await().atMost(Duration.ofSeconds(2)).allowed());
+        Target again = policy.check("https://receiver.test:8443/b", "someone else").await().atMost(Duration.ofSeconds(2));
+        assertTrue(again.allowed());
+        assertEquals("10.0.0.7", again.address().getHostAddress(), "connected to at the address that was checked");
+        assertEquals(1, lookups.get("receiver.test").get(), "looked up once");
+
+        // checks of a name being looked up wait for that lookup, whoever asked for it
+        List<CompletableFuture<Target>> waiting = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            waiting.add(policy.check("http://slow.blackhole.test/", "party-" + i).subscribeAsCompletionStage());
+        }
+        blackHole.countDown();
+        for (CompletableFuture<Target> w : waiting) {
+            assertTrue(w.orTimeout(2, TimeUnit.SECONDS).join().allowed());
+        }
+        assertEquals(1, lookups.get("slow.blackhole.test").get(), "one lookup for ten checks");
+    }
+
+    @Test
+    void aLookupPastItsDeadlineIsAnsweredUnresolvedAndRemembersItsLateAnswer() {
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
+        List<CompletableFuture<Target>> checks = new ArrayList<>();
+        for (int i = 0; i < 5; i++) { // two run (and hang), three wait in the party's queue
+            checks.add(policy.check("http://h" + i + ".blackhole.test/", "hostile").subscribeAsCompletionStage());
+        }
+        for (CompletableFuture<Target> c : checks) {
+            assertEquals(Refusal.UNRESOLVED, c.orTimeout(2, TimeUnit.SECONDS).join().kind());
+        }
+        assertEquals(5, policy.lookupsTimedOut());
+        assertEquals(2, lookups.keySet().stream().filter(h -> h.endsWith(".blackhole.test")).count(),
+                "a lookup still queued at its deadline is not run");
+
+        // while its lookup hangs, the name is unresolved at once, for every party, and is not looked up again
+        long start = System.nanoTime();
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://h0.blackhole.test/", "someone").await()
+                .atMost(Duration.ofMillis(200)).kind());
+        assertTrue(System.nanoTime() - start < 200_000_000L);
+        assertEquals(1, lookups.get("h0.blackhole.test").get());
+
+        blackHole.countDown(); // the name server answers at last: the answer serves the next checks
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> hanging.get() == 0);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
+                policy.check("http://h0.blackhole.test/", "hostile").await().atMost(Duration.ofSeconds(1)).allowed());
+        assertEquals(1, lookups.get("h0.blackhole.test").get());
+    }
+
+    @Test
+    void aFailingResolverIsUnresolvedAndAClosedPolicyAnswersWithoutWaiting() {
+        TargetPolicy policy = policy(FAIR);
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://throws.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://empty.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
+
+        List<CompletableFuture<Target>> waiting = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            waiting.add(policy.check("http://c" + i + ".blackhole.test/", "hostile").subscribeAsCompletionStage());
+        }
+        long start = System.nanoTime();
+        policy.close(); // a stopping service: two lookups hang, two wait
+        assertTrue(System.nanoTime() - start < 500_000_000L, "close waited for the hanging lookups");
+        assertEquals(Refusal.UNRESOLVED, waiting.get(2).orTimeout(1, TimeUnit.SECONDS).join().kind());
+        assertEquals(Refusal.UNRESOLVED, waiting.get(3).orTimeout(1, TimeUnit.SECONDS).join().kind());
+    }
+
+    @Test
+    void theVerdictComesBackOnTheCallersContext() throws Exception {
+        TargetPolicy policy = policy(FAIR);
+        Vertx vertx = Vertx.vertx();
+        try {
+            CompletableFuture<String> thread = new CompletableFuture<>();
+            vertx.runOnContext(v -> policy.check("http://fresh.test/", "someone").subscribe()
+                    .with(t -> thread.complete(Thread.currentThread().getName()), thread::completeExceptionally));
+            assertTrue(thread.get(2, TimeUnit.SECONDS).startsWith("vert.x-eventloop-thread"), thread.get());
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static InetAddress address(String host, String ip) throws UnknownHostException {
+        return InetAddress.getByAddress(host, InetAddress.getByName(ip).getAddress());
+    }
+}
