@@ -66,50 +66,46 @@ class ParseCostBenchmark {
                 tika.parse(in, new BodyContentHandler(-1), new Metadata(), new ParseContext());
             }
         });
-        steps.put("Tika on TikaInputStream.get(file), BodyContentHandler", f -> {
-            try (TikaInputStream in = TikaInputStream.get(f)) {
-                tika.parse(in, new BodyContentHandler(-1), new Metadata(), new ParseContext());
-            }
-        });
         steps.put("Tika on file, BlockCollector, no extra SecureContentHandler", f -> {
             try (TikaInputStream in = TikaInputStream.get(f)) {
                 tika.parse(in, new BlockCollector(20_000_000), new Metadata(), context());
             }
         });
-        steps.put("Tika on file, BlockCollector in SecureContentHandler (the service's parse)", f -> {
+        steps.put("Tika on file, BlockCollector in SecureContentHandler (the service's parse before, without its outline)", f -> {
             try (TikaInputStream in = TikaInputStream.get(f)) {
                 tika.parse(in, new SecureContentHandler(new BlockCollector(20_000_000), in), new Metadata(), context());
             }
         });
-        steps.put("PdfOutline.applyTo alone (second load, no outline)", f -> {
-            try (var pdf = new RandomAccessReadBufferedFile(f)) {
-                PdfOutline.applyTo(blocksOf.get(f), pdf);
+        steps.put("PDFBox loading the file a second time for its outline (before: PdfOutline)", f -> {
+            try (var doc = org.apache.pdfbox.Loader.loadPDF(new RandomAccessReadBufferedFile(f))) {
+                doc.getDocumentCatalog().getDocumentOutline();
             }
         });
         steps.put("chunking alone", f -> chunker.chunk(blocksOf.get(f)));
-        AutoDetectParser configured = new AutoDetectParser(org.apache.tika.config.TikaConfig.getDefaultConfig());
+        AutoDetectParser withOutlines = new AutoDetectParser(new AutoDetectParser().getDetector(),
+                org.apache.tika.config.TikaConfig.getDefaultConfig().getParser(), new OutlinePdfParser());
         Step serviceOnThisThread = f -> {
-            List<TextBlock> blocks;
             try (TikaInputStream in = TikaInputStream.get(f)) {
                 BlockCollector collector = new BlockCollector(20_000_000);
-                configured.parse(in, new SecureContentHandler(collector, in), new Metadata(), context());
-                blocks = collector.blocks();
-            }
-            try (var pdf = new RandomAccessReadBufferedFile(f)) {
-                PdfOutline.applyTo(blocks, pdf);
+                PdfOutline outline = new PdfOutline();
+                ParseContext context = context();
+                context.set(PdfOutline.class, outline);
+                withOutlines.parse(in, new SecureContentHandler(collector, in), new Metadata(), context);
+                outline.applyTo(collector.blocks());
             }
         };
-        steps.put("the service's parse + outline, on this thread", serviceOnThisThread);
+        steps.put("the service's parse, outline read by OutlinePdfParser, on this thread", serviceOnThisThread);
+        org.apache.tika.parser.pdf.PDFParser direct = new org.apache.tika.parser.pdf.PDFParser();
+        steps.put("Tika's PDFParser called directly (not through AutoDetectParser), BlockCollector", f -> {
+            try (TikaInputStream in = TikaInputStream.get(f)) {
+                direct.parse(in, new SecureContentHandler(new BlockCollector(20_000_000), in), new Metadata(), context());
+            }
+        });
         ParserPool pool = new ParserPool(2, 4);
-        steps.put("the same handed to a ParserPool", f -> pool.run(() -> {
+        steps.put("the service's parse handed to a ParserPool", f -> pool.run(() -> {
             serviceOnThisThread.run(f);
             return null;
         }, Duration.ofSeconds(60)));
-        java.util.concurrent.ExecutorService single = java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "osfria-parser-single"));
-        steps.put("the same handed to one thread", f -> single.submit(() -> {
-            serviceOnThisThread.run(f);
-            return null;
-        }).get());
         steps.put("DocumentParser.parse, all of it (caller + parser thread)", f ->
                 service.parse(f, f.getFileName().toString(), "application/pdf"));
 
