@@ -13,9 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import org.apache.pdfbox.io.RandomAccessRead;
-import org.apache.pdfbox.io.RandomAccessReadBuffer;
-import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.tika.config.TikaConfig;
 import org.apache.tika.detect.AutoDetectReader;
 import org.apache.tika.detect.Detector;
@@ -41,7 +38,8 @@ public class DocumentParser {
 
     private final TikaConfig tika = TikaConfig.getDefaultConfig();
     private final Detector detector = tika.getDetector();
-    private final AutoDetectParser parser = new AutoDetectParser(tika);
+    /** Tika's parsers, PDFs going to the one that also reads their outline (no second load of the file). */
+    private final AutoDetectParser parser = withOutlines(tika);
     private final IngestConfig.Parsing limits;
     private final ParserPool workers;
 
@@ -63,17 +61,10 @@ public class DocumentParser {
     private interface Source {
         TikaInputStream open() throws IOException;
 
-        /** Random access for PDFBox, which then reads only the objects it needs (the outline), not the whole file. */
-        RandomAccessRead randomAccess() throws IOException;
-
         static Source of(Path file) {
             return new Source() {
                 public TikaInputStream open() throws IOException {
                     return TikaInputStream.get(file);
-                }
-
-                public RandomAccessRead randomAccess() throws IOException {
-                    return new RandomAccessReadBufferedFile(file);
                 }
             };
         }
@@ -82,10 +73,6 @@ public class DocumentParser {
             return new Source() {
                 public TikaInputStream open() {
                     return TikaInputStream.get(content);
-                }
-
-                public RandomAccessRead randomAccess() {
-                    return new RandomAccessReadBuffer(content);
                 }
             };
         }
@@ -157,6 +144,7 @@ public class DocumentParser {
 
     private ParsedDocument parseWithTika(Source source, String type) throws IOException, SAXException, TikaException {
         BlockCollector collector = new BlockCollector(limits.maxTextChars());
+        PdfOutline outline = new PdfOutline();
         Metadata metadata = new Metadata();
         try (TikaInputStream in = source.open()) {
             SecureContentHandler secure = new SecureContentHandler(collector, in);
@@ -166,6 +154,7 @@ public class DocumentParser {
                 PDFParserConfig pdf = new PDFParserConfig();
                 pdf.setExtractBookmarksText(false); // bookmarks name sections (PdfOutline), they are not text
                 context.set(PDFParserConfig.class, pdf);
+                context.set(PdfOutline.class, outline);
                 parser.parse(in, secure, metadata, context);
             } catch (SAXException e) {
                 secure.throwIfCauseOf(e); // a zip bomb becomes a TikaException
@@ -176,13 +165,17 @@ public class DocumentParser {
         if (pages == null) {
             pages = metadata.getInt(org.apache.tika.metadata.PagedText.N_PAGES);
         }
-        List<TextBlock> blocks = collector.blocks();
-        if ("application/pdf".equals(type)) {
-            try (RandomAccessRead pdf = source.randomAccess()) {
-                blocks = PdfOutline.applyTo(blocks, pdf);
-            }
-        }
-        return new ParsedDocument(type, blocks, pages);
+        return new ParsedDocument(type, outline.applyTo(collector.blocks()), pages);
+    }
+
+    private static AutoDetectParser withOutlines(TikaConfig tika) {
+        // the last parser named for a type takes it: Tika's own for every type, then ours for PDFs
+        AutoDetectParser parser = new AutoDetectParser(tika.getDetector(), tika.getParser(), new OutlinePdfParser());
+        AutoDetectParser plain = new AutoDetectParser(tika);
+        parser.setMediaTypeRegistry(plain.getMediaTypeRegistry());
+        parser.setFallback(plain.getFallback());
+        parser.setAutoDetectParserConfig(tika.getAutoDetectParserConfig());
+        return parser;
     }
 
     /** Plain text, Markdown and CSV: charset detected from the bytes, paragraphs at blank lines, Markdown headings as sections. */
