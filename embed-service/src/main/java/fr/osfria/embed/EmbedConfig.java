@@ -84,7 +84,7 @@ public interface EmbedConfig {
          * Most sequences in one run, padded to the longest and masked (sequences are grouped by length first). 1
          * (default) runs each alone. More can pay for short chunks or a float model, but the built-in model quantizes
          * each run's activations as a whole, so a padded run's vectors depend on their neighbours (cosine 0.996–0.999
-         * to the single-sequence vectors) and, for chunks of ~230 tokens, cost more CPU, not less.
+         * to the single-sequence vectors) and, for chunks of ~300 tokens, cost more CPU, not less.
          */
         @WithDefault("1")
         int batchSize();

@@ -124,7 +124,7 @@ class EmbedSearchBenchmark {
                 }
                 loads.add(load());
                 Map<String, Double> rates = new LinkedHashMap<>();
-                System.out.printf("BENCH embedding, %d chunks of ~230 tokens, %d cores, 3 rounds (median), load average per round: %s%n",
+                System.out.printf("BENCH embedding, %d chunks of ~300 tokens (180 words), %d cores, 3 rounds (median), load average per round: %s%n",
                         TEXTS, cores, String.join(" | ", loads));
                 for (Map.Entry<String, long[]> e : ns.entrySet()) {
                     Arrays.sort(e.getValue());

@@ -34,15 +34,19 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * partition holds a key's records, and every {@link #TALLY_INTERVAL} ms one tally per key to the tallies topic (what
  * quotas and thresholds are computed from: every replica reads all of it, so it must not grow with the request
  * rate). The request's event loop only drops the record in a queue; one thread encodes and sends what gathered
- * every {@link #HAND_OVER} ms. That thread may wait where an event loop must not: for the topics' metadata after a
- * start (a send that may not wait loses the first records) and for Kafka while it is away (records then gather in
- * the producer's 32 MiB buffer, ~100,000 records, for up to 10 minutes). A plain Kafka producer, not a messaging
- * channel: it is fed by every inference request.
+ * in the {@link #HAND_OVER} ms after the first record it finds there; with nothing to send it sleeps until a record
+ * comes (it looks at the tallies' time and whether it must stop at least every {@link #IDLE_WAIT} ms). That thread
+ * may wait where an event loop must not: for the topics' metadata after a start (a send that may not wait loses the
+ * first records) and for Kafka while it is away (records then gather in the producer's 32 MiB buffer, ~100,000
+ * records, for up to 10 minutes). A plain Kafka producer, not a messaging channel: it is fed by every inference
+ * request.
  */
 @ApplicationScoped
 public class UsageRecorder {
 
     private static final long HAND_OVER = 20;
+    /** Longest wait for a record: how late a stop is seen, and an idle router's wake-ups (not 50 a second). */
+    static final long IDLE_WAIT = 250;
     private static final long TALLY_INTERVAL = 1000;
     private static final int QUEUE = 100_000;
 
@@ -106,8 +110,13 @@ public class UsageRecorder {
         long lastTally = System.nanoTime();
         while (running) {
             try {
-                TimeUnit.MILLISECONDS.sleep(HAND_OVER); // a pause, not a wake-up per record
-                sendQueued();
+                long untilTally = TALLY_INTERVAL - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastTally);
+                UsageRecord first = queue.poll(Math.max(1, Math.min(IDLE_WAIT, untilTally)), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    TimeUnit.MILLISECONDS.sleep(HAND_OVER); // a pause, not a wake-up per record
+                    send(first);
+                    sendQueued();
+                }
                 if (System.nanoTime() - lastTally >= TimeUnit.MILLISECONDS.toNanos(TALLY_INTERVAL)) {
                     lastTally = System.nanoTime();
                     sendTallies();
@@ -123,10 +132,12 @@ public class UsageRecorder {
     private void sendQueued() {
         List<UsageRecord> batch = new ArrayList<>();
         queue.drainTo(batch);
-        for (UsageRecord record : batch) {
-            tallies.add(record);
-            send(Topics.USAGE, EventTypes.USAGE_RECORDED, record.keyName(), record, false, why -> failed(record, why));
-        }
+        batch.forEach(this::send);
+    }
+
+    private void send(UsageRecord record) {
+        tallies.add(record);
+        send(Topics.USAGE, EventTypes.USAGE_RECORDED, record.keyName(), record, false, why -> failed(record, why));
     }
 
     private void sendTallies() {

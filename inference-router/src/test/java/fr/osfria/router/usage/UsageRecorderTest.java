@@ -2,6 +2,7 @@ package fr.osfria.router.usage;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import fr.osfria.events.EventJson;
@@ -10,11 +11,15 @@ import fr.osfria.events.usage.UsageRecord;
 import fr.osfria.testing.InJvmKafka;
 import fr.osfria.testing.TopicProbe;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +62,47 @@ class UsageRecorderTest {
                 recorder.stop(null);
             }
         }
+    }
+
+    /**
+     * An idle router's recorder sleeps until a record comes: it used to wake every 20 ms with nothing to send (50
+     * wake-ups a second, on every router, all day). Counted as the thread's voluntary context switches (Linux).
+     */
+    @Test
+    void anIdleRecorderSleepsUntilARecordComes() throws Exception {
+        List<Path> others = recorderThreads(); // a router started by another test of this JVM has its own
+        UsageRecorder recorder = new UsageRecorder(InJvmKafka.bootstrapServers(), new SimpleMeterRegistry(), ledger());
+        recorder.start(null);
+        try {
+            List<Path> mine = recorderThreads().stream().filter(t -> !others.contains(t)).toList();
+            assertEquals(1, mine.size(), "one recorder thread");
+            Thread.sleep(500); // past its start
+            long before = wakeUps(mine.get(0));
+            Thread.sleep(2000);
+            long wakeUps = wakeUps(mine.get(0)) - before;
+            assertTrue(wakeUps <= 15, wakeUps + " wake-ups in 2 s with nothing to send"); // ~8 at one look every 250 ms
+        } finally {
+            recorder.stop(null);
+        }
+    }
+
+    /** The recorder threads of this JVM in /proc (their name is cut to 15 characters there). */
+    private static List<Path> recorderThreads() throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return Files.readString(t.resolve("comm")).strip().equals("osfria-usage-re");
+                } catch (IOException e) {
+                    return false;
+                }
+            }).toList();
+        }
+    }
+
+    /** A thread's voluntary context switches: how often it went to sleep. */
+    private static long wakeUps(Path thread) throws IOException {
+        return Files.readAllLines(thread.resolve("status")).stream().filter(l -> l.startsWith("voluntary_ctxt_switches:"))
+                .mapToLong(l -> Long.parseLong(l.split("\\s+")[1])).sum();
     }
 
     /** A quota ledger that is not started: the recorder tells it only of usage Kafka did not take. */
