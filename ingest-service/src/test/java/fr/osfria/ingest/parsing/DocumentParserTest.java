@@ -3,6 +3,7 @@ package fr.osfria.ingest.parsing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.ingest.IngestConfig;
@@ -63,6 +64,30 @@ class DocumentParserTest {
         TextBlock second = doc.blocks().stream().filter(b -> b.text().contains("directeur")).findFirst().orElseThrow();
         assertEquals(2, second.page());
         assertTrue(text(doc).contains("Procédure de remboursement des frais."), text(doc));
+    }
+
+    @Test
+    void filesAttachedToAPdfAreNotParsedIntoIt() throws Exception {
+        byte[] bytes;
+        try (org.apache.pdfbox.pdmodel.PDDocument doc = org.apache.pdfbox.Loader.loadPDF(Fixtures.pdf(List.of("Rapport principal."), null));
+             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream()) {
+            var file = new org.apache.pdfbox.pdmodel.common.filespecification.PDEmbeddedFile(doc,
+                    new java.io.ByteArrayInputStream("Annexe jointe au rapport.".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            file.setSubtype("text/plain");
+            var spec = new org.apache.pdfbox.pdmodel.common.filespecification.PDComplexFileSpecification();
+            spec.setFile("annexe.txt");
+            spec.setEmbeddedFile(file);
+            var tree = new org.apache.pdfbox.pdmodel.PDEmbeddedFilesNameTreeNode();
+            tree.setNames(java.util.Map.of("annexe.txt", spec));
+            var names = new org.apache.pdfbox.pdmodel.PDDocumentNameDictionary(doc.getDocumentCatalog());
+            names.setEmbeddedFiles(tree);
+            doc.getDocumentCatalog().setNames(names);
+            doc.save(out);
+            bytes = out.toByteArray();
+        }
+        ParsedDocument parsed = parser.parse(file("rapport-annexe.pdf", bytes), "rapport-annexe.pdf");
+        assertTrue(text(parsed).contains("Rapport principal."), text(parsed));
+        assertFalse(text(parsed).contains("Annexe jointe"), "a file attached to the PDF was parsed into it: " + text(parsed));
     }
 
     @Test
