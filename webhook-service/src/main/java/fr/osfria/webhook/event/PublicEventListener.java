@@ -159,15 +159,15 @@ public class PublicEventListener {
                                     INSERT INTO delivery (id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, created_at)
                                     SELECT 'msg_' || lpad(to_hex(v.micros), 14, '0') || left(md5(v.subscription || v.event), 18),
                                       v.subscription, v.event, v.type, v.body, 'PENDING', 0,
-                                      $4::timestamptz + row_number() OVER (PARTITION BY v.subscription ORDER BY v.n) * interval '1 microsecond', $4
-                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[], $9::bigint[])
-                                      WITH ORDINALITY AS v(subscription, event, type, body, micros, n)
+                                      $4::timestamptz + v.n * interval '1 microsecond', $4
+                                    FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::text[], $9::bigint[], $10::int[])
+                                      AS v(subscription, event, type, body, micros, n)
                                     JOIN fresh f ON f.event_id = v.event
                                     JOIN live l ON l.id = v.subscription
                                     ON CONFLICT (id) DO NOTHING""")
                             .execute(Tuple.from(List.of(ids, types, subjects, now, column(deliveries, 0), column(deliveries, 1),
                                     column(deliveries, 2), column(deliveries, 3), deliveries.stream()
-                                            .map(d -> micros(byId.get(d[1]).time())).toArray(Long[]::new))))
+                                            .map(d -> micros(byId.get(d[1]).time())).toArray(Long[]::new), rankInSubscription(deliveries))))
                             .replaceWithVoid();
                 });
     }
@@ -200,6 +200,12 @@ public class PublicEventListener {
             metrics.counter("osfria.webhook.withheld", "stage", "take-in").increment(withheld);
         }
         return out;
+    }
+
+    /** Each delivery's place among its subscription's in this batch (1, 2, …): its due time's microseconds. */
+    private static Integer[] rankInSubscription(List<String[]> deliveries) {
+        Map<String, Integer> counts = new HashMap<>();
+        return deliveries.stream().map(d -> counts.merge(d[0], 1, Integer::sum)).toArray(Integer[]::new);
     }
 
     private static String[] column(List<String[]> rows, int i) {
