@@ -142,21 +142,6 @@ public class DocumentParser {
         }
     }
 
-    /** Refuses every embedded document: a file's own text is what gets indexed, within its own limits. */
-    private static final org.apache.tika.extractor.EmbeddedDocumentExtractor NOT_EMBEDDED =
-            new org.apache.tika.extractor.EmbeddedDocumentExtractor() {
-                @Override
-                public boolean shouldParseEmbedded(Metadata metadata) {
-                    return false;
-                }
-
-                @Override
-                public void parseEmbedded(java.io.InputStream stream, org.xml.sax.ContentHandler handler, Metadata metadata,
-                                          boolean outputHtml) {
-                    // never asked: shouldParseEmbedded says no
-                }
-            };
-
     private ParsedDocument parseWithTika(Source source, String type) throws IOException, SAXException, TikaException {
         BlockCollector collector = new BlockCollector(limits.maxTextChars());
         PdfOutline outline = new PdfOutline();
@@ -164,10 +149,10 @@ public class DocumentParser {
         try (TikaInputStream in = source.open()) {
             SecureContentHandler secure = new SecureContentHandler(collector, in);
             try {
-                // embedded documents (attachments, OLE objects) are not parsed: the auto-detecting parser puts itself
-                // in the context, and Tika's extractor would then parse them with it
+                // embedded documents (attachments, OLE objects) are not parsed: they are handed to the context's
+                // parser, which would otherwise be the auto-detecting parser itself
                 ParseContext context = new ParseContext();
-                context.set(org.apache.tika.extractor.EmbeddedDocumentExtractor.class, NOT_EMBEDDED);
+                context.set(org.apache.tika.parser.Parser.class, org.apache.tika.parser.EmptyParser.INSTANCE);
                 PDFParserConfig pdf = new PDFParserConfig();
                 pdf.setExtractBookmarksText(false); // bookmarks name sections (PdfOutline), they are not text
                 context.set(PDFParserConfig.class, pdf);
