@@ -77,7 +77,11 @@ public class TargetPolicy implements AutoCloseable {
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
 
-        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        /**
+         * The deadline counts from the ask (a wait for a thread included) and covers more than the resolver's own 5 s
+         * per try: a slow but working name server is not taken for a dead one.
+         */
+        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(15), Duration.ofSeconds(30));
     }
 
     private final List<String> allowed;
