@@ -79,9 +79,10 @@ public interface WebhookConfig {
 
         /**
          * How long a check waits for a lookup: then the name counts as unresolved, and the attempt fails
-         * ({@code refused_by_policy}) and is retried on the schedule like any other failure.
+         * ({@code refused_by_policy}) and is retried on the schedule like any other failure. Counted from the ask (a
+         * wait for a thread included), and longer than the resolver's own 5 s per try.
          */
-        @WithDefault("5s")
+        @WithDefault("15s")
         Duration deadline();
 
         /**

@@ -23,11 +23,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  * <li>A party (a subscription's owner, an application) has at most {@link Limits#perParty} lookups running at once;
  * its further lookups wait in its own queue. Parties with lookups waiting take free threads in turn.</li>
- * <li>One lookup per host at a time: checks of a name being looked up wait for that lookup, holding no thread, whoever
- * asked first. An answer is reused for {@link Limits#remembered} (like the JVM's own cache), a failure for at most
+ * <li>One lookup per host at a time: checks of a name being looked up wait for that lookup, holding no thread. A party
+ * joining a lookup that has not started queues it in its own queue too, and whichever party's turn comes first runs it
+ * (and is charged for it): a party whose own lookups hang cannot hold back a name others ask about. An answer is reused for {@link Limits#remembered} (like the JVM's own cache), a failure for at most
  * {@link #FAILURE_REMEMBERED}; both without any thread.</li>
  * <li>A lookup that has not answered {@link Limits#deadline} after it was asked for is answered {@code null} (does not
- * resolve) to its waiters. Still queued, it is not run; running, its thread counts against its party until the
+ * resolve) to its waiters. Still queued, it is not run and nothing is remembered; running, its thread counts against its party until the
  * resolver returns, and the host stays unresolved meanwhile (its late answer is remembered as any other).</li>
  * <li>At most {@link Limits#threads} threads in all: once that many lookups hang, a party's lookup waits for a thread
  * (its turn among the parties waiting) or its deadline. Filling them takes {@code threads / perParty} parties with
@@ -49,12 +50,26 @@ final class NameLookups implements AutoCloseable {
      * @param remembered how long an answer is reused (zero: every check looks the name up, unless a lookup of it runs)
      */
     record Limits(int perParty, int threads, Duration deadline, Duration remembered) {
+        Limits {
+            if (perParty < 1 || threads < perParty) {
+                throw new IllegalArgumentException("lookups: at least one per party, and threads for a party at least");
+            }
+            if (deadline == null || deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException("lookups: the deadline must be positive, not " + deadline);
+            }
+            if (remembered == null || remembered.isNegative()) {
+                throw new IllegalArgumentException("lookups: remembered must be zero or more, not " + remembered);
+            }
+        }
     }
 
     /** One lookup of a host and, once answered, its answer ({@code null}: does not resolve) until it goes stale. */
     private static final class Flight {
         final String host;
-        final String party;
+        /** The parties whose queues hold it until it starts. Under the dispatcher's lock. */
+        final java.util.Set<String> queuedBy = new java.util.HashSet<>();
+        /** The party charged for it once started. Under the dispatcher's lock. */
+        String runner;
         final long asked = System.nanoTime();
         final CompletableFuture<InetAddress[]> answer = new CompletableFuture<>();
         /** Set under the dispatcher's lock. */
@@ -62,9 +77,8 @@ final class NameLookups implements AutoCloseable {
         /** Until when (nanoTime) the answer holds; meaningful once the answer is done. */
         volatile long until;
 
-        Flight(String host, String party) {
+        Flight(String host) {
             this.host = host;
-            this.party = party;
         }
 
         boolean current(long now) {
@@ -74,9 +88,14 @@ final class NameLookups implements AutoCloseable {
 
     /** A party's lookups running and waiting. */
     private static final class Party {
+        final String name;
         int running;
         final ArrayDeque<Flight> waiting = new ArrayDeque<>();
         boolean queuedForTurn;
+
+        Party(String name) {
+            this.name = name;
+        }
     }
 
     private final HostResolver resolver;
@@ -91,9 +110,6 @@ final class NameLookups implements AutoCloseable {
     private final AtomicLong timedOut = new AtomicLong();
 
     NameLookups(HostResolver resolver, Limits limits) {
-        if (limits.perParty() < 1 || limits.threads() < limits.perParty()) {
-            throw new IllegalArgumentException("lookups: at least one per party, and threads for a party at least: " + limits);
-        }
         this.resolver = resolver;
         this.limits = limits;
         AtomicInteger n = new AtomicInteger();
@@ -110,14 +126,17 @@ final class NameLookups implements AutoCloseable {
     /** The addresses of {@code host} for {@code party}; {@code null} when it does not resolve (in time). */
     CompletableFuture<InetAddress[]> resolve(String host, String party) {
         long now = System.nanoTime();
-        Flight mine = new Flight(host, party == null ? "" : party);
+        String who = party == null ? "" : party;
+        Flight mine = new Flight(host);
         Flight flight = hosts.compute(host, (h, known) -> known != null && known.current(now) ? known : mine);
         if (flight == mine) {
             forgetStale(now);
             // on the JDK's delay thread itself: its waiters' callbacks only hand the answer over to their own context
             CompletableFuture.delayedExecutor(limits.deadline().toNanos(), TimeUnit.NANOSECONDS, Runnable::run)
                     .execute(() -> deadline(mine));
-            enqueue(mine);
+        }
+        if (!flight.answer.isDone()) {
+            enqueue(flight, who);
         }
         return flight.answer;
     }
@@ -130,7 +149,7 @@ final class NameLookups implements AutoCloseable {
     /** Answers every lookup still waiting as unresolved and runs no more; running ones are left to end on their own. */
     @Override
     public void close() {
-        java.util.List<Flight> waiting = new java.util.ArrayList<>();
+        java.util.Set<Flight> waiting = new java.util.LinkedHashSet<>(); // a lookup may wait in several queues
         synchronized (this) {
             closed = true;
             parties.values().forEach(p -> waiting.addAll(p.waiting));
@@ -141,10 +160,15 @@ final class NameLookups implements AutoCloseable {
         waiting.forEach(f -> answered(f, null));
     }
 
-    private void enqueue(Flight f) {
+    /** Queues the lookup in the party's queue, unless it started, was answered or is queued there already. */
+    private void enqueue(Flight f, String party) {
         synchronized (this) {
+            if (f.started || f.answer.isDone() || f.queuedBy.contains(party)) {
+                return;
+            }
             if (!closed) {
-                Party p = parties.computeIfAbsent(f.party, k -> new Party());
+                Party p = parties.computeIfAbsent(party, Party::new);
+                f.queuedBy.add(party);
                 p.waiting.add(f);
                 if (!p.queuedForTurn && p.running < limits.perParty()) {
                     p.queuedForTurn = true;
@@ -167,6 +191,8 @@ final class NameLookups implements AutoCloseable {
                 continue;
             }
             f.started = true;
+            f.runner = p.name;
+            unqueue(f);
             p.running++;
             running++;
             if (!p.waiting.isEmpty() && p.running < limits.perParty()) {
@@ -183,32 +209,42 @@ final class NameLookups implements AutoCloseable {
         }
     }
 
+    /** Takes a started or expired lookup out of the queues that still hold it. Under the lock. */
+    private void unqueue(Flight f) {
+        for (String name : f.queuedBy) {
+            Party q = parties.get(name);
+            if (q != null && q.waiting.remove(f) && q.running == 0 && q.waiting.isEmpty()) {
+                parties.remove(name);
+                turns.remove(q);
+                q.queuedForTurn = false;
+            }
+        }
+        f.queuedBy.clear();
+    }
+
     private void run(Flight f) {
-        InetAddress[] addresses;
+        InetAddress[] addresses = null;
         try {
             addresses = resolver.resolve(f.host);
             if (addresses != null && addresses.length == 0) {
                 addresses = null;
             }
-        } catch (UnknownHostException | RuntimeException e) {
+        } catch (Exception e) { // UnknownHostException, or a failing resolver: the name does not resolve
             addresses = null;
-        } catch (Error e) {
-            addresses = null;
+        } finally { // whatever the resolver throws, the party gets its thread back and the waiters an answer
             finished(f);
-            answered(f, null);
-            throw e;
+            answered(f, addresses);
         }
-        finished(f);
-        answered(f, addresses);
     }
 
     private void finished(Flight f) {
         synchronized (this) {
-            Party p = parties.get(f.party);
+            Party p = parties.get(f.runner);
             p.running--;
             running--;
             if (p.running == 0 && p.waiting.isEmpty()) {
-                parties.remove(f.party);
+                parties.remove(f.runner);
+                turns.remove(p);
             } else if (!p.queuedForTurn && !p.waiting.isEmpty()) {
                 p.queuedForTurn = true;
                 turns.add(p);
@@ -222,18 +258,22 @@ final class NameLookups implements AutoCloseable {
     /** The resolver returned: the answer, or, past the deadline, the answer the next checks get. */
     private void answered(Flight f, InetAddress[] addresses) {
         Duration remembered = addresses != null ? limits.remembered() : failureRemembered();
+        long until = System.nanoTime() + remembered.toNanos();
         boolean inTime;
         synchronized (f) {
-            f.until = System.nanoTime() + remembered.toNanos();
-            inTime = f.answer.complete(addresses);
+            inTime = !f.answer.isDone();
+            if (inTime) {
+                f.until = until;
+                f.answer.complete(addresses);
+            }
         }
-        if (!inTime && addresses != null) { // too late for its waiters, not for the next checks
-            Flight late = new Flight(f.host, f.party);
-            late.until = f.until;
+        if (remembered.isZero()) {
+            hosts.remove(f.host, f);
+        } else if (!inTime) { // too late for its waiters, not for the next checks (the hanging flight is left as it is)
+            Flight late = new Flight(f.host);
+            late.until = until;
             late.answer.complete(addresses);
             hosts.replace(f.host, f, late);
-        } else if (remembered.isZero()) {
-            hosts.remove(f.host, f);
         }
     }
 
@@ -245,24 +285,22 @@ final class NameLookups implements AutoCloseable {
         boolean hanging;
         synchronized (this) {
             hanging = f.started;
-            Party p = hanging ? null : parties.get(f.party);
-            if (p != null) {
-                p.waiting.remove(f);
-                if (p.running == 0 && p.waiting.isEmpty()) {
-                    parties.remove(f.party);
-                    turns.remove(p);
-                }
+            if (!hanging) {
+                unqueue(f);
             }
+        }
+        if (!hanging) { // never ran: nothing is known of the name, the next check asks again
+            hosts.remove(f.host, f);
         }
         synchronized (f) {
             if (f.answer.isDone()) {
                 return;
             }
             // a hanging lookup keeps its name unresolved until it returns: no second thread for the same name
-            f.until = System.nanoTime() + (hanging ? Long.MAX_VALUE / 2 : failureRemembered().toNanos());
+            f.until = hanging ? System.nanoTime() + Long.MAX_VALUE / 2 : System.nanoTime();
+            timedOut.incrementAndGet(); // before its waiters hear of it
             f.answer.complete(null);
         }
-        timedOut.incrementAndGet();
     }
 
     private Duration failureRemembered() {

@@ -1,6 +1,7 @@
 package fr.osfria.security.network;
 
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
 import java.net.InetAddress;
 import java.net.URI;
@@ -20,8 +21,8 @@ import java.util.regex.Pattern;
  * Private networks are allowed: on-prem peers live there. Each service that connects to such URLs builds one with
  * its own operator list and wording; the rule itself lives here only.
  *
- * <p>The host is resolved once per check, every address it resolves to is checked, and the caller connects to the
- * checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
+ * <p>Each check takes one set of addresses for the host (looked up, or a recent answer reused), every one of them is
+ * checked, and the caller connects to the checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
  * rebinding). A name that does not resolve (or not within {@link Lookups#deadline}) is refused.
  *
  * <p>Every check names its party: whose word the URL is (a subscription's owner, an application). Names are looked up
@@ -76,7 +77,11 @@ public class TargetPolicy implements AutoCloseable {
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
 
-        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        /**
+         * The deadline counts from the ask (a wait for a thread included) and covers more than the resolver's own 5 s
+         * per try: a slow but working name server is not taken for a dead one.
+         */
+        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(15), Duration.ofSeconds(30));
     }
 
     private final List<String> allowed;
@@ -132,11 +137,24 @@ public class TargetPolicy implements AutoCloseable {
             Context context = io.vertx.core.Vertx.currentContext();
             CompletableFuture<InetAddress[]> answer = lookups.resolve(host, party);
             if (answer.isDone() || context == null) { // remembered (or no context to return to): on this thread
-                answer.thenAccept(addresses -> emitter.complete(judged(uri, host, addresses)));
+                answer.thenAccept(addresses -> verdict(emitter, uri, host, addresses));
             } else {
-                answer.thenAccept(addresses -> context.runOnContext(v -> emitter.complete(judged(uri, host, addresses))));
+                answer.thenAccept(addresses -> context.runOnContext(v -> verdict(emitter, uri, host, addresses)));
             }
         });
+    }
+
+    /** Emits the verdict, or the failure to reach one: a waiting caller (a delivery slot) must always hear back. */
+    private void verdict(UniEmitter<? super Target> emitter, URI uri, String host,
+            InetAddress[] addresses) {
+        Target target;
+        try {
+            target = judged(uri, host, addresses);
+        } catch (RuntimeException | Error e) {
+            emitter.fail(e);
+            return;
+        }
+        emitter.complete(target);
     }
 
     /** The URL's host as this policy checks and connects to it: lower case, an IPv6 literal without brackets. */

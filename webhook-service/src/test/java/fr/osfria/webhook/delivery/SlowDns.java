@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A resolver that answers {@code localhost} only after {@link #delayMillis} (a slow DNS server), with leases of 6 s:
- * an attempt can spend most of its lease before it is sent. Names under {@code .blackhole.test} are loopback, or,
+ * an attempt can spend most of its lease before it is sent. Lookups wait 10 s. Names under {@code .blackhole.test} are loopback, or,
  * while {@link #blackHole} is set, hang until it is released (a black-holed name server). No answer is reused: every
  * check meets the resolver (unless a lookup of its name is under way). A key may have 30 subscriptions.
  */
@@ -30,7 +30,9 @@ public class SlowDns implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("osfria.webhook.lease", "6s", "osfria.webhook.lookups.remembered", "0s",
-                "osfria.webhook.max-subscriptions-per-key", "30");
+                "osfria.webhook.max-subscriptions-per-key", "30",
+                // twice the slowest answer here (4.5 s), counted from the ask: a slow answer must not meet the deadline
+                "osfria.webhook.lookups.deadline", "10s");
     }
 
     @Override

@@ -107,8 +107,8 @@ class SlowNameServerDelaysOnlyItsOwnerTest {
 
             // the black-holed owner's deliveries: every one taken in, none sent, refused (unresolved) and retried
             // on the schedule like any failure, or still waiting for their turn
-            // (the first checks of each name wait for its lookup's 5 s deadline)
-            await().atMost(Duration.ofSeconds(30)).until(() -> hostileDeliveries(hostileIds, "attempts > 1") > 0);
+            // (the first checks of each name wait for its lookup's 10 s deadline)
+            await().atMost(Duration.ofSeconds(60)).until(() -> hostileDeliveries(hostileIds, "attempts > 1") > 0);
             assertEquals(HOSTILE_SUBSCRIPTIONS * (FIRST + EVENTS), hostileDeliveries(hostileIds, "true"));
             assertEquals(0, hostileDeliveries(hostileIds, "status = 'DELIVERED'"));
             assertEquals(0, hostileDeliveries(hostileIds, "last_error IS DISTINCT FROM 'refused_by_policy' AND attempts > 0"));

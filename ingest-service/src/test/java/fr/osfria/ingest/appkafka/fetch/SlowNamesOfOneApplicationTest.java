@@ -55,7 +55,7 @@ class SlowNamesOfOneApplicationTest {
                         .subscribe().with(f -> { });
             }
             Fetched fetched = fetcher.fetch("other-app", "http://files.test:" + port + "/doc", dir.resolve("doc"), 1024)
-                    .await().atMost(Duration.ofSeconds(2));
+                    .await().atMost(Duration.ofSeconds(5));
             assertTrue(fetched.ok(), "the other application's file: " + fetched);
             assertEquals("a file", Files.readString(dir.resolve("doc")));
             fetcher.close(null);
