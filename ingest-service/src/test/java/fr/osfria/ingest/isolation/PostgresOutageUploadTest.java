@@ -75,7 +75,6 @@ public class PostgresOutageUploadTest {
     /** "true" or "false", in a system property: the profile's and the test's class loaders both see it. */
     private static final String SWITCH = "osfria.test.postgres-reachable";
     /** "true" once the relay, switched off, has closed its port and cut every open connection. */
-    private static final String CUT = "osfria.test.postgres-cut";
     /**
      * A text: the relay cuts the connection whose transaction sent it, right after it has passed that transaction's
      * COMMIT on, its answer withheld: the commit took place and the service cannot know it.
@@ -164,7 +163,7 @@ public class PostgresOutageUploadTest {
     private static void cutDatabase() {
         System.setProperty(SWITCH, "false");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
-                .until(() -> Boolean.getBoolean(CUT));
+                .until(Relay::allCut);
     }
 
     private long oldRecords(String app) throws Exception {
@@ -390,6 +389,17 @@ public class PostgresOutageUploadTest {
      */
     static final class Relay {
 
+        /**
+         * Whether each relay started has cut its connections, by port. Quarkus asks a profile for its settings more
+         * than once, so several relays run (the service uses one of them): an idle one reported "cut" at once, before
+         * the one in use had cut its connections, and a statement sent in that moment was still answered.
+         */
+        private static final Map<Integer, Boolean> CUT = new java.util.concurrent.ConcurrentHashMap<>();
+
+        static boolean allCut() {
+            return !CUT.isEmpty() && CUT.values().stream().allMatch(Boolean::booleanValue);
+        }
+
         static int start(int target) {
             // below the ephemeral range: while the switch is off, an outgoing connection could take the port
             int port = Ports.free();
@@ -411,14 +421,14 @@ public class PostgresOutageUploadTest {
                         }
                         open.forEach(Relay::closeQuietly);
                         open.clear();
-                        System.setProperty(CUT, "true");
+                        CUT.put(port, true);
                         Thread.sleep(20);
                         continue;
                     }
                     if (server == null) {
                         server = bind(port);
                         server.setSoTimeout(50);
-                        System.setProperty(CUT, "false");
+                        CUT.put(port, false);
                     }
                     Socket client = server.accept();
                     Socket upstream = new Socket("127.0.0.1", target);
