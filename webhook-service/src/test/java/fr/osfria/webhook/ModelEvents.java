@@ -49,4 +49,19 @@ public final class ModelEvents {
 
     /** Compiled once: a receiver calls {@link #modelOf} for every request, in the benchmark thousands a second. */
     private static final java.util.regex.Pattern MODEL = java.util.regex.Pattern.compile(".*\"model\":\"([^\"]+)\".*");
+
+    /** Each model's time from its publication to its delivery, in ms, sorted. */
+    public static List<Long> latencies(List<String> models, Map<String, Long> sentAt, Map<String, Long> receivedAt) {
+        List<Long> latencies = new ArrayList<>();
+        for (String m : models) {
+            latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
+        }
+        latencies.sort(Long::compare);
+        return latencies;
+    }
+
+    /** The 99th percentile of sorted latencies. */
+    public static long p99(List<Long> sorted) {
+        return sorted.get((int) (sorted.size() * 0.99) - 1);
+    }
 }

@@ -75,7 +75,7 @@ class SlowNameServerDelaysOnlyItsOwnerTest {
             // the same burst to the healthy receiver alone first: warms the path up (JIT), and what this machine gives
             List<String> alone = ModelEvents.publish(EVENTS, "/osfria/test", sentAt);
             await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(alone));
-            List<Long> aloneLatencies = latencies(alone, sentAt, receivedAt);
+            List<Long> aloneLatencies = ModelEvents.latencies(alone, sentAt, receivedAt);
 
             for (int i = 0; i < HOSTILE_SUBSCRIPTIONS; i++) { // created while the names still resolve
                 hostileIds.add(given().header("Authorization", TestKeys.bearer(hostile)).contentType(ContentType.JSON)
@@ -92,15 +92,15 @@ class SlowNameServerDelaysOnlyItsOwnerTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> receivedAt.keySet().containsAll(models)
                     && receivedAt.keySet().containsAll(first));
 
-            List<Long> latencies = latencies(models, sentAt, receivedAt);
-            long p99 = p99(latencies);
+            List<Long> latencies = ModelEvents.latencies(models, sentAt, receivedAt);
+            long p99 = ModelEvents.p99(latencies);
             System.out.printf("healthy receiver alone: %d events, p50 %d ms, p99 %d ms%n", EVENTS,
-                    aloneLatencies.get(EVENTS / 2), p99(aloneLatencies));
+                    aloneLatencies.get(EVENTS / 2), ModelEvents.p99(aloneLatencies));
             System.out.printf("healthy receiver beside %d subscriptions on black-holed names: %d events, p50 %d ms, p99 %d ms, max %d ms%n",
                     HOSTILE_SUBSCRIPTIONS, EVENTS, latencies.get(EVENTS / 2), p99, latencies.get(EVENTS - 1));
             // 2 s, or twice what the machine gave the healthy receiver alone when it is busier than that (as in
             // SlowReceiversDelayOnlyThemselvesTest); before, the healthy receiver got nothing until the lookups returned
-            long bound = Math.max(2_000, 2 * p99(aloneLatencies));
+            long bound = Math.max(2_000, 2 * ModelEvents.p99(aloneLatencies));
             assertTrue(p99 < bound, "p99 " + p99 + " ms from event to delivery beside the black-holed owner (bound "
                     + bound + " ms)");
             assertTrue(SlowDns.MOST_HANGING.get() <= 2, SlowDns.MOST_HANGING.get() + " lookups of one owner hung at once");
@@ -126,19 +126,6 @@ class SlowNameServerDelaysOnlyItsOwnerTest {
             }
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-    }
-
-    private static List<Long> latencies(List<String> models, Map<String, Long> sentAt, Map<String, Long> receivedAt) {
-        List<Long> latencies = new ArrayList<>();
-        for (String m : models) {
-            latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
-        }
-        latencies.sort(Long::compare);
-        return latencies;
-    }
-
-    private static long p99(List<Long> sorted) {
-        return sorted.get((int) (sorted.size() * 0.99) - 1);
     }
 
     private long hostileDeliveries(List<String> subscriptions, String condition) {

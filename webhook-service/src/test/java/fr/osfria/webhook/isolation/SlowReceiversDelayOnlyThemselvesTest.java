@@ -70,7 +70,7 @@ class SlowReceiversDelayOnlyThemselvesTest {
             Map<String, Long> sentAt = new ConcurrentHashMap<>();
             List<String> alone = publish(EVENTS, sentAt);
             await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.keySet().containsAll(alone));
-            List<Long> aloneLatencies = latencies(alone, sentAt, receivedAt);
+            List<Long> aloneLatencies = ModelEvents.latencies(alone, sentAt, receivedAt);
             String loadAlone = loadAverage();
 
             subscribe("http://127.0.0.1:" + drip.actualPort() + "/drip");
@@ -83,11 +83,11 @@ class SlowReceiversDelayOnlyThemselvesTest {
             List<String> models = publish(EVENTS, sentAt);
             await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.keySet().containsAll(models));
 
-            List<Long> latencies = latencies(models, sentAt, receivedAt);
-            long p99 = p99(latencies);
+            List<Long> latencies = ModelEvents.latencies(models, sentAt, receivedAt);
+            long p99 = ModelEvents.p99(latencies);
             String load = loadAverage();
             System.out.printf("healthy receiver alone: %d events, p50 %d ms, p99 %d ms (load average %s)%n",
-                    EVENTS, aloneLatencies.get(EVENTS / 2), p99(aloneLatencies), loadAlone);
+                    EVENTS, aloneLatencies.get(EVENTS / 2), ModelEvents.p99(aloneLatencies), loadAlone);
             System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms (load average %s)%n",
                     EVENTS, latencies.get(latencies.size() / 2), p99, latencies.get(latencies.size() - 1), load);
             // where the time went: the events taken in (delivery rows created) against their sending
@@ -104,26 +104,13 @@ class SlowReceiversDelayOnlyThemselvesTest {
                     .forEach(r -> System.out.printf("healthy receiver's attempts took p50 %d ms, max %d ms%n", r.getInteger("p50"), r.getInteger("max")));
             // 2 s, or twice what the machine gave the healthy receiver alone just before when it is busier than that (the
             // build runs two modules' tests side by side): a barrier behind the slow two costs a 2 s time-out per round
-            long bound = Math.max(2_000, 2 * p99(aloneLatencies));
+            long bound = Math.max(2_000, 2 * ModelEvents.p99(aloneLatencies));
             assertTrue(p99 < bound, "p99 " + p99 + " ms beside the slow receivers (bound " + bound + " ms), "
-                    + p99(aloneLatencies) + " ms for the healthy receiver alone just before; load average " + load);
+                    + ModelEvents.p99(aloneLatencies) + " ms for the healthy receiver alone just before; load average " + load);
             assertTrue(dripRequests.get() > 0, "the drip receiver was sent to as well");
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-    }
-
-    private static List<Long> latencies(List<String> models, Map<String, Long> sentAt, Map<String, Long> receivedAt) {
-        List<Long> latencies = new ArrayList<>();
-        for (String m : models) {
-            latencies.add((receivedAt.get(m) - sentAt.get(m)) / 1_000_000);
-        }
-        latencies.sort(Long::compare);
-        return latencies;
-    }
-
-    private static long p99(List<Long> sorted) {
-        return sorted.get((int) (sorted.size() * 0.99) - 1);
     }
 
     private static String loadAverage() {
