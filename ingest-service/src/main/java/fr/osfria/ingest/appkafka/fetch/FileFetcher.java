@@ -65,7 +65,7 @@ public class FileFetcher {
         this.policy = new TargetPolicy(fetch.allowedLocalHosts().orElse(List.of()), WORDING, resolver,
                 TargetPolicy.Lookups.DEFAULTS);
         FunctionCounter.builder("osfria.ingest.fetch.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
-                .description("file URL host lookups that did not answer within 5 s").register(metrics);
+                .description("file URL host lookups that did not answer within their deadline (15 s)").register(metrics);
         this.vertx = vertx.getDelegate();
         this.deadline = fetch.timeout();
         this.client = this.vertx.createHttpClient(new HttpClientOptions()
