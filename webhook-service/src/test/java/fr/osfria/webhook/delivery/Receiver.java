@@ -9,6 +9,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A company's application receiving webhooks, on loopback: records what arrives, answers what it is told. */
 public final class Receiver implements AutoCloseable {
@@ -21,6 +22,8 @@ public final class Receiver implements AutoCloseable {
     public final List<Request> received = new CopyOnWriteArrayList<>();
     /** Statuses to answer, in order; when empty, 200. */
     public final Queue<Integer> answers = new ConcurrentLinkedQueue<>();
+    /** Answers written to the wire (a delayed 200 counts once it is sent). */
+    public final AtomicInteger answered = new AtomicInteger();
     public volatile String retryAfter;
     /** Reads requests and never answers them. */
     volatile boolean silent;
@@ -46,7 +49,8 @@ public final class Receiver implements AutoCloseable {
                 return;
             }
             if (delayMillis > 0 && answers.isEmpty()) {
-                vertx.setTimer(delayMillis, t -> req.response().setStatusCode(200).end("ok"));
+                vertx.setTimer(delayMillis, t -> req.response().setStatusCode(200).end("ok")
+                        .onSuccess(v -> answered.incrementAndGet()));
                 return;
             }
             Integer status = answers.poll();
@@ -54,7 +58,7 @@ public final class Receiver implements AutoCloseable {
             if (retryAfter != null && status != null && status == 429) {
                 response.putHeader("Retry-After", retryAfter);
             }
-            response.end("ok");
+            response.end("ok").onSuccess(v -> answered.incrementAndGet());
         })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
