@@ -11,6 +11,7 @@ import fr.osfria.embed.index.IndexedChunk;
 import fr.osfria.embed.index.LuceneStore;
 import fr.osfria.embed.index.SearchHit;
 import fr.osfria.embed.index.SearchQuery;
+import fr.osfria.testing.LoadAverage;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,14 +116,14 @@ class EmbedSearchBenchmark {
                 ways.keySet().forEach(k -> ns.put(k, new long[3]));
                 List<String> loads = new ArrayList<>();
                 for (int round = 0; round < 3; round++) {
-                    loads.add(load());
+                    loads.add(LoadAverage.now());
                     for (Map.Entry<String, Callable<Object>> way : ways.entrySet()) {
                         long t0 = System.nanoTime();
                         way.getValue().call();
                         ns.get(way.getKey())[round] = System.nanoTime() - t0;
                     }
                 }
-                loads.add(load());
+                loads.add(LoadAverage.now());
                 Map<String, Double> rates = new LinkedHashMap<>();
                 System.out.printf("BENCH embedding, %d chunks of ~300 tokens (180 words), %d cores, 3 rounds (median), load average per round: %s%n",
                         TEXTS, cores, String.join(" | ", loads));
@@ -171,7 +172,7 @@ class EmbedSearchBenchmark {
             busy.set(false);
             document.join();
             System.out.printf("BENCH query embedding, %-7s alone: p50 %.1f ms, p95 %.1f ms; while a document is embedded: p50 %.1f ms, p95 %.1f ms (load %s)%n",
-                    path, idle[0], idle[1], loaded[0], loaded[1], load());
+                    path, idle[0], idle[1], loaded[0], loaded[1], LoadAverage.now());
         }
     }
 
@@ -188,11 +189,6 @@ class EmbedSearchBenchmark {
         }
         Arrays.sort(ns);
         return new double[] {ns[n / 2] / 1e6, ns[(int) (n * 0.95)] / 1e6};
-    }
-
-    private static String load() throws Exception {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
-        return f[0] + " " + f[1] + " " + f[2];
     }
 
     /**
@@ -272,7 +268,7 @@ class EmbedSearchBenchmark {
                 segments = reader.leaves().size();
             }
             System.out.printf("BENCH index of %d chunks (%d dims) built in %.0f s, %d segments (load %s)%n", CHUNKS, dim,
-                    (System.nanoTime() - buildStart) / 1e9, segments, load());
+                    (System.nanoTime() - buildStart) / 1e9, segments, LoadAverage.now());
             float[][] queries = new float[QUERIES + 100][];
             List<Set<String>> truth = new ArrayList<>();
             for (int q = 0; q < queries.length; q++) {
@@ -282,7 +278,7 @@ class EmbedSearchBenchmark {
             measure(store, queries, truth, "as built, " + segments + " segments");
             long mergeStart = System.nanoTime();
             store.compact(); // what the service does once writes pause
-            System.out.printf("BENCH compaction into one segment: %.0f s (load %s)%n", (System.nanoTime() - mergeStart) / 1e9, load());
+            System.out.printf("BENCH compaction into one segment: %.0f s (load %s)%n", (System.nanoTime() - mergeStart) / 1e9, LoadAverage.now());
             measure(store, queries, truth, "compacted, " + store.segmentCount() + " segment");
         }
     }
@@ -310,7 +306,7 @@ class EmbedSearchBenchmark {
         Arrays.sort(latencies);
         Arrays.sort(cpu);
         System.out.printf("BENCH dense search at %d chunks (%s), top 10, %d queries (query embedding excluded): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms (target p95 <= 2 ms); load %s%n",
-                CHUNKS, label, QUERIES, latencies[QUERIES / 2] / 1e6, latencies[(int) (QUERIES * 0.95)] / 1e6, latencies[(int) (QUERIES * 0.99)] / 1e6, load());
+                CHUNKS, label, QUERIES, latencies[QUERIES / 2] / 1e6, latencies[(int) (QUERIES * 0.95)] / 1e6, latencies[(int) (QUERIES * 0.99)] / 1e6, LoadAverage.now());
         System.out.printf("BENCH   in CPU time of the searching thread (the load does not inflate it; segments searched on the pool's other thread not counted): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms%n",
                 cpu[QUERIES / 2] / 1e6, cpu[(int) (QUERIES * 0.95)] / 1e6, cpu[(int) (QUERIES * 0.99)] / 1e6);
         System.out.printf("BENCH   recall@10 against exact search: %.3f (target >= 0.97)%n", recall / QUERIES);

@@ -4,6 +4,7 @@ import fr.osfria.events.Topics;
 import fr.osfria.router.batch.BatchRunner;
 import fr.osfria.router.batch.BatchTestSupport;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.OpenAiSimulator;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
@@ -15,11 +16,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -102,9 +100,9 @@ class BatchLaneBenchmark {
         List<Long> withBatch = new ArrayList<>();
         try (TopicProbe results = TopicProbe.open(Topics.appResults(app))) {
             for (int round = 1; round <= ROUNDS; round++) {
-                String load = loadAverage();
+                String load = LoadAverage.now();
                 alone.addAll(interactive(http, uri, SECONDS));
-                System.out.printf("BENCH round %d alone: load %s -> %s%n", round, load, loadAverage());
+                System.out.printf("BENCH round %d alone: load %s -> %s%n", round, load, LoadAverage.now());
 
                 Map<String, String> lines = new LinkedHashMap<>();
                 for (int i = 0; i < BATCH; i++) {
@@ -117,7 +115,7 @@ class BatchLaneBenchmark {
                 while (lane.waiting() == 0 && System.nanoTime() < saturated) { // the lane is full, work waits
                     Thread.sleep(20);
                 }
-                load = loadAverage();
+                load = LoadAverage.now();
                 withBatch.addAll(interactive(http, uri, SECONDS));
                 int waitingAfter = lane.waiting();
                 Set<String> answered = new HashSet<>();
@@ -137,7 +135,7 @@ class BatchLaneBenchmark {
                 }
                 System.out.printf("BENCH round %d with batch: load %s -> %s; batch lane still full at the end of the "
                                 + "slice: %s (%d waiting); %d requests answered in %.1f s (%.0f/s), lost %d, repeated %d%n",
-                        round, load, loadAverage(), waitingAfter > 0, waitingAfter, answered.size(), took,
+                        round, load, LoadAverage.now(), waitingAfter > 0, waitingAfter, answered.size(), took,
                         BATCH / took, BATCH - answered.size(), repeated[0]);
             }
         }
@@ -196,14 +194,5 @@ class BatchLaneBenchmark {
             return Double.NaN;
         }
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
-    }
-
-    private static String loadAverage() {
-        try {
-            return Arrays.stream(Files.readString(Path.of("/proc/loadavg")).split(" ")).limit(3)
-                    .reduce((x, y) -> x + " " + y).orElse("?");
-        } catch (Exception e) {
-            return "?";
-        }
     }
 }

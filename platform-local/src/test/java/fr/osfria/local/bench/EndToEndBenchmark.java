@@ -2,13 +2,11 @@ package fr.osfria.local.bench;
 
 import static fr.osfria.local.bench.BenchPlatform.field;
 import static fr.osfria.local.bench.BenchPlatform.follow;
-import static fr.osfria.local.bench.BenchPlatform.loadAverage;
 import static fr.osfria.local.bench.BenchPlatform.start;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.Ports;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -79,14 +76,14 @@ class EndToEndBenchmark {
             String url = "http://127.0.0.1:" + port;
             awaitHealthy(url, launcher, lines);
             String key = adminKey(lines, launcher);
-            System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), loadAverage());
+            System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), LoadAverage.now());
             for (int i = 0; i < warmup; i++) { // loads the model, warms the JIT of every service
                 index(url, key, "warm-up-" + i + ".pdf", pdf(random, 10));
             }
             if (documents > 0) { // -Dbench.documents=0: only the two calls' fixed tax
                 Map<String, double[]> stagesBefore = stages(port + 1);
                 double[] embedBefore = sumCount(port + 2, "osfria_embed_embedding_seconds");
-                String loadBefore = loadAverage();
+                String loadBefore = LoadAverage.now();
                 List<Double> seconds = new ArrayList<>();
                 int chunks = 0;
                 for (int i = 0; i < documents; i++) {
@@ -94,7 +91,7 @@ class EndToEndBenchmark {
                     seconds.add(r.seconds());
                     chunks += r.chunks();
                 }
-                String loadAfter = loadAverage();
+                String loadAfter = LoadAverage.now();
                 Map<String, double[]> stagesAfter = stages(port + 1);
                 double[] embedAfter = sumCount(port + 2, "osfria_embed_embedding_seconds");
                 Collections.sort(seconds);
@@ -181,14 +178,14 @@ class EndToEndBenchmark {
                         + " p95 %.1f ms, search_time_ms p50 %.1f ms, on embed-service's own port p50 %.1f ms; GET /v1/documents?limit=5"
                         + " p50 %.1f ms; load average %s%n",
                 n, quantile(cold.search(), 0.5), quantile(cold.search(), 0.95), quantile(cold.reported(), 0.5),
-                quantile(cold.searchDirect(), 0.5), quantile(cold.list(), 0.5), loadAverage());
+                quantile(cold.searchDirect(), 0.5), quantile(cold.list(), 0.5), LoadAverage.now());
         calls(url, port, key, warmup, 0);
         Calls warm = calls(url, port, key, 0, n);
         System.out.printf("BENCH POST /v1/search keyword, %d calls after %d warm-up rounds: end to end p50 %.1f ms, p95 %.1f ms; its"
                         + " search_time_ms p50 %.1f ms (target end to end <= search_time_ms + 3 ms); on embed-service's own port p50"
                         + " %.1f ms, p95 %.1f ms; load average %s%n",
                 n, warmup, quantile(warm.search(), 0.5), quantile(warm.search(), 0.95), quantile(warm.reported(), 0.5),
-                quantile(warm.searchDirect(), 0.5), quantile(warm.searchDirect(), 0.95), loadAverage());
+                quantile(warm.searchDirect(), 0.5), quantile(warm.searchDirect(), 0.95), LoadAverage.now());
         System.out.printf("BENCH GET /v1/documents?limit=5, %d calls: p50 %.1f ms, p95 %.1f ms (target p50 <= 10 ms);"
                         + " on ingest-service's own port p50 %.1f ms, p95 %.1f ms%n",
                 n, quantile(warm.list(), 0.5), quantile(warm.list(), 0.95), quantile(warm.listDirect(), 0.5), quantile(warm.listDirect(), 0.95));

@@ -2,13 +2,11 @@ package fr.osfria.local.bench;
 
 import static fr.osfria.local.bench.BenchPlatform.field;
 import static fr.osfria.local.bench.BenchPlatform.follow;
-import static fr.osfria.local.bench.BenchPlatform.loadAverage;
 import static fr.osfria.local.bench.BenchPlatform.start;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.Ports;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,7 +67,7 @@ class LargeDocumentsBenchmark {
             String url = await(lines, UP, launcher).replace("localhost", "127.0.0.1");
             String key = await(lines, KEY, launcher);
             Services services = new Services(launcher, port);
-            System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), loadAverage());
+            System.out.printf("BENCH machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), LoadAverage.now());
             index(url, key, services, "warm-up.txt", "text/plain", prose(random, 10_000)); // loads the model, warms the JIT
             Result before = index(url, key, services, "baseline.txt", "text/plain", prose(random, 130_000));
             List<Result> results = new ArrayList<>();
@@ -110,7 +107,7 @@ class LargeDocumentsBenchmark {
 
     /** Uploads one file and follows it to {@code indexed}, sampling the two services' heap meanwhile. */
     private Result index(String url, String key, Services services, String name, String type, byte[] content) throws Exception {
-        String load = loadAverage();
+        String load = LoadAverage.now();
         long start = System.nanoTime();
         HttpResponse<String> uploaded = upload(url, key, name, type, content);
         if (uploaded.statusCode() != 202) {
@@ -138,7 +135,7 @@ class LargeDocumentsBenchmark {
             if (++polls % 60 == 0) {
                 System.out.printf("BENCH   %s after %.0f s: %s of %s chunks indexed; peak heap used so far ingest %d MiB, embed %d MiB; load average %s%n",
                         name, (System.nanoTime() - start) / 1e9, field(view, "chunks_indexed"), field(view, "chunks_count"),
-                        ingestHeap >> 20, embedHeap >> 20, loadAverage());
+                        ingestHeap >> 20, embedHeap >> 20, LoadAverage.now());
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -148,7 +145,7 @@ class LargeDocumentsBenchmark {
         int chunks = Integer.parseInt(field(view, "chunks_count"));
         System.out.printf("BENCH %s (%.1f MB): %d chunks indexed in %.1f s (chunk count known after %.1f s): %.1f chunks/s;"
                         + " peak heap used ingest %d MiB, embed %d MiB; load average before %s, after %s%n",
-                name, content.length / 1e6, chunks, seconds, chunkedAt, chunks / seconds, ingestHeap >> 20, embedHeap >> 20, load, loadAverage());
+                name, content.length / 1e6, chunks, seconds, chunkedAt, chunks / seconds, ingestHeap >> 20, embedHeap >> 20, load, LoadAverage.now());
         return new Result(name, chunks, seconds);
     }
 
@@ -287,5 +284,4 @@ class LargeDocumentsBenchmark {
         }
         throw new AssertionError("the platform was not up within 300 s:\n" + String.join("\n", lines));
     }
-
 }

@@ -1,7 +1,6 @@
 package fr.osfria.local.bench;
 
-import static fr.osfria.local.bench.BenchPlatform.loadAverage;
-
+import fr.osfria.testing.LoadAverage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,9 +80,9 @@ final class SearchTax {
                 time(socketSteps, measured, "list, entry port", () -> expect(entrySocket.get(list, key), 200));
             }
         }
-        System.out.printf("BENCH where a search's fixed tax goes, %d interleaved rounds:%s load average %s%n", n, figures(steps), loadAverage());
+        System.out.printf("BENCH where a search's fixed tax goes, %d interleaved rounds:%s load average %s%n", n, figures(steps), LoadAverage.now());
         System.out.printf("BENCH the same calls with a blocking client on kept-alive sockets (no client threads), interleaved with the"
-                + " above:%s load average %s%n", figures(socketSteps), loadAverage());
+                + " above:%s load average %s%n", figures(socketSteps), LoadAverage.now());
     }
 
     private static String figures(Map<String, List<Double>> steps) {

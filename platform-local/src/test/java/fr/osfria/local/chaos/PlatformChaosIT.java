@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import fr.osfria.local.e2e.LaunchedPlatform;
 import fr.osfria.local.e2e.PlatformApi;
 import fr.osfria.local.e2e.SharedPlatform;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.OpenAiSimulator;
 import fr.osfria.testing.Ports;
 import io.vertx.core.json.JsonObject;
@@ -117,15 +118,7 @@ class PlatformChaosIT {
     @org.junit.jupiter.api.AfterEach
     void stopClock(org.junit.jupiter.api.TestInfo test) {
         System.out.printf("CHAOS time %s: %.1f s (load %s)%n", test.getTestMethod().map(m -> m.getName()).orElse("?"),
-                seconds(Duration.ofNanos(System.nanoTime() - testStart)), loadAverage());
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (IOException e) {
-            return "unknown";
-        }
+                seconds(Duration.ofNanos(System.nanoTime() - testStart)), LoadAverage.now());
     }
 
     @AfterAll

@@ -3,6 +3,7 @@ package fr.osfria.webhook.bench;
 import static io.restassured.RestAssured.given;
 
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.webhook.ModelEvents;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
@@ -137,7 +138,7 @@ class DeliveryBenchmark {
             Thread.sleep(1500); // what the burst left to do (the last records), and the database's statistics (they lag up to 1 s)
             String used = cpu.perThousand(before, cpu.snapshot(), EVENTS);
             System.out.printf("BENCH burst %d, %s: %d events, %.0f deliveries/s to the healthy receiver%s; %s; load average %s%n", round + 1,
-                    kinds[kind], EVENTS, rate, lost > 0 ? " (" + lost + " NOT DELIVERED)" : "", used, loadAverage());
+                    kinds[kind], EVENTS, rate, lost > 0 ? " (" + lost + " NOT DELIVERED)" : "", used, LoadAverage.now());
             rates.computeIfAbsent(kind, k -> new ArrayList<>()).add(rate);
             if (extra != null) {
                 unsubscribe(extra);
@@ -215,14 +216,6 @@ class DeliveryBenchmark {
         List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).substring(0, 14).trim();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
     }
 
     private static List<String> run(int n, Map<String, Long> sentAt) {

@@ -3,6 +3,7 @@ package fr.osfria.webhook.bench;
 import static io.restassured.RestAssured.given;
 
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.webhook.ModelEvents;
@@ -91,7 +92,7 @@ class RetentionSweepBenchmark {
             System.out.printf("BENCH burst %d, %s: %.0f deliveries/s; %.0f expired deliveries removed during the burst (%.1f s)%s; load average %s%n",
                     round + 1, sweeping ? "while sweeping " + EXPIRED + " expired deliveries" : "no sweep", rate, removedInBurst,
                     burstSeconds, sweeping ? String.format(", all %d removed %.1f s after the burst began", EXPIRED,
-                            (sweptAt - start) / 1e9) : "", loadAverage());
+                            (sweptAt - start) / 1e9) : "", LoadAverage.now());
             rates.computeIfAbsent(sweeping, k -> new ArrayList<>()).add(rate);
         }
         System.out.printf("BENCH deliveries/s, median of %d bursts of %d events: %.0f while sweeping, %.0f without (ratio %.2f)%n",
@@ -171,13 +172,5 @@ class RetentionSweepBenchmark {
         List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).substring(0, 14).trim();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
     }
 }

@@ -5,21 +5,19 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fr.osfria.events.EventTypes;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.webhook.ModelEvents;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.http.ContentType;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,7 +69,7 @@ class SlowReceiversDelayOnlyThemselvesTest {
             List<String> alone = publish(EVENTS, sentAt);
             await().atMost(Duration.ofSeconds(120)).until(() -> receivedAt.keySet().containsAll(alone));
             List<Long> aloneLatencies = ModelEvents.latencies(alone, sentAt, receivedAt);
-            String loadAlone = loadAverage();
+            String loadAlone = LoadAverage.now();
 
             subscribe("http://127.0.0.1:" + drip.actualPort() + "/drip");
             subscribe("http://127.0.0.1:" + blackHole.getLocalPort() + "/void");
@@ -85,7 +83,7 @@ class SlowReceiversDelayOnlyThemselvesTest {
 
             List<Long> latencies = ModelEvents.latencies(models, sentAt, receivedAt);
             long p99 = ModelEvents.p99(latencies);
-            String load = loadAverage();
+            String load = LoadAverage.now();
             System.out.printf("healthy receiver alone: %d events, p50 %d ms, p99 %d ms (load average %s)%n",
                     EVENTS, aloneLatencies.get(EVENTS / 2), ModelEvents.p99(aloneLatencies), loadAlone);
             System.out.printf("healthy receiver beside a drip and a black hole: %d events, p50 %d ms, p99 %d ms, max %d ms (load average %s)%n",
@@ -112,15 +110,6 @@ class SlowReceiversDelayOnlyThemselvesTest {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
-
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).substring(0, 14).trim();
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
-    }
-
 
     private static List<String> publish(int n, Map<String, Long> sentAt) {
         return ModelEvents.publish(n, "/osfria/test", sentAt);
