@@ -55,23 +55,34 @@ final class ParserPool implements AutoCloseable {
             if (!threads.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 throw new Busy();
             }
+            // whoever takes the job first, its thread or its time-out, owns the place: a job cancelled before it
+            // started never runs, so its own release would never come and the place would be lost for good
             AtomicReference<Thread> worker = new AtomicReference<>();
-            Future<T> job = executor.submit(() -> {
-                worker.set(Thread.currentThread());
-                try {
-                    return task.call();
-                } finally {
-                    Thread.currentThread().setPriority(Thread.NORM_PRIORITY);
-                    threads.release(); // the thread is free again, abandoned or not
-                }
-            });
+            Future<T> job;
+            try {
+                job = executor.submit(() -> {
+                    if (!worker.compareAndSet(null, Thread.currentThread())) {
+                        return null; // timed out before it started: the place was given back then
+                    }
+                    try {
+                        return task.call();
+                    } finally {
+                        Thread.currentThread().setPriority(Thread.NORM_PRIORITY);
+                        threads.release(); // the thread is free again, abandoned or not
+                    }
+                });
+            } catch (RuntimeException e) { // closed
+                threads.release();
+                throw e;
+            }
             try {
                 return job.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 job.cancel(true); // a parser that honours interruption stops here; the others finish in the background
-                Thread stuck = worker.get();
-                if (stuck != null) {
-                    stuck.setPriority(Thread.MIN_PRIORITY);
+                if (worker.compareAndSet(null, Thread.currentThread())) {
+                    threads.release(); // never started, and now never will
+                } else {
+                    worker.get().setPriority(Thread.MIN_PRIORITY);
                 }
                 abandoned.incrementAndGet();
                 throw e;
