@@ -48,6 +48,9 @@ class TargetPolicyFairnessTest {
             }
             return new InetAddress[] {address(host, "10.0.0.66")};
         }
+        if (host.equals("unknown.broken.test")) { // the name server's "no such name"
+            throw new UnknownHostException(host);
+        }
         if (host.equals("throws.broken.test")) {
             throw new IllegalStateException("resolver failed");
         }
@@ -120,7 +123,7 @@ class TargetPolicyFairnessTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hanging.get() == 2);
 
         Target queued = policy.check("https://receiver.test/hook", "hostile").await().atMost(Duration.ofSeconds(5));
-        assertEquals(Refusal.UNRESOLVED, queued.kind(), "queued behind its own hanging names past the deadline");
+        assertEquals(Refusal.LOOKUP_TIMEOUT, queued.kind(), "queued behind its own hanging names past the deadline");
         assertEquals(null, lookups.get("receiver.test"), "never looked up");
 
         Target victim = policy.check("https://receiver.test/hook", "someone").await().atMost(Duration.ofSeconds(1));
@@ -163,23 +166,23 @@ class TargetPolicyFairnessTest {
     }
 
     @Test
-    void aLookupPastItsDeadlineIsAnsweredUnresolvedAndRemembersItsLateAnswer() {
+    void aLookupPastItsDeadlineIsAnsweredNotInTimeAndRemembersItsLateAnswer() {
         TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
         List<CompletableFuture<Target>> checks = new ArrayList<>();
         for (int i = 0; i < 5; i++) { // two run (and hang), three wait in the party's queue
             checks.add(policy.check("http://h" + i + ".blackhole.test/", "hostile").subscribeAsCompletionStage());
         }
         for (CompletableFuture<Target> c : checks) {
-            assertEquals(Refusal.UNRESOLVED, c.orTimeout(2, TimeUnit.SECONDS).join().kind());
+            assertEquals(Refusal.LOOKUP_TIMEOUT, c.orTimeout(2, TimeUnit.SECONDS).join().kind());
         }
         assertEquals(5, policy.lookupsTimedOut());
         assertEquals(2, lookups.keySet().stream().filter(h -> h.endsWith(".blackhole.test")).count(),
                 "a lookup still queued at its deadline is not run");
 
-        // while its lookup hangs, the name is unresolved at once, for every party, and is not looked up again
+        // while its lookup hangs, the name is not looked up in time at once, for every party, nor looked up again
         CompletableFuture<Target> again = policy.check("http://h0.blackhole.test/", "someone").subscribeAsCompletionStage();
         assertTrue(again.isDone(), "answered without waiting");
-        assertEquals(Refusal.UNRESOLVED, again.join().kind());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, again.join().kind());
         assertEquals(1, lookups.get("h0.blackhole.test").get());
 
         blackHole.countDown(); // the name server answers at last: the answer serves the next checks
@@ -190,7 +193,21 @@ class TargetPolicyFairnessTest {
     }
 
     @Test
-    void aFailingResolverIsUnresolvedAndAClosedPolicyAnswersWithoutWaiting() {
+    void aNameThatHangsPastTheDeadlineIsNotTakenForANameThatDoesNotExist() {
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        Target slow = policy.check("https://slow.blackhole.test/hook", "p").await().atMost(Duration.ofSeconds(5));
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "answered at the deadline");
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind());
+        assertEquals("the host slow.blackhole.test could not be looked up in time; try again later", slow.refusal());
+
+        Target unknown = policy.check("https://unknown.broken.test/hook", "p").await().atMost(Duration.ofSeconds(5));
+        assertEquals(Refusal.UNRESOLVED, unknown.kind(), "the name server said there is no such name");
+        assertEquals("the host unknown.broken.test does not resolve", unknown.refusal());
+    }
+
+    @Test
+    void aFailingResolverIsUnresolvedAndAClosedPolicyAnswersNotInTimeWithoutWaiting() {
         TargetPolicy policy = policy(FAIR);
         assertEquals(Refusal.UNRESOLVED, policy.check("http://throws.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
         assertEquals(Refusal.UNRESOLVED, policy.check("http://empty.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
@@ -202,8 +219,9 @@ class TargetPolicyFairnessTest {
         long start = System.nanoTime();
         policy.close(); // a stopping service: two lookups hang, two wait
         assertTrue(System.nanoTime() - start < 500_000_000L, "close waited for the hanging lookups");
-        assertEquals(Refusal.UNRESOLVED, waiting.get(2).orTimeout(1, TimeUnit.SECONDS).join().kind());
-        assertEquals(Refusal.UNRESOLVED, waiting.get(3).orTimeout(1, TimeUnit.SECONDS).join().kind());
+        // never looked up: the same URL may pass once the service is back, nothing says the name does not exist
+        assertEquals(Refusal.LOOKUP_TIMEOUT, waiting.get(2).orTimeout(1, TimeUnit.SECONDS).join().kind());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, waiting.get(3).orTimeout(1, TimeUnit.SECONDS).join().kind());
     }
 
     @Test
