@@ -78,9 +78,10 @@ public interface WebhookConfig {
         int threads();
 
         /**
-         * How long a check waits for a lookup: then the name counts as unresolved, and the attempt fails
-         * ({@code refused_by_policy}) and is retried on the schedule like any other failure. Counted from the ask (a
-         * wait for a thread included), and longer than the resolver's own 5 s per try.
+         * How long a check waits for a lookup: then the attempt fails as {@code lookup_timeout} (not
+         * {@code refused_by_policy}: nothing is known against the URL) and is retried on the schedule like any other
+         * failure, and a subscription's create or update answers 503 with {@code Retry-After}. Counted from the ask
+         * (a wait for a thread included), and longer than the resolver's own 5 s per try.
          */
         @WithDefault("15s")
         Duration deadline();

@@ -329,7 +329,7 @@ public class DeliverySender {
         return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
                 ? Uni.createFrom().item(new Sent(d, Outcome.withheld(withheld)))
                 : targets.check(d.url(), d.owner()).chain(target -> !target.allowed()
-                        ? Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)))
+                        ? Uni.createFrom().item(new Sent(d, Outcome.refused(target)))
                         : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
                         : renewed(d).chain(r -> r == null
                                 ? Uni.createFrom().item(new Sent(d, Outcome.takenOver()))

@@ -30,7 +30,7 @@ public class WebhookTargets {
         return policy;
     }
 
-    /** On shutdown: waits for no lookup (one may hang for seconds), answers the waiting ones as unresolved. */
+    /** On shutdown: waits for no lookup (one may hang for seconds), answers the waiting ones as not looked up in time. */
     void close(@Disposes TargetPolicy policy) {
         policy.close();
     }
