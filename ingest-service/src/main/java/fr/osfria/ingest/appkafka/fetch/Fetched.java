@@ -6,7 +6,7 @@ import java.time.Duration;
  * What a fetch gave: the file's size, or why there is no file. The reasons go to the application as they are, so
  * they are coarse on purpose: a code and a fixed sentence, never the lookup's or the socket's own error (they would
  * map the internal network), and the same words for a host that does not resolve and for one that resolves to an
- * address the policy refuses.
+ * address the policy refuses: an application must not probe which internal names exist by the difference.
  */
 public record Fetched(long bytes, String failure) {
 
@@ -17,6 +17,13 @@ public record Fetched(long bytes, String failure) {
             + " operator allows (osfria.ingest.fetch.allowed-hosts)";
     public static final String REFUSED = "url_refused: the URL's host may not be reached under the platform's network"
             + " policy";
+    /**
+     * The host was not looked up within the lookup deadline: the platform's name server was slow, the URL may be
+     * fine. Named apart from {@link #REFUSED}, unlike the two cases above: an application already sees a time-out by
+     * the time its answer takes, so naming it tells nothing more of the internal network.
+     */
+    public static final String LOOKUP_TIMEOUT = "url_lookup_timeout: the URL's host could not be looked up in time;"
+            + " send it again later";
     public static final String UNREACHABLE = "fetch_failed: the file could not be fetched from its URL";
     public static final String BUSY = "fetch_busy: too many files by URL of this application are waiting to be"
             + " fetched; send it again later";

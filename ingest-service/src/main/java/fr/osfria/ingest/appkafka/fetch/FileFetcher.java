@@ -62,10 +62,13 @@ public class FileFetcher {
     public FileFetcher(IngestConfig config, HostResolver resolver, Vertx vertx, MeterRegistry metrics) {
         IngestConfig.Fetch fetch = config.fetch();
         this.allowList = new FetchAllowList(fetch.allowedHosts().orElse(List.of()));
+        IngestConfig.Fetch.Lookups lookups = fetch.lookups();
         this.policy = new TargetPolicy(fetch.allowedLocalHosts().orElse(List.of()), WORDING, resolver,
-                TargetPolicy.Lookups.DEFAULTS);
+                new TargetPolicy.Lookups(lookups.perApplication(), lookups.threads(), lookups.deadline(),
+                        lookups.remembered()));
         FunctionCounter.builder("osfria.ingest.fetch.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
-                .description("file URL host lookups that did not answer within their deadline (15 s)").register(metrics);
+                .description("file URL host lookups that did not answer within osfria.ingest.fetch.lookups.deadline")
+                .register(metrics);
         this.vertx = vertx.getDelegate();
         this.deadline = fetch.timeout();
         this.client = this.vertx.createHttpClient(new HttpClientOptions()
@@ -113,6 +116,9 @@ public class FileFetcher {
                 .chain(target -> {
                     if (target == null) {
                         return Uni.createFrom().item(Fetched.timedOut(deadline));
+                    }
+                    if (target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT) {
+                        return Uni.createFrom().item(Fetched.failed(Fetched.LOOKUP_TIMEOUT));
                     }
                     if (!target.allowed()) {
                         // the operator may see why; the application sees one sentence for every refusal
