@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>A lookup that has not answered {@link Limits#deadline} after it was asked for fails its waiters with a
  * {@link TimeoutException}: nothing is known of the name, which is not "no such name". Still queued, it is not run
  * and nothing is remembered; running, its thread counts against its party until the resolver returns, and checks of
- * the host fail so at once meanwhile (its late answer is remembered as any other).</li>
+ * the host fail so at once meanwhile (its late addresses are remembered as any others; a late failure is not). A
+ * resolver that fails after half the deadline gave up waiting for a name server: its waiters fail so too, and
+ * nothing is remembered.</li>
  * <li>At most {@link Limits#threads} threads in all: once that many lookups hang, a party's lookup waits for a thread
  * (its turn among the parties waiting) or its deadline. Filling them takes {@code threads / perParty} parties with
  * hanging names at once; a party is a key or an application an operator issued.</li>
@@ -146,7 +148,7 @@ final class NameLookups implements AutoCloseable {
         return flight.answer;
     }
 
-    /** Lookups that did not answer within the deadline, since the start. */
+    /** Lookups that did not answer within the deadline, or whose resolver gave up after half of it, since the start. */
     long timedOut() {
         return timedOut.get();
     }
@@ -229,6 +231,7 @@ final class NameLookups implements AutoCloseable {
 
     private void run(Flight f) {
         InetAddress[] addresses = null;
+        long start = System.nanoTime();
         try {
             addresses = resolver.resolve(f.host);
             if (addresses != null && addresses.length == 0) {
@@ -238,8 +241,39 @@ final class NameLookups implements AutoCloseable {
             addresses = null;
         } finally { // whatever the resolver throws, the party gets its thread back and the waiters an answer
             finished(f);
-            answered(f, addresses);
+            if (addresses == null && System.nanoTime() - start >= givingUp().toNanos()) {
+                gaveUp(f);
+            } else {
+                answered(f, addresses);
+            }
         }
+    }
+
+    /**
+     * How long a failing resolver took when it gave up rather than answered: half the deadline. glibc's resolver
+     * throws after its own time-out (5 s a try, 2 tries: about 10 s with one name server), before the 15 s deadline,
+     * for a name server (the platform's or the domain's) that does not answer; a name server that says "no such name"
+     * or SERVFAIL answers in milliseconds. Half the deadline, not a fixed 5 s: the JVM does not know resolv.conf's
+     * time-outs, and an operator's shorter deadline scales it. Naming a slow failure apart leaks nothing: its time
+     * already shows it.
+     */
+    private Duration givingUp() {
+        return limits.deadline().dividedBy(2);
+    }
+
+    /**
+     * The resolver failed after a long wait (or past the deadline): its name server did not answer, nothing is known
+     * of the name. Its waiters fail as not looked up in time, and the next check looks the name up again.
+     */
+    private void gaveUp(Flight f) {
+        synchronized (f) {
+            if (!f.answer.isDone()) {
+                f.until = System.nanoTime();
+                timedOut.incrementAndGet(); // before its waiters hear of it
+                f.answer.completeExceptionally(new TimeoutException("the resolver gave up"));
+            }
+        }
+        hosts.remove(f.host, f);
     }
 
     private void finished(Flight f) {
@@ -260,7 +294,10 @@ final class NameLookups implements AutoCloseable {
         }
     }
 
-    /** The resolver returned: the answer, or, past the deadline, the answer the next checks get. */
+    /**
+     * The resolver returned in good time: the answer, or, past the deadline, the addresses the next checks get (a
+     * failure then is not remembered: the retry the time-out invited must not read "does not resolve").
+     */
     private void answered(Flight f, InetAddress[] addresses) {
         Duration remembered = addresses != null ? limits.remembered() : failureRemembered();
         long until = System.nanoTime() + remembered.toNanos();
@@ -272,7 +309,7 @@ final class NameLookups implements AutoCloseable {
                 f.answer.complete(addresses);
             }
         }
-        if (remembered.isZero()) {
+        if (remembered.isZero() || !inTime && addresses == null) { // a failure past the deadline: asked again
             hosts.remove(f.host, f);
         } else if (!inTime) { // too late for its waiters, not for the next checks (the hanging flight is left as it is)
             Flight late = new Flight(f.host);

@@ -24,8 +24,9 @@ import java.util.regex.Pattern;
  * <p>Each check takes one set of addresses for the host (looked up, or a recent answer reused), every one of them is
  * checked, and the caller connects to the checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
  * rebinding). A name that does not resolve is refused ({@link Refusal#UNRESOLVED}); so is one not looked up within
- * {@link Lookups#deadline}, but as {@link Refusal#LOOKUP_TIMEOUT}: the platform's own name server was slow, the URL
- * may be fine, and a caller tells its users to try again rather than that the URL is wrong.
+ * {@link Lookups#deadline} (or whose resolver gave up after half of it), but as {@link Refusal#LOOKUP_TIMEOUT}: a name
+ * server, the platform's or the domain's, did not answer, the URL may be fine, and a caller tells its users to try
+ * again rather than that the URL is wrong.
  *
  * <p>Every check names its party: whose word the URL is (a subscription's owner, an application). Names are looked up
  * on the policy's own threads, never on the event loop or a shared worker pool, and no party's lookups take more than
@@ -45,8 +46,9 @@ public class TargetPolicy implements AutoCloseable {
 
     /**
      * Why a URL is refused, for a caller that words its own answer (or keeps it coarse). {@code UNRESOLVED}: the
-     * resolver answered that the name does not exist (or failed); {@code LOOKUP_TIMEOUT}: no answer within the
-     * deadline (or the policy closed first), nothing is known of the name and the same URL may pass later.
+     * resolver answered that the name does not exist (or failed at once); {@code LOOKUP_TIMEOUT}: no answer within
+     * the deadline, the resolver gave up after half of it, or the policy closed first: nothing is known of the name
+     * and the same URL may pass later.
      */
     public enum Refusal {
         NOT_A_URL, SCHEME, NO_HOST, CREDENTIALS, METADATA, UNRESOLVED, LOOKUP_TIMEOUT, LOCAL_ADDRESS
@@ -79,7 +81,7 @@ public class TargetPolicy implements AutoCloseable {
     /**
      * How names are looked up: at most {@code perParty} lookups of one party at once and {@code threads} in all; a
      * check waits at most {@code deadline} for a lookup; an answer is reused for {@code remembered} (zero: looked up
-     * again at every check, unless a lookup of the name is under way), a failure for at most 5 s.
+     * again at every check, unless a lookup of the name is under way), a quick failure for at most 5 s (a slow one is not remembered).
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
 
@@ -105,7 +107,10 @@ public class TargetPolicy implements AutoCloseable {
                 lookups.deadline(), lookups.remembered()));
     }
 
-    /** Lookups that did not answer within their deadline since the start (their checks were refused as {@code LOOKUP_TIMEOUT}). */
+    /**
+     * Lookups that did not answer within their deadline, or whose resolver gave up after half of it, since the start
+     * (their checks were refused as {@code LOOKUP_TIMEOUT}).
+     */
     public long lookupsTimedOut() {
         return lookups.timedOut();
     }

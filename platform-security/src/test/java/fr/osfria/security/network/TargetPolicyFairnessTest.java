@@ -31,6 +31,8 @@ class TargetPolicyFairnessTest {
     private static final Lookups FAIR = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
 
     private final CountDownLatch blackHole = new CountDownLatch(1);
+    /** Releases the first lookup of a name under {@code .flaky.test}: its name server then gives up. */
+    private final CountDownLatch givesUp = new CountDownLatch(1);
     private final AtomicInteger hanging = new AtomicInteger();
     private final AtomicInteger mostHanging = new AtomicInteger();
     private final Map<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
@@ -47,6 +49,18 @@ class TargetPolicyFairnessTest {
                 hanging.decrementAndGet();
             }
             return new InetAddress[] {address(host, "10.0.0.66")};
+        }
+        if (host.endsWith(".flaky.test") && lookups.get(host).get() == 1) { // hangs, then the resolver gives up
+            try {
+                if (host.startsWith("slow.")) {
+                    Thread.sleep(700);
+                } else {
+                    givesUp.await();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new UnknownHostException(host + ": Temporary failure in name resolution");
         }
         if (host.equals("unknown.broken.test")) { // the name server's "no such name"
             throw new UnknownHostException(host);
@@ -70,6 +84,7 @@ class TargetPolicyFairnessTest {
     @AfterEach
     void release() {
         blackHole.countDown();
+        givesUp.countDown();
         policies.forEach(TargetPolicy::close);
     }
 
@@ -204,6 +219,39 @@ class TargetPolicyFairnessTest {
         Target unknown = policy.check("https://unknown.broken.test/hook", "p").await().atMost(Duration.ofSeconds(5));
         assertEquals(Refusal.UNRESOLVED, unknown.kind(), "the name server said there is no such name");
         assertEquals("the host unknown.broken.test does not resolve", unknown.refusal());
+    }
+
+    @Test
+    void aLookupThatGivesUpPastTheDeadlineIsNotRememberedAsANameThatDoesNotExist() {
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, policy.check("http://late.flaky.test/", "p").await()
+                .atMost(Duration.ofSeconds(5)).kind());
+        givesUp.countDown(); // the resolver throws UnknownHostException, too late for the check
+
+        // the retry a LOOKUP_TIMEOUT invites looks the name up again (now answered), not "does not resolve"
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> policy.check("http://late.flaky.test/",
+                "p").await().atMost(Duration.ofSeconds(1)).kind() != Refusal.LOOKUP_TIMEOUT);
+        Target next = policy.check("http://late.flaky.test/", "p").await().atMost(Duration.ofSeconds(1));
+        assertTrue(next.allowed(), "looked up again: " + next.refusal());
+        assertEquals(2, lookups.get("late.flaky.test").get());
+    }
+
+    @Test
+    void aResolverGivingUpAfterHalfTheDeadlineIsALookupTimeoutAndAFastNoSuchNameIsUnresolved() {
+        // a 1 s deadline: a failure after 0.5 s is the resolver's own time-out (glibc: 5 s a try, 2 tries, under 15 s)
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        Target slow = policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(5));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind(), "failed after 0.7 s: " + slow.refusal());
+        assertTrue(System.nanoTime() - start < 950_000_000L, "answered when the resolver gave up, not at the deadline");
+        assertTrue(policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(2)).allowed(),
+                "not remembered: looked up again");
+
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "p").await()
+                .atMost(Duration.ofSeconds(2)).kind(), "an answer at once that there is no such name");
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "q").await()
+                .atMost(Duration.ofSeconds(2)).kind());
+        assertEquals(1, lookups.get("unknown.broken.test").get(), "a failure in time is remembered");
     }
 
     @Test
