@@ -81,7 +81,8 @@ public class TargetPolicy implements AutoCloseable {
     /**
      * How names are looked up: at most {@code perParty} lookups of one party at once and {@code threads} in all; a
      * check waits at most {@code deadline} for a lookup; an answer is reused for {@code remembered} (zero: looked up
-     * again at every check, unless a lookup of the name is under way), a quick failure for at most 5 s (a slow one is not remembered).
+     * again at every check, unless a lookup of the name is under way), a quick failure for at most 5 s (a slow one
+     * is not remembered).
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
 
