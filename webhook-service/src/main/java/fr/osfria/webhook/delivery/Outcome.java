@@ -16,8 +16,9 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
     /** The target is not allowed (now): it resolves to a forbidden address, or does not resolve. */
     static final String REFUSED_BY_POLICY = "refused_by_policy";
     /**
-     * The target's name was not looked up within the lookup deadline: the platform's name server was slow, nothing
-     * is known against the URL. Retried like any failure.
+     * The target's name could not be looked up in time (a name server, the platform's or the domain's, did not
+     * answer): nothing is known against the URL. Retried, and counted toward exhaustion and disabling, like any
+     * failure.
      */
     static final String LOOKUP_TIMEOUT = "lookup_timeout";
     /** The subscription's secret cannot be opened: nothing is sent unsigned. */
@@ -51,9 +52,13 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
         return new Outcome(status, durationMs, null, retryAfter);
     }
 
-    /** Not sent: the network policy refused the target, or could not look its name up in time. */
-    static Outcome refused(TargetPolicy.Target target) {
-        return failed(target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT ? LOOKUP_TIMEOUT : REFUSED_BY_POLICY, 0);
+    /**
+     * Not sent: the network policy refused the target (recorded as lasting 0 ms, as before), or could not look its
+     * name up in time (lasting the check: the owner sees the wait).
+     */
+    static Outcome refused(TargetPolicy.Target target, long checkMs) {
+        return target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT ? failed(LOOKUP_TIMEOUT, checkMs)
+                : failed(REFUSED_BY_POLICY, 0);
     }
 
     static Outcome failed(String reason, long durationMs) {

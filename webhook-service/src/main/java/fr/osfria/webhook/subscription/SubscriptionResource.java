@@ -231,8 +231,9 @@ public class SubscriptionResource {
     }
 
     /**
-     * A target the policy refused: 400, the URL is wrong; or, when its name could not be looked up in time (the
-     * platform's name server was slow), 503 with {@code Retry-After}: the same request may pass shortly.
+     * A target the policy refused: 400, the URL is wrong; or, when its name could not be looked up in time (a name
+     * server, the platform's or the domain's, did not answer), 503 with {@code Retry-After}: the same request may
+     * pass shortly.
      */
     private static Uni<Response> refused(TargetPolicy.Target target) {
         if (target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT) {
