@@ -18,9 +18,11 @@ public record Fetched(long bytes, String failure) {
     public static final String REFUSED = "url_refused: the URL's host may not be reached under the platform's network"
             + " policy";
     /**
-     * The host was not looked up within the lookup deadline: the platform's name server was slow, the URL may be
-     * fine. Named apart from {@link #REFUSED}, unlike the two cases above: an application already sees a time-out by
-     * the time its answer takes, so naming it tells nothing more of the internal network.
+     * The host could not be looked up in time (a name server, the platform's or the domain's, did not answer): the
+     * URL may be fine. Named apart from {@link #REFUSED}, unlike the two cases above, as it tells nothing more of the
+     * internal network: the application already saw it, by the time its answer took (the lookup deadline, or half of
+     * it when the resolver gave up) or, while another fetch's lookup of the same name hangs, by an answer at once
+     * instead of a wait, which already showed that the name was being looked up.
      */
     public static final String LOOKUP_TIMEOUT = "url_lookup_timeout: the URL's host could not be looked up in time;"
             + " send it again later";
