@@ -138,15 +138,17 @@ public interface IngestConfig {
 
             /**
              * How long a fetch waits for its lookup: then it fails as {@code url_lookup_timeout} (send the record again
-             * later), not {@code url_refused}. Counted from the ask (a wait for a thread included), longer than the
-             * resolver's own 5 s per try, and shorter than {@code fetch.timeout}, which it counts against.
+             * later), not {@code url_refused}; so does a resolver that fails after half of it (it gave up on a name
+             * server that did not answer). Counted from the ask (a wait for a thread included), longer than the
+             * resolver's own 5 s per try, and shorter than {@code fetch.timeout}, which it counts against (the service
+             * warns at start-up otherwise).
              */
             @WithDefault("15s")
             Duration deadline();
 
             /**
              * How long an answer is reused (by every application's fetches from that name) before the name is looked
-             * up again; a failed lookup at most 5 s. The connection always goes to the address that was checked.
+             * up again; a quick failure at most 5 s. The connection always goes to the address that was checked.
              */
             @WithDefault("30s")
             Duration remembered();

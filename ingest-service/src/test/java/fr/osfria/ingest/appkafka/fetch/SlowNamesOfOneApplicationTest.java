@@ -117,6 +117,46 @@ class SlowNamesOfOneApplicationTest {
         }
     }
 
+    @Test
+    void aLookupDeadlineNotUnderTheFetchTimeoutIsWarnedOfAtStartUp() {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r.getMessage() + " " + java.util.Arrays.toString(r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(FileFetcher.class.getName());
+        logger.addHandler(handler);
+        Vertx vertx = Vertx.vertx();
+        try {
+            HostResolver resolver = host -> new InetAddress[] {InetAddress.getByAddress(host, new byte[] {10, 0, 0, 9})};
+            new FileFetcher(config(List.of("files.test"), Duration.ofSeconds(5)), resolver, vertx,
+                    new SimpleMeterRegistry()).close(null);
+            assertEquals(List.of(), warnings, "5 s under the fetch's 30 s: nothing to warn of");
+
+            // the fetch's deadline would end every hanging lookup's fetch first: fetch_timeout, never url_lookup_timeout
+            new FileFetcher(config(List.of("files.test"), Duration.ofSeconds(30)), resolver, vertx,
+                    new SimpleMeterRegistry()).close(null);
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).contains("osfria.ingest.fetch.lookups.deadline")
+                    && warnings.get(0).contains("osfria.ingest.fetch.timeout"), warnings.get(0));
+        } finally {
+            logger.removeHandler(handler);
+            vertx.closeAndAwait();
+        }
+    }
+
     /**
      * The fetch settings only: every host listed, {@code files.test} allowed to be local (it is on loopback), lookups
      * as by default but for their deadline.
