@@ -112,6 +112,47 @@ public interface IngestConfig {
          */
         @WithDefault("16")
         int maxWaitingPerApplication();
+
+        /**
+         * How the URL's host is looked up: on the network policy's own threads, on behalf of the application whose
+         * record names it, so that an application whose names hang delays no other's fetches.
+         */
+        Lookups lookups();
+
+        interface Lookups {
+
+            /**
+             * Lookups of one application running at once; its further lookups wait in its own queue. A name server
+             * that never answers holds as many threads of its application's until the JVM's resolver gives up.
+             */
+            @WithDefault("2")
+            int perApplication();
+
+            /**
+             * Lookups running at once, every application together: the bound on the threads that hanging lookups can
+             * hold. Filling it takes this many divided by {@code per-application} applications whose name servers hang
+             * at the same time.
+             */
+            @WithDefault("32")
+            int threads();
+
+            /**
+             * How long a fetch waits for its lookup: then it fails as {@code url_lookup_timeout} (send the record again
+             * later), not {@code url_refused}; so does a resolver that fails after half of it (it gave up on a name
+             * server that did not answer). Counted from the ask (a wait for a thread included), longer than the
+             * resolver's own 5 s per try, and shorter than {@code fetch.timeout}, which it counts against (the service
+             * warns at start-up otherwise).
+             */
+            @WithDefault("15s")
+            Duration deadline();
+
+            /**
+             * How long an answer is reused (by every application's fetches from that name) before the name is looked
+             * up again; a quick failure at most 5 s. The connection always goes to the address that was checked.
+             */
+            @WithDefault("30s")
+            Duration remembered();
+        }
     }
 
     /** Files no document references (left by a crash between writing a file and committing its row): removed. */

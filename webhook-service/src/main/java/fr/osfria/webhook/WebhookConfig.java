@@ -78,16 +78,18 @@ public interface WebhookConfig {
         int threads();
 
         /**
-         * How long a check waits for a lookup: then the name counts as unresolved, and the attempt fails
-         * ({@code refused_by_policy}) and is retried on the schedule like any other failure. Counted from the ask (a
-         * wait for a thread included), and longer than the resolver's own 5 s per try.
+         * How long a check waits for a lookup: then the attempt fails as {@code lookup_timeout} (not
+         * {@code refused_by_policy}: nothing is known against the URL) and is retried on the schedule like any other
+         * failure, and a subscription's create or update answers 503 with {@code Retry-After}. Counted from the ask
+         * (a wait for a thread included), and longer than the resolver's own 5 s per try. A resolver that fails after
+         * half of it gave up on a name server that did not answer: {@code lookup_timeout} too.
          */
         @WithDefault("15s")
         Duration deadline();
 
         /**
          * How long an answer is reused (by every owner's checks of that name) before the name is looked up again; a
-         * failed lookup at most 5 s. The JVM caches answers as long (30 s), and the connection always goes to the
+         * quick failure at most 5 s. The JVM caches answers as long (30 s), and the connection always goes to the
          * address that was checked.
          */
         @WithDefault("30s")

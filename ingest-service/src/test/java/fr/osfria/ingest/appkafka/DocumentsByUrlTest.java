@@ -72,6 +72,8 @@ public class DocumentsByUrlTest {
     static final String APP_KEY;
     /** Seconds a fetch may take in these tests. */
     public static final int DEADLINE = 8;
+    /** Seconds a fetch waits for its host's lookup in these tests (the default, 15 s, is past the fetch's). */
+    static final int LOOKUP_DEADLINE = 2;
 
     static {
         try {
@@ -80,7 +82,8 @@ public class DocumentsByUrlTest {
                     "http://" + ScriptedDns.REBOUND + ":" + port("files") + "/",
                     "http://" + ScriptedDns.METADATA + ":" + port("files") + "/",
                     "http://127.0.0.1:" + port("files") + "/",
-                    "http://" + ScriptedDns.FLIP + ":" + port("files") + "/");
+                    "http://" + ScriptedDns.FLIP + ":" + port("files") + "/",
+                    "http://" + ScriptedDns.HANGING + ":" + port("files") + "/");
             APP_KEY = KeysCli.create(TestKeys.FILE, application(APP, List.of(KB), everywhere));
             KeysCli.create(TestKeys.FILE, application(OTHER, List.of(KB),
                     List.of("http://" + ScriptedDns.FILES + ":" + port("files") + "/public/")));
@@ -113,9 +116,10 @@ public class DocumentsByUrlTest {
         return Map.of(
                 "osfria.ingest.fetch.allowed-hosts", String.join(",", ScriptedDns.FILES + ":" + port,
                         ScriptedDns.REBOUND + ":" + port, ScriptedDns.METADATA + ":" + port, "127.0.0.1:" + port,
-                        ScriptedDns.FLIP + ":" + port),
+                        ScriptedDns.FLIP + ":" + port, ScriptedDns.HANGING + ":" + port),
                 "osfria.ingest.fetch.allowed-local-hosts", ScriptedDns.FILES + "," + ScriptedDns.FLIP,
                 "osfria.ingest.fetch.timeout", DEADLINE + "s",
+                "osfria.ingest.fetch.lookups.deadline", LOOKUP_DEADLINE + "s",
                 "osfria.ingest.max-file-bytes", String.valueOf(LIMIT),
                 "osfria.ingest.upload-memory-bytes", String.valueOf(UPLOAD_MEMORY));
     }
@@ -245,6 +249,8 @@ public class DocumentsByUrlTest {
         cases.put("loopback", new String[] {url("127.0.0.1", "/notes/ok.txt"), Fetched.REFUSED});
         cases.put("rebound", new String[] {url(ScriptedDns.REBOUND, "/notes/ok.txt"), Fetched.REFUSED});
         cases.put("metadata", new String[] {url(ScriptedDns.METADATA, "/latest/meta-data/"), Fetched.REFUSED});
+        // a name server that does not answer: send again later, not a refused URL (and before the fetch's deadline)
+        cases.put("hanging", new String[] {url(ScriptedDns.HANGING, "/notes/ok.txt"), Fetched.LOOKUP_TIMEOUT});
         cases.put("redirect", new String[] {url(ScriptedDns.FILES, "/redirect"), "redirect_refused"});
         cases.put("missing", new String[] {url(ScriptedDns.FILES, "/missing.txt"), "http_404"});
         cases.put("endless", new String[] {url(ScriptedDns.FILES, "/endless"), "file_too_large"});

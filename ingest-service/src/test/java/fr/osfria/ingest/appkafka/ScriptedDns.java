@@ -24,6 +24,12 @@ public class ScriptedDns implements HostResolver {
     static final String METADATA = "meta.test";
 
     /**
+     * A name on the operator's list whose name server does not answer: each lookup hangs 20 s, well past the tests'
+     * lookup deadline, then fails.
+     */
+    static final String HANGING = "hang.test";
+
+    /**
      * A name on the operator's list (and allowed to be local) whose first answer is the file server on loopback and
      * every later one the cloud metadata endpoint: the DNS of an attacker re-pointing it right after the check.
      */
@@ -43,6 +49,14 @@ public class ScriptedDns implements HostResolver {
 
     @Override
     public InetAddress[] resolve(String host) throws UnknownHostException {
+        if (HANGING.equals(host)) {
+            try {
+                Thread.sleep(20_000); // the JVM's own lookups cannot be interrupted either
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new UnknownHostException(host);
+        }
         if (FLIP.equals(host)) {
             String address = FLIP_LOOKUPS.getAndIncrement() == 0 ? "127.0.0.1" : "169.254.169.254";
             return new InetAddress[] {InetAddress.getByAddress(host, InetAddress.getByName(address).getAddress())};

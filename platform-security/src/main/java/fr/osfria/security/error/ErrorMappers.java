@@ -81,8 +81,8 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response auditUnavailable(fr.osfria.security.audit.AuditUnavailable e) {
         Log.warnf("audit unavailable: %s", e.getMessage());
-        return Response.fromResponse(ErrorResponses.of(503, "the audit trail cannot be written for the moment; try again in a few seconds",
-                "audit_unavailable")).header(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS).build();
+        return ErrorResponses.unavailable("the audit trail cannot be written for the moment; try again in a few seconds",
+                "audit_unavailable", DatabaseUnavailable.RETRY_AFTER_SECONDS);
     }
 
     /**
@@ -93,8 +93,8 @@ public class ErrorMappers {
     public Response unexpected(Exception e) {
         if (DatabaseUnavailable.causes(e)) {
             Log.warnf("database unavailable: %s", e.toString());
-            return Response.fromResponse(ErrorResponses.of(503, "the database cannot be reached for the moment; try again in a few seconds",
-                    "database_unavailable")).header(HttpHeaders.RETRY_AFTER, DatabaseUnavailable.RETRY_AFTER_SECONDS).build();
+            return ErrorResponses.unavailable("the database cannot be reached for the moment; try again in a few seconds",
+                    "database_unavailable", DatabaseUnavailable.RETRY_AFTER_SECONDS);
         }
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);

@@ -1,5 +1,6 @@
 package fr.osfria.security.error;
 
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -11,6 +12,11 @@ public final class ErrorResponses {
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(ApiError.of(message, typeFor(status), code))
                 .build();
+    }
+
+    /** 503 with {@code Retry-After}: nothing is wrong with the request, the client should send it again shortly. */
+    public static Response unavailable(String message, String code, int retryAfterSeconds) {
+        return Response.fromResponse(of(503, message, code)).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds).build();
     }
 
     public static Response badRequest(String message) {

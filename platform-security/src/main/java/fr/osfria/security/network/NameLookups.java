@@ -12,6 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,9 +28,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * joining a lookup that has not started queues it in its own queue too, and whichever party's turn comes first runs it
  * (and is charged for it): a party whose own lookups hang cannot hold back a name others ask about. An answer is reused for {@link Limits#remembered} (like the JVM's own cache), a failure for at most
  * {@link #FAILURE_REMEMBERED}; both without any thread.</li>
- * <li>A lookup that has not answered {@link Limits#deadline} after it was asked for is answered {@code null} (does not
- * resolve) to its waiters. Still queued, it is not run and nothing is remembered; running, its thread counts against its party until the
- * resolver returns, and the host stays unresolved meanwhile (its late answer is remembered as any other).</li>
+ * <li>A lookup that has not answered {@link Limits#deadline} after it was asked for fails its waiters with a
+ * {@link TimeoutException}: nothing is known of the name, which is not "no such name". Still queued, it is not run
+ * and nothing is remembered; running, its thread counts against its party until the resolver returns, and checks of
+ * the host fail so at once meanwhile (its late addresses are remembered as any others; a late failure is not). A
+ * resolver that fails after half the deadline gave up waiting for a name server: its waiters fail so too, and
+ * nothing is remembered.</li>
  * <li>At most {@link Limits#threads} threads in all: once that many lookups hang, a party's lookup waits for a thread
  * (its turn among the parties waiting) or its deadline. Filling them takes {@code threads / perParty} parties with
  * hanging names at once; a party is a key or an application an operator issued.</li>
@@ -46,7 +50,7 @@ final class NameLookups implements AutoCloseable {
     /**
      * @param perParty   lookups of one party running at once
      * @param threads    lookups running at once, all parties together
-     * @param deadline   how long a check waits for a lookup before the name counts as unresolved
+     * @param deadline   how long a check waits for a lookup before it fails as not answered in time
      * @param remembered how long an answer is reused (zero: every check looks the name up, unless a lookup of it runs)
      */
     record Limits(int perParty, int threads, Duration deadline, Duration remembered) {
@@ -123,7 +127,10 @@ final class NameLookups implements AutoCloseable {
         pool.allowCoreThreadTimeOut(true);
     }
 
-    /** The addresses of {@code host} for {@code party}; {@code null} when it does not resolve (in time). */
+    /**
+     * The addresses of {@code host} for {@code party}; {@code null} when it does not resolve; failed with a
+     * {@link TimeoutException} when no answer came within the deadline, or the lookups closed before it ran.
+     */
     CompletableFuture<InetAddress[]> resolve(String host, String party) {
         long now = System.nanoTime();
         String who = party == null ? "" : party;
@@ -141,12 +148,12 @@ final class NameLookups implements AutoCloseable {
         return flight.answer;
     }
 
-    /** Lookups that did not answer within the deadline, since the start. */
+    /** Lookups that did not answer within the deadline, or whose resolver gave up after half of it, since the start. */
     long timedOut() {
         return timedOut.get();
     }
 
-    /** Answers every lookup still waiting as unresolved and runs no more; running ones are left to end on their own. */
+    /** Fails every lookup still waiting as not looked up and runs no more; running ones are left to end on their own. */
     @Override
     public void close() {
         java.util.Set<Flight> waiting = new java.util.LinkedHashSet<>(); // a lookup may wait in several queues
@@ -157,7 +164,7 @@ final class NameLookups implements AutoCloseable {
             turns.clear();
         }
         pool.shutdownNow(); // interrupts idle threads only in effect: a lookup in the resolver cannot be interrupted
-        waiting.forEach(f -> answered(f, null));
+        waiting.forEach(f -> notLookedUp(f, "the name lookups were closed"));
     }
 
     /** Queues the lookup in the party's queue, unless it started, was answered or is queued there already. */
@@ -178,7 +185,7 @@ final class NameLookups implements AutoCloseable {
                 return;
             }
         }
-        answered(f, null);
+        notLookedUp(f, "the name lookups were closed");
     }
 
     /** Gives free threads to the parties in turn, one lookup each per turn. Under the lock. */
@@ -204,7 +211,7 @@ final class NameLookups implements AutoCloseable {
             } catch (RejectedExecutionException e) { // closed meanwhile: nothing runs any more
                 p.running--;
                 running--;
-                CompletableFuture.runAsync(() -> answered(f, null));
+                CompletableFuture.runAsync(() -> notLookedUp(f, "the name lookups were closed"));
             }
         }
     }
@@ -224,6 +231,7 @@ final class NameLookups implements AutoCloseable {
 
     private void run(Flight f) {
         InetAddress[] addresses = null;
+        long start = System.nanoTime();
         try {
             addresses = resolver.resolve(f.host);
             if (addresses != null && addresses.length == 0) {
@@ -233,8 +241,39 @@ final class NameLookups implements AutoCloseable {
             addresses = null;
         } finally { // whatever the resolver throws, the party gets its thread back and the waiters an answer
             finished(f);
-            answered(f, addresses);
+            if (addresses == null && System.nanoTime() - start >= givingUp().toNanos()) {
+                gaveUp(f);
+            } else {
+                answered(f, addresses);
+            }
         }
+    }
+
+    /**
+     * How long a failing resolver took when it gave up rather than answered: half the deadline. glibc's resolver
+     * throws after its own time-out (5 s a try, 2 tries: about 10 s with one name server), before the 15 s deadline,
+     * for a name server (the platform's or the domain's) that does not answer; a name server that says "no such name"
+     * or SERVFAIL answers in milliseconds. Half the deadline, not a fixed 5 s: the JVM does not know resolv.conf's
+     * time-outs, and an operator's shorter deadline scales it. Naming a slow failure apart leaks nothing: its time
+     * already shows it.
+     */
+    private Duration givingUp() {
+        return limits.deadline().dividedBy(2);
+    }
+
+    /**
+     * The resolver failed after a long wait (or past the deadline): its name server did not answer, nothing is known
+     * of the name. Its waiters fail as not looked up in time, and the next check looks the name up again.
+     */
+    private void gaveUp(Flight f) {
+        synchronized (f) {
+            if (!f.answer.isDone()) {
+                f.until = System.nanoTime();
+                timedOut.incrementAndGet(); // before its waiters hear of it
+                f.answer.completeExceptionally(new TimeoutException("the resolver gave up"));
+            }
+        }
+        hosts.remove(f.host, f);
     }
 
     private void finished(Flight f) {
@@ -255,7 +294,10 @@ final class NameLookups implements AutoCloseable {
         }
     }
 
-    /** The resolver returned: the answer, or, past the deadline, the answer the next checks get. */
+    /**
+     * The resolver returned in good time: the answer, or, past the deadline, the addresses the next checks get (a
+     * failure then is not remembered: the retry the time-out invited must not read "does not resolve").
+     */
     private void answered(Flight f, InetAddress[] addresses) {
         Duration remembered = addresses != null ? limits.remembered() : failureRemembered();
         long until = System.nanoTime() + remembered.toNanos();
@@ -267,7 +309,7 @@ final class NameLookups implements AutoCloseable {
                 f.answer.complete(addresses);
             }
         }
-        if (remembered.isZero()) {
+        if (remembered.isZero() || !inTime && addresses == null) { // a failure past the deadline: asked again
             hosts.remove(f.host, f);
         } else if (!inTime) { // too late for its waiters, not for the next checks (the hanging flight is left as it is)
             Flight late = new Flight(f.host);
@@ -277,7 +319,7 @@ final class NameLookups implements AutoCloseable {
         }
     }
 
-    /** The deadline: waiters are answered {@code null}; a lookup still queued is not run. */
+    /** The deadline: waiters fail as not answered in time; a lookup still queued is not run. */
     private void deadline(Flight f) {
         if (f.answer.isDone()) {
             return;
@@ -296,11 +338,22 @@ final class NameLookups implements AutoCloseable {
             if (f.answer.isDone()) {
                 return;
             }
-            // a hanging lookup keeps its name unresolved until it returns: no second thread for the same name
+            // a hanging lookup keeps its name not looked up until it returns: no second thread for the same name
             f.until = hanging ? System.nanoTime() + Long.MAX_VALUE / 2 : System.nanoTime();
             timedOut.incrementAndGet(); // before its waiters hear of it
-            f.answer.complete(null);
+            f.answer.completeExceptionally(new TimeoutException("no answer within " + limits.deadline()));
         }
+    }
+
+    /** A lookup that will not run (closed): its waiters fail as not looked up, and nothing is remembered. */
+    private void notLookedUp(Flight f, String why) {
+        synchronized (f) {
+            if (!f.answer.isDone()) {
+                f.until = System.nanoTime();
+                f.answer.completeExceptionally(new TimeoutException(why));
+            }
+        }
+        hosts.remove(f.host, f);
     }
 
     private Duration failureRemembered() {

@@ -23,7 +23,10 @@ import java.util.regex.Pattern;
  *
  * <p>Each check takes one set of addresses for the host (looked up, or a recent answer reused), every one of them is
  * checked, and the caller connects to the checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
- * rebinding). A name that does not resolve (or not within {@link Lookups#deadline}) is refused.
+ * rebinding). A name that does not resolve is refused ({@link Refusal#UNRESOLVED}); so is one not looked up within
+ * {@link Lookups#deadline} (or whose resolver gave up after half of it), but as {@link Refusal#LOOKUP_TIMEOUT}: a name
+ * server, the platform's or the domain's, did not answer, the URL may be fine, and a caller tells its users to try
+ * again rather than that the URL is wrong.
  *
  * <p>Every check names its party: whose word the URL is (a subscription's owner, an application). Names are looked up
  * on the policy's own threads, never on the event loop or a shared worker pool, and no party's lookups take more than
@@ -41,9 +44,14 @@ public class TargetPolicy implements AutoCloseable {
     /** Literal addresses are parsed without a lookup, so they need no worker thread. */
     private static final Pattern LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}|.*:.*");
 
-    /** Why a URL is refused, for a caller that words its own answer (or keeps it coarse). */
+    /**
+     * Why a URL is refused, for a caller that words its own answer (or keeps it coarse). {@code UNRESOLVED}: the
+     * resolver answered that the name does not exist (or failed at once); {@code LOOKUP_TIMEOUT}: no answer within
+     * the deadline, the resolver gave up after half of it, or the policy closed first: nothing is known of the name
+     * and the same URL may pass later.
+     */
     public enum Refusal {
-        NOT_A_URL, SCHEME, NO_HOST, CREDENTIALS, METADATA, UNRESOLVED, LOCAL_ADDRESS
+        NOT_A_URL, SCHEME, NO_HOST, CREDENTIALS, METADATA, UNRESOLVED, LOOKUP_TIMEOUT, LOCAL_ADDRESS
     }
 
     /**
@@ -73,7 +81,8 @@ public class TargetPolicy implements AutoCloseable {
     /**
      * How names are looked up: at most {@code perParty} lookups of one party at once and {@code threads} in all; a
      * check waits at most {@code deadline} for a lookup; an answer is reused for {@code remembered} (zero: looked up
-     * again at every check, unless a lookup of the name is under way), a failure for at most 5 s.
+     * again at every check, unless a lookup of the name is under way), a quick failure for at most 5 s (a slow one
+     * is not remembered).
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
 
@@ -99,12 +108,15 @@ public class TargetPolicy implements AutoCloseable {
                 lookups.deadline(), lookups.remembered()));
     }
 
-    /** Lookups that did not answer within their deadline since the start (their checks were refused as unresolved). */
+    /**
+     * Lookups that did not answer within their deadline, or whose resolver gave up after half of it, since the start
+     * (their checks were refused as {@code LOOKUP_TIMEOUT}).
+     */
     public long lookupsTimedOut() {
         return lookups.timedOut();
     }
 
-    /** Runs no more lookups and answers the waiting ones as unresolved, without waiting for those that hang. */
+    /** Runs no more lookups and answers the waiting ones as not looked up in time, without waiting for those that hang. */
     @Override
     public void close() {
         lookups.close();
@@ -137,19 +149,24 @@ public class TargetPolicy implements AutoCloseable {
             Context context = io.vertx.core.Vertx.currentContext();
             CompletableFuture<InetAddress[]> answer = lookups.resolve(host, party);
             if (answer.isDone() || context == null) { // remembered (or no context to return to): on this thread
-                answer.thenAccept(addresses -> verdict(emitter, uri, host, addresses));
+                answer.whenComplete((addresses, late) -> verdict(emitter, uri, host, addresses, late));
             } else {
-                answer.thenAccept(addresses -> context.runOnContext(v -> verdict(emitter, uri, host, addresses)));
+                answer.whenComplete((addresses, late) -> context.runOnContext(v -> verdict(emitter, uri, host, addresses,
+                        late)));
             }
         });
     }
 
-    /** Emits the verdict, or the failure to reach one: a waiting caller (a delivery slot) must always hear back. */
-    private void verdict(UniEmitter<? super Target> emitter, URI uri, String host,
-            InetAddress[] addresses) {
+    /**
+     * Emits the verdict, or the failure to reach one: a waiting caller (a delivery slot) must always hear back.
+     * {@code late}: the lookup gave no answer in time (its deadline, or the policy closed).
+     */
+    private void verdict(UniEmitter<? super Target> emitter, URI uri, String host, InetAddress[] addresses,
+            Throwable late) {
         Target target;
         try {
-            target = judged(uri, host, addresses);
+            target = late != null ? Target.refused(Refusal.LOOKUP_TIMEOUT, "the host " + host
+                    + " could not be looked up in time; try again later") : judged(uri, host, addresses);
         } catch (RuntimeException | Error e) {
             emitter.fail(e);
             return;
@@ -186,7 +203,7 @@ public class TargetPolicy implements AutoCloseable {
         }
     }
 
-    /** The verdict on the URL, given what its host resolved to ({@code null}: nothing, or not in time). */
+    /** The verdict on the URL, given what its host resolved to ({@code null}: nothing). */
     private Target judged(URI uri, String host, InetAddress[] addresses) {
         boolean listed = allowed.contains(host);
         if (addresses == null || addresses.length == 0) {

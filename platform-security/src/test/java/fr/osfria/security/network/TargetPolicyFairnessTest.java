@@ -31,6 +31,8 @@ class TargetPolicyFairnessTest {
     private static final Lookups FAIR = new Lookups(2, 32, Duration.ofSeconds(5), Duration.ofSeconds(30));
 
     private final CountDownLatch blackHole = new CountDownLatch(1);
+    /** Releases the first lookup of a name under {@code .flaky.test}: its name server then gives up. */
+    private final CountDownLatch givesUp = new CountDownLatch(1);
     private final AtomicInteger hanging = new AtomicInteger();
     private final AtomicInteger mostHanging = new AtomicInteger();
     private final Map<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
@@ -47,6 +49,21 @@ class TargetPolicyFairnessTest {
                 hanging.decrementAndGet();
             }
             return new InetAddress[] {address(host, "10.0.0.66")};
+        }
+        if (host.endsWith(".flaky.test") && lookups.get(host).get() == 1) { // hangs, then the resolver gives up
+            try {
+                if (host.startsWith("slow.")) {
+                    Thread.sleep(700);
+                } else {
+                    givesUp.await();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new UnknownHostException(host + ": Temporary failure in name resolution");
+        }
+        if (host.equals("unknown.broken.test")) { // the name server's "no such name"
+            throw new UnknownHostException(host);
         }
         if (host.equals("throws.broken.test")) {
             throw new IllegalStateException("resolver failed");
@@ -67,6 +84,7 @@ class TargetPolicyFairnessTest {
     @AfterEach
     void release() {
         blackHole.countDown();
+        givesUp.countDown();
         policies.forEach(TargetPolicy::close);
     }
 
@@ -120,7 +138,7 @@ class TargetPolicyFairnessTest {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> hanging.get() == 2);
 
         Target queued = policy.check("https://receiver.test/hook", "hostile").await().atMost(Duration.ofSeconds(5));
-        assertEquals(Refusal.UNRESOLVED, queued.kind(), "queued behind its own hanging names past the deadline");
+        assertEquals(Refusal.LOOKUP_TIMEOUT, queued.kind(), "queued behind its own hanging names past the deadline");
         assertEquals(null, lookups.get("receiver.test"), "never looked up");
 
         Target victim = policy.check("https://receiver.test/hook", "someone").await().atMost(Duration.ofSeconds(1));
@@ -163,23 +181,23 @@ class TargetPolicyFairnessTest {
     }
 
     @Test
-    void aLookupPastItsDeadlineIsAnsweredUnresolvedAndRemembersItsLateAnswer() {
+    void aLookupPastItsDeadlineIsAnsweredNotInTimeAndRemembersItsLateAnswer() {
         TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
         List<CompletableFuture<Target>> checks = new ArrayList<>();
         for (int i = 0; i < 5; i++) { // two run (and hang), three wait in the party's queue
             checks.add(policy.check("http://h" + i + ".blackhole.test/", "hostile").subscribeAsCompletionStage());
         }
         for (CompletableFuture<Target> c : checks) {
-            assertEquals(Refusal.UNRESOLVED, c.orTimeout(2, TimeUnit.SECONDS).join().kind());
+            assertEquals(Refusal.LOOKUP_TIMEOUT, c.orTimeout(2, TimeUnit.SECONDS).join().kind());
         }
         assertEquals(5, policy.lookupsTimedOut());
         assertEquals(2, lookups.keySet().stream().filter(h -> h.endsWith(".blackhole.test")).count(),
                 "a lookup still queued at its deadline is not run");
 
-        // while its lookup hangs, the name is unresolved at once, for every party, and is not looked up again
+        // while its lookup hangs, the name is not looked up in time at once, for every party, nor looked up again
         CompletableFuture<Target> again = policy.check("http://h0.blackhole.test/", "someone").subscribeAsCompletionStage();
         assertTrue(again.isDone(), "answered without waiting");
-        assertEquals(Refusal.UNRESOLVED, again.join().kind());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, again.join().kind());
         assertEquals(1, lookups.get("h0.blackhole.test").get());
 
         blackHole.countDown(); // the name server answers at last: the answer serves the next checks
@@ -190,7 +208,54 @@ class TargetPolicyFairnessTest {
     }
 
     @Test
-    void aFailingResolverIsUnresolvedAndAClosedPolicyAnswersWithoutWaiting() {
+    void aNameThatHangsPastTheDeadlineIsNotTakenForANameThatDoesNotExist() {
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        Target slow = policy.check("https://slow.blackhole.test/hook", "p").await().atMost(Duration.ofSeconds(5));
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "answered at the deadline");
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind());
+        assertEquals("the host slow.blackhole.test could not be looked up in time; try again later", slow.refusal());
+
+        Target unknown = policy.check("https://unknown.broken.test/hook", "p").await().atMost(Duration.ofSeconds(5));
+        assertEquals(Refusal.UNRESOLVED, unknown.kind(), "the name server said there is no such name");
+        assertEquals("the host unknown.broken.test does not resolve", unknown.refusal());
+    }
+
+    @Test
+    void aLookupThatGivesUpPastTheDeadlineIsNotRememberedAsANameThatDoesNotExist() {
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofMillis(300), Duration.ofSeconds(30)));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, policy.check("http://late.flaky.test/", "p").await()
+                .atMost(Duration.ofSeconds(5)).kind());
+        givesUp.countDown(); // the resolver throws UnknownHostException, too late for the check
+
+        // the retry a LOOKUP_TIMEOUT invites looks the name up again (now answered), not "does not resolve"
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> policy.check("http://late.flaky.test/",
+                "p").await().atMost(Duration.ofSeconds(1)).kind() != Refusal.LOOKUP_TIMEOUT);
+        Target next = policy.check("http://late.flaky.test/", "p").await().atMost(Duration.ofSeconds(1));
+        assertTrue(next.allowed(), "looked up again: " + next.refusal());
+        assertEquals(2, lookups.get("late.flaky.test").get());
+    }
+
+    @Test
+    void aResolverGivingUpAfterHalfTheDeadlineIsALookupTimeoutAndAFastNoSuchNameIsUnresolved() {
+        // a 1 s deadline: a failure after 0.5 s is the resolver's own time-out (glibc: 5 s a try, 2 tries, under 15 s)
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        Target slow = policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(5));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind(), "failed after 0.7 s: " + slow.refusal());
+        assertTrue(System.nanoTime() - start < 950_000_000L, "answered when the resolver gave up, not at the deadline");
+        assertTrue(policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(2)).allowed(),
+                "not remembered: looked up again");
+
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "p").await()
+                .atMost(Duration.ofSeconds(2)).kind(), "an answer at once that there is no such name");
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "q").await()
+                .atMost(Duration.ofSeconds(2)).kind());
+        assertEquals(1, lookups.get("unknown.broken.test").get(), "a failure in time is remembered");
+    }
+
+    @Test
+    void aFailingResolverIsUnresolvedAndAClosedPolicyAnswersNotInTimeWithoutWaiting() {
         TargetPolicy policy = policy(FAIR);
         assertEquals(Refusal.UNRESOLVED, policy.check("http://throws.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
         assertEquals(Refusal.UNRESOLVED, policy.check("http://empty.broken.test/", "p").await().atMost(Duration.ofSeconds(2)).kind());
@@ -202,8 +267,9 @@ class TargetPolicyFairnessTest {
         long start = System.nanoTime();
         policy.close(); // a stopping service: two lookups hang, two wait
         assertTrue(System.nanoTime() - start < 500_000_000L, "close waited for the hanging lookups");
-        assertEquals(Refusal.UNRESOLVED, waiting.get(2).orTimeout(1, TimeUnit.SECONDS).join().kind());
-        assertEquals(Refusal.UNRESOLVED, waiting.get(3).orTimeout(1, TimeUnit.SECONDS).join().kind());
+        // never looked up: the same URL may pass once the service is back, nothing says the name does not exist
+        assertEquals(Refusal.LOOKUP_TIMEOUT, waiting.get(2).orTimeout(1, TimeUnit.SECONDS).join().kind());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, waiting.get(3).orTimeout(1, TimeUnit.SECONDS).join().kind());
     }
 
     @Test

@@ -328,12 +328,18 @@ public class DeliverySender {
         }
         return audience.refusal(d.subscriptionId(), d.eventType(), d.body()).chain(withheld -> withheld != null
                 ? Uni.createFrom().item(new Sent(d, Outcome.withheld(withheld)))
-                : targets.check(d.url(), d.owner()).chain(target -> !target.allowed()
-                        ? Uni.createFrom().item(new Sent(d, Outcome.failed(Outcome.REFUSED_BY_POLICY, 0)))
-                        : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
-                        : renewed(d).chain(r -> r == null
-                                ? Uni.createFrom().item(new Sent(d, Outcome.takenOver()))
-                                : send(r, target).map(outcome -> new Sent(r, outcome)))));
+                : checkedAndSent(d));
+    }
+
+    /** The target checked, then the attempt sent; refused, it lasted the check (a lookup time-out waits its deadline). */
+    private Uni<Sent> checkedAndSent(Due d) {
+        long start = System.nanoTime();
+        return targets.check(d.url(), d.owner()).chain(target -> !target.allowed()
+                ? Uni.createFrom().item(new Sent(d, Outcome.refused(target, (System.nanoTime() - start) / 1_000_000)))
+                : leaseOutlastsAttempt(d) ? send(d, target).map(outcome -> new Sent(d, outcome))
+                : renewed(d).chain(r -> r == null
+                        ? Uni.createFrom().item(new Sent(d, Outcome.takenOver()))
+                        : send(r, target).map(outcome -> new Sent(r, outcome))));
     }
 
     /**

@@ -1,5 +1,6 @@
 package fr.osfria.webhook.delivery;
 
+import fr.osfria.security.network.TargetPolicy;
 import java.time.Duration;
 
 /**
@@ -14,6 +15,12 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
     static final String TIMEOUT = "timeout";
     /** The target is not allowed (now): it resolves to a forbidden address, or does not resolve. */
     static final String REFUSED_BY_POLICY = "refused_by_policy";
+    /**
+     * The target's name could not be looked up in time (a name server, the platform's or the domain's, did not
+     * answer): nothing is known against the URL. Retried, and counted toward exhaustion and disabling, like any
+     * failure.
+     */
+    static final String LOOKUP_TIMEOUT = "lookup_timeout";
     /** The subscription's secret cannot be opened: nothing is sent unsigned. */
     static final String SECRET_UNAVAILABLE = "secret_unavailable";
     /** The subscription was deactivated after the delivery was recorded. */
@@ -43,6 +50,15 @@ record Outcome(int status, long durationMs, String error, Duration retryAfter) {
 
     static Outcome answered(int status, long durationMs, Duration retryAfter) {
         return new Outcome(status, durationMs, null, retryAfter);
+    }
+
+    /**
+     * Not sent: the network policy refused the target (recorded as lasting 0 ms, as before), or could not look its
+     * name up in time (lasting the check: the owner sees the wait).
+     */
+    static Outcome refused(TargetPolicy.Target target, long checkMs) {
+        return target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT ? failed(LOOKUP_TIMEOUT, checkMs)
+                : failed(REFUSED_BY_POLICY, 0);
     }
 
     static Outcome failed(String reason, long durationMs) {

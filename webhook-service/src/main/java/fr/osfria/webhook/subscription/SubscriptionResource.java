@@ -34,6 +34,11 @@ import java.util.Map;
 public class SubscriptionResource {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Seconds a client whose target could not be looked up in time is asked to wait: its name server may answer by
+     * then, and while the lookup still hangs the next try is answered at once.
+     */
+    private static final int LOOKUP_RETRY_AFTER_SECONDS = 5;
 
     private final Caller caller;
     private final TargetPolicy targets;
@@ -75,7 +80,7 @@ public class SubscriptionResource {
         }
         return targets.check(request.url(), caller.name()).chain(target -> {
             if (!target.allowed()) {
-                return bad("'url' refused: " + target.refusal());
+                return refused(target);
             }
             Subscription s = new Subscription();
             byte[] id = new byte[12];
@@ -132,8 +137,9 @@ public class SubscriptionResource {
         if (problem != null) {
             return bad(problem);
         }
-        Uni<String> refusal = request.url() == null ? Uni.createFrom().nullItem() : targets.check(request.url(), caller.name()).map(TargetPolicy.Target::refusal);
-        return refusal.chain(refused -> refused != null ? bad("'url' refused: " + refused) : save(id, request));
+        Uni<TargetPolicy.Target> target = request.url() == null ? Uni.createFrom().nullItem()
+                : targets.check(request.url(), caller.name());
+        return target.chain(t -> t != null && !t.allowed() ? refused(t) : save(id, request));
     }
 
     private Uni<Response> save(String id, SubscriptionRequest request) {
@@ -222,6 +228,19 @@ public class SubscriptionResource {
             return null;
         }
         return secret.length() < 16 || secret.length() > 256 ? "'secret' is 16 to 256 characters" : null;
+    }
+
+    /**
+     * A target the policy refused: 400, the URL is wrong; or, when its name could not be looked up in time (a name
+     * server, the platform's or the domain's, did not answer), 503 with {@code Retry-After}: the same request may
+     * pass shortly.
+     */
+    private static Uni<Response> refused(TargetPolicy.Target target) {
+        if (target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT) {
+            return Uni.createFrom().item(ErrorResponses.unavailable("'url' could not be checked: " + target.refusal(),
+                    "lookup_timeout", LOOKUP_RETRY_AFTER_SECONDS));
+        }
+        return bad("'url' refused: " + target.refusal());
     }
 
     private static Uni<Response> bad(String message) {

@@ -25,12 +25,13 @@ public class WebhookTargets {
         TargetPolicy policy = new TargetPolicy(config.allowedHosts().orElse(List.of()), WORDING, resolver,
                 new TargetPolicy.Lookups(lookups.perOwner(), lookups.threads(), lookups.deadline(), lookups.remembered()));
         FunctionCounter.builder("osfria.webhook.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
-                .description("target name lookups that did not answer within osfria.webhook.lookups.deadline")
+                .description("target name lookups that did not answer within osfria.webhook.lookups.deadline,"
+                        + " or whose resolver gave up after half of it")
                 .register(metrics);
         return policy;
     }
 
-    /** On shutdown: waits for no lookup (one may hang for seconds), answers the waiting ones as unresolved. */
+    /** On shutdown: waits for no lookup (one may hang for seconds), answers the waiting ones as not looked up in time. */
     void close(@Disposes TargetPolicy policy) {
         policy.close();
     }

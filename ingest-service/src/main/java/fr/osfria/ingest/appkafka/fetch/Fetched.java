@@ -6,7 +6,7 @@ import java.time.Duration;
  * What a fetch gave: the file's size, or why there is no file. The reasons go to the application as they are, so
  * they are coarse on purpose: a code and a fixed sentence, never the lookup's or the socket's own error (they would
  * map the internal network), and the same words for a host that does not resolve and for one that resolves to an
- * address the policy refuses.
+ * address the policy refuses: an application must not probe which internal names exist by the difference.
  */
 public record Fetched(long bytes, String failure) {
 
@@ -17,6 +17,15 @@ public record Fetched(long bytes, String failure) {
             + " operator allows (osfria.ingest.fetch.allowed-hosts)";
     public static final String REFUSED = "url_refused: the URL's host may not be reached under the platform's network"
             + " policy";
+    /**
+     * The host could not be looked up in time (a name server, the platform's or the domain's, did not answer): the
+     * URL may be fine. Named apart from {@link #REFUSED}, unlike the two cases above, as it tells nothing more of the
+     * internal network: the application already saw it, by the time its answer took (the lookup deadline, or half of
+     * it when the resolver gave up) or, while another fetch's lookup of the same name hangs, by an answer at once
+     * instead of a wait, which already showed that the name was being looked up.
+     */
+    public static final String LOOKUP_TIMEOUT = "url_lookup_timeout: the URL's host could not be looked up in time;"
+            + " send it again later";
     public static final String UNREACHABLE = "fetch_failed: the file could not be fetched from its URL";
     public static final String BUSY = "fetch_busy: too many files by URL of this application are waiting to be"
             + " fetched; send it again later";

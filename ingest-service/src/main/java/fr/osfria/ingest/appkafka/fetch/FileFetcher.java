@@ -62,12 +62,21 @@ public class FileFetcher {
     public FileFetcher(IngestConfig config, HostResolver resolver, Vertx vertx, MeterRegistry metrics) {
         IngestConfig.Fetch fetch = config.fetch();
         this.allowList = new FetchAllowList(fetch.allowedHosts().orElse(List.of()));
+        IngestConfig.Fetch.Lookups lookups = fetch.lookups();
         this.policy = new TargetPolicy(fetch.allowedLocalHosts().orElse(List.of()), WORDING, resolver,
-                TargetPolicy.Lookups.DEFAULTS);
+                new TargetPolicy.Lookups(lookups.perApplication(), lookups.threads(), lookups.deadline(),
+                        lookups.remembered()));
         FunctionCounter.builder("osfria.ingest.fetch.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
-                .description("file URL host lookups that did not answer within their deadline (15 s)").register(metrics);
+                .description("file URL host lookups that did not answer within osfria.ingest.fetch.lookups.deadline,"
+                        + " or whose resolver gave up after half of it")
+                .register(metrics);
         this.vertx = vertx.getDelegate();
         this.deadline = fetch.timeout();
+        if (lookups.deadline().compareTo(deadline) >= 0) { // allowed (an operator's choice), but rarely meant
+            Log.warnf("osfria.ingest.fetch.lookups.deadline (%s) is not shorter than osfria.ingest.fetch.timeout (%s):"
+                    + " a fetch whose host lookup hangs fails fetch_timeout, never url_lookup_timeout (send it again"
+                    + " later)", lookups.deadline(), deadline);
+        }
         this.client = this.vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) Math.max(1, deadline.toMillis()))
                 .setKeepAlive(false) // one file per connection: nothing of a server lingers in a pool
@@ -113,6 +122,10 @@ public class FileFetcher {
                 .chain(target -> {
                     if (target == null) {
                         return Uni.createFrom().item(Fetched.timedOut(deadline));
+                    }
+                    if (target.kind() == TargetPolicy.Refusal.LOOKUP_TIMEOUT) {
+                        Log.infof("a file URL on host %s not fetched: %s", uri.getHost(), target.refusal());
+                        return Uni.createFrom().item(Fetched.failed(Fetched.LOOKUP_TIMEOUT));
                     }
                     if (!target.allowed()) {
                         // the operator may see why; the application sees one sentence for every refusal
