@@ -111,25 +111,29 @@ public final class Chunker {
     private List<String> wordRuns(String sentence, int budget) {
         List<String> runs = new ArrayList<>();
         StringBuilder run = new StringBuilder();
+        int runTokens = 0; // the estimate is additive over white space: the run's count is its words' sum
         for (String word : WORD_BREAK.split(sentence)) {
-            if (TokenEstimator.count(word) > maxTokens) {
+            int tokens = TokenEstimator.count(word);
+            if (tokens > maxTokens) {
                 // not a word but a blob (a hash, base64, a URL with no end): cut it, there is no boundary to keep
                 if (!run.isEmpty()) {
                     runs.add(run.toString());
                     run.setLength(0);
+                    runTokens = 0;
                 }
                 runs.addAll(cut(word, maxTokens));
                 continue;
             }
-            String candidate = run.isEmpty() ? word : run + " " + word;
-            if (!run.isEmpty() && TokenEstimator.count(candidate) > budget) {
+            if (!run.isEmpty() && runTokens + tokens > budget) {
                 runs.add(run.toString());
                 run.setLength(0);
-                run.append(word);
-            } else {
-                run.setLength(0);
-                run.append(candidate);
+                runTokens = 0;
             }
+            if (!run.isEmpty()) {
+                run.append(' ');
+            }
+            run.append(word);
+            runTokens += tokens;
         }
         if (!run.isEmpty()) {
             runs.add(run.toString());
@@ -137,12 +141,19 @@ public final class Chunker {
         return runs;
     }
 
+    /**
+     * Parts of at most {@code budget} estimated tokens (at least one character each). The count grows character by
+     * character: recounting each longer prefix made a blob of the 20 million characters a document may hold
+     * quadratic to cut (minutes on one thread).
+     */
     private static List<String> cut(String blob, int budget) {
         List<String> parts = new ArrayList<>();
         int from = 0;
         while (from < blob.length()) {
             int to = from + 1;
-            while (to < blob.length() && TokenEstimator.count(blob.substring(from, to + 1)) <= budget) {
+            TokenEstimator.Running tokens = new TokenEstimator.Running(blob.charAt(from));
+            while (to < blob.length() && tokens.with(blob.charAt(to)) <= budget) {
+                tokens.add(blob.charAt(to));
                 to++;
             }
             parts.add(blob.substring(from, to));

@@ -26,6 +26,29 @@ public final class TokenEstimator {
         return tokens + wordTokens(wordLength);
     }
 
+    /** {@link #count} of a text growing one character at a time, without recounting it. */
+    static final class Running {
+        private int tokens;
+        private int wordLength;
+
+        Running(char first) {
+            add(first);
+        }
+
+        /** The count once {@code c} is added. */
+        int with(char c) {
+            if (Character.isLetterOrDigit(c)) {
+                return tokens + wordTokens(wordLength + 1) - wordTokens(wordLength);
+            }
+            return tokens + (Character.isWhitespace(c) ? 0 : 1);
+        }
+
+        void add(char c) {
+            tokens = with(c);
+            wordLength = Character.isLetterOrDigit(c) ? wordLength + 1 : 0;
+        }
+    }
+
     private static int wordTokens(int length) {
         return length == 0 ? 0 : 1 + (length - 1) / 4;
     }

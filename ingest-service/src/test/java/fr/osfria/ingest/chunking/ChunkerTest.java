@@ -1,8 +1,10 @@
 package fr.osfria.ingest.chunking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -141,6 +143,22 @@ class ChunkerTest {
             joined.append(c.text().replace(" ", ""));
         }
         assertTrue(joined.toString().contains(blob), "the blob is all there, in order");
+    }
+
+    /**
+     * A document may hold 20 million characters of text; as one unbroken run (a minified file, a base64 dump) they
+     * took minutes to cut on one thread (each part's count was taken again for every character added to it), while
+     * the uploads behind it waited.
+     */
+    @Test
+    void theLongestTextADocumentMayHoldAsOneBlobIsCutAsFastAsItIsRead() {
+        String blob = "QmFz-ZTY0".repeat(20_000_000 / 9);
+        List<Chunk> chunks = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> new Chunker(400, 50).chunk(List.of(new TextBlock(1, null, blob))));
+        assertTrue(chunks.stream().allMatch(c -> c.tokens() <= 400), "parts cut to fit");
+        assertTrue(chunks.subList(0, chunks.size() - 1).stream().allMatch(c -> c.tokens() >= 398), "and no smaller");
+        assertEquals(blob.length(), chunks.stream().mapToInt(c -> c.text().length()).sum(), "every character once");
+        assertEquals(TokenEstimator.count(blob), chunks.stream().mapToInt(Chunk::tokens).sum());
     }
 
     @Test
