@@ -328,7 +328,7 @@ final class NameLookups implements AutoCloseable {
      * {@code networkaddress.cache.negative.ttl}, else the system property {@code sun.net.inetaddr.negative.ttl},
      * else 10 s as the JDK; a negative value (for ever) is capped at {@link #GAVE_UP_AT_MOST}.
      */
-    static Duration jvmFailureCacheTime() {
+    private static Duration jvmFailureCacheTime() {
         String ttl = java.security.Security.getProperty("networkaddress.cache.negative.ttl");
         if (ttl == null || ttl.isBlank()) {
             ttl = System.getProperty("sun.net.inetaddr.negative.ttl");
