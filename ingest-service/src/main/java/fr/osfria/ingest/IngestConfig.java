@@ -138,8 +138,8 @@ public interface IngestConfig {
 
             /**
              * How long a fetch waits for its lookup: then it fails as {@code url_lookup_timeout} (send the record again
-             * later), not {@code url_refused}; so does a resolver that fails after half of it (it gave up on a name
-             * server that did not answer). Counted from the ask (a wait for a thread included), longer than the
+             * later), not {@code url_refused}; so does a resolver that fails after at least 5 s, half of it if that
+             * is shorter (it gave up on a name server that did not answer). Counted from the ask (a wait for a thread included), longer than the
              * resolver's own 5 s per try, and shorter than {@code fetch.timeout}, which it counts against (the service
              * warns at start-up otherwise).
              */

@@ -82,7 +82,8 @@ public interface WebhookConfig {
          * {@code refused_by_policy}: nothing is known against the URL) and is retried on the schedule like any other
          * failure, and a subscription's create or update answers 503 with {@code Retry-After}. Counted from the ask
          * (a wait for a thread included), and longer than the resolver's own 5 s per try. A resolver that fails after
-         * half of it gave up on a name server that did not answer: {@code lookup_timeout} too.
+         * at least 5 s (half of it if that is shorter) gave up on a name server that did not answer:
+         * {@code lookup_timeout} too.
          */
         @WithDefault("15s")
         Duration deadline();

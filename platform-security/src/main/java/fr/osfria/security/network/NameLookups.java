@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link TimeoutException}: nothing is known of the name, which is not "no such name". Still queued, it is not run
  * and nothing is remembered; running, its thread counts against its party until the resolver returns, and checks of
  * the host fail so at once meanwhile (its late addresses are remembered as any others; a late failure is not). A
- * resolver that fails after half the deadline gave up waiting for a name server: its waiters fail so too, and
- * nothing is remembered.</li>
+ * resolver that fails after half the deadline (at most 5 s, its own time-out for a try) gave up waiting for a name
+ * server: its waiters fail so too, and nothing is remembered. So does a quick failure of that host for as long as the
+ * JVM answers it from the failure it cached ({@code networkaddress.cache.negative.ttl}).</li>
  * <li>At most {@link Limits#threads} threads in all: once that many lookups hang, a party's lookup waits for a thread
  * (its turn among the parties waiting) or its deadline. Filling them takes {@code threads / perParty} parties with
  * hanging names at once; a party is a key or an application an operator issued.</li>
@@ -46,6 +47,10 @@ final class NameLookups implements AutoCloseable {
     static final Duration FAILURE_REMEMBERED = Duration.ofSeconds(5);
     /** Hosts remembered at most; the stale ones go first. */
     private static final int MAX_HOSTS = 10_000;
+    /** The resolver's own time-out for one try (glibc's default): a failure after it is a name server not answering. */
+    private static final Duration RESOLVER_TRY = Duration.ofSeconds(5);
+    /** How long a host is marked as given up on when the JVM caches failures forever. */
+    private static final Duration GAVE_UP_AT_MOST = Duration.ofSeconds(60);
 
     /**
      * @param perParty   lookups of one party running at once
@@ -112,6 +117,13 @@ final class NameLookups implements AutoCloseable {
     private boolean closed;
     private final ThreadPoolExecutor pool;
     private final AtomicLong timedOut = new AtomicLong();
+    /**
+     * Until when (nanoTime) a host whose lookup gave up slowly or failed past its deadline keeps failing quickly
+     * without a name server's answer: the JVM caches every {@link UnknownHostException} (its negative cache time), so
+     * the retry a time-out invites gets that failure back at once. Bounded like {@link #hosts}.
+     */
+    private final Map<String, Long> gaveUpOn = new ConcurrentHashMap<>();
+    private final Duration gaveUpMark = jvmFailureCacheTime();
 
     NameLookups(HostResolver resolver, Limits limits) {
         this.resolver = resolver;
@@ -148,7 +160,7 @@ final class NameLookups implements AutoCloseable {
         return flight.answer;
     }
 
-    /** Lookups that did not answer within the deadline, or whose resolver gave up after half of it, since the start. */
+    /** Lookups that did not answer within the deadline, or whose resolver gave up ({@link #givingUp()}), since start. */
     long timedOut() {
         return timedOut.get();
     }
@@ -240,9 +252,11 @@ final class NameLookups implements AutoCloseable {
         } catch (Exception e) { // UnknownHostException, or a failing resolver: the name does not resolve
             addresses = null;
         } finally { // whatever the resolver throws, the party gets its thread back and the waiters an answer
+            long took = System.nanoTime() - start; // before the dispatcher's lock, which may be contended
             finished(f);
-            if (addresses == null && System.nanoTime() - start >= givingUp().toNanos()) {
-                gaveUp(f);
+            boolean slow = took >= givingUp().toNanos();
+            if (addresses == null && (slow || givenUpOn(f.host))) {
+                gaveUp(f, slow);
             } else {
                 answered(f, addresses);
             }
@@ -250,22 +264,24 @@ final class NameLookups implements AutoCloseable {
     }
 
     /**
-     * How long a failing resolver took when it gave up rather than answered: half the deadline. glibc's resolver
-     * throws after its own time-out (5 s a try, 2 tries: about 10 s with one name server), before the 15 s deadline,
-     * for a name server (the platform's or the domain's) that does not answer; a name server that says "no such name"
-     * or SERVFAIL answers in milliseconds. Half the deadline, not a fixed 5 s: the JVM does not know resolv.conf's
-     * time-outs, and an operator's shorter deadline scales it. Naming a slow failure apart leaks nothing: its time
-     * already shows it.
+     * How long a failing resolver took when it gave up rather than answered: half the deadline, at most the
+     * resolver's own time-out for one try (5 s). glibc's resolver throws after its time-out (5 s a try, 2 tries: about
+     * 10 s with one name server) for a name server (the platform's or the domain's) that does not answer; a name server
+     * that says "no such name" or SERVFAIL answers in milliseconds. Half the deadline too: the JVM does not know
+     * resolv.conf's time-outs, and an operator's shorter deadline scales it. Naming a slow failure apart leaks nothing:
+     * its time already shows it.
      */
     private Duration givingUp() {
-        return limits.deadline().dividedBy(2);
+        Duration half = limits.deadline().dividedBy(2);
+        return half.compareTo(RESOLVER_TRY) < 0 ? half : RESOLVER_TRY;
     }
 
     /**
-     * The resolver failed after a long wait (or past the deadline): its name server did not answer, nothing is known
-     * of the name. Its waiters fail as not looked up in time, and the next check looks the name up again.
+     * The resolver failed after a long wait (or, quickly, while the JVM still caches the failure it gave up with): its
+     * name server did not answer, nothing is known of the name. Its waiters fail as not looked up in time, and the
+     * next check looks the name up again.
      */
-    private void gaveUp(Flight f) {
+    private void gaveUp(Flight f, boolean slow) {
         synchronized (f) {
             if (!f.answer.isDone()) {
                 f.until = System.nanoTime();
@@ -274,6 +290,58 @@ final class NameLookups implements AutoCloseable {
             }
         }
         hosts.remove(f.host, f);
+        if (slow) { // a quick failure within the mark does not extend it: the JVM's cached failure expires as it was
+            markGaveUp(f.host);
+        }
+    }
+
+    /** Marks the host as given up on for as long as the JVM answers its lookups from the failure it cached. */
+    private void markGaveUp(String host) {
+        if (gaveUpMark.isZero()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (gaveUpOn.size() >= MAX_HOSTS) {
+            gaveUpOn.values().removeIf(until -> until - now <= 0);
+            if (gaveUpOn.size() >= MAX_HOSTS) { // a flood of names: the marks only spare a retry a false answer
+                gaveUpOn.clear();
+            }
+        }
+        gaveUpOn.put(host, now + gaveUpMark.toNanos());
+    }
+
+    /** Whether a quick failure of the host may be the JVM's cached failure of a lookup that gave up. */
+    private boolean givenUpOn(String host) {
+        Long until = gaveUpOn.get(host);
+        if (until == null) {
+            return false;
+        }
+        if (until - System.nanoTime() > 0) {
+            return true;
+        }
+        gaveUpOn.remove(host, until);
+        return false;
+    }
+
+    /**
+     * How long the JVM answers a failed name from its cache: the security property
+     * {@code networkaddress.cache.negative.ttl}, else the system property {@code sun.net.inetaddr.negative.ttl},
+     * else 10 s as the JDK; a negative value (for ever) is capped at {@link #GAVE_UP_AT_MOST}.
+     */
+    private static Duration jvmFailureCacheTime() {
+        String ttl = java.security.Security.getProperty("networkaddress.cache.negative.ttl");
+        if (ttl == null || ttl.isBlank()) {
+            ttl = System.getProperty("sun.net.inetaddr.negative.ttl");
+        }
+        long seconds = 10;
+        if (ttl != null && !ttl.isBlank()) {
+            try {
+                seconds = Long.parseLong(ttl.trim());
+            } catch (NumberFormatException e) { // the JDK ignores it too
+                seconds = 10;
+            }
+        }
+        return seconds < 0 ? GAVE_UP_AT_MOST : Duration.ofSeconds(seconds);
     }
 
     private void finished(Flight f) {
@@ -309,7 +377,10 @@ final class NameLookups implements AutoCloseable {
                 f.answer.complete(addresses);
             }
         }
-        if (remembered.isZero() || !inTime && addresses == null) { // a failure past the deadline: asked again
+        if (!inTime && addresses == null) { // a failure past the deadline: asked again, its cached echo not believed
+            hosts.remove(f.host, f);
+            markGaveUp(f.host);
+        } else if (remembered.isZero()) {
             hosts.remove(f.host, f);
         } else if (!inTime) { // too late for its waiters, not for the next checks (the hanging flight is left as it is)
             Flight late = new Flight(f.host);

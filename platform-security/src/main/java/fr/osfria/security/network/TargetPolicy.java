@@ -24,9 +24,9 @@ import java.util.regex.Pattern;
  * <p>Each check takes one set of addresses for the host (looked up, or a recent answer reused), every one of them is
  * checked, and the caller connects to the checked address ({@link Target#address()}): a name cannot be re-pointed between the check and the connection (DNS
  * rebinding). A name that does not resolve is refused ({@link Refusal#UNRESOLVED}); so is one not looked up within
- * {@link Lookups#deadline} (or whose resolver gave up after half of it), but as {@link Refusal#LOOKUP_TIMEOUT}: a name
- * server, the platform's or the domain's, did not answer, the URL may be fine, and a caller tells its users to try
- * again rather than that the URL is wrong.
+ * {@link Lookups#deadline} (or whose resolver gave up after half of it or 5 s, the shorter), but as
+ * {@link Refusal#LOOKUP_TIMEOUT}: a name server, the platform's or the domain's, did not answer, the URL may be fine,
+ * and a caller tells its users to try again rather than that the URL is wrong.
  *
  * <p>Every check names its party: whose word the URL is (a subscription's owner, an application). Names are looked up
  * on the policy's own threads, never on the event loop or a shared worker pool, and no party's lookups take more than
@@ -47,8 +47,9 @@ public class TargetPolicy implements AutoCloseable {
     /**
      * Why a URL is refused, for a caller that words its own answer (or keeps it coarse). {@code UNRESOLVED}: the
      * resolver answered that the name does not exist (or failed at once); {@code LOOKUP_TIMEOUT}: no answer within
-     * the deadline, the resolver gave up after half of it, or the policy closed first: nothing is known of the name
-     * and the same URL may pass later.
+     * the deadline, the resolver gave up after half of it or 5 s (the shorter; or failed at once while the JVM
+     * still cached that give-up), or the policy closed first: nothing is known of the name and the same URL may pass
+     * later.
      */
     public enum Refusal {
         NOT_A_URL, SCHEME, NO_HOST, CREDENTIALS, METADATA, UNRESOLVED, LOOKUP_TIMEOUT, LOCAL_ADDRESS
@@ -109,8 +110,8 @@ public class TargetPolicy implements AutoCloseable {
     }
 
     /**
-     * Lookups that did not answer within their deadline, or whose resolver gave up after half of it, since the start
-     * (their checks were refused as {@code LOOKUP_TIMEOUT}).
+     * Lookups that did not answer within their deadline, or whose resolver gave up (after half of it or 5 s), since
+     * the start (their checks were refused as {@code LOOKUP_TIMEOUT}).
      */
     public long lookupsTimedOut() {
         return lookups.timedOut();

@@ -33,6 +33,10 @@ class TargetPolicyFairnessTest {
     private final CountDownLatch blackHole = new CountDownLatch(1);
     /** Releases the first lookup of a name under {@code .flaky.test}: its name server then gives up. */
     private final CountDownLatch givesUp = new CountDownLatch(1);
+    /** Releases the lookup of {@code queued.late.test}: it then fails at once, though past its deadline. */
+    private final CountDownLatch failsLate = new CountDownLatch(1);
+    /** Until when (nanoTime) the JVM-like cache answers the names under {@code .cached.test} with its failure. */
+    private volatile long failureCachedUntil;
     private final AtomicInteger hanging = new AtomicInteger();
     private final AtomicInteger mostHanging = new AtomicInteger();
     private final Map<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
@@ -53,7 +57,9 @@ class TargetPolicyFairnessTest {
         if (host.endsWith(".flaky.test") && lookups.get(host).get() == 1) { // hangs, then the resolver gives up
             try {
                 if (host.startsWith("slow.")) {
-                    Thread.sleep(700);
+                    Thread.sleep(2500);
+                } else if (host.startsWith("glibc.")) { // glibc's time-out for one try, and a little more
+                    Thread.sleep(5500);
                 } else {
                     givesUp.await();
                 }
@@ -61,6 +67,30 @@ class TargetPolicyFairnessTest {
                 Thread.currentThread().interrupt();
             }
             throw new UnknownHostException(host + ": Temporary failure in name resolution");
+        }
+        if (host.endsWith(".cached.test")) { // the JVM: the resolver gives up slowly, then its failure is cached
+            if (lookups.get(host).get() == 1) {
+                try {
+                    Thread.sleep(700);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                failureCachedUntil = System.nanoTime() + 2_000_000_000L;
+                throw new UnknownHostException(host + ": Temporary failure in name resolution");
+            }
+            if (System.nanoTime() - failureCachedUntil < 0) {
+                throw new UnknownHostException(host);
+            }
+        }
+        if (host.equals("queued.late.test")) {
+            if (lookups.get(host).get() == 1) {
+                try {
+                    failsLate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            throw new UnknownHostException(host); // at once: the first time past the deadline, then from the cache
         }
         if (host.equals("unknown.broken.test")) { // the name server's "no such name"
             throw new UnknownHostException(host);
@@ -85,6 +115,7 @@ class TargetPolicyFairnessTest {
     void release() {
         blackHole.countDown();
         givesUp.countDown();
+        failsLate.countDown();
         policies.forEach(TargetPolicy::close);
     }
 
@@ -238,12 +269,12 @@ class TargetPolicyFairnessTest {
 
     @Test
     void aResolverGivingUpAfterHalfTheDeadlineIsALookupTimeoutAndAFastNoSuchNameIsUnresolved() {
-        // a 1 s deadline: a failure after 0.5 s is the resolver's own time-out (glibc: 5 s a try, 2 tries, under 15 s)
-        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        // a 4 s deadline: a failure after 2 s is the resolver's own time-out (glibc: 5 s a try, 2 tries, under 15 s)
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(4), Duration.ofSeconds(30)));
         long start = System.nanoTime();
-        Target slow = policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(5));
-        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind(), "failed after 0.7 s: " + slow.refusal());
-        assertTrue(System.nanoTime() - start < 950_000_000L, "answered when the resolver gave up, not at the deadline");
+        Target slow = policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(8));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind(), "failed after 2.5 s: " + slow.refusal());
+        assertTrue(System.nanoTime() - start < 3_800_000_000L, "answered when the resolver gave up, not at the deadline");
         assertTrue(policy.check("http://slow.flaky.test/", "p").await().atMost(Duration.ofSeconds(2)).allowed(),
                 "not remembered: looked up again");
 
@@ -252,6 +283,63 @@ class TargetPolicyFairnessTest {
         assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "q").await()
                 .atMost(Duration.ofSeconds(2)).kind());
         assertEquals(1, lookups.get("unknown.broken.test").get(), "a failure in time is remembered");
+    }
+
+    @Test
+    void underALongDeadlineAResolverGivingUpAfterItsOwnTimeOutIsStillALookupTimeout() {
+        // a 20 s deadline (an operator's longer one): glibc's give-up after 5 s a try is not half of it, still a give-up
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(20), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        Target slow = policy.check("http://glibc.flaky.test/", "p").await().atMost(Duration.ofSeconds(25));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, slow.kind(), slow.refusal());
+        assertTrue(System.nanoTime() - start < 15_000_000_000L, "answered when the resolver gave up, not at the deadline");
+    }
+
+    @Test
+    void theJvmsCachedFailureOfALookupThatGaveUpIsNotTakenForANameThatDoesNotExist() {
+        // a 1 s deadline: the first lookup gives up after 0.7 s, the JVM then answers its failure at once for 2 s
+        TargetPolicy policy = policy(new Lookups(2, 32, Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, policy.check("http://hooks.cached.test/", "p").await()
+                .atMost(Duration.ofSeconds(5)).kind());
+
+        // the retry the time-out invited: an instant failure, from the JVM's cache, not a name server's "no such name"
+        Target retry = policy.check("http://hooks.cached.test/", "p").await().atMost(Duration.ofSeconds(2));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, retry.kind(), retry.refusal());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, policy.check("http://hooks.cached.test/", "q").await()
+                .atMost(Duration.ofSeconds(2)).kind());
+        assertEquals(3, lookups.get("hooks.cached.test").get(), "not remembered: looked up at every check");
+        assertEquals(Refusal.UNRESOLVED, policy.check("http://unknown.broken.test/", "p").await()
+                .atMost(Duration.ofSeconds(2)).kind(), "a quick failure of a name that never gave up");
+
+        // once the cached failure expired, the name server's answer comes through
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
+                policy.check("http://hooks.cached.test/", "p").await().atMost(Duration.ofSeconds(1)).allowed());
+    }
+
+    @Test
+    void aQuickFailurePastTheDeadlineAfterAWaitInTheQueueIsNotRememberedAsANameThatDoesNotExist() throws Exception {
+        // one lookup at a time for the party: its second name waits until the first stops hanging
+        TargetPolicy policy = policy(new Lookups(1, 32, Duration.ofSeconds(4), Duration.ofSeconds(30)));
+        long start = System.nanoTime();
+        CompletableFuture<Target> first = policy.check("http://first.blackhole.test/", "p").subscribeAsCompletionStage();
+        CompletableFuture<Target> second = policy.check("http://queued.late.test/", "p").subscribeAsCompletionStage();
+        Thread.sleep(2600); // past half the deadline: the second lookup starts late, so its wait is not a slow resolver
+        blackHole.countDown();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> lookups.containsKey("queued.late.test"));
+        assertTrue(System.nanoTime() - start < 4_000_000_000L, "started before its deadline");
+        assertTrue(first.orTimeout(2, TimeUnit.SECONDS).join().allowed());
+        assertEquals(Refusal.LOOKUP_TIMEOUT, second.orTimeout(4, TimeUnit.SECONDS).join().kind());
+        failsLate.countDown(); // the resolver fails at once, past the deadline
+
+        // the retry the time-out invites looks the name up again, and its instant failure is not "no such name"
+        // (answered at once as not looked up in time until the late lookup returns)
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> {
+            policy.check("http://queued.late.test/", "p").await().atMost(Duration.ofSeconds(1));
+            return lookups.get("queued.late.test").get() > 1;
+        });
+        Target retry = policy.check("http://queued.late.test/", "p").await().atMost(Duration.ofSeconds(2));
+        assertEquals(Refusal.LOOKUP_TIMEOUT, retry.kind(), retry.refusal());
+        assertTrue(lookups.get("queued.late.test").get() >= 2, "looked up again");
     }
 
     @Test

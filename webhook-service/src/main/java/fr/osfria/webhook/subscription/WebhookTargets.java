@@ -26,7 +26,7 @@ public class WebhookTargets {
                 new TargetPolicy.Lookups(lookups.perOwner(), lookups.threads(), lookups.deadline(), lookups.remembered()));
         FunctionCounter.builder("osfria.webhook.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
                 .description("target name lookups that did not answer within osfria.webhook.lookups.deadline,"
-                        + " or whose resolver gave up after half of it")
+                        + " or whose resolver gave up after at least 5 s (half of it if shorter)")
                 .register(metrics);
         return policy;
     }

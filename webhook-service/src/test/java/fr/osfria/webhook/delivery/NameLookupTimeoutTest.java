@@ -77,10 +77,11 @@ class NameLookupTimeoutTest {
             List<Row> attempts = attempts(id);
             assertTrue(attempts.stream().allMatch(a -> "lookup_timeout".equals(a.getString("error"))),
                     "every attempt a lookup time-out");
-            // it lasted the check's wait, not 0 ms (the profile's 6 s lease runs out before the 10 s deadline: the
-            // claim that records the first attempt is the one that joined the hanging lookup when the lease ran out)
-            assertTrue(attempts.get(0).getInteger("duration_ms") > 0,
-                    "the first attempt lasted the check: " + attempts.get(0).getInteger("duration_ms") + " ms");
+            // it lasted the check's wait, not 0 ms; a re-claim after the profile's 6 s lease may join the lookup just
+            // as it fails, and last 0 ms: one attempt at least lasted the wait, none a negative time
+            assertTrue(attempts.stream().allMatch(a -> a.getInteger("duration_ms") >= 0), "no negative duration");
+            int longest = attempts.stream().mapToInt(a -> a.getInteger("duration_ms")).max().orElse(0);
+            assertTrue(longest > 0, "an attempt lasted the check: " + longest + " ms");
             Row delivery = db.preparedQuery("SELECT status, last_error FROM delivery WHERE subscription_id = $1")
                     .execute(Tuple.of(id)).await().atMost(Duration.ofSeconds(10)).iterator().next();
             assertTrue(List.of("PENDING", "EXHAUSTED").contains(delivery.getString("status")), delivery.getString("status"));

@@ -20,9 +20,10 @@ public record Fetched(long bytes, String failure) {
     /**
      * The host could not be looked up in time (a name server, the platform's or the domain's, did not answer): the
      * URL may be fine. Named apart from {@link #REFUSED}, unlike the two cases above, as it tells nothing more of the
-     * internal network: the application already saw it, by the time its answer took (the lookup deadline, or half of
-     * it when the resolver gave up) or, while another fetch's lookup of the same name hangs, by an answer at once
-     * instead of a wait, which already showed that the name was being looked up.
+     * internal network: the application already saw it, by the time its answer took (the lookup deadline, or 5 s or
+     * half the deadline when the resolver gave up, or an earlier such wait for the same name) or, while another
+     * fetch's lookup of the same name hangs, by an answer at once instead of a wait, which already showed that the
+     * name was being looked up.
      */
     public static final String LOOKUP_TIMEOUT = "url_lookup_timeout: the URL's host could not be looked up in time;"
             + " send it again later";

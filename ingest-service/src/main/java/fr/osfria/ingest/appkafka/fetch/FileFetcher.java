@@ -68,7 +68,7 @@ public class FileFetcher {
                         lookups.remembered()));
         FunctionCounter.builder("osfria.ingest.fetch.lookups.timed.out", policy, TargetPolicy::lookupsTimedOut)
                 .description("file URL host lookups that did not answer within osfria.ingest.fetch.lookups.deadline,"
-                        + " or whose resolver gave up after half of it")
+                        + " or whose resolver gave up after at least 5 s (half of it if shorter)")
                 .register(metrics);
         this.vertx = vertx.getDelegate();
         this.deadline = fetch.timeout();
