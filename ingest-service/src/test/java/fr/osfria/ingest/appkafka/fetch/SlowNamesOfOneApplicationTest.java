@@ -65,12 +65,7 @@ class SlowNamesOfOneApplicationTest {
         } finally {
             blackHole.countDown();
             vertx.closeAndAwait();
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            deleteAll(dir);
         }
     }
 
@@ -108,12 +103,7 @@ class SlowNamesOfOneApplicationTest {
         } finally {
             blackHole.countDown();
             vertx.closeAndAwait();
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            deleteAll(dir);
         }
     }
 
@@ -175,5 +165,14 @@ class SlowNamesOfOneApplicationTest {
     private static <T> T proxy(Class<T> type, Map<String, Object> values) {
         return type.cast(Proxy.newProxyInstance(IngestConfig.class.getClassLoader(), new Class<?>[] {type},
                 (p, m, args) -> values.get(m.getName())));
+    }
+
+    private static void deleteAll(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 }
