@@ -86,12 +86,6 @@ public class TargetPolicy implements AutoCloseable {
      * is not remembered).
      */
     public record Lookups(int perParty, int threads, Duration deadline, Duration remembered) {
-
-        /**
-         * The deadline counts from the ask (a wait for a thread included) and covers more than the resolver's own 5 s
-         * per try: a slow but working name server is not taken for a dead one.
-         */
-        public static final Lookups DEFAULTS = new Lookups(2, 32, Duration.ofSeconds(15), Duration.ofSeconds(30));
     }
 
     private final List<String> allowed;

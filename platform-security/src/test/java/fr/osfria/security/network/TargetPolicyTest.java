@@ -41,8 +41,12 @@ class TargetPolicyTest {
         return out;
     };
 
+    /** The services' defaults (osfria.webhook.lookups.*, osfria.ingest.fetch.lookups.*). */
+    private static final TargetPolicy.Lookups LOOKUPS = new TargetPolicy.Lookups(2, 32, Duration.ofSeconds(15),
+            Duration.ofSeconds(30));
+
     private Target check(List<String> allowed, String url) {
-        try (TargetPolicy policy = new TargetPolicy(allowed, WORDING, resolver, TargetPolicy.Lookups.DEFAULTS)) {
+        try (TargetPolicy policy = new TargetPolicy(allowed, WORDING, resolver, LOOKUPS)) {
             return policy.check(url, "someone").await().atMost(Duration.ofSeconds(10));
         }
     }
