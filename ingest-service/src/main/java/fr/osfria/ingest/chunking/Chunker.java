@@ -151,7 +151,8 @@ public final class Chunker {
         int from = 0;
         while (from < blob.length()) {
             int to = from + 1;
-            TokenEstimator.Running tokens = new TokenEstimator.Running(blob.charAt(from));
+            TokenEstimator.Running tokens = new TokenEstimator.Running();
+            tokens.add(blob.charAt(from));
             while (to < blob.length() && tokens.with(blob.charAt(to)) <= budget) {
                 tokens.add(blob.charAt(to));
                 to++;

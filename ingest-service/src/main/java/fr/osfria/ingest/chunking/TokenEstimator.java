@@ -9,31 +9,17 @@ package fr.osfria.ingest.chunking;
 public final class TokenEstimator {
 
     public static int count(String text) {
-        int tokens = 0;
-        int wordLength = 0;
+        Running count = new Running();
         for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isLetterOrDigit(c)) {
-                wordLength++;
-                continue;
-            }
-            tokens += wordTokens(wordLength);
-            wordLength = 0;
-            if (!Character.isWhitespace(c)) {
-                tokens++;
-            }
+            count.add(text.charAt(i));
         }
-        return tokens + wordTokens(wordLength);
+        return count.tokens;
     }
 
     /** {@link #count} of a text growing one character at a time, without recounting it. */
     static final class Running {
         private int tokens;
         private int wordLength;
-
-        Running(char first) {
-            add(first);
-        }
 
         /** The count once {@code c} is added. */
         int with(char c) {
