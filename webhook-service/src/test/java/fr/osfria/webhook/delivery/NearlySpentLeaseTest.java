@@ -38,10 +38,10 @@ class NearlySpentLeaseTest {
     @Test
     void anAttemptWhoseChecksTookMostOfItsLeaseRenewsItAndIsSentOnce() throws Exception {
         try (Receiver receiver = new Receiver()) {
-            // every lookup takes 4.5 s of the 6 s lease; the receiver answers 1.8 s later (the time-out is 2 s): sent
-            // on the lease it had, the attempt would end after it, while a second claim is already under way
+            // every lookup takes 4.5 s of the 6 s lease; the receiver answers 3 s later (the time-out is 5 s): sent
+            // on the lease it had, the attempt would end 1.5 s after it, while a second claim is already under way
             SlowDns.delayMillis = 4_500;
-            receiver.delayMillis = 1_800;
+            receiver.delayMillis = 3_000;
             String id = subscribe(receiver.url().replace("127.0.0.1", "localhost"));
             ModelEvents.publish(1, "/osfria/test", new ConcurrentHashMap<>());
 
