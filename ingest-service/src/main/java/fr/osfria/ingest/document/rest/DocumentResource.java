@@ -22,7 +22,6 @@ import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.unchecked.Unchecked;
-import io.vertx.mutiny.core.Vertx;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
@@ -57,12 +56,11 @@ public class DocumentResource {
     private final DocumentService service;
     private final BlobStore blobs;
     private final IngestConfig config;
-    private final Vertx vertx;
     private final Envelope envelope;
     private final DocumentUploads uploads;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
-                            BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
+                            BlobStore blobs, IngestConfig config, Envelope envelope,
                             DocumentUploads uploads) {
         this.caller = caller;
         this.audit = audit;
@@ -70,7 +68,6 @@ public class DocumentResource {
         this.service = service;
         this.blobs = blobs;
         this.config = config;
-        this.vertx = vertx;
         this.envelope = envelope;
         this.uploads = uploads;
     }
@@ -230,7 +227,7 @@ public class DocumentResource {
     }
 
     private Uni<Void> removeFile(String blobKey) {
-        return vertx.executeBlocking(Uni.createFrom().item(Unchecked.supplier(() -> {
+        return uploads.blocking(Uni.createFrom().item(Unchecked.supplier(() -> {
             blobs.delete(blobKey);
             return null;
         }))).onFailure().recoverWithNull().replaceWithVoid();
