@@ -32,6 +32,7 @@ public final class SentenceSplitter {
             while (end < n && ".!?…»\")]’'".indexOf(paragraph.charAt(end)) >= 0) {
                 end++;
             }
+            int closed = end;
             int afterSpace = end;
             while (afterSpace < n && (paragraph.charAt(afterSpace) == ' ' || paragraph.charAt(afterSpace) == '\u00A0'
                     || paragraph.charAt(afterSpace) == '\u202F')) {
@@ -41,7 +42,10 @@ public final class SentenceSplitter {
                 end = afterSpace + 1; // French spacing: « Fini. »
             }
             if (end < n && !Character.isWhitespace(paragraph.charAt(end))) {
-                continue; // 3.14, example.com, «Oui.»suite
+                // 3.14, example.com, «Oui.»suite. The marks after this one up to closed share its end, so no sentence
+                // ends at them either: skipped, as each one read the run again (a run of 160,000 took 20 s)
+                i = closed - 1;
+                continue;
             }
             if (c == '.' && isAbbreviation(paragraph, start, i)) {
                 continue;
