@@ -39,7 +39,10 @@ public final class Chunker {
             if (newPieces > 0 && (sectionChanged || currentTokens + piece.tokens() > maxTokens)) {
                 emit(chunks, current, newPieces);
                 current = sectionChanged ? new ArrayList<>() : overlap(current);
-                currentTokens = current.stream().mapToInt(Piece::tokens).sum();
+                currentTokens = 0;
+                for (Piece p : current) {
+                    currentTokens += p.tokens();
+                }
                 newPieces = 0;
             }
             while (!current.isEmpty() && currentTokens + piece.tokens() > maxTokens) {
@@ -57,16 +60,22 @@ public final class Chunker {
 
     private void emit(List<Chunk> chunks, List<Piece> pieces, int newPieces) {
         Piece first = pieces.get(pieces.size() - newPieces);
-        StringBuilder text = new StringBuilder();
+        int length = 0;
+        for (Piece p : pieces) {
+            length += p.text().length() + 2;
+        }
+        // sized once: grown from the default, the builder copied each chunk's text about twice more
+        StringBuilder text = new StringBuilder(length);
+        int tokens = 0;
         for (Piece p : pieces) {
             if (!text.isEmpty()) {
                 text.append(p.startsParagraph() ? "\n\n" : " ");
             }
             text.append(p.text());
+            tokens += p.tokens();
         }
         // the estimate is additive over white space, so the pieces' counts add up to the chunk's
-        chunks.add(new Chunk(chunks.size(), first.page(), first.section(), text.toString(),
-                pieces.stream().mapToInt(Piece::tokens).sum()));
+        chunks.add(new Chunk(chunks.size(), first.page(), first.section(), text.toString(), tokens));
     }
 
     /** The tail of a chunk, whole pieces only, of at most {@code overlapTokens}. */
@@ -168,12 +177,25 @@ public final class Chunker {
 
     /** One space between words; paragraphs are already separate blocks. */
     private static String normalize(String text) {
-        boolean clean = true;
-        for (int i = 0; i < text.length() && clean; i++) {
-            char c = text.charAt(i);
-            // parsers mostly hand over text already spaced this way: skip the regex then
-            clean = c == ' ' ? i + 1 < text.length() && text.charAt(i + 1) != ' ' && i > 0 : !Character.isWhitespace(c) && c != '\u00A0';
+        // parsers mostly hand over text already spaced this way: skip the regex then
+        return isNormal(text) ? text : SPACES.matcher(text).replaceAll(" ").strip();
+    }
+
+    /**
+     * Single spaces between words and none at either end. Runs on every character of every page, hence searches
+     * ({@code contains} scans many characters a step) and, per character, tests that letters and spaces pass
+     * without a look-up or a mispredicted branch: no character from ' ' to U+167F is white space but the space.
+     */
+    private static boolean isNormal(String text) {
+        if (text.startsWith(" ") || text.endsWith(" ") || text.contains("  ")) {
+            return false;
         }
-        return clean ? text : SPACES.matcher(text).replaceAll(" ").strip();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\u00A0' || (c < ' ' || c >= '\u1680') && Character.isWhitespace(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -44,6 +44,7 @@ class IngestPipelineBenchmark {
     private static final int PAGES = 12;
     private static final int ROUNDS = 21;
     private long chunkingNs;
+    private long chunkingCpuNs;
     private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
             + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
             + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
@@ -74,6 +75,7 @@ class IngestPipelineBenchmark {
             runOurs(chunker, files);
         }
         chunkingNs = 0;
+        chunkingCpuNs = 0;
         long[][] tika = new long[ROUNDS][];
         long[][] ours = new long[ROUNDS][];
         double[] ratios = new double[ROUNDS];
@@ -104,7 +106,8 @@ class IngestPipelineBenchmark {
                 ratios[ROUNDS / 2], ROUNDS, ratios[0], ratios[ROUNDS - 1]);
         System.out.printf("BENCH ratio in CPU time  %8.2f: median of the pairs (lowest %.2f, highest %.2f); the threads that parse, not the machine's load%n",
                 cpuRatios[ROUNDS / 2], cpuRatios[0], cpuRatios[ROUNDS - 1]);
-        System.out.printf("BENCH of which chunking  %8.1f ms per round%n", chunkingNs / 1e6 / ROUNDS);
+        System.out.printf("BENCH of which chunking  %8.1f ms per round, %.1f CPU-ms (its wall time also counts waits for a core)%n",
+                chunkingNs / 1e6 / ROUNDS, chunkingCpuNs / 1e6 / ROUNDS);
 
         List<Long> latencies = new ArrayList<>();
         try (TopicProbe chunks = TopicProbe.open(Topics.DOCUMENT_CHUNKS)) {
@@ -150,15 +153,19 @@ class IngestPipelineBenchmark {
             // as the pipeline does: the type is known from the upload's detection
             ParsedDocument doc = parser.parse(f, f.getFileName().toString(), "application/pdf");
             long c = System.nanoTime();
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
             chunker.chunk(doc.blocks());
+            chunkingCpuNs += THREADS.getCurrentThreadCpuTime() - cpu0;
             chunkingNs += System.nanoTime() - c;
         }
         return new long[] {System.nanoTime() - start, cpuOfWorkers() - cpu};
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     /** CPU time of this thread and of the service's parser threads: the work itself, whatever else runs. */
     private static long cpuOfWorkers() {
-        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.lang.management.ThreadMXBean threads = THREADS;
         long sum = threads.getCurrentThreadCpuTime();
         for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
             if (t != null && t.getThreadName().startsWith("osfria-parser")) {
