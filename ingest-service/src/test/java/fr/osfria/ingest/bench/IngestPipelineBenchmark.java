@@ -6,9 +6,9 @@ import static fr.osfria.ingest.IngestTestSupport.upload;
 import fr.osfria.events.Topics;
 import fr.osfria.ingest.chunking.Chunker;
 import fr.osfria.ingest.parsing.DocumentParser;
-import fr.osfria.ingest.parsing.Fixtures;
 import fr.osfria.ingest.parsing.ParsedDocument;
 import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.LoadAverage;
 import fr.osfria.testing.PostgresTestResource;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.apache.tika.metadata.Metadata;
 import org.apache.tika.parser.AutoDetectParser;
 import org.apache.tika.parser.ParseContext;
@@ -45,9 +44,6 @@ class IngestPipelineBenchmark {
     private static final int ROUNDS = 21;
     private long chunkingNs;
     private long chunkingCpuNs;
-    private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
-            + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
-            + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
 
     @Inject
     DocumentParser parser;
@@ -55,15 +51,7 @@ class IngestPipelineBenchmark {
     @Test
     void figures() throws Exception {
         Path dir = Files.createTempDirectory("osfria-bench");
-        Random random = new Random(42);
-        List<Path> files = new ArrayList<>();
-        for (int d = 0; d < DOCUMENTS; d++) {
-            List<String> pages = new ArrayList<>();
-            for (int p = 0; p < PAGES; p++) {
-                pages.add(page(random));
-            }
-            files.add(Files.write(dir.resolve("doc" + d + ".pdf"), Fixtures.pdf(pages, null)));
-        }
+        List<Path> files = BenchmarkPdfs.write(dir, DOCUMENTS, PAGES, 42);
         Chunker chunker = new Chunker(400, 50);
         AutoDetectParser bareTika = new AutoDetectParser();
 
@@ -97,7 +85,7 @@ class IngestPipelineBenchmark {
         Arrays.sort(ratios);
         Arrays.sort(cpuRatios);
         System.out.printf("BENCH parse: %d PDFs x %d pages, %d rounds of each, alternating (load average %s)%n",
-                DOCUMENTS, PAGES, ROUNDS, load());
+                DOCUMENTS, PAGES, ROUNDS, LoadAverage.now());
         System.out.printf("BENCH bare Tika          %8.1f pages/s, %.2f CPU-ms per page (medians)%n", tikaPps,
                 median(column(tika, 1)) / 1e6 / pages);
         System.out.printf("BENCH Osfria parse+chunk %8.1f pages/s, %.2f CPU-ms per page (medians)%n", oursPps,
@@ -179,23 +167,7 @@ class IngestPipelineBenchmark {
         return Arrays.stream(rows).mapToLong(r -> r[i]).toArray();
     }
 
-    private static String load() throws java.io.IOException {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
-        return f[0] + " " + f[1] + " " + f[2];
-    }
 
-    private static String page(Random random) {
-        StringBuilder text = new StringBuilder();
-        for (int line = 0; line < 40; line++) {
-            StringBuilder l = new StringBuilder();
-            for (int w = 0; w < 12; w++) {
-                l.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
-            }
-            text.append(line == 0 ? "" : "\n").append(Character.toUpperCase(l.charAt(0))).append(l.substring(1))
-                    .append(random.nextInt(3) == 0 ? "." : "");
-        }
-        return text.toString();
-    }
 
     private static long median(long[] values) {
         long[] sorted = values.clone();

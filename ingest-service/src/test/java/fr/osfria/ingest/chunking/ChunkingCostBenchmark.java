@@ -1,8 +1,8 @@
 package fr.osfria.ingest.chunking;
 
 import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.bench.BenchmarkPdfs;
 import fr.osfria.ingest.parsing.DocumentParser;
-import fr.osfria.ingest.parsing.Fixtures;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Test;
 
@@ -90,14 +89,8 @@ class ChunkingCostBenchmark {
                 return 1;
             }
         });
-        Random random = new Random(42);
         List<List<TextBlock>> documents = new ArrayList<>();
-        for (int d = 0; d < DOCUMENTS; d++) {
-            List<String> pages = new ArrayList<>();
-            for (int p = 0; p < PAGES; p++) {
-                pages.add(page(random));
-            }
-            Path file = Files.write(dir.resolve("doc" + d + ".pdf"), Fixtures.pdf(pages, null));
+        for (Path file : BenchmarkPdfs.write(dir, DOCUMENTS, PAGES, 42)) {
             documents.add(parser.parse(file, file.getFileName().toString(), "application/pdf").blocks());
             Files.delete(file);
         }
@@ -105,21 +98,5 @@ class ChunkingCostBenchmark {
         return documents;
     }
 
-    private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
-            + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
-            + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
 
-    /** As {@code IngestPipelineBenchmark.page}. */
-    private static String page(Random random) {
-        StringBuilder text = new StringBuilder();
-        for (int line = 0; line < 40; line++) {
-            StringBuilder l = new StringBuilder();
-            for (int w = 0; w < 12; w++) {
-                l.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
-            }
-            text.append(line == 0 ? "" : "\n").append(Character.toUpperCase(l.charAt(0))).append(l.substring(1))
-                    .append(random.nextInt(3) == 0 ? "." : "");
-        }
-        return text.toString();
-    }
 }

@@ -1,5 +1,6 @@
 package fr.osfria.ingest.parsing;
 
+import fr.osfria.ingest.bench.BenchmarkPdfs;
 import fr.osfria.ingest.chunking.Chunker;
 import fr.osfria.ingest.chunking.TextBlock;
 import java.io.InputStream;
@@ -8,12 +9,10 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.tika.io.TikaInputStream;
 import org.apache.tika.metadata.Metadata;
@@ -43,15 +42,7 @@ class ParseCostBenchmark {
     @Test
     void breakdown() throws Exception {
         Path dir = Files.createTempDirectory("osfria-bench");
-        Random random = new Random(42);
-        List<Path> files = new ArrayList<>();
-        for (int d = 0; d < DOCUMENTS; d++) {
-            List<String> pages = new ArrayList<>();
-            for (int p = 0; p < PAGES; p++) {
-                pages.add(page(random));
-            }
-            files.add(Files.write(dir.resolve("doc" + d + ".pdf"), Fixtures.pdf(pages, null)));
-        }
+        List<Path> files = BenchmarkPdfs.write(dir, DOCUMENTS, PAGES, 42);
         AutoDetectParser tika = new AutoDetectParser();
         DocumentParser service = new DocumentParser(DocumentParserTest.config(Duration.ofSeconds(60), 20_000_000));
         Chunker chunker = new Chunker(400, 50);
@@ -153,20 +144,5 @@ class ParseCostBenchmark {
         return sum;
     }
 
-    private static final String[] WORDS = ("le la les un une des procédure remboursement frais salarié directeur validation "
-            + "comptabilité budget réunion sécurité accès réseau poste formation congés contrat avenant article clause "
-            + "société client fournisseur facture paiement délai mois année rapport annexe tableau résultat").split(" ");
 
-    private static String page(Random random) {
-        StringBuilder text = new StringBuilder();
-        for (int line = 0; line < 40; line++) {
-            StringBuilder l = new StringBuilder();
-            for (int w = 0; w < 12; w++) {
-                l.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
-            }
-            text.append(line == 0 ? "" : "\n").append(Character.toUpperCase(l.charAt(0))).append(l.substring(1))
-                    .append(random.nextInt(3) == 0 ? "." : "");
-        }
-        return text.toString();
-    }
 }
