@@ -7,17 +7,20 @@ import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import fr.osfria.ingest.document.service.CommitOutcomeUnknown;
 import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.ingest.document.wait.DocumentWaits;
 import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.security.rights.Rights;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -33,9 +36,12 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +50,8 @@ import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /**
- * Documents: upload, read, list, new version, delete. A document the caller may not read answers 404 exactly
- * like an unknown one. Every call, allowed or not, is audited.
+ * Documents: upload, read (or wait for its indexing), list, new version, delete. A document the caller may not read
+ * answers 404 exactly like an unknown one. Every call, allowed or not, is audited.
  */
 @Path("/v1/documents")
 @Produces(MediaType.APPLICATION_JSON)
@@ -60,10 +66,11 @@ public class DocumentResource {
     private final Vertx vertx;
     private final Envelope envelope;
     private final DocumentUploads uploads;
+    private final DocumentWaits waits;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
-                            DocumentUploads uploads) {
+                            DocumentUploads uploads, DocumentWaits waits) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -73,6 +80,7 @@ public class DocumentResource {
         this.vertx = vertx;
         this.envelope = envelope;
         this.uploads = uploads;
+        this.waits = waits;
     }
 
     @POST
@@ -102,15 +110,55 @@ public class DocumentResource {
                 "database_unavailable")).header("Retry-After", DatabaseUnavailable.RETRY_AFTER_SECONDS).build());
     }
 
+    /**
+     * The document; with {@code wait} (1 to 30 s), answered once it is indexed or failed, or when that time has passed:
+     * what it is then. Rights are checked before waiting, so another key's document answers 404 at once. No session
+     * (no database connection) is held while waiting.
+     */
     @GET
     @Path("/{id}")
-    @WithSession
-    public Uni<Response> get(@PathParam("id") String id) {
+    public Uni<Response> get(@PathParam("id") String id, @QueryParam("wait") String wait, @Context UriInfo uri) {
         KeyEntry key = caller.key();
-        return visible(key, id).chain(doc -> doc == null
+        if (wait == null && uri.getQueryParameters().containsKey("wait")) {
+            wait = ""; // "?wait=" reaches the method as no value at all: refused as the malformed value it is
+        }
+        if (wait == null) {
+            return Panache.withSession(() -> visible(key, id)).chain(doc -> read(key, id, doc));
+        }
+        Integer seconds = waitSeconds(wait);
+        if (seconds == null) {
+            return refuse(key, "document.read", id, null, new InvalidUpload(400,
+                    "'wait' is a whole number of seconds from 1 to " + DocumentWaits.MAX_SECONDS));
+        }
+        // registered before the read: a document settling between the two still wakes it. Null past a cap: the
+        // request answers at once, as a plain read
+        DocumentWaits.Wait pending = waits.open(key.name(), id);
+        return Panache.withSession(() -> visible(key, id))
+                .chain(doc -> pending == null || doc == null || doc.status != DocumentStatus.PROCESSING
+                        ? Uni.createFrom().item(doc)
+                        : pending.until(Duration.ofSeconds(seconds)).chain(() -> Panache.withSession(() -> visible(key, id))))
+                .onTermination().invoke(() -> {
+                    if (pending != null) {
+                        pending.close();
+                    }
+                })
+                .chain(doc -> read(key, id, doc));
+    }
+
+    private Uni<Response> read(KeyEntry key, String id, Document doc) {
+        return doc == null
                 ? notFound(key, "document.read", id)
                 : audit.record(key.name(), "document.read", id, doc.collection, "ok", null)
-                        .replaceWith(Response.ok(view(doc)).build()));
+                        .replaceWith(Response.ok(view(doc)).build());
+    }
+
+    /** {@code wait} in seconds, or null unless a whole number from 1 to {@link DocumentWaits#MAX_SECONDS}. */
+    private static Integer waitSeconds(String wait) {
+        if (!wait.matches("[0-9]{1,2}")) {
+            return null;
+        }
+        int seconds = Integer.parseInt(wait);
+        return seconds >= 1 && seconds <= DocumentWaits.MAX_SECONDS ? seconds : null;
     }
 
     @GET

@@ -34,7 +34,8 @@ import java.util.function.Predicate;
 
 /**
  * Document state changes. Each one writes the document row and the events it causes in one transaction
- * (outbox), then nudges the relay so the events leave at once.
+ * (outbox), then nudges the relay so the events leave at once. A document settling (indexed, failed) or deleted is
+ * also announced to the requests waiting for it, in the same transaction.
  */
 @ApplicationScoped
 public class DocumentService {
@@ -162,7 +163,8 @@ public class DocumentService {
         // delete must not turn it into an optimistic-lock failure (500)
         return Panache.withTransaction(() -> documents.delete("id", doc.id)
                 .chain(() -> superseded(VersionSuperseded.deleted(doc.id)).persist())
-                .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
+                .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist())
+                .call(() -> documents.announceSettled(doc.id)))
                 .replaceWithVoid()
                 .call(this::nudge);
     }
@@ -211,6 +213,7 @@ public class DocumentService {
                     new DocumentIndexed(doc.id, publicName(doc), doc.collection, chunks, processingMs,
                             doc.department, doc.confidential))).persist()
                     .call(() -> applicationResult(doc, DocumentResult.INDEXED, null))
+                    .call(() -> documents.announceSettled(doc.id))
                     .replaceWith(doc);
         })).call(this::nudge);
     }
@@ -270,6 +273,7 @@ public class DocumentService {
                 new DocumentFailed(doc.id, publicName(doc), doc.collection, error, doc.department,
                         doc.confidential))).persist()
                 .call(() -> applicationResult(doc, DocumentResult.FAILED, error))
+                .call(() -> documents.announceSettled(doc.id))
                 .replaceWithVoid();
     }
 

@@ -1,0 +1,164 @@
+package fr.osfria.ingest.document.wait;
+
+import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.document.repository.DocumentRepository;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The requests of this replica waiting for a document to settle ({@code GET /v1/documents/{id}?wait=}). A wait is a
+ * callback in a map, woken by its document's announcement ({@link SettledListener}, whichever replica recorded the
+ * change) or, should that be lost (the listening connection down), by {@link #check()}, which reads every document
+ * waited for in one query. A key holds at most {@code per-key} waits and the replica {@code max}: past them
+ * {@link #open} answers null and the request answers at once.
+ */
+@ApplicationScoped
+public class DocumentWaits {
+
+    /** The longest wait a request may ask for, in seconds. */
+    public static final int MAX_SECONDS = 30;
+
+    private final DocumentRepository documents;
+    private final IngestConfig.Waits limits;
+    private final Map<String, Set<Wait>> byDocument = new ConcurrentHashMap<>();
+    private final Map<String, Integer> byKey = new ConcurrentHashMap<>();
+    private final AtomicInteger waiting = new AtomicInteger();
+    private volatile boolean stopping;
+
+    public DocumentWaits(DocumentRepository documents, IngestConfig config, MeterRegistry metrics) {
+        this.documents = documents;
+        this.limits = config.waits();
+        Gauge.builder("osfria.ingest.document.waits", waiting, AtomicInteger::get)
+                .description("Requests waiting for their document to be indexed or failed (GET /v1/documents/{id}?wait=)")
+                .register(metrics);
+    }
+
+    /**
+     * A wait of {@code keyName}'s on {@code documentId}, woken by any announcement from now on; null past a cap or
+     * while the service stops. The caller closes it.
+     */
+    public Wait open(String keyName, String documentId) {
+        if (stopping) {
+            return null;
+        }
+        if (waiting.incrementAndGet() > limits.max()) {
+            waiting.decrementAndGet();
+            return null;
+        }
+        AtomicBoolean admitted = new AtomicBoolean();
+        byKey.compute(keyName, (k, held) -> {
+            int n = held == null ? 0 : held;
+            if (n >= limits.perKey()) {
+                return held;
+            }
+            admitted.set(true);
+            return n + 1;
+        });
+        if (!admitted.get()) {
+            waiting.decrementAndGet();
+            return null;
+        }
+        Wait wait = new Wait(keyName, documentId, Vertx.currentContext());
+        byDocument.compute(documentId, (id, waits) -> {
+            Set<Wait> all = waits == null ? ConcurrentHashMap.newKeySet() : waits;
+            all.add(wait);
+            return all;
+        });
+        return wait;
+    }
+
+    /** Wakes the waits on {@code documentId}: it settled or is gone (each request reads it again). */
+    public void settled(String documentId) {
+        Set<Wait> waits = byDocument.get(documentId);
+        if (waits != null) {
+            waits.forEach(Wait::wake);
+        }
+    }
+
+    /** Waits in progress on this replica. */
+    public int waiting() {
+        return waiting.get();
+    }
+
+    /** The safety net: wakes the waits on every document no longer processing, announced or not. */
+    @Scheduled(every = "${osfria.ingest.waits.check-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> check() {
+        if (byDocument.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<String> ids = List.copyOf(byDocument.keySet());
+        return Panache.withSession(() -> documents.stillProcessing(ids))
+                .invoke(processing -> ids.stream().filter(id -> !processing.contains(id)).forEach(this::settled))
+                .replaceWithVoid()
+                // PostgreSQL away: the waits end at their time-out, answered as a read then answers
+                .onFailure().invoke(e -> Log.debugf("the documents waited for could not be read: %s", e.toString()))
+                .onFailure().recoverWithNull();
+    }
+
+    /** Stopping: every wait answers now (what its document is then), none is cut with its connection. */
+    void stop(@Observes ShutdownEvent event) {
+        stopping = true;
+        byDocument.keySet().forEach(this::settled);
+    }
+
+    private void release(Wait wait) {
+        byDocument.computeIfPresent(wait.documentId, (id, waits) -> {
+            waits.remove(wait);
+            return waits.isEmpty() ? null : waits;
+        });
+        byKey.computeIfPresent(wait.keyName, (k, held) -> held <= 1 ? null : held - 1);
+        waiting.decrementAndGet();
+    }
+
+    /** One request's wait. */
+    public final class Wait {
+
+        private final String keyName;
+        private final String documentId;
+        /** The request's: what follows the wait (a session, the answer) runs there, not on the waker's thread. */
+        private final Context context;
+        private final CompletableFuture<Void> woken = new CompletableFuture<>();
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private Wait(String keyName, String documentId, Context context) {
+            this.keyName = keyName;
+            this.documentId = documentId;
+            this.context = context;
+        }
+
+        /** Completes once the document is announced settled or gone, or after {@code max}; then the wait is closed. */
+        public Uni<Void> until(Duration max) {
+            Uni<Void> woken = Uni.createFrom().completionStage(this.woken)
+                    .ifNoItem().after(max).recoverWithItem((Void) null);
+            return (context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run())))
+                    .onTermination().invoke(this::close);
+        }
+
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                release(this);
+            }
+        }
+
+        private void wake() {
+            woken.complete(null);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+package fr.osfria.ingest.document.rest;
+
+import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
+import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.indexResult;
+import static fr.osfria.ingest.IngestTestSupport.upload;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fr.osfria.events.Topics;
+import fr.osfria.ingest.document.wait.DocumentWaits;
+import fr.osfria.testing.KafkaTestResource;
+import fr.osfria.testing.PostgresTestResource;
+import fr.osfria.testing.TestKeys;
+import fr.osfria.testing.TopicProbe;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code GET /v1/documents/{id}?wait=N}: a client learns its document is indexed (or failed) as soon as it is,
+ * without polling. The test plays embed-service; the settings of the test profile check the documents waited for
+ * every 3 s, so a wait answered within a second of its document's change was woken by the notification.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestKeys.class)
+@WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
+class DocumentWaitTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Inject
+    DocumentWaits waits;
+
+    @Inject
+    AgroalDataSource database;
+
+    /** An answer and when it arrived. */
+    record Answer(int status, JsonObject body, Instant at) {
+    }
+
+    @Test
+    void aWaitAnswersAsSoonAsTheDocumentIsIndexedAndIsAuditedOnce() throws Exception {
+        String id = processingDocument();
+        try (TopicProbe audit = TopicProbe.open(Topics.AUDIT)) {
+            Instant asked = Instant.now();
+            CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+            awaitWaiting(1);
+            Thread.sleep(500); // waiting, not answered: the document is still processing
+            assertFalse(answer.isDone(), "answered before the document settled");
+
+            indexResult(id, 1, 3, null);
+            Answer indexed = answer.get();
+            assertEquals(200, indexed.status());
+            assertEquals("indexed", indexed.body().getString("status"));
+            assertEquals(3, indexed.body().getInteger("chunks_count"));
+            Duration afterTheChange = Duration.between(changedAt(id), indexed.at());
+            assertTrue(afterTheChange.compareTo(Duration.ofSeconds(1)) < 0,
+                    "answered " + afterTheChange.toMillis() + " ms after the status was written");
+            assertTrue(Duration.between(asked, indexed.at()).compareTo(Duration.ofSeconds(20)) < 0);
+
+            audit.await(r -> id.equals(r.key()) && r.value().contains("\"document.read\""), Duration.ofSeconds(20));
+            long reads = audit.drain(Duration.ofSeconds(1)).stream()
+                    .filter(r -> id.equals(r.key()) && r.value().contains("\"document.read\"")).count();
+            assertEquals(1, reads, "the wait is audited once");
+        }
+        assertEquals(0, waits.waiting());
+    }
+
+    @Test
+    void aWaitAnswersWhenIndexingFails() throws Exception {
+        String id = processingDocument();
+        CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+        awaitWaiting(1);
+        indexResult(id, 1, 0, "the index refused the chunks");
+        Answer failed = answer.get();
+        assertEquals("failed", failed.body().getString("status"));
+        assertEquals("the index refused the chunks", failed.body().getString("error"));
+        Duration afterTheChange = Duration.between(changedAt(id), failed.at());
+        assertTrue(afterTheChange.compareTo(Duration.ofSeconds(1)) < 0, afterTheChange.toMillis() + " ms");
+    }
+
+    @Test
+    void aSettledDocumentAnswersAtOnce() throws Exception {
+        String id = processingDocument();
+        indexResult(id, 1, 2, null);
+        awaitStatus(TestKeys.FINANCE, id, "indexed");
+        Instant asked = Instant.now();
+        Answer answer = waitFor(TestKeys.FINANCE, id, 30).get();
+        assertEquals("indexed", answer.body().getString("status"));
+        assertAtOnce(asked, answer);
+    }
+
+    @Test
+    void aWaitOutOfRangeIsRefused() throws Exception {
+        for (String wait : List.of("0", "31", "-1", "abc", "1.5", "", "100", "+5", " 5", "999999999999")) {
+            Answer answer = waitFor(TestKeys.FINANCE, "doc_000000000000000000000000",
+                    java.net.URLEncoder.encode(wait, StandardCharsets.UTF_8)).get();
+            assertEquals(400, answer.status(), "wait=" + wait);
+            JsonObject error = answer.body().getJsonObject("error");
+            assertEquals("invalid_request_error", error.getString("type"));
+            assertEquals("invalid_request", error.getString("code"));
+            assertTrue(error.getString("message").contains("'wait'"), error.encode());
+        }
+    }
+
+    /** A wait reveals nothing a read does not: another key's document, or none, answers 404 at once. */
+    @Test
+    void anotherKeysDocumentOrAnUnknownOneIs404AtOnce() throws Exception {
+        String id = processingDocument();
+        for (String target : List.of(id, "doc_000000000000000000000000", "not-an-id")) {
+            Instant asked = Instant.now();
+            Answer answer = waitFor(TestKeys.HR, target, 30).get();
+            assertEquals(404, answer.status(), target);
+            assertEquals("not_found_error", answer.body().getJsonObject("error").getString("type"));
+            assertAtOnce(asked, answer);
+        }
+        assertEquals(0, waits.waiting());
+        indexResult(id, 1, 1, null);
+    }
+
+    /**
+     * A key holds 20 waits at once, the replica 25 here: past them a request answers at once what a read answers,
+     * and the waits already held are still woken by the change.
+     */
+    @Test
+    void pastTheCapsARequestAnswersAtOnceWithTheCurrentStatus() throws Exception {
+        String id = processingDocument();
+        List<CompletableFuture<Answer>> held = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            held.add(waitFor(TestKeys.FINANCE, id, 30));
+        }
+        awaitWaiting(20);
+        Instant asked = Instant.now();
+        Answer pastTheKeysCap = waitFor(TestKeys.FINANCE, id, 30).get();
+        assertEquals(200, pastTheKeysCap.status());
+        assertEquals("processing", pastTheKeysCap.body().getString("status"));
+        assertAtOnce(asked, pastTheKeysCap);
+
+        for (int i = 0; i < 5; i++) {
+            held.add(waitFor(TestKeys.ADMIN, id, 30));
+        }
+        awaitWaiting(25);
+        given().get("/q/metrics").then().body(containsString("osfria_ingest_document_waits 25.0"));
+        asked = Instant.now();
+        Answer pastTheReplicasCap = waitFor(TestKeys.ADMIN, id, 30).get();
+        assertEquals("processing", pastTheReplicasCap.body().getString("status"));
+        assertAtOnce(asked, pastTheReplicasCap);
+
+        indexResult(id, 1, 1, null);
+        for (CompletableFuture<Answer> wait : held) {
+            assertEquals("indexed", wait.get().body().getString("status"));
+        }
+        assertEquals(0, waits.waiting());
+    }
+
+    /** A status written without a notification (one lost while the listening connection was down) still wakes the wait. */
+    @Test
+    void aChangeWithoutNotificationWakesTheWaitAtTheRegularCheck() throws Exception {
+        String id = processingDocument();
+        Instant asked = Instant.now();
+        CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+        awaitWaiting(1);
+        sql("UPDATE document SET status = 'INDEXED', chunks_count = 1, chunks_indexed = 1, indexed_at = now(),"
+                + " updated_at = now() WHERE id = '" + id + "'");
+        Answer indexed = answer.get();
+        assertEquals("indexed", indexed.body().getString("status"));
+        Duration waited = Duration.between(asked, indexed.at());
+        assertTrue(waited.compareTo(Duration.ofSeconds(10)) < 0, "woken only by the time-out: " + waited);
+    }
+
+    /** The listening connection cut (as by a PostgreSQL restart): another is opened, and notifications wake waits again. */
+    @Test
+    void aLostListeningConnectionIsOpenedAgain() throws Exception {
+        int before = await().atMost(Duration.ofSeconds(20)).until(this::listeningBackend, pid -> pid != 0);
+        sql("SELECT pg_terminate_backend(" + before + ")");
+        int after = await().atMost(Duration.ofSeconds(20)).until(this::listeningBackend, pid -> pid != 0 && pid != before);
+        assertNotEquals(before, after);
+
+        String id = processingDocument();
+        CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+        awaitWaiting(1);
+        indexResult(id, 1, 1, null);
+        Answer indexed = answer.get();
+        assertEquals("indexed", indexed.body().getString("status"));
+        Duration afterTheChange = Duration.between(changedAt(id), indexed.at());
+        assertTrue(afterTheChange.compareTo(Duration.ofSeconds(1)) < 0, afterTheChange.toMillis() + " ms");
+    }
+
+    @Test
+    void aDocumentDeletedWhileWaitedForIs404() throws Exception {
+        String id = processingDocument();
+        CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+        awaitWaiting(1);
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).delete("/v1/documents/" + id).then().statusCode(204);
+        Instant deleted = Instant.now();
+        Answer gone = answer.get();
+        assertEquals(404, gone.status());
+        assertTrue(Duration.between(deleted, gone.at()).compareTo(Duration.ofSeconds(1)) < 0,
+                "answered " + Duration.between(deleted, gone.at()).toMillis() + " ms after the delete");
+    }
+
+    /** A finance document, parsed and chunked, waiting for embed-service's verdict (which the test gives). */
+    private static String processingDocument() {
+        String id = upload(TestKeys.FINANCE, "attente.txt", ("Une note à indexer " + UUID.randomUUID())
+                .getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}").statusCode(202)
+                .extract().path("document_id");
+        await().atMost(Duration.ofSeconds(60)).until(
+                () -> get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count"), n -> n != null && n > 0);
+        return id;
+    }
+
+    private static CompletableFuture<Answer> waitFor(String key, String id, int seconds) {
+        return waitFor(key, id, String.valueOf(seconds));
+    }
+
+    private static CompletableFuture<Answer> waitFor(String key, String id, String wait) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port
+                        + "/v1/documents/" + id + "?wait=" + wait))
+                .header("Authorization", TestKeys.bearer(key)).timeout(Duration.ofSeconds(90)).build();
+        return HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> new Answer(r.statusCode(), new JsonObject(r.body()), Instant.now()));
+    }
+
+    private void awaitWaiting(int count) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> waits.waiting() == count);
+    }
+
+    /** Not waited on: answered within the time a read takes on a busy machine, far below the wait asked for. */
+    private static void assertAtOnce(Instant asked, Answer answer) {
+        Duration took = Duration.between(asked, answer.at());
+        assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "answered after " + took.toMillis() + " ms");
+    }
+
+    /** When the document's status was written (indexed or failed). */
+    private Instant changedAt(String id) throws SQLException {
+        try (Connection c = database.getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT updated_at FROM document WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next());
+                return rs.getTimestamp(1).toInstant();
+            }
+        }
+    }
+
+    /** The backend of the service's listening connection, 0 when none listens. */
+    private int listeningBackend() throws SQLException {
+        try (Connection c = database.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                     + " AND query LIKE 'LISTEN %' ORDER BY backend_start DESC LIMIT 1")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    private void sql(String statement) throws SQLException {
+        try (Connection c = database.getConnection(); Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
+    }
+}
