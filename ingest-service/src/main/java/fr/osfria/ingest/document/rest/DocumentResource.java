@@ -137,12 +137,12 @@ public class DocumentResource {
                 .chain(doc -> pending == null || doc == null || doc.status != DocumentStatus.PROCESSING
                         ? Uni.createFrom().item(doc)
                         : pending.until(Duration.ofSeconds(seconds)).chain(() -> Panache.withSession(() -> visible(key, id))))
+                .chain(doc -> read(key, id, doc))
                 .onTermination().invoke(() -> {
                     if (pending != null) {
                         pending.close();
                     }
-                })
-                .chain(doc -> read(key, id, doc));
+                });
     }
 
     private Uni<Response> read(KeyEntry key, String id, Document doc) {

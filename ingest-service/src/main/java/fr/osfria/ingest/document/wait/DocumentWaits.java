@@ -27,13 +27,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * callback in a map, woken by its document's announcement ({@link SettledListener}, whichever replica recorded the
  * change) or, should that be lost (the listening connection down), by {@link #check()}, which reads every document
  * waited for in one query. A key holds at most {@code per-key} waits and the replica {@code max}: past them
- * {@link #open} answers null and the request answers at once.
+ * {@link #open} answers null and the request answers at once. A wait counts until its request is answered.
  */
 @ApplicationScoped
 public class DocumentWaits {
 
     /** The longest wait a request may ask for, in seconds. */
     public static final int MAX_SECONDS = 30;
+    /** How long the service, stopping, gives the waits it woke to be answered. */
+    static final Duration ANSWERS_ON_STOP = Duration.ofSeconds(3);
 
     private final DocumentRepository documents;
     private final IngestConfig.Waits limits;
@@ -112,10 +114,17 @@ public class DocumentWaits {
                 .onFailure().recoverWithNull();
     }
 
-    /** Stopping: every wait answers now (what its document is then), none is cut with its connection. */
-    void stop(@Observes ShutdownEvent event) {
+    /**
+     * Stopping: every wait answers now, what its document is then, rather than be cut with its connection; the
+     * database and the HTTP server are closed after this (for {@link #ANSWERS_ON_STOP} at most).
+     */
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
         stopping = true;
         byDocument.keySet().forEach(this::settled);
+        long deadline = System.nanoTime() + ANSWERS_ON_STOP.toNanos();
+        while (waiting.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
     }
 
     private void release(Wait wait) {
@@ -143,14 +152,14 @@ public class DocumentWaits {
             this.context = context;
         }
 
-        /** Completes once the document is announced settled or gone, or after {@code max}; then the wait is closed. */
+        /** Completes once the document is announced settled or gone, or after {@code max}. */
         public Uni<Void> until(Duration max) {
             Uni<Void> woken = Uni.createFrom().completionStage(this.woken)
                     .ifNoItem().after(max).recoverWithItem((Void) null);
-            return (context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run())))
-                    .onTermination().invoke(this::close);
+            return context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run()));
         }
 
+        /** The request is answered (or gone): the wait no longer counts. */
         public void close() {
             if (closed.compareAndSet(false, true)) {
                 release(this);

@@ -1,10 +1,9 @@
 package fr.osfria.ingest.document.rest;
 
-import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.awaitStatus;
-import static fr.osfria.ingest.IngestTestSupport.get;
+import static fr.osfria.ingest.IngestTestSupport.chunkedDocument;
 import static fr.osfria.ingest.IngestTestSupport.indexResult;
-import static fr.osfria.ingest.IngestTestSupport.upload;
+import static fr.osfria.ingest.IngestTestSupport.waitFor;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -14,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.events.Topics;
+import fr.osfria.ingest.IngestTestSupport;
+import fr.osfria.ingest.IngestTestSupport.Answer;
 import fr.osfria.ingest.document.wait.DocumentWaits;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.PostgresTestResource;
@@ -23,16 +24,11 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.RestAssured;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -40,7 +36,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -55,21 +50,15 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class DocumentWaitTest {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-
     @Inject
     DocumentWaits waits;
 
     @Inject
     AgroalDataSource database;
 
-    /** An answer and when it arrived. */
-    record Answer(int status, JsonObject body, Instant at) {
-    }
-
     @Test
     void aWaitAnswersAsSoonAsTheDocumentIsIndexedAndIsAuditedOnce() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         try (TopicProbe audit = TopicProbe.open(Topics.AUDIT)) {
             Instant asked = Instant.now();
             CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
@@ -97,7 +86,7 @@ class DocumentWaitTest {
 
     @Test
     void aWaitAnswersWhenIndexingFails() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
         awaitWaiting(1);
         indexResult(id, 1, 0, "the index refused the chunks");
@@ -110,7 +99,7 @@ class DocumentWaitTest {
 
     @Test
     void aSettledDocumentAnswersAtOnce() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         indexResult(id, 1, 2, null);
         awaitStatus(TestKeys.FINANCE, id, "indexed");
         Instant asked = Instant.now();
@@ -123,7 +112,7 @@ class DocumentWaitTest {
     void aWaitOutOfRangeIsRefused() throws Exception {
         for (String wait : List.of("0", "31", "-1", "abc", "1.5", "", "100", "+5", " 5", "999999999999")) {
             Answer answer = waitFor(TestKeys.FINANCE, "doc_000000000000000000000000",
-                    java.net.URLEncoder.encode(wait, StandardCharsets.UTF_8)).get();
+                    URLEncoder.encode(wait, StandardCharsets.UTF_8)).get();
             assertEquals(400, answer.status(), "wait=" + wait);
             JsonObject error = answer.body().getJsonObject("error");
             assertEquals("invalid_request_error", error.getString("type"));
@@ -135,7 +124,7 @@ class DocumentWaitTest {
     /** A wait reveals nothing a read does not: another key's document, or none, answers 404 at once. */
     @Test
     void anotherKeysDocumentOrAnUnknownOneIs404AtOnce() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         for (String target : List.of(id, "doc_000000000000000000000000", "not-an-id")) {
             Instant asked = Instant.now();
             Answer answer = waitFor(TestKeys.HR, target, 30).get();
@@ -153,7 +142,7 @@ class DocumentWaitTest {
      */
     @Test
     void pastTheCapsARequestAnswersAtOnceWithTheCurrentStatus() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         List<CompletableFuture<Answer>> held = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             held.add(waitFor(TestKeys.FINANCE, id, 30));
@@ -185,7 +174,7 @@ class DocumentWaitTest {
     /** A status written without a notification (one lost while the listening connection was down) still wakes the wait. */
     @Test
     void aChangeWithoutNotificationWakesTheWaitAtTheRegularCheck() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         Instant asked = Instant.now();
         CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
         awaitWaiting(1);
@@ -205,7 +194,7 @@ class DocumentWaitTest {
         int after = await().atMost(Duration.ofSeconds(20)).until(this::listeningBackend, pid -> pid != 0 && pid != before);
         assertNotEquals(before, after);
 
-        String id = processingDocument();
+        String id = chunkedDocument();
         CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
         awaitWaiting(1);
         indexResult(id, 1, 1, null);
@@ -217,7 +206,7 @@ class DocumentWaitTest {
 
     @Test
     void aDocumentDeletedWhileWaitedForIs404() throws Exception {
-        String id = processingDocument();
+        String id = chunkedDocument();
         CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
         awaitWaiting(1);
         given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).delete("/v1/documents/" + id).then().statusCode(204);
@@ -228,48 +217,19 @@ class DocumentWaitTest {
                 "answered " + Duration.between(deleted, gone.at()).toMillis() + " ms after the delete");
     }
 
-    /** A finance document, parsed and chunked, waiting for embed-service's verdict (which the test gives). */
-    private static String processingDocument() {
-        String id = upload(TestKeys.FINANCE, "attente.txt", ("Une note à indexer " + UUID.randomUUID())
-                .getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"finance\"}").statusCode(202)
-                .extract().path("document_id");
-        await().atMost(Duration.ofSeconds(60)).until(
-                () -> get(TestKeys.FINANCE, id).extract().<Integer>path("chunks_count"), n -> n != null && n > 0);
-        return id;
-    }
-
-    private static CompletableFuture<Answer> waitFor(String key, String id, int seconds) {
-        return waitFor(key, id, String.valueOf(seconds));
-    }
-
-    private static CompletableFuture<Answer> waitFor(String key, String id, String wait) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port
-                        + "/v1/documents/" + id + "?wait=" + wait))
-                .header("Authorization", TestKeys.bearer(key)).timeout(Duration.ofSeconds(90)).build();
-        return HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                .thenApply(r -> new Answer(r.statusCode(), new JsonObject(r.body()), Instant.now()));
-    }
-
     private void awaitWaiting(int count) {
         await().atMost(Duration.ofSeconds(20)).until(() -> waits.waiting() == count);
+    }
+
+    /** When the document's status was written (indexed or failed). */
+    private Instant changedAt(String id) throws SQLException {
+        return IngestTestSupport.changedAt(database, id);
     }
 
     /** Not waited on: answered within the time a read takes on a busy machine, far below the wait asked for. */
     private static void assertAtOnce(Instant asked, Answer answer) {
         Duration took = Duration.between(asked, answer.at());
         assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "answered after " + took.toMillis() + " ms");
-    }
-
-    /** When the document's status was written (indexed or failed). */
-    private Instant changedAt(String id) throws SQLException {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT updated_at FROM document WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                assertTrue(rs.next());
-                return rs.getTimestamp(1).toInstant();
-            }
-        }
     }
 
     /** The backend of the service's listening connection, 0 when none listens. */
