@@ -25,6 +25,8 @@ const id = (value) => {
 };
 const defined = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== null));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// the longest a request of documents.wait asks the platform to hold it (it allows 30): below proxies' read time-outs
+const WAIT_SECONDS = 20;
 
 /**
  * A client of one Osfria platform. `baseURL` is the platform's host (`https://osfria.entreprise.local`); the SDK
@@ -144,21 +146,31 @@ class Documents {
   }
 
   /**
-   * Polls until the document is `indexed` or `failed` and resolves to it (a failed one says why in `error`);
-   * `onProgress(document)` on each poll. Rejects with an Error named `TimeoutError` after `timeout` seconds.
+   * Resolves to the document once it is `indexed` or `failed` (a failed one says why in `error`), as soon as it is:
+   * each request asks the platform to answer when the document settles (`GET /documents/{id}?wait=`, at most 20 s a
+   * request), so nothing is polled. `onProgress(document)` is called with each answer. `pollInterval` (seconds) is
+   * only the pause before asking again when the platform answered at once although the document is still processing
+   * (the key already holds its 20 waits, or a platform without `wait`). Rejects with an Error named `TimeoutError`
+   * after `timeout` seconds.
    */
   async wait(documentId, { timeout = 300, onProgress, pollInterval = 1 } = {}) {
     const deadline = Date.now() + timeout * 1000;
     for (;;) {
-      const document = await this.get(documentId);
+      const seconds = Math.min(WAIT_SECONDS, Math.max(1, Math.floor((deadline - Date.now()) / 1000)));
+      const asked = Date.now();
+      // the request's own time-out counts from its answer's expected end, not from the question
+      const document = await this.#http.request('GET', `/documents/${id(documentId)}`,
+        { query: { wait: seconds }, timeout: seconds + this.#http.timeout });
       onProgress?.(document);
       if (document.status === 'indexed' || document.status === 'failed') return document;
-      if (Date.now() + pollInterval * 1000 > deadline) {
+      const answeredAtOnce = Date.now() - asked < (seconds * 1000) / 2;
+      const pause = answeredAtOnce ? pollInterval * 1000 : 0;
+      if (Date.now() + pause >= deadline) {
         const error = new Error(`document ${documentId} still ${document.status} after ${timeout} s`);
         error.name = 'TimeoutError';
         throw error;
       }
-      await sleep(pollInterval * 1000);
+      await sleep(pause);
     }
   }
 

@@ -9,6 +9,8 @@ from . import _multipart
 from ._http import Stream, Transport
 
 TERMINAL = ("indexed", "failed")
+# the longest a request of documents.wait asks the platform to hold it (it allows 30): below proxies' read time-outs
+WAIT_SECONDS = 20
 
 
 def _id(value: str) -> str:
@@ -112,18 +114,28 @@ class Documents:
 
     def wait(self, document_id: str, timeout: float = 300.0, on_progress: Optional[Callable[[Any], None]] = None,
              poll_interval: float = 1.0) -> Any:
-        """Polls the document until it is ``indexed`` or ``failed`` and returns it (check ``status``; a failed
-        one says why in ``error``). ``on_progress(document)`` is called on each poll. Raises ``TimeoutError``."""
+        """Returns the document once it is ``indexed`` or ``failed`` (check ``status``; a failed one says why in
+        ``error``), as soon as it is: each request asks the platform to answer when the document settles
+        (``GET /documents/{id}?wait=``, at most 20 s a request), so nothing is polled. ``on_progress(document)`` is
+        called with each answer. ``poll_interval`` is only the pause before asking again when the platform answered
+        at once although the document is still processing (the key already holds its 20 waits, or a platform without
+        ``wait``). Raises ``TimeoutError`` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
-            document = self.get(document_id)
+            seconds = min(WAIT_SECONDS, max(1, int(deadline - time.monotonic())))
+            asked = time.monotonic()
+            # the request's own time-out counts from its answer's expected end, not from the question
+            document = self._http.request("GET", "/documents/" + _id(document_id), query={"wait": seconds},
+                                          timeout=seconds + self._http.timeout)
             if on_progress is not None:
                 on_progress(document)
             if document["status"] in TERMINAL:
                 return document
-            if time.monotonic() + poll_interval > deadline:
+            answered_at_once = time.monotonic() - asked < seconds / 2
+            pause = poll_interval if answered_at_once else 0.0
+            if time.monotonic() + pause >= deadline:
                 raise TimeoutError(f"document {document_id} still {document['status']} after {timeout} s")
-            time.sleep(poll_interval)
+            time.sleep(pause)
 
     def _send(self, method, suffix, file, collection, metadata, confidential, department, filename, timeout):
         content, name = _multipart.read_file(file, filename)
