@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * waited for in one query. A key holds at most {@code per-key} waits and the replica {@code max}: past them
  * {@link #open} answers null and the request answers at once. A wait counts until its request is answered.
  */
+@Startup // its gauge is exported from the start, 0 until a request waits
 @ApplicationScoped
 public class DocumentWaits {
 
