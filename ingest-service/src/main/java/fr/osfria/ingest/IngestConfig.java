@@ -98,6 +98,13 @@ public interface IngestConfig {
          */
         @WithDefault("1s")
         String checkInterval();
+
+        /**
+         * How often the connection listening for settled documents must answer a statement (within 5 s): one that does
+         * not, silent rather than closed (a network partition), is replaced.
+         */
+        @WithDefault("30s")
+        String listenerCheckInterval();
     }
 
     /**

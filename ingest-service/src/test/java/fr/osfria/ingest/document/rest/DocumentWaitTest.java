@@ -204,6 +204,29 @@ class DocumentWaitTest {
         assertTrue(afterTheChange.compareTo(Duration.ofSeconds(1)) < 0, afterTheChange.toMillis() + " ms");
     }
 
+    /**
+     * A listening connection that no longer answers and is not closed (a network partition; here its backend process
+     * stopped): it delivers nothing, so it is replaced, and notifications wake waits again.
+     */
+    @Test
+    void aSilentListeningConnectionIsReplaced() throws Exception {
+        int silent = await().atMost(Duration.ofSeconds(20)).until(this::listeningBackend, pid -> pid != 0);
+        signal("STOP", silent);
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(this::listeningBackend, pid -> pid != 0 && pid != silent);
+        } finally {
+            signal("CONT", silent);
+        }
+        String id = chunkedDocument();
+        CompletableFuture<Answer> answer = waitFor(TestKeys.FINANCE, id, 20);
+        awaitWaiting(1);
+        indexResult(id, 1, 1, null);
+        Answer indexed = answer.get();
+        assertEquals("indexed", indexed.body().getString("status"));
+        Duration afterTheChange = Duration.between(changedAt(id), indexed.at());
+        assertTrue(afterTheChange.compareTo(Duration.ofSeconds(1)) < 0, afterTheChange.toMillis() + " ms");
+    }
+
     @Test
     void aDocumentDeletedWhileWaitedForIs404() throws Exception {
         String id = chunkedDocument();
@@ -239,6 +262,10 @@ class DocumentWaitTest {
                      + " AND query LIKE 'LISTEN %' ORDER BY backend_start DESC LIMIT 1")) {
             return rs.next() ? rs.getInt(1) : 0;
         }
+    }
+
+    private static void signal(String signal, int pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).inheritIO().start().waitFor());
     }
 
     private void sql(String statement) throws SQLException {
