@@ -1,5 +1,6 @@
 import http.server
 import json
+import math
 import threading
 import time
 import unittest
@@ -52,8 +53,7 @@ class WaitTest(unittest.TestCase):
     def test_returns_as_soon_as_the_document_is_indexed_not_at_a_poll(self):
         platform = Platform(indexed_after=1.3)
         try:
-            seen = []
-            document = platform.client.documents.wait("doc_x", timeout=60, on_progress=seen.append)
+            document = platform.client.documents.wait("doc_x", timeout=60)
             late = time.monotonic() - platform.indexed_at
         finally:
             platform.close()
@@ -61,7 +61,30 @@ class WaitTest(unittest.TestCase):
         # polling every second would have answered at 2 s, 0.7 s late
         self.assertLess(late, 0.3, f"returned {late:.2f} s after the document was indexed")
         self.assertEqual(["20"], [wait for _, wait in platform.seen], "one request, asking to be held up to 20 s")
-        self.assertEqual(["indexed"], [d.status for d in seen])
+
+    def test_with_a_progress_callback_each_request_is_held_at_most_poll_interval(self):
+        platform = Platform(indexed_after=2.5)
+        try:
+            seen = []
+            document = platform.client.documents.wait("doc_x", timeout=60, on_progress=seen.append, poll_interval=1)
+            late = time.monotonic() - platform.indexed_at
+        finally:
+            platform.close()
+        self.assertEqual("indexed", document.status)
+        self.assertLess(late, 0.3, f"returned {late:.2f} s after the document was indexed")
+        waits = [wait for _, wait in platform.seen]
+        self.assertTrue(len(waits) >= 3 and set(waits) == {"1"}, waits)  # progress about every second
+        self.assertEqual(len(waits), len(seen))
+        self.assertEqual("indexed", seen[-1].status)
+
+    def test_an_infinite_time_out_asks_for_the_longest_wait(self):
+        platform = Platform(indexed_after=0.3)
+        try:
+            document = platform.client.documents.wait("doc_x", timeout=math.inf)
+        finally:
+            platform.close()
+        self.assertEqual("indexed", document.status)
+        self.assertEqual(["20"], [wait for _, wait in platform.seen])
 
     def test_a_request_answered_at_once_is_asked_again_after_poll_interval(self):
         platform = Platform(indexed_after=0.5, capped=2)  # the key's waits all taken: answered at once twice
@@ -83,8 +106,10 @@ class WaitTest(unittest.TestCase):
             took = time.monotonic() - started
         finally:
             platform.close()
-        self.assertTrue(1.4 < took < 3.5, took)
-        self.assertEqual(["1", "1"], [wait for _, wait in platform.seen], "each request within what is left")
+        # never past the time-out by more than a request's own round trip
+        self.assertTrue(1.4 < took < 1.5 + 0.5, took)
+        for at, wait in platform.seen:
+            self.assertTrue(wait is None or at - started + int(wait) <= 1.5 + 0.1, platform.seen)
 
 
 if __name__ == "__main__":
