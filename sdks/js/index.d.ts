@@ -207,8 +207,8 @@ export declare class OsfriaClient {
     delete(documentId: string): Promise<void>;
     /**
      * The document as soon as it is `indexed` or `failed`: each request is held by the platform until then (`?wait=`,
-     * at most 20 s). `pollInterval` (seconds) is only the pause before asking again when the platform answered at once
-     * while the document was still processing.
+     * at most 20 s; with `onProgress`, at most `pollInterval`). `pollInterval` (seconds) is also the pause before asking
+     * again when the platform answered at once while the document was still processing.
      */
     wait(documentId: string, options?: { timeout?: number; pollInterval?: number; onProgress?: (document: Document) => void }): Promise<Document>;
   };
