@@ -11,6 +11,8 @@ import fr.osfria.events.document.ChunksIndexed;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.restassured.RestAssured;
 import io.restassured.response.ValidatableResponse;
 import io.vertx.core.json.JsonObject;
@@ -115,6 +117,15 @@ public final class IngestTestSupport {
                 return rs.getString(1);
             }
         }
+    }
+
+    /**
+     * Waits woken so far by their document's announcement, not by the regular check: what tells a notification's
+     * wake from the safety net's, whatever the timing on a busy machine.
+     */
+    public static double wokenByNotification(MeterRegistry metrics) {
+        Counter wakes = metrics.find("osfria.ingest.document.wait.wakes").tag("by", "notification").counter();
+        return wakes == null ? 0 : wakes.count();
     }
 
     private IngestTestSupport() {

@@ -160,7 +160,6 @@ public class PostgresOutageUploadTest {
      * Switches the relay off and waits until it has cut the open connections: a statement sent on a pooled connection
      * in the moment before (the relay looks at its switch every few tens of milliseconds) would still be answered.
      */
-    /** PostgreSQL out of reach from the service: connections refused, open ones cut. */
     static void cutDatabase() {
         System.setProperty(SWITCH, "false");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))

@@ -18,6 +18,7 @@ import fr.osfria.ingest.document.wait.DocumentWaits;
 import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -45,6 +46,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.SecretKey;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
@@ -57,6 +60,9 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
 
+    /** A wait shorter than this is not worth another round: the answer is given instead. */
+    private static final long MIN_ROUND = TimeUnit.MILLISECONDS.toNanos(50);
+
     private final Caller caller;
     private final DurableAudit audit;
     private final DocumentRepository documents;
@@ -67,10 +73,11 @@ public class DocumentResource {
     private final Envelope envelope;
     private final DocumentUploads uploads;
     private final DocumentWaits waits;
+    private final KeyRegistry keys;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             BlobStore blobs, IngestConfig config, Vertx vertx, Envelope envelope,
-                            DocumentUploads uploads, DocumentWaits waits) {
+                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -81,6 +88,7 @@ public class DocumentResource {
         this.envelope = envelope;
         this.uploads = uploads;
         this.waits = waits;
+        this.keys = keys;
     }
 
     @POST
@@ -112,8 +120,9 @@ public class DocumentResource {
 
     /**
      * The document; with {@code wait} (1 to 30 s), answered once it is indexed or failed, or when that time has passed:
-     * what it is then. Rights are checked before waiting, so another key's document answers 404 at once. No session
-     * (no database connection) is held while waiting.
+     * what it is then, to the key as it is then (revoked or narrowed meanwhile: 404). Rights are checked before
+     * waiting, so another key's document answers 404 at once. A new version restarts the wait. No session (no
+     * database connection) is held while waiting.
      */
     @GET
     @Path("/{id}")
@@ -130,19 +139,65 @@ public class DocumentResource {
             return refuse(key, "document.read", id, null, new InvalidUpload(400,
                     "'wait' is a whole number of seconds from 1 to " + DocumentWaits.MAX_SECONDS));
         }
+        if (!isDocumentId(id)) {
+            return notFound(key, "document.read", id); // not waited for: it takes no place in the caps
+        }
         // registered before the read: a document settling between the two still wakes it. Null past a cap: the
         // request answers at once, as a plain read
         DocumentWaits.Wait pending = waits.open(key.name(), id);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        // the document the first read found, while its read is not audited yet
+        AtomicReference<Document> unaudited = new AtomicReference<>();
         return Panache.withSession(() -> visible(key, id))
-                .chain(doc -> pending == null || doc == null || doc.status != DocumentStatus.PROCESSING
-                        ? Uni.createFrom().item(doc)
-                        : pending.until(Duration.ofSeconds(seconds)).chain(() -> Panache.withSession(() -> visible(key, id))))
-                .chain(doc -> read(key, id, doc))
+                .chain(doc -> {
+                    if (pending == null || doc == null || doc.status != DocumentStatus.PROCESSING) {
+                        return read(key, id, doc);
+                    }
+                    unaudited.set(doc);
+                    return waitFor(pending, key, id, deadline, unaudited);
+                })
+                .onCancellation().invoke(() -> {
+                    // the client left while waiting: what it learnt (the document exists, readable, processing) is
+                    // audited all the same, to the end whatever happens to the request
+                    Document doc = unaudited.getAndSet(null);
+                    if (doc != null) {
+                        audit.record(key.name(), "document.read", id, doc.collection, "ok", "the client left while waiting")
+                                .subscribe().with(v -> { }, e -> Log.warnf("the read of %s left unanswered is not audited: %s",
+                                        id, e.toString()));
+                    }
+                })
                 .onTermination().invoke(() -> {
                     if (pending != null) {
                         pending.close();
                     }
                 });
+    }
+
+    /**
+     * Until {@code pending} is woken or {@code deadline} passes, then the document read again with the key as it is
+     * now. Still processing (a new version was uploaded meanwhile) with time left: waits again.
+     */
+    private Uni<Response> waitFor(DocumentWaits.Wait pending, KeyEntry asked, String id, long deadline,
+                                  AtomicReference<Document> unaudited) {
+        long left = deadline - System.nanoTime();
+        return pending.until(Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1)))).chain(() -> {
+            // before the read: a change after it wakes the next round
+            boolean again = pending.rearm();
+            KeyEntry key = keys.active(asked.name()).orElse(null);
+            if (key == null) { // revoked meanwhile: it learns no more, as for a document it may not read
+                return answer(unaudited, notFound(asked, "document.read", id));
+            }
+            return Panache.withSession(() -> visible(key, id)).chain(doc -> again && doc != null
+                    && doc.status == DocumentStatus.PROCESSING && deadline - System.nanoTime() > MIN_ROUND
+                    ? waitFor(pending, key, id, deadline, unaudited)
+                    : answer(unaudited, read(key, id, doc)));
+        });
+    }
+
+    /** The answer of a wait, audited by {@code audited} to the end even if the client leaves meanwhile. */
+    private static Uni<Response> answer(AtomicReference<Document> unaudited, Uni<Response> audited) {
+        unaudited.set(null);
+        return DocumentUploads.toTheEnd(audited);
     }
 
     private Uni<Response> read(KeyEntry key, String id, Document doc) {
@@ -270,11 +325,15 @@ public class DocumentResource {
 
     /** The document if it exists and the key may read it; null otherwise, whichever the reason. */
     private Uni<Document> visible(KeyEntry key, String id) {
-        if (id == null || !id.matches("doc_[0-9a-f]{24}")) {
+        if (!isDocumentId(id)) {
             return Uni.createFrom().nullItem();
         }
         return documents.findById(id).map(doc ->
                 doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential) ? doc : null);
+    }
+
+    private static boolean isDocumentId(String id) {
+        return id != null && id.matches("doc_[0-9a-f]{24}");
     }
 
     private Uni<Void> removeFile(String blobKey) {

@@ -2,6 +2,7 @@ package fr.osfria.ingest.document.wait;
 
 import fr.osfria.ingest.IngestConfig;
 import fr.osfria.ingest.document.repository.DocumentRepository;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -15,20 +16,25 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The requests of this replica waiting for a document to settle ({@code GET /v1/documents/{id}?wait=}). A wait is a
  * callback in a map, woken by its document's announcement ({@link SettledListener}, whichever replica recorded the
  * change) or, should that be lost (the listening connection down), by {@link #check()}, which reads every document
  * waited for in one query. A key holds at most {@code per-key} waits and the replica {@code max}: past them
- * {@link #open} answers null and the request answers at once. A wait counts until its request is answered.
+ * {@link #open} answers null and the request answers at once. A wait counts until its request is answered. Wakes are
+ * counted by what woke them ({@code osfria.ingest.document.wait.wakes}, tag {@code by}): notifications should wake
+ * nearly all of them.
  */
 @Startup // its gauge is exported from the start, 0 until a request waits
 @ApplicationScoped
@@ -44,6 +50,9 @@ public class DocumentWaits {
     private final Map<String, Set<Wait>> byDocument = new ConcurrentHashMap<>();
     private final Map<String, Integer> byKey = new ConcurrentHashMap<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final Map<Woken, Counter> wakes = new EnumMap<>(Woken.class);
+    /** Failures of {@link #check()} in a row: the first is a warning, the rest debug until one succeeds. */
+    private final AtomicInteger checkFailures = new AtomicInteger();
     private volatile boolean stopping;
 
     public DocumentWaits(DocumentRepository documents, IngestConfig config, MeterRegistry metrics) {
@@ -52,6 +61,21 @@ public class DocumentWaits {
         Gauge.builder("osfria.ingest.document.waits", waiting, AtomicInteger::get)
                 .description("Requests waiting for their document to be indexed or failed (GET /v1/documents/{id}?wait=)")
                 .register(metrics);
+        for (Woken by : Woken.values()) {
+            wakes.put(by, Counter.builder("osfria.ingest.document.wait.wakes").tag("by", by.name().toLowerCase(Locale.ROOT))
+                    .description("Waits woken, by what woke them (a wait woken again after a new version counts again)")
+                    .register(metrics));
+        }
+    }
+
+    /** What woke a wait. */
+    public enum Woken {
+        /** Its document's announcement ({@link SettledListener}). */
+        NOTIFICATION,
+        /** The regular check ({@link #check()}), the safety net. */
+        CHECK,
+        /** The service stopping. */
+        STOP
     }
 
     /**
@@ -88,11 +112,18 @@ public class DocumentWaits {
         return wait;
     }
 
-    /** Wakes the waits on {@code documentId}: it settled or is gone (each request reads it again). */
-    public void settled(String documentId) {
+    /**
+     * Wakes the waits on {@code documentId}: it settled, is gone or has a new version (each request reads it again).
+     */
+    public void settled(String documentId, Woken by) {
         Set<Wait> waits = byDocument.get(documentId);
         if (waits != null) {
-            waits.forEach(Wait::wake);
+            Counter counter = wakes.get(by);
+            waits.forEach(wait -> {
+                if (wait.wake()) {
+                    counter.increment();
+                }
+            });
         }
     }
 
@@ -109,10 +140,24 @@ public class DocumentWaits {
         }
         List<String> ids = List.copyOf(byDocument.keySet());
         return Panache.withSession(() -> documents.stillProcessing(ids))
-                .invoke(processing -> ids.stream().filter(id -> !processing.contains(id)).forEach(this::settled))
+                .invoke(processing -> ids.stream().filter(id -> !processing.contains(id))
+                        .forEach(id -> settled(id, Woken.CHECK)))
+                .invoke(() -> {
+                    if (checkFailures.getAndSet(0) > 0) {
+                        Log.info("the documents waited for are read again");
+                    }
+                })
                 .replaceWithVoid()
-                // PostgreSQL away: the waits end at their time-out, answered as a read then answers
-                .onFailure().invoke(e -> Log.debugf("the documents waited for could not be read: %s", e.toString()))
+                // PostgreSQL away: the waits end at their time-out, answered as a read then answers. Said once per run
+                // of failures: one that lasts means waits whose notification is lost are woken by nothing else
+                .onFailure().invoke(e -> {
+                    if (checkFailures.getAndIncrement() == 0) {
+                        Log.warnf("the documents waited for cannot be read (waits are woken by notifications only): %s",
+                                e.toString());
+                    } else {
+                        Log.debugf("the documents waited for could not be read: %s", e.toString());
+                    }
+                })
                 .onFailure().recoverWithNull();
     }
 
@@ -122,7 +167,7 @@ public class DocumentWaits {
      */
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
         stopping = true;
-        byDocument.keySet().forEach(this::settled);
+        byDocument.keySet().forEach(id -> settled(id, Woken.STOP));
         long deadline = System.nanoTime() + ANSWERS_ON_STOP.toNanos();
         while (waiting.get() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -145,7 +190,8 @@ public class DocumentWaits {
         private final String documentId;
         /** The request's: what follows the wait (a session, the answer) runs there, not on the waker's thread. */
         private final Context context;
-        private final CompletableFuture<Void> woken = new CompletableFuture<>();
+        /** Completed by a wake; replaced by {@link #rearm()} for the next round. */
+        private final AtomicReference<CompletableFuture<Void>> woken = new AtomicReference<>(new CompletableFuture<>());
         private final AtomicBoolean closed = new AtomicBoolean();
 
         private Wait(String keyName, String documentId, Context context) {
@@ -154,9 +200,9 @@ public class DocumentWaits {
             this.context = context;
         }
 
-        /** Completes once the document is announced settled or gone, or after {@code max}. */
+        /** Completes once the document is announced settled, gone or replaced, or after {@code max}. */
         public Uni<Void> until(Duration max) {
-            Uni<Void> woken = Uni.createFrom().completionStage(this.woken)
+            Uni<Void> woken = Uni.createFrom().completionStage(this.woken.get())
                     .ifNoItem().after(max).recoverWithItem((Void) null);
             return context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run()));
         }
@@ -168,8 +214,21 @@ public class DocumentWaits {
             }
         }
 
-        private void wake() {
-            woken.complete(null);
+        /**
+         * Ready to be woken again, by what happens from now on: called after a wake, before the request reads the
+         * document again. False while the service stops: the request answers now.
+         */
+        public boolean rearm() {
+            if (stopping) {
+                return false;
+            }
+            woken.updateAndGet(f -> f.isDone() ? new CompletableFuture<>() : f);
+            return true;
+        }
+
+        /** Whether this woke it (it was not already awake). */
+        private boolean wake() {
+            return woken.get().complete(null);
         }
     }
 }
