@@ -41,6 +41,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -221,6 +222,14 @@ class DocumentWaitTest {
         try {
             // the stopped backend still shows its LISTEN: another one listens besides it
             await().atMost(Duration.ofSeconds(30)).until(this::listeningBackends, pids -> pids.stream().anyMatch(pid -> pid != silent));
+            // the connection given up was closed, not handed back to the pool: reads wider than the pool all answer
+            List<CompletableFuture<Answer>> reads = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                reads.add(waitFor(TestKeys.READER, "doc_000000000000000000000000", 1));
+            }
+            for (CompletableFuture<Answer> read : reads) {
+                assertEquals(404, read.get(30, TimeUnit.SECONDS).status());
+            }
         } finally {
             signal("CONT", silent);
         }
