@@ -151,9 +151,9 @@ class Documents {
    * request), so nothing is polled. `onProgress(document)` is called with each answer; given one, each request is held
    * at most `pollInterval` seconds (1 to 20), so that progress comes about as often as polling gave it. `pollInterval`
    * (seconds) is also the pause before asking again when the platform answered at once although the document is
-   * still processing (the key already holds all the waits it may, or a platform without `wait`). With less than a second
-   * left, plain reads, the last one at `timeout`. Rejects with an Error named `TimeoutError` after `timeout` seconds
-   * (`Infinity`: never).
+   * still processing (the key already holds all the waits it may, or a platform without `wait`). With less than a
+   * second left, plain reads, the last one at `timeout`. Rejects with an Error named `TimeoutError` after `timeout`
+   * seconds (`Infinity`: never).
    */
   async wait(documentId, { timeout = 300, onProgress, pollInterval = 1 } = {}) {
     const deadline = Date.now() + timeout * 1000;

@@ -119,9 +119,9 @@ class Documents:
         (``GET /documents/{id}?wait=``, at most 20 s a request), so nothing is polled. ``on_progress(document)`` is
         called with each answer; given one, each request is held at most ``poll_interval`` seconds (1 to 20), so that
         progress comes about as often as polling gave it. ``poll_interval`` is also the pause before asking again when
-        the platform answered at once although the document is still processing (the key already holds all the waits it may,
-        or a platform without ``wait``). With less than a second left, plain reads, the last one at ``timeout``.
-        Raises ``TimeoutError`` after ``timeout`` seconds (``math.inf``: never)."""
+        the platform answered at once although the document is still processing (the key already holds all the waits
+        it may, or a platform without ``wait``). With less than a second left, plain reads, the last one at
+        ``timeout``. Raises ``TimeoutError`` after ``timeout`` seconds (``math.inf``: never)."""
         deadline = time.monotonic() + timeout
         longest = WAIT_SECONDS if on_progress is None else min(WAIT_SECONDS, max(1.0, poll_interval))
         while True:
