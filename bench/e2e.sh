@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Upload to searchable on the real local platform (the packaged launcher, as ./osfria up runs it): p50/p95 from the
-# upload of a 10-page text PDF to its status "indexed", one document at a time, with the per-stage breakdown read
+# upload of a 10-page text PDF to its status "indexed" (the client waiting with ?wait=20; a second, shorter pass
+# polling every 10 ms), one document at a time, with the per-stage breakdown read
 # from the services' /q/metrics and the work inside the services (parse+chunk, embedding) as the baseline; then
 # POST /v1/search against its own search_time_ms and GET /v1/documents?limit=5.
-# Options: -Dbench.documents=30 -Dbench.warmup=5 -Dbench.requests=200
+# Options: -Dbench.documents=30 -Dbench.polled-documents=10 -Dbench.warmup=5 -Dbench.requests=200
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the launcher and the services' packaged apps, as ./osfria up builds them

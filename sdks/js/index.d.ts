@@ -205,6 +205,11 @@ export declare class OsfriaClient {
     get(documentId: string): Promise<Document>;
     list(params: { collection: string; pageSize?: number }): AsyncIterable<Document>;
     delete(documentId: string): Promise<void>;
+    /**
+     * The document as soon as it is `indexed` or `failed`: each request is held by the platform until then (`?wait=`,
+     * at most 20 s; with `onProgress`, at most `pollInterval`). `pollInterval` (seconds) is also the pause before asking
+     * again when the platform answered at once while the document was still processing.
+     */
     wait(documentId: string, options?: { timeout?: number; pollInterval?: number; onProgress?: (document: Document) => void }): Promise<Document>;
   };
   webhooks: {

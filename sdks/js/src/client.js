@@ -25,6 +25,8 @@ const id = (value) => {
 };
 const defined = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && v !== null));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// the longest a request of documents.wait asks the platform to hold it (it allows 30): below proxies' read time-outs
+const WAIT_SECONDS = 20;
 
 /**
  * A client of one Osfria platform. `baseURL` is the platform's host (`https://osfria.entreprise.local`); the SDK
@@ -144,21 +146,41 @@ class Documents {
   }
 
   /**
-   * Polls until the document is `indexed` or `failed` and resolves to it (a failed one says why in `error`);
-   * `onProgress(document)` on each poll. Rejects with an Error named `TimeoutError` after `timeout` seconds.
+   * Resolves to the document once it is `indexed` or `failed` (a failed one says why in `error`), as soon as it is:
+   * each request asks the platform to answer when the document settles (`GET /documents/{id}?wait=`, at most 20 s a
+   * request), so nothing is polled. `onProgress(document)` is called with each answer; given one, each request is held
+   * at most `pollInterval` seconds (1 to 20), so that progress comes about as often as polling gave it. `pollInterval`
+   * (seconds) is also the pause before asking again when the platform answered at once although the document is
+   * still processing (the key already holds all the waits it may, or a platform without `wait`). With less than a
+   * second left, plain reads, the last one at `timeout`. Rejects with an Error named `TimeoutError` after `timeout`
+   * seconds (`Infinity`: never).
    */
   async wait(documentId, { timeout = 300, onProgress, pollInterval = 1 } = {}) {
     const deadline = Date.now() + timeout * 1000;
+    const longest = onProgress ? Math.min(WAIT_SECONDS, Math.max(1, pollInterval)) : WAIT_SECONDS;
     for (;;) {
-      const document = await this.get(documentId);
+      const left = (deadline - Date.now()) / 1000;
+      const asked = Date.now();
+      let seconds = 0; // less than a second left: a plain read, as a wait of 1 s would outlast the time-out
+      let document;
+      if (left >= 1) {
+        seconds = Math.floor(Math.min(longest, left));
+        // the request's own time-out counts from its answer's expected end, not from the question
+        document = await this.#http.request('GET', `/documents/${id(documentId)}`,
+          { query: { wait: seconds }, timeout: seconds + this.#http.timeout });
+      } else {
+        document = await this.get(documentId);
+      }
       onProgress?.(document);
       if (document.status === 'indexed' || document.status === 'failed') return document;
-      if (Date.now() + pollInterval * 1000 > deadline) {
+      const answeredAtOnce = seconds === 0 || Date.now() - asked < (seconds * 1000) / 2;
+      if (Date.now() >= deadline) {
         const error = new Error(`document ${documentId} still ${document.status} after ${timeout} s`);
         error.name = 'TimeoutError';
         throw error;
       }
-      await sleep(pollInterval * 1000);
+      // a pause that would pass the deadline ends at it, for one last read
+      await sleep(Math.min(answeredAtOnce ? pollInterval * 1000 : 0, deadline - Date.now()));
     }
   }
 

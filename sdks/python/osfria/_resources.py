@@ -9,6 +9,8 @@ from . import _multipart
 from ._http import Stream, Transport
 
 TERMINAL = ("indexed", "failed")
+# the longest a request of documents.wait asks the platform to hold it (it allows 30): below proxies' read time-outs
+WAIT_SECONDS = 20
 
 
 def _id(value: str) -> str:
@@ -112,18 +114,37 @@ class Documents:
 
     def wait(self, document_id: str, timeout: float = 300.0, on_progress: Optional[Callable[[Any], None]] = None,
              poll_interval: float = 1.0) -> Any:
-        """Polls the document until it is ``indexed`` or ``failed`` and returns it (check ``status``; a failed
-        one says why in ``error``). ``on_progress(document)`` is called on each poll. Raises ``TimeoutError``."""
+        """Returns the document once it is ``indexed`` or ``failed`` (check ``status``; a failed one says why in
+        ``error``), as soon as it is: each request asks the platform to answer when the document settles
+        (``GET /documents/{id}?wait=``, at most 20 s a request), so nothing is polled. ``on_progress(document)`` is
+        called with each answer; given one, each request is held at most ``poll_interval`` seconds (1 to 20), so that
+        progress comes about as often as polling gave it. ``poll_interval`` is also the pause before asking again when
+        the platform answered at once although the document is still processing (the key already holds all the waits
+        it may, or a platform without ``wait``). With less than a second left, plain reads, the last one at
+        ``timeout``. Raises ``TimeoutError`` after ``timeout`` seconds (``math.inf``: never)."""
         deadline = time.monotonic() + timeout
+        longest = WAIT_SECONDS if on_progress is None else min(WAIT_SECONDS, max(1.0, poll_interval))
         while True:
-            document = self.get(document_id)
+            left = deadline - time.monotonic()
+            asked = time.monotonic()
+            if left >= 1:
+                # clamped before int(): an infinite time-out asks for the longest wait
+                seconds = int(min(longest, left))
+                # the request's own time-out counts from its answer's expected end, not from the question
+                document = self._http.request("GET", "/documents/" + _id(document_id), query={"wait": seconds},
+                                              timeout=seconds + self._http.timeout)
+            else:
+                seconds = 0  # a wait of 1 s would outlast the caller's time-out
+                document = self.get(document_id)
             if on_progress is not None:
                 on_progress(document)
             if document["status"] in TERMINAL:
                 return document
-            if time.monotonic() + poll_interval > deadline:
+            answered_at_once = time.monotonic() - asked < seconds / 2 or seconds == 0
+            if time.monotonic() >= deadline:
                 raise TimeoutError(f"document {document_id} still {document['status']} after {timeout} s")
-            time.sleep(poll_interval)
+            # a pause that would pass the deadline ends at it, for one last read
+            time.sleep(max(0.0, min(poll_interval if answered_at_once else 0.0, deadline - time.monotonic())))
 
     def _send(self, method, suffix, file, collection, metadata, confidential, department, filename, timeout):
         content, name = _multipart.read_file(file, filename)

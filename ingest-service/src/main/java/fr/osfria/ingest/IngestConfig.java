@@ -76,6 +76,37 @@ public interface IngestConfig {
 
     Fetch fetch();
 
+    Waits waits();
+
+    /**
+     * Requests waiting for a document to be indexed or failed ({@code GET /v1/documents/{id}?wait=}). A wait holds no
+     * thread and no database connection, only its client's open connection; past a cap a request answers at once,
+     * as a plain read would (the client polls).
+     */
+    interface Waits {
+        /** Waits of one API key at once, on this replica. */
+        @WithDefault("20")
+        int perKey();
+
+        /** Waits at once on this replica, every key together. */
+        @WithDefault("1000")
+        int max();
+
+        /**
+         * How often the documents waited for are read (one query for all of them), whatever the notifications say:
+         * a wait whose notification was lost (the listening connection down) is woken then. "off" disables it.
+         */
+        @WithDefault("1s")
+        String checkInterval();
+
+        /**
+         * How often the connection listening for settled documents must answer a statement (within 5 s): one that does
+         * not, silent rather than closed (a network partition), is replaced.
+         */
+        @WithDefault("30s")
+        String listenerCheckInterval();
+    }
+
     /**
      * Files that Kafka applications submit by URL ({@code file_url}): fetched only from the hosts listed here, under
      * the platform's network policy for outgoing connections (the one webhook targets obey).

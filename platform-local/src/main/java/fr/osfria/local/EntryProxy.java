@@ -29,6 +29,9 @@ public final class EntryProxy implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host");
 
+    /** Connections kept to each service; a request past them waits for one. */
+    static final int CONNECTIONS_PER_SERVICE = 64;
+
     private final LocalSettings settings;
     private final Vertx vertx = Vertx.vertx();
     private final HttpClient client;
@@ -38,7 +41,7 @@ public final class EntryProxy implements AutoCloseable {
     public EntryProxy(LocalSettings settings) {
         this.settings = settings;
         this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setKeepAlive(true),
-                new PoolOptions().setHttp1MaxSize(64));
+                new PoolOptions().setHttp1MaxSize(CONNECTIONS_PER_SERVICE));
         this.docs = new DocsPages(vertx, settings);
     }
 

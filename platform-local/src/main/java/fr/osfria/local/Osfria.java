@@ -220,6 +220,15 @@ public final class Osfria {
                 env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30S");
             }
         }
+        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_WAITS_MAX") == null) {
+            // a request waiting for its document holds one of the entry port's connections to the service: waits
+            // may hold half of them, the other calls keep the rest
+            env.put("OSFRIA_INGEST_WAITS_MAX", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 2));
+        }
+        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_WAITS_PER_KEY") == null) {
+            // a quarter of those: two keys cannot take every wait
+            env.put("OSFRIA_INGEST_WAITS_PER_KEY", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 8));
+        }
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
         }

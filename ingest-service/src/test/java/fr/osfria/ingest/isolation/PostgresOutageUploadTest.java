@@ -160,10 +160,15 @@ public class PostgresOutageUploadTest {
      * Switches the relay off and waits until it has cut the open connections: a statement sent on a pooled connection
      * in the moment before (the relay looks at its switch every few tens of milliseconds) would still be answered.
      */
-    private static void cutDatabase() {
+    static void cutDatabase() {
         System.setProperty(SWITCH, "false");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
                 .until(Relay::allCut);
+    }
+
+    /** PostgreSQL within reach again. */
+    static void restoreDatabase() {
+        System.setProperty(SWITCH, "true");
     }
 
     private long oldRecords(String app) throws Exception {

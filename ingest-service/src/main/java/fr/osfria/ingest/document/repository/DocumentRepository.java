@@ -9,6 +9,7 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -133,6 +134,36 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
         return update("chunksIndexed = greatest(chunksIndexed, ?1), updatedAt = ?2 "
                 + "where id = ?3 and contentVersion = ?4 and status = ?5",
                 chunksIndexed, now, id, version, DocumentStatus.PROCESSING);
+    }
+
+    /**
+     * The channel on which a document's settling (indexed or failed), deletion or new version is announced, its id as
+     * payload: what wakes the requests waiting for it ({@code GET /v1/documents/{id}?wait=}), in every replica.
+     */
+    public static final String SETTLED_CHANNEL = "osfria_document_settled";
+
+    /**
+     * Announces, in the caller's transaction, that document {@code id} has settled, is gone or has a new version:
+     * PostgreSQL delivers it to every listener once the transaction commits, and never if it rolls back.
+     */
+    public Uni<Void> announceChanged(String id) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT pg_notify(:channel, :id)::text")
+                .setParameter("channel", SETTLED_CHANNEL).setParameter("id", id).getSingleResult()).replaceWithVoid();
+    }
+
+    /**
+     * Of {@code ids} (document ids, well formed), those still processing: a settled or deleted document is not among
+     * them. One query with one parameter whatever their number (a list would take one bind parameter each, and
+     * PostgreSQL takes at most 65535).
+     */
+    public Uni<Set<String>> stillProcessing(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        return getSession().chain(s -> s.createNativeQuery(
+                        "SELECT id FROM document WHERE id = ANY(string_to_array(:ids, ',')) AND status = :status", String.class)
+                .setParameter("ids", String.join(",", ids)).setParameter("status", DocumentStatus.PROCESSING.name())
+                .getResultList()).map(found -> (Set<String>) new HashSet<>(found));
     }
 
     /** Documents whose processing started before {@code before} and has not finished. */

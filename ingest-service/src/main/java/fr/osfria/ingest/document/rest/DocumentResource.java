@@ -7,17 +7,21 @@ import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.ingest.document.Document;
+import fr.osfria.ingest.document.DocumentStatus;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import fr.osfria.ingest.document.service.CommitOutcomeUnknown;
 import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.ingest.document.wait.DocumentWaits;
 import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.error.ErrorResponses;
 import fr.osfria.security.key.KeyEntry;
+import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.rights.Caller;
 import fr.osfria.security.rights.Rights;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -32,23 +36,31 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.security.GeneralSecurityException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.crypto.SecretKey;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /**
- * Documents: upload, read, list, new version, delete. A document the caller may not read answers 404 exactly
- * like an unknown one. Every call, allowed or not, is audited.
+ * Documents: upload, read (or wait for its indexing), list, new version, delete. A document the caller may not read
+ * answers 404 exactly like an unknown one. Every call, allowed or not, is audited.
  */
 @Path("/v1/documents")
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
+
+    /** A wait shorter than this is not worth another round: the answer is given instead. */
+    private static final long MIN_ROUND = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final Caller caller;
     private final DurableAudit audit;
@@ -58,10 +70,12 @@ public class DocumentResource {
     private final IngestConfig config;
     private final Envelope envelope;
     private final DocumentUploads uploads;
+    private final DocumentWaits waits;
+    private final KeyRegistry keys;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             BlobStore blobs, IngestConfig config, Envelope envelope,
-                            DocumentUploads uploads) {
+                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -70,6 +84,8 @@ public class DocumentResource {
         this.config = config;
         this.envelope = envelope;
         this.uploads = uploads;
+        this.waits = waits;
+        this.keys = keys;
     }
 
     @POST
@@ -99,15 +115,102 @@ public class DocumentResource {
                 "database_unavailable")).header("Retry-After", DatabaseUnavailable.RETRY_AFTER_SECONDS).build());
     }
 
+    /**
+     * The document; with {@code wait} (1 to 30 s), answered once it is indexed or failed, or when that time has passed:
+     * what it is then, to the key as it is then (revoked or narrowed meanwhile: 404). Rights are checked before
+     * waiting, so another key's document answers 404 at once. A new version restarts the wait. No session (no
+     * database connection) is held while waiting.
+     */
     @GET
     @Path("/{id}")
-    @WithSession
-    public Uni<Response> get(@PathParam("id") String id) {
+    public Uni<Response> get(@PathParam("id") String id, @QueryParam("wait") String wait, @Context UriInfo uri) {
         KeyEntry key = caller.key();
-        return visible(key, id).chain(doc -> doc == null
+        if (wait == null && uri.getQueryParameters().containsKey("wait")) {
+            wait = ""; // "?wait=" reaches the method as no value at all: refused as the malformed value it is
+        }
+        if (wait == null) {
+            return Panache.withSession(() -> visible(key, id)).chain(doc -> read(key, id, doc));
+        }
+        Integer seconds = waitSeconds(wait);
+        if (seconds == null) {
+            return refuse(key, "document.read", id, null, new InvalidUpload(400,
+                    "'wait' is a whole number of seconds from 1 to " + DocumentWaits.MAX_SECONDS));
+        }
+        if (!isDocumentId(id)) {
+            return notFound(key, "document.read", id); // not waited for: it takes no place in the caps
+        }
+        // registered before the read: a document settling between the two still wakes it. Null past a cap: the
+        // request answers at once, as a plain read
+        DocumentWaits.Wait pending = waits.open(key.name(), id);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        // the document the first read found, while its read is not audited yet
+        AtomicReference<Document> unaudited = new AtomicReference<>();
+        return Panache.withSession(() -> visible(key, id))
+                .chain(doc -> {
+                    if (pending == null || doc == null || doc.status != DocumentStatus.PROCESSING) {
+                        return read(key, id, doc);
+                    }
+                    unaudited.set(doc);
+                    return waitFor(pending, key, id, deadline, unaudited);
+                })
+                .onCancellation().invoke(() -> {
+                    // the client left while waiting: what it learnt (the document exists, readable, processing) is
+                    // audited all the same, to the end whatever happens to the request
+                    Document doc = unaudited.getAndSet(null);
+                    if (doc != null) {
+                        audit.record(key.name(), "document.read", id, doc.collection, "ok", "the client left while waiting")
+                                .subscribe().with(v -> { }, e -> Log.warnf("the read of %s left unanswered is not audited: %s",
+                                        id, e.toString()));
+                    }
+                })
+                .onTermination().invoke(() -> {
+                    if (pending != null) {
+                        pending.close();
+                    }
+                });
+    }
+
+    /**
+     * Until {@code pending} is woken or {@code deadline} passes, then the document read again with the key as it is
+     * now. Still processing (a new version was uploaded meanwhile) with time left: waits again.
+     */
+    private Uni<Response> waitFor(DocumentWaits.Wait pending, KeyEntry asked, String id, long deadline,
+                                  AtomicReference<Document> unaudited) {
+        long left = deadline - System.nanoTime();
+        return pending.until(Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1)))).chain(() -> {
+            // before the read: a change after it wakes the next round
+            boolean again = pending.rearm();
+            KeyEntry key = keys.active(asked.name()).orElse(null);
+            if (key == null) { // revoked meanwhile: it learns no more, as for a document it may not read
+                return answer(unaudited, notFound(asked, "document.read", id));
+            }
+            return Panache.withSession(() -> visible(key, id)).chain(doc -> again && doc != null
+                    && doc.status == DocumentStatus.PROCESSING && deadline - System.nanoTime() > MIN_ROUND
+                    ? waitFor(pending, key, id, deadline, unaudited)
+                    : answer(unaudited, read(key, id, doc)));
+        });
+    }
+
+    /** The answer of a wait, audited by {@code audited} to the end even if the client leaves meanwhile. */
+    private static Uni<Response> answer(AtomicReference<Document> unaudited, Uni<Response> audited) {
+        unaudited.set(null);
+        return DocumentUploads.toTheEnd(audited);
+    }
+
+    private Uni<Response> read(KeyEntry key, String id, Document doc) {
+        return doc == null
                 ? notFound(key, "document.read", id)
                 : audit.record(key.name(), "document.read", id, doc.collection, "ok", null)
-                        .replaceWith(Response.ok(view(doc)).build()));
+                        .replaceWith(Response.ok(view(doc)).build());
+    }
+
+    /** {@code wait} in seconds, or null unless a whole number from 1 to {@link DocumentWaits#MAX_SECONDS}. */
+    private static Integer waitSeconds(String wait) {
+        if (!wait.matches("[0-9]{1,2}")) {
+            return null;
+        }
+        int seconds = Integer.parseInt(wait);
+        return seconds >= 1 && seconds <= DocumentWaits.MAX_SECONDS ? seconds : null;
     }
 
     @GET
@@ -219,11 +322,15 @@ public class DocumentResource {
 
     /** The document if it exists and the key may read it; null otherwise, whichever the reason. */
     private Uni<Document> visible(KeyEntry key, String id) {
-        if (id == null || !id.matches("doc_[0-9a-f]{24}")) {
+        if (!isDocumentId(id)) {
             return Uni.createFrom().nullItem();
         }
         return documents.findById(id).map(doc ->
                 doc != null && Rights.canRead(key, doc.collection, doc.department, doc.confidential) ? doc : null);
+    }
+
+    private static boolean isDocumentId(String id) {
+        return id != null && id.matches("doc_[0-9a-f]{24}");
     }
 
     private Uni<Void> removeFile(String blobKey) {

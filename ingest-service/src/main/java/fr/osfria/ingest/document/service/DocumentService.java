@@ -34,7 +34,8 @@ import java.util.function.Predicate;
 
 /**
  * Document state changes. Each one writes the document row and the events it causes in one transaction
- * (outbox), then nudges the relay so the events leave at once.
+ * (outbox), then nudges the relay so the events leave at once. A document settling (indexed, failed), deleted or given a
+ * new version is also announced to the requests waiting for it, in the same transaction.
  */
 @ApplicationScoped
 public class DocumentService {
@@ -147,6 +148,8 @@ public class DocumentService {
             // the old chunks leave the index before the new version is even parsed (the old rights die with them)
             return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
                     .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                    // its waits read it again: the version they waited for will never settle
+                    .call(() -> documents.announceChanged(doc.id))
                     .replaceWith(new Replaced(doc, previous));
         })).call(this::nudge);
     }
@@ -162,7 +165,8 @@ public class DocumentService {
         // delete must not turn it into an optimistic-lock failure (500)
         return Panache.withTransaction(() -> documents.delete("id", doc.id)
                 .chain(() -> superseded(VersionSuperseded.deleted(doc.id)).persist())
-                .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist()))
+                .chain(() -> OutboxEvent.of(Topics.PUBLIC_EVENTS, event).persist())
+                .call(() -> documents.announceChanged(doc.id)))
                 .replaceWithVoid()
                 .call(this::nudge);
     }
@@ -211,6 +215,7 @@ public class DocumentService {
                     new DocumentIndexed(doc.id, publicName(doc), doc.collection, chunks, processingMs,
                             doc.department, doc.confidential))).persist()
                     .call(() -> applicationResult(doc, DocumentResult.INDEXED, null))
+                    .call(() -> documents.announceChanged(doc.id))
                     .replaceWith(doc);
         })).call(this::nudge);
     }
@@ -270,6 +275,7 @@ public class DocumentService {
                 new DocumentFailed(doc.id, publicName(doc), doc.collection, error, doc.department,
                         doc.confidential))).persist()
                 .call(() -> applicationResult(doc, DocumentResult.FAILED, error))
+                .call(() -> documents.announceChanged(doc.id))
                 .replaceWithVoid();
     }
 
