@@ -1,11 +1,15 @@
 package fr.osfria.ingest.pipeline;
 
+import fr.osfria.ingest.document.DocumentStatus;
+import fr.osfria.ingest.document.repository.DocumentRepository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,13 +23,13 @@ public class DocumentMetrics {
 
     private static final String[] STATUSES = {"PROCESSING", "INDEXED", "FAILED"};
 
-    private final Pool db;
+    private final DocumentRepository documents;
     private final Map<String, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final AtomicLong oldestProcessingSeconds = new AtomicLong();
     private final AtomicLong chunksPending = new AtomicLong();
 
-    public DocumentMetrics(Pool db, MeterRegistry metrics) {
-        this.db = db;
+    public DocumentMetrics(DocumentRepository documents, MeterRegistry metrics) {
+        this.documents = documents;
         for (String status : STATUSES) {
             AtomicLong count = new AtomicLong();
             byStatus.put(status, count);
@@ -40,25 +44,22 @@ public class DocumentMetrics {
 
     @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
-        return db.query("""
-                        SELECT status, count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(updated_at)), 0) AS age,
-                               COALESCE(sum(GREATEST(chunks_count - chunks_indexed, 0)), 0) AS pending
-                        FROM document GROUP BY status""")
-                .execute()
-                .invoke(rows -> {
+        return Panache.withSession(documents::tallyByStatus)
+                .invoke(tallies -> {
                     byStatus.values().forEach(c -> c.set(0));
                     oldestProcessingSeconds.set(0);
                     chunksPending.set(0);
-                    rows.forEach(r -> {
-                        AtomicLong count = byStatus.get(r.getString("status"));
+                    Instant now = Instant.now();
+                    for (DocumentRepository.StatusTally t : tallies) {
+                        AtomicLong count = byStatus.get(t.status().name());
                         if (count != null) {
-                            count.set(r.getLong("n"));
+                            count.set(t.documents());
                         }
-                        if ("PROCESSING".equals(r.getString("status"))) {
-                            oldestProcessingSeconds.set((long) r.getDouble("age").doubleValue());
-                            chunksPending.set(r.getLong("pending"));
+                        if (t.status() == DocumentStatus.PROCESSING) {
+                            oldestProcessingSeconds.set(Math.max(0, Duration.between(t.oldestChange(), now).toSeconds()));
+                            chunksPending.set(t.chunksPending());
                         }
-                    });
+                    }
                 })
                 .onFailure().recoverWithNull().replaceWithVoid();
     }

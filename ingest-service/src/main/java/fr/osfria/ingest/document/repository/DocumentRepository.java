@@ -166,6 +166,22 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                 .getResultList()).map(found -> (Set<String>) new HashSet<>(found));
     }
 
+    /**
+     * The documents of one status: how many, when the least recently changed of them changed, and their chunks sent to
+     * the index and not indexed yet.
+     */
+    public record StatusTally(DocumentStatus status, long documents, Instant oldestChange, long chunksPending) {
+    }
+
+    /** Documents by status, for the metrics: one aggregate over the table. */
+    public Uni<List<StatusTally>> tallyByStatus() {
+        return getSession().chain(s -> s.createSelectionQuery("select status, count(*), min(updatedAt),"
+                        + " coalesce(sum(case when chunksCount > chunksIndexed then chunksCount - chunksIndexed else 0 end), 0)"
+                        + " from Document group by status", Object[].class).getResultList())
+                .map(rows -> rows.stream().map(r -> new StatusTally((DocumentStatus) r[0], ((Number) r[1]).longValue(),
+                        (Instant) r[2], ((Number) r[3]).longValue())).toList());
+    }
+
     /** Documents whose processing started before {@code before} and has not finished. */
     public Uni<List<Document>> stalled(Instant before, int limit) {
         return find("status = ?1 and updatedAt < ?2 order by updatedAt", DocumentStatus.PROCESSING, before)

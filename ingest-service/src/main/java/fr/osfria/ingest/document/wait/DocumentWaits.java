@@ -50,6 +50,7 @@ public class DocumentWaits {
     private final Map<String, Set<Wait>> byDocument = new ConcurrentHashMap<>();
     private final Map<String, Integer> byKey = new ConcurrentHashMap<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicInteger asleep = new AtomicInteger();
     private final Map<Woken, Counter> wakes = new EnumMap<>(Woken.class);
     /** Failures of {@link #check()} in a row: the first is a warning, the rest debug until one succeeds. */
     private final AtomicInteger checkFailures = new AtomicInteger();
@@ -132,6 +133,11 @@ public class DocumentWaits {
         return waiting.get();
     }
 
+    /** Of {@link #waiting()}, those past their read of the document, waiting for a wake or their time-out. */
+    public int asleep() {
+        return asleep.get();
+    }
+
     /** The safety net: wakes the waits on every document no longer processing, announced or not. */
     @Scheduled(every = "${osfria.ingest.waits.check-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> check() {
@@ -203,7 +209,9 @@ public class DocumentWaits {
         /** Completes once the document is announced settled, gone or replaced, or after {@code max}. */
         public Uni<Void> until(Duration max) {
             Uni<Void> woken = Uni.createFrom().completionStage(this.woken.get())
-                    .ifNoItem().after(max).recoverWithItem((Void) null);
+                    .ifNoItem().after(max).recoverWithItem((Void) null)
+                    .onSubscription().invoke(asleep::incrementAndGet)
+                    .onTermination().invoke(asleep::decrementAndGet);
             return context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run()));
         }
 

@@ -6,6 +6,7 @@ import static fr.osfria.ingest.IngestTestSupport.get;
 import static fr.osfria.ingest.IngestTestSupport.indexResult;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.startsWith;
@@ -133,6 +134,29 @@ class DocumentLifecycleTest {
             assertTrue(deleted.at("/data/confidential").isBoolean());
             assertFalse(Files.exists(Path.of("target/test-data/blobs", id)), "the original file is removed");
         }
+    }
+
+    /**
+     * What the dashboards and the "documents stuck in processing" alert read: documents by status and the age of the
+     * oldest still processing, refreshed every 10 s from the table.
+     */
+    @Test
+    void theMetricsCountDocumentsByStatusAndAgeTheOldestStillProcessing() {
+        String id = upload(TestKeys.FINANCE, "compte-rendu-" + UUID.randomUUID() + ".txt",
+                ("Compte rendu de la réunion " + UUID.randomUUID() + ".").getBytes(StandardCharsets.UTF_8), KB, null)
+                .statusCode(202).extract().path("document_id");
+        await().atMost(Duration.ofSeconds(60)).until(() -> metric("osfria_ingest_documents{status=\"processing\"}") >= 1
+                && metric("osfria_ingest_oldest_processing_seconds") >= 1);
+        double indexed = metric("osfria_ingest_documents{status=\"indexed\"}");
+        indexResult(id, 1, 1, null);
+        awaitStatus(TestKeys.FINANCE, id, "indexed");
+        await().atMost(Duration.ofSeconds(60)).until(() -> metric("osfria_ingest_documents{status=\"indexed\"}") > indexed);
+    }
+
+    /** A metric's value as {@code /q/metrics} exports it (labels as written, in that order), -1 if absent. */
+    private static double metric(String name) {
+        return given().get("/q/metrics").then().extract().asString().lines().filter(l -> l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
     }
 
     @Test
