@@ -158,19 +158,26 @@ class Documents {
   async wait(documentId, { timeout = 300, onProgress, pollInterval = 1 } = {}) {
     const deadline = Date.now() + timeout * 1000;
     const longest = onProgress ? Math.min(WAIT_SECONDS, Math.max(1, pollInterval)) : WAIT_SECONDS;
+    let failures = 0;
     for (;;) {
       const left = (deadline - Date.now()) / 1000;
       const asked = Date.now();
-      let seconds = 0; // less than a second left: a plain read, as a wait of 1 s would outlast the time-out
+      // less than a second left: a plain read, as a wait of 1 s would outlast the time-out
+      const seconds = left >= 1 ? Math.floor(Math.min(longest, left)) : 0;
       let document;
-      if (left >= 1) {
-        seconds = Math.floor(Math.min(longest, left));
-        // the request's own time-out counts from its answer's expected end, not from the question
-        document = await this.#http.request('GET', `/documents/${id(documentId)}`,
-          { query: { wait: seconds }, timeout: seconds + this.#http.timeout });
-      } else {
-        document = await this.get(documentId);
+      try {
+        // retried here, not by the transport: a retry asks only for the time left, and never pauses past it; the
+        // request's own time-out counts from its answer's expected end
+        document = await this.#http.request('GET', `/documents/${id(documentId)}`, seconds
+          ? { query: { wait: seconds }, timeout: seconds + this.#http.timeout, retries: 0 }
+          : { retries: 0 });
+      } catch (error) {
+        const pause = this.#http.retryPause(error, failures++);
+        if (pause === null || Date.now() + pause * 1000 >= deadline) throw error;
+        await sleep(pause * 1000);
+        continue;
       }
+      failures = 0;
       onProgress?.(document);
       if (document.status === 'indexed' || document.status === 'failed') return document;
       const answeredAtOnce = seconds === 0 || Date.now() - asked < (seconds * 1000) / 2;

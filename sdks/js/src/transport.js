@@ -49,8 +49,8 @@ export class Transport {
   }
 
   /** Sends the request (retried as configured); the parsed JSON answer, or null for an empty one. */
-  async request(method, path, { json, body, query, timeout } = {}) {
-    const { response, done } = await this.#send(method, path, { json, body, query, timeout, stream: false });
+  async request(method, path, { json, body, query, timeout, retries } = {}) {
+    const { response, done } = await this.#send(method, path, { json, body, query, timeout, stream: false, retries });
     try {
       const text = await response.text();
       return text ? JSON.parse(text) : null;
@@ -68,7 +68,7 @@ export class Transport {
     return new Stream(response, controller, timeout ?? this.timeout);
   }
 
-  async #send(method, path, { json, body, query, timeout, stream }) {
+  async #send(method, path, { json, body, query, timeout, stream, retries }) {
     const url = new URL(this.root + path);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
@@ -98,7 +98,7 @@ export class Transport {
         // a POST/PUT/PATCH whose bytes may have left is never resent: the platform may be doing its work
         const code = e?.cause?.code ?? e?.cause?.cause?.code ?? e?.code;
         if (!IDEMPOTENT.has(method) && !NOT_SENT.has(code)) throw failure;
-        await this.#pauseOrThrow(attempt, null, failure);
+        await this.#pauseOrThrow(attempt, null, failure, retries);
         continue;
       }
       if (response.ok) return { response, done, controller };
@@ -113,16 +113,31 @@ export class Transport {
       const error = await this.#error(response);
       done();
       if (!mayRetry(method, response.status, error)) throw error;
-      await this.#pauseOrThrow(attempt, error.retryAfter ?? null, error);
+      await this.#pauseOrThrow(attempt, error.retryAfter ?? null, error, retries);
     }
   }
 
   /** Waits before the next attempt (`Retry-After`, else exponential back-off with jitter), or throws `error`. */
-  async #pauseOrThrow(attempt, retryAfter, error) {
-    if (attempt >= this.maxRetries) throw error;
-    const delay = retryAfter ?? Math.min(0.5 * 2 ** attempt, 8) * (0.75 + Math.random() / 4);
-    if (delay > this.maxRetryWait) throw error;
+  async #pauseOrThrow(attempt, retryAfter, error, retries) {
+    const delay = this.#pause(attempt, retryAfter, retries ?? this.maxRetries);
+    if (delay === null) throw error;
     await sleep(delay * 1000);
+  }
+
+  #pause(attempt, retryAfter, retries) {
+    if (attempt >= retries) return null;
+    const delay = retryAfter ?? Math.min(0.5 * 2 ** attempt, 8) * (0.75 + Math.random() / 4);
+    return delay > this.maxRetryWait ? null : delay;
+  }
+
+  /**
+   * For a caller retrying a GET itself (after `retries: 0`): the pause in seconds before attempt `attempt + 1` as the
+   * transport would take it, or null when the transport would not retry.
+   */
+  retryPause(error, attempt) {
+    if (error instanceof APITimeoutError) return null;
+    if (!(error instanceof APIConnectionError) && !RETRY_STATUSES.has(error?.status)) return null;
+    return this.#pause(attempt, error.retryAfter ?? null, this.maxRetries);
   }
 
   #failure(e, limit) {

@@ -9,7 +9,7 @@ const now = () => performance.now();
  * A loopback stand-in for GET /documents/{id}: the document is indexed `indexedAfter` ms from now; a request with
  * `wait` is held until then (or its `wait` passes), as the platform does, unless among the first `capped`.
  */
-async function platform({ indexedAfter, capped = 0 }) {
+async function platform({ indexedAfter, capped = 0, failing = false }) {
   const indexedAt = now() + indexedAfter;
   const seen = [];
   const server = createServer((request, response) => {
@@ -18,6 +18,11 @@ async function platform({ indexedAfter, capped = 0 }) {
     // + 2 ms: a timer may fire a little before performance.now() says it is due
     const hold = wait && seen.length > capped ? Math.max(0, Math.min(indexedAt, now() + Number(wait) * 1000) - now()) + 2 : 0;
     setTimeout(() => {
+      if (failing) { // the database lost during the wait: its read at the end answers 503
+        const body = '{"error":{"message":"database unavailable","type":"service_unavailable","code":"database_unavailable"}}';
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(body);
+        return;
+      }
       const body = JSON.stringify({ document_id: 'doc_x', status: now() >= indexedAt ? 'indexed' : 'processing' });
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     }, hold);
@@ -98,6 +103,19 @@ describe('documents.wait asks the platform to answer once the document settles',
       for (const s of p.seen) {
         assert.ok(s.wait === null || s.at - started + Number(s.wait) * 1000 <= 1600, JSON.stringify(p.seen));
       }
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a wait answered 503 is not asked again past the time-out', async () => {
+    // the transport's own retries (Retry-After 1, twice) would ask for the same 2 s wait again: ~8 s in all
+    const p = await platform({ indexedAfter: 3_600_000, failing: true });
+    try {
+      const started = now();
+      await assert.rejects(p.client.documents.wait('doc_x', { timeout: 2.5 }), (e) => e.status === 503);
+      const took = now() - started;
+      assert.ok(took < 3000, `${Math.round(took)} ms: ${JSON.stringify(p.seen)}`);
     } finally {
       await p.close();
     }

@@ -61,9 +61,10 @@ class Transport:
 
     def request(self, method: str, path: str, *, json_body: Any = None, body: Optional[bytes] = None,
                 content_type: Optional[str] = None, query: Optional[Dict[str, Any]] = None,
-                timeout: Optional[float] = None, allow_empty: bool = False) -> Any:
-        """Sends the request (retried as configured) and returns the parsed JSON answer."""
-        conn, response = self._send(method, path, json_body, body, content_type, query, timeout, stream=False)
+                timeout: Optional[float] = None, allow_empty: bool = False, retries: Optional[int] = None) -> Any:
+        """Sends the request (retried as configured, or ``retries`` times) and returns the parsed JSON answer."""
+        conn, response = self._send(method, path, json_body, body, content_type, query, timeout, stream=False,
+                                    retries=retries)
         try:
             raw = response.read()
         except socket.timeout as e:
@@ -82,7 +83,7 @@ class Transport:
 
     # -- sending with retries -----------------------------------------------------------------------------
 
-    def _send(self, method, path, json_body, body, content_type, query, timeout, stream):
+    def _send(self, method, path, json_body, body, content_type, query, timeout, stream, retries=None):
         if json_body is not None:
             body = json.dumps(json_body).encode("utf-8")
             content_type = "application/json"
@@ -105,7 +106,7 @@ class Transport:
                 # a POST/PUT/PATCH whose bytes may have left is never resent: the platform may be doing its work
                 if method not in IDEMPOTENT and getattr(e, "sent", True):
                     raise
-                self._pause_or_raise(attempt, None, e)
+                self._pause_or_raise(attempt, None, e, retries)
                 attempt += 1
                 continue
             if response.status < 300:
@@ -119,7 +120,7 @@ class Transport:
             error = self._error(conn, response)
             if not self._may_retry(method, response.status, error):
                 raise error
-            self._pause_or_raise(attempt, getattr(error, "retry_after", None), error)
+            self._pause_or_raise(attempt, getattr(error, "retry_after", None), error, retries)
             attempt += 1
 
     @staticmethod
@@ -132,15 +133,29 @@ class Transport:
             return True
         return status == 503 and isinstance(error.body, dict) and isinstance(error.body.get("error"), dict)
 
-    def _pause_or_raise(self, attempt: int, retry_after: Optional[float], error: APIError) -> None:
+    def _pause_or_raise(self, attempt: int, retry_after: Optional[float], error: APIError,
+                        retries: Optional[int] = None) -> None:
         """Sleeps before the next attempt: ``Retry-After`` if given, else exponential back-off with jitter.
         Raises ``error`` when no attempt is left or the wait would exceed ``max_retry_wait``."""
-        if attempt >= self.max_retries:
-            raise error
-        delay = retry_after if retry_after is not None else min(0.5 * 2 ** attempt, 8.0) * (0.75 + random.random() / 4)
-        if delay > self.max_retry_wait:
+        delay = self._pause(attempt, retry_after, self.max_retries if retries is None else retries)
+        if delay is None:
             raise error
         time.sleep(delay)
+
+    def _pause(self, attempt: int, retry_after: Optional[float], retries: int) -> Optional[float]:
+        if attempt >= retries:
+            return None
+        delay = retry_after if retry_after is not None else min(0.5 * 2 ** attempt, 8.0) * (0.75 + random.random() / 4)
+        return None if delay > self.max_retry_wait else delay
+
+    def retry_pause(self, error: APIError, attempt: int) -> Optional[float]:
+        """For a caller retrying a GET itself (after ``retries=0``): the pause before attempt ``attempt + 1`` as the
+        transport would take it, or None when the transport would not retry."""
+        if isinstance(error, APITimeoutError):
+            return None
+        if not isinstance(error, APIConnectionError) and error.status not in RETRY_STATUSES:
+            return None
+        return self._pause(attempt, getattr(error, "retry_after", None), self.max_retries)
 
     def _once(self, method, target, body, headers, timeout):
         limit = self._timeout(timeout)

@@ -6,6 +6,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 from . import _multipart
+from ._errors import APIError
 from ._http import Stream, Transport
 
 TERMINAL = ("indexed", "failed")
@@ -124,18 +125,27 @@ class Documents:
         ``timeout``. Raises ``TimeoutError`` after ``timeout`` seconds (``math.inf``: never)."""
         deadline = time.monotonic() + timeout
         longest = WAIT_SECONDS if on_progress is None else min(WAIT_SECONDS, max(1.0, poll_interval))
+        failures = 0
         while True:
             left = deadline - time.monotonic()
             asked = time.monotonic()
-            if left >= 1:
-                # clamped before int(): an infinite time-out asks for the longest wait
-                seconds = int(min(longest, left))
-                # the request's own time-out counts from its answer's expected end, not from the question
-                document = self._http.request("GET", "/documents/" + _id(document_id), query={"wait": seconds},
-                                              timeout=seconds + self._http.timeout)
-            else:
-                seconds = 0  # a wait of 1 s would outlast the caller's time-out
-                document = self.get(document_id)
+            # clamped before int(): an infinite time-out asks for the longest wait. With less than a second left, a
+            # plain read: a wait of 1 s would outlast the caller's time-out
+            seconds = int(min(longest, left)) if left >= 1 else 0
+            try:
+                # retried here, not by the transport: a retry asks only for the time left, and never pauses past it
+                document = self._http.request("GET", "/documents/" + _id(document_id),
+                                              query={"wait": seconds} if seconds else None, retries=0,
+                                              # the request's own time-out counts from its answer's expected end
+                                              timeout=seconds + self._http.timeout if seconds else None)
+            except APIError as e:
+                pause = self._http.retry_pause(e, failures)
+                failures += 1
+                if pause is None or time.monotonic() + pause >= deadline:
+                    raise
+                time.sleep(pause)
+                continue
+            failures = 0
             if on_progress is not None:
                 on_progress(document)
             if document["status"] in TERMINAL:

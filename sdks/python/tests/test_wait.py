@@ -7,16 +7,17 @@ import unittest
 import urllib.parse
 
 import support  # noqa: F401 (puts the SDK on the path)
-from osfria import OsfriaClient
+from osfria import APIError, OsfriaClient
 
 
 class Platform:
     """A loopback stand-in for GET /documents/{id}: the document is indexed ``indexed_after`` seconds from now; a
     request with ``wait`` is held until then (or its ``wait`` passes), as the platform does, unless ``capped``."""
 
-    def __init__(self, indexed_after: float, capped: int = 0):
+    def __init__(self, indexed_after: float, capped: int = 0, failing: bool = False):
         self.indexed_at = time.monotonic() + indexed_after
         self.capped = capped
+        self.failing = failing
         self.seen = []
         platform = self
 
@@ -29,7 +30,12 @@ class Platform:
                     time.sleep(max(0.0, min(platform.indexed_at, time.monotonic() + int(wait[0])) - time.monotonic()))
                 status = "indexed" if time.monotonic() >= platform.indexed_at else "processing"
                 body = json.dumps({"document_id": "doc_x", "status": status}).encode()
-                self.send_response(200)
+                if platform.failing:  # the database lost during the wait: its read at the end answers 503
+                    body = b'{"error":{"message":"database unavailable","type":"service_unavailable","code":"database_unavailable"}}'
+                    self.send_response(503)
+                    self.send_header("Retry-After", "1")
+                else:
+                    self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -110,6 +116,19 @@ class WaitTest(unittest.TestCase):
         self.assertTrue(1.4 < took < 1.5 + 0.5, took)
         for at, wait in platform.seen:
             self.assertTrue(wait is None or at - started + int(wait) <= 1.5 + 0.1, platform.seen)
+
+    def test_a_wait_answered_503_is_not_asked_again_past_the_time_out(self):
+        # the transport's own retries (Retry-After 1, twice) would ask for the same 2 s wait again: ~8 s in all
+        platform = Platform(indexed_after=3600, failing=True)
+        try:
+            started = time.monotonic()
+            with self.assertRaises(APIError) as raised:
+                platform.client.documents.wait("doc_x", timeout=2.5)
+            took = time.monotonic() - started
+        finally:
+            platform.close()
+        self.assertEqual(503, raised.exception.status)
+        self.assertLess(took, 2.5 + 0.5, platform.seen)
 
 
 if __name__ == "__main__":
