@@ -14,8 +14,7 @@ import fr.osfria.testing.TestKeys;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -26,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +39,6 @@ import org.junit.jupiter.api.Test;
  * being stored.
  */
 @QuarkusTest
-@TestProfile(SlowBlobWriteDelaysOnlyItsOwnUploadTest.OneSlowWrite.class)
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
@@ -49,15 +46,13 @@ class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
 
     private static final String SLOW = "SLOW-TO-STORE ";
 
-    public static class OneSlowWrite implements QuarkusTestProfile {
-        @Override
-        public Set<Class<?>> getEnabledAlternatives() {
-            return Set.of(SlowVolume.class);
-        }
-    }
-
-    /** The real store, except that a file starting with {@link #SLOW} is stored only once {@link #release} opens. */
+    /**
+     * The real store, except that a file starting with {@link #SLOW} is stored only once {@link #release} opens. On
+     * for every test of the module (no profile of its own, whose app would cost the suite a build and a start): no
+     * other test's file starts so, and {@link #release} is open unless this test holds it.
+     */
     @Alternative
+    @Priority(1)
     @Singleton // not proxied: the store has no constructor without arguments to subclass
     public static class SlowVolume extends BlobStore {
 

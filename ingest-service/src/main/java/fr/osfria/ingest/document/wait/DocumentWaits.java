@@ -110,6 +110,9 @@ public class DocumentWaits {
             all.add(wait);
             return all;
         });
+        if (stopping) { // the stop's wake-up may have passed before this wait was added: answered now all the same
+            wait.wake();
+        }
         return wait;
     }
 
@@ -208,10 +211,16 @@ public class DocumentWaits {
 
         /** Completes once the document is announced settled, gone or replaced, or after {@code max}. */
         public Uni<Void> until(Duration max) {
+            // counted once out, however the round ends: an item and a cancel may both reach the termination
+            AtomicBoolean awake = new AtomicBoolean();
             Uni<Void> woken = Uni.createFrom().completionStage(this.woken.get())
                     .ifNoItem().after(max).recoverWithItem((Void) null)
                     .onSubscription().invoke(asleep::incrementAndGet)
-                    .onTermination().invoke(asleep::decrementAndGet);
+                    .onTermination().invoke(() -> {
+                        if (awake.compareAndSet(false, true)) {
+                            asleep.decrementAndGet();
+                        }
+                    });
             return context == null ? woken : woken.emitOn(task -> context.runOnContext(v -> task.run()));
         }
 
