@@ -93,30 +93,29 @@ public final class IngestTestSupport {
 
     /** When the document's status was last written (indexed, failed). */
     public static Instant changedAt(AgroalDataSource database, String id) throws SQLException {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT updated_at FROM document WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet rs = s.executeQuery()) {
-                if (!rs.next()) {
-                    throw new AssertionError("no row for " + id);
-                }
-                return rs.getTimestamp(1).toInstant();
-            }
-        }
+        return documentValue(database, "SELECT updated_at FROM document WHERE id = ?", id, rs -> rs.getTimestamp(1).toInstant());
     }
 
     /** A document's whole row as JSON text, whatever its columns are called: what a reader of the database sees. */
     public static String row(AgroalDataSource database, String id) throws SQLException {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT row_to_json(d)::text FROM document d WHERE id = ?")) {
+        return documentValue(database, "SELECT row_to_json(d)::text FROM document d WHERE id = ?", id, rs -> rs.getString(1));
+    }
+
+    /** What {@code value} reads from the one row {@code query} selects for document {@code id}. */
+    private static <T> T documentValue(AgroalDataSource database, String query, String id, Value<T> value) throws SQLException {
+        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(query)) {
             s.setString(1, id);
             try (ResultSet rs = s.executeQuery()) {
                 if (!rs.next()) {
                     throw new AssertionError("no row for " + id);
                 }
-                return rs.getString(1);
+                return value.read(rs);
             }
         }
+    }
+
+    private interface Value<T> {
+        T read(ResultSet row) throws SQLException;
     }
 
     /**
