@@ -96,15 +96,31 @@ public final class EntryProxy implements AutoCloseable {
         options.setHeaders(headers);
         HttpServerResponse response = request.response();
         client.request(options)
-                .compose(upstream -> upstream.send(request).compose(reply -> {
+                .compose(upstream -> {
+                    // the client gone, what the service does next is for nobody (a document wait, a stream of
+                    // tokens): close the exchange towards it too, which also frees the connection for others
+                    response.closeHandler(gone -> {
+                        if (!response.ended()) {
+                            upstream.reset();
+                        }
+                    });
+                    if (response.closed()) {
+                        upstream.reset();
+                    }
+                    return upstream.send(request);
+                })
+                .compose(reply -> {
                     response.setStatusCode(reply.statusCode());
                     copyHeaders(reply.headers(), response.headers());
                     if (reply.getHeader("content-length") == null) {
                         response.setChunked(true);
                     }
                     return reply.pipeTo(response);
-                }))
+                })
                 .onFailure(e -> {
+                    if (response.closed()) {
+                        return;
+                    }
                     if (!response.headWritten()) {
                         response.setStatusCode(502).putHeader("content-type", "application/json")
                                 .end(error(target.service().name() + " is not reachable", "service_unavailable",
