@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Per-thread scheduling figures from /proc/PID/task/TID/schedstat (time run, time runnable but waiting for a core,
-time slices) and /proc/PID/task/TID/stat (user and system ticks), for telling a thread's own work from its waiting
+time slices) and /proc/PID/task/TID/stat (user and system time, in ticks of 10 ms: read them over seconds), for telling a thread's own work from its waiting
 on a shared machine.
 
   threads.py sample OUT INTERVAL_S label=PGREP_PATTERN ...
