@@ -9,9 +9,12 @@ import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 @ApplicationScoped
@@ -126,7 +129,7 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                 .setParameter("before", before).setParameter("from", from).setParameter("limit", limit)
                 .getSingleResult())
                 .map(row -> new Forgotten(((Number) row[0]).intValue(), row[1] == null ? from
-                        : Instant.EPOCH.plus(((Number) row[1]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
+                        : Instant.EPOCH.plus(((Number) row[1]).longValue(), ChronoUnit.MICROS)));
     }
 
     /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */
@@ -167,19 +170,32 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     }
 
     /**
-     * The documents of one status: how many, when the least recently changed of them changed, and their chunks sent to
-     * the index and not indexed yet.
+     * The documents of one status as the table stores it: how many, when the least recently changed of them changed,
+     * and their chunks sent to the index and not indexed yet.
      */
-    public record StatusTally(DocumentStatus status, long documents, Instant oldestChange, long chunksPending) {
+    public record StatusTally(String status, long documents, Instant oldestChange, long chunksPending) {
+
+        /**
+         * The status as this version knows it; empty for one it does not, which a newer version sharing the database
+         * during a rolling upgrade may have written.
+         */
+        public Optional<DocumentStatus> known() {
+            return Arrays.stream(DocumentStatus.values()).filter(s -> s.name().equals(status)).findFirst();
+        }
     }
 
-    /** Documents by status, for the metrics: one aggregate over the table. */
+    /**
+     * Documents by status, for the metrics: one aggregate over the table. The status is read as text: mapped to
+     * {@link DocumentStatus} in the query, one status this version does not know failed the whole tally.
+     */
     public Uni<List<StatusTally>> tallyByStatus() {
-        return getSession().chain(s -> s.createSelectionQuery("select status, count(*), min(updatedAt),"
-                        + " coalesce(sum(case when chunksCount > chunksIndexed then chunksCount - chunksIndexed else 0 end), 0)"
-                        + " from Document group by status", Object[].class).getResultList())
-                .map(rows -> rows.stream().map(r -> new StatusTally((DocumentStatus) r[0], ((Number) r[1]).longValue(),
-                        (Instant) r[2], ((Number) r[3]).longValue())).toList());
+        return getSession().chain(s -> s.createNativeQuery("SELECT status, count(*),"
+                        + " (extract(epoch FROM min(updated_at)) * 1000000)::bigint,"
+                        + " coalesce(sum(greatest(chunks_count - chunks_indexed, 0)), 0)"
+                        + " FROM document GROUP BY status", Object[].class).getResultList())
+                .map(rows -> rows.stream().map(r -> new StatusTally((String) r[0], ((Number) r[1]).longValue(),
+                        Instant.EPOCH.plus(((Number) r[2]).longValue(), ChronoUnit.MICROS), ((Number) r[3]).longValue()))
+                        .toList());
     }
 
     /** Documents whose processing started before {@code before} and has not finished. */
