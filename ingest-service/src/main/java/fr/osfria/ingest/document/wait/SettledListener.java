@@ -84,7 +84,9 @@ public class SettledListener {
             return;
         }
         AtomicBoolean closed = new AtomicBoolean();
-        PgConnection.connect(vertx, poolOptions.forConnectionNamed(APPLICATION_NAME)).chain(pg -> {
+        // the options inside the chain: should the pool not be made yet and fail, this attempt fails and is retried
+        Uni.createFrom().item(() -> poolOptions.forConnectionNamed(APPLICATION_NAME))
+                .chain(options -> PgConnection.connect(vertx, options)).chain(pg -> {
             // before LISTEN: a connection closed in between is replaced too (below, once listening)
             pg.closeHandler(() -> {
                 closed.set(true);
