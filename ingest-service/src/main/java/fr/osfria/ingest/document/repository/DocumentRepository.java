@@ -2,20 +2,37 @@ package fr.osfria.ingest.document.repository;
 
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.DocumentStatus;
+import fr.osfria.security.crypto.ColumnResealer.Change;
+import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Rights;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 @ApplicationScoped
 public class DocumentRepository implements PanacheRepositoryBase<Document, String> {
+
+    /** The service's pool, for the statements that run outside a Hibernate session (the KEK re-seal's). */
+    private final Pool db;
+
+    public DocumentRepository(Pool db) {
+        this.db = db;
+    }
 
     /** One page of a collection's documents, newest first, only those the key may read (filtered in SQL). */
     public record Page(List<Document> documents, long total) {
@@ -126,7 +143,7 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
                 .setParameter("before", before).setParameter("from", from).setParameter("limit", limit)
                 .getSingleResult())
                 .map(row -> new Forgotten(((Number) row[0]).intValue(), row[1] == null ? from
-                        : Instant.EPOCH.plus(((Number) row[1]).longValue(), java.time.temporal.ChronoUnit.MICROS)));
+                        : Instant.EPOCH.plus(((Number) row[1]).longValue(), ChronoUnit.MICROS)));
     }
 
     /** embed-service's progress on a version: a statement, never the entity (see {@code DocumentService.progress}). */
@@ -167,19 +184,32 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     }
 
     /**
-     * The documents of one status: how many, when the least recently changed of them changed, and their chunks sent to
-     * the index and not indexed yet.
+     * The documents of one status as the table stores it: how many, when the least recently changed of them changed,
+     * and their chunks sent to the index and not indexed yet.
      */
-    public record StatusTally(DocumentStatus status, long documents, Instant oldestChange, long chunksPending) {
+    public record StatusTally(String status, long documents, Instant oldestChange, long chunksPending) {
+
+        /**
+         * The status as this version knows it; empty for one it does not, which a newer version sharing the database
+         * during a rolling upgrade may have written.
+         */
+        public Optional<DocumentStatus> known() {
+            return Arrays.stream(DocumentStatus.values()).filter(s -> s.name().equals(status)).findFirst();
+        }
     }
 
-    /** Documents by status, for the metrics: one aggregate over the table. */
+    /**
+     * Documents by status, for the metrics: one aggregate over the table. The status is read as text: mapped to
+     * {@link DocumentStatus} in the query, one status this version does not know failed the whole tally.
+     */
     public Uni<List<StatusTally>> tallyByStatus() {
-        return getSession().chain(s -> s.createSelectionQuery("select status, count(*), min(updatedAt),"
-                        + " coalesce(sum(case when chunksCount > chunksIndexed then chunksCount - chunksIndexed else 0 end), 0)"
-                        + " from Document group by status", Object[].class).getResultList())
-                .map(rows -> rows.stream().map(r -> new StatusTally((DocumentStatus) r[0], ((Number) r[1]).longValue(),
-                        (Instant) r[2], ((Number) r[3]).longValue())).toList());
+        return getSession().chain(s -> s.createNativeQuery("SELECT status, count(*),"
+                        + " (extract(epoch FROM min(updated_at)) * 1000000)::bigint,"
+                        + " coalesce(sum(greatest(chunks_count - chunks_indexed, 0)), 0)"
+                        + " FROM document GROUP BY status", Object[].class).getResultList())
+                .map(rows -> rows.stream().map(r -> new StatusTally((String) r[0], ((Number) r[1]).longValue(),
+                        Instant.EPOCH.plus(((Number) r[2]).longValue(), ChronoUnit.MICROS), ((Number) r[3]).longValue()))
+                        .toList());
     }
 
     /** Documents whose processing started before {@code before} and has not finished. */
@@ -195,6 +225,132 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
         }
         return getSession().chain(s -> s.createSelectionQuery("select blobKey from Document where blobKey in :keys", String.class)
                 .setParameter("keys", blobKeys).getResultList()).map(found -> (Set<String>) new HashSet<>(found));
+    }
+
+    // The KEK re-seal's statements (DataKeyResealer). They run on the pool, outside any session: the hash pass reads
+    // files on a worker thread between two of them, where a Hibernate Reactive session cannot follow, and each batch of
+    // updates goes as one batched statement.
+
+    private static final String NOT_WRAPPED_UNDER = "wrapped_key IS NOT NULL AND left(wrapped_key, length($1)) <> $1";
+    /** A confidential row with a clear file name or a metadata value (but department, confidential) not sealed. */
+    private static final String CLEAR_FIELDS = "confidential AND ("
+            + "left(filename, " + SealedFields.PREFIX.length() + ") <> '" + SealedFields.PREFIX + "'"
+            + " OR EXISTS (SELECT 1 FROM jsonb_each(metadata_json::jsonb) m"
+            + " WHERE m.key NOT IN ('department', 'confidential') AND (jsonb_typeof(m.value) <> 'string'"
+            + " OR left(m.value #>> '{}', " + SealedFields.PREFIX.length() + ") <> '" + SealedFields.PREFIX + "')))";
+    private static final String HASH_NOT_KEYED_BY = "content_hmac IS NOT NULL AND left(content_hmac, length($1)) <> $1";
+
+    /**
+     * One selection of the re-seal: its rows in batches by id, how many are left, and the writes, each applied only if
+     * its row still holds what was read (a concurrent new version or re-seal wins).
+     */
+    public interface ResealRows<R> {
+
+        /** Up to {@code limit} rows whose id sorts after {@code afterId}, by id. */
+        Uni<List<R>> after(String afterId, int limit);
+
+        Uni<Integer> remaining();
+
+        /** Writes each change whose row still holds its {@code before}; yields how many changes were sent. */
+        Uni<Integer> write(List<Change<R>> changes);
+    }
+
+    /** A document's wrapped data key. */
+    public record WrappedKey(String id, String wrapped) {
+    }
+
+    /** What a confidential document stores in clear or sealed, with the data key that seals it. */
+    public record ConfidentialFields(String id, String wrappedKey, String filename, String metadataJson) {
+    }
+
+    /** A document's duplicate-detection hash and what it takes to compute it again. */
+    public record HashedContent(String id, String collection, String blobKey, String wrappedKey, String hash) {
+
+        public HashedContent withHash(String newHash) {
+            return new HashedContent(id, collection, blobKey, wrappedKey, newHash);
+        }
+    }
+
+    /** The confidential documents whose data key is not wrapped by the KEK whose wrappings start with {@code kekPrefix}. */
+    public ResealRows<WrappedKey> dataKeysNotWrappedUnder(String kekPrefix) {
+        return new ResealSelection<>("id, wrapped_key", NOT_WRAPPED_UNDER, Tuple.of(kekPrefix),
+                r -> new WrappedKey(r.getString("id"), r.getString("wrapped_key")),
+                "UPDATE document SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3",
+                c -> Tuple.of(c.after().wrapped(), c.before().id(), c.before().wrapped()));
+    }
+
+    /** The confidential documents stored before names and metadata were sealed, with a field still in clear. */
+    public ResealRows<ConfidentialFields> confidentialWithClearFields() {
+        return new ResealSelection<>("id, wrapped_key, filename, metadata_json", CLEAR_FIELDS, Tuple.tuple(),
+                r -> new ConfidentialFields(r.getString("id"), r.getString("wrapped_key"), r.getString("filename"),
+                        r.getString("metadata_json")),
+                "UPDATE document SET filename = $1, metadata_json = $2 WHERE id = $3 AND wrapped_key = $4"
+                        + " AND filename IS NOT DISTINCT FROM $5 AND metadata_json = $6",
+                c -> Tuple.of(c.after().filename(), c.after().metadataJson(), c.before().id(), c.before().wrappedKey(),
+                        c.before().filename(), c.before().metadataJson()));
+    }
+
+    /** The documents whose duplicate-detection hash is not keyed by the KEK named {@code kekPrefix} (or names none). */
+    public ResealRows<HashedContent> hashesNotKeyedBy(String kekPrefix) {
+        return new ResealSelection<>("id, collection, blob_key, wrapped_key, content_hmac", HASH_NOT_KEYED_BY,
+                Tuple.of(kekPrefix), r -> new HashedContent(r.getString("id"), r.getString("collection"),
+                        r.getString("blob_key"), r.getString("wrapped_key"), r.getString("content_hmac")),
+                "UPDATE document SET content_hmac = $1 WHERE id = $2 AND content_hmac = $3",
+                c -> Tuple.of(c.after().hash(), c.before().id(), c.before().hash()));
+    }
+
+    /** The SQL the re-seal's selections share: the rows matching {@code where}, by id, and one update per change. */
+    private class ResealSelection<R> implements ResealRows<R> {
+
+        private final String columns;
+        private final String where;
+        private final Tuple params;
+        private final Function<Row, R> read;
+        private final String update;
+        private final Function<Change<R>, Tuple> updateParams;
+
+        ResealSelection(String columns, String where, Tuple params, Function<Row, R> read, String update,
+                        Function<Change<R>, Tuple> updateParams) {
+            this.columns = columns;
+            this.where = where;
+            this.params = params;
+            this.read = read;
+            this.update = update;
+            this.updateParams = updateParams;
+        }
+
+        @Override
+        public Uni<List<R>> after(String afterId, int limit) {
+            int after = params.size() + 1;
+            return db.preparedQuery("SELECT " + columns + " FROM document WHERE " + where + " AND id > $" + after
+                            + " ORDER BY id LIMIT " + limit)
+                    .execute(with(afterId))
+                    .map(rows -> {
+                        List<R> batch = new ArrayList<>();
+                        rows.forEach(r -> batch.add(read.apply(r)));
+                        return batch;
+                    });
+        }
+
+        @Override
+        public Uni<Integer> remaining() {
+            return db.preparedQuery("SELECT count(*) FROM document WHERE " + where).execute(params)
+                    .map(rows -> rows.iterator().next().getLong(0).intValue());
+        }
+
+        @Override
+        public Uni<Integer> write(List<Change<R>> changes) {
+            List<Tuple> tuples = changes.stream().map(updateParams).toList();
+            return db.preparedQuery(update).executeBatch(tuples).map(r -> tuples.size());
+        }
+
+        private Tuple with(String afterId) {
+            Tuple t = Tuple.tuple();
+            for (int i = 0; i < params.size(); i++) {
+                t.addValue(params.getValue(i));
+            }
+            return t.addString(afterId);
+        }
     }
 
     private static Parameters visibility(KeyEntry key, String collection) {

@@ -10,14 +10,11 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.PgConnection;
-import io.vertx.pgclient.PgConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * This replica's listening connection on {@link DocumentRepository#SETTLED_CHANNEL}: each announcement wakes the
@@ -36,7 +33,7 @@ public class SettledListener {
     /** How pg_stat_activity names the listening connection. */
     public static final String APPLICATION_NAME = "osfria-ingest-listener";
 
-    private final PgConnectOptions options;
+    private final PoolConnectOptions poolOptions;
     private final DocumentWaits waits;
     private final Vertx vertx;
     private final AtomicReference<PgConnection> connection = new AtomicReference<>();
@@ -44,16 +41,9 @@ public class SettledListener {
     /** Attempts failed in a row. */
     private volatile int failures;
 
-    public SettledListener(@ConfigProperty(name = "quarkus.datasource.reactive.url") String url,
-                           @ConfigProperty(name = "quarkus.datasource.username") Optional<String> user,
-                           @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
-                           DocumentWaits waits, Vertx vertx, MeterRegistry metrics) {
-        // the pool's database (its first server, should several be listed) and credentials
-        String first = url.split(",")[0].trim();
-        this.options = PgConnectOptions.fromUri(first.startsWith("vertx-reactive:") ? first.substring(15) : first)
-                .addProperty("application_name", APPLICATION_NAME);
-        user.ifPresent(options::setUser);
-        password.ifPresent(options::setPassword);
+    public SettledListener(PoolConnectOptions poolOptions, DocumentWaits waits, Vertx vertx, MeterRegistry metrics) {
+        // the pool's database and every setting of its connections (TLS, credentials, properties): see PoolConnectOptions
+        this.poolOptions = poolOptions;
         this.waits = waits;
         this.vertx = vertx;
         Gauge.builder("osfria.ingest.document.wait.listening", this, l -> l.listening() ? 1 : 0)
@@ -94,7 +84,9 @@ public class SettledListener {
             return;
         }
         AtomicBoolean closed = new AtomicBoolean();
-        PgConnection.connect(vertx, options).chain(pg -> {
+        // the options inside the chain: should the pool not be made yet and fail, this attempt fails and is retried
+        Uni.createFrom().item(() -> poolOptions.forConnectionNamed(APPLICATION_NAME))
+                .chain(options -> PgConnection.connect(vertx, options)).chain(pg -> {
             // before LISTEN: a connection closed in between is replaced too (below, once listening)
             pg.closeHandler(() -> {
                 closed.set(true);
