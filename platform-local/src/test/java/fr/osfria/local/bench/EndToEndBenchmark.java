@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * them, then where a search's time goes step by step ({@link SearchTax}). A second, shorter pass gives the same
  * figure for a client polling the document every 10 ms (the way this benchmark waited before {@code ?wait=}; its
  * polls cost the platform CPU the documents' indexing then lacks). Options: -Dbench.documents=30 (0: only the calls)
- * -Dbench.polled-documents=10 (0: no polling pass) -Dbench.warmup=5 -Dbench.requests=200 -Dbench.request-warmup=2000
+ * -Dbench.polled-documents=10 (0: no polling pass) -Dbench.warmup=5 -Dbench.requests=200 -Dbench.request-warmup=2000 -Dbench.search-warmup=10000
  */
 class EndToEndBenchmark {
 
@@ -222,7 +222,9 @@ class EndToEndBenchmark {
         System.out.printf("BENCH GET /v1/documents?limit=5, %d calls: p50 %.1f ms, p95 %.1f ms (target p50 <= 10 ms);"
                         + " on ingest-service's own port p50 %.1f ms, p95 %.1f ms%n",
                 n, quantile(warm.list(), 0.5), quantile(warm.list(), 0.95), quantile(warm.listDirect(), 0.5), quantile(warm.listDirect(), 0.95));
-        new SearchTax(http, url, "http://127.0.0.1:" + (port + 2), "http://127.0.0.1:" + (port + 1), key, kafkaBootstrap).print(n);
+        SearchTax tax = new SearchTax(http, url, "http://127.0.0.1:" + (port + 2), "http://127.0.0.1:" + (port + 1), key, kafkaBootstrap);
+        tax.print(n);
+        tax.printSearchesAlone(Integer.getInteger("bench.search-warmup", 10_000), 10 * n);
     }
 
     /** {@code unmeasured} rounds, then {@code n} measured ones: a search and a list, each through the entry port and direct. */

@@ -85,6 +85,37 @@ final class SearchTax {
                 + " above:%s load average %s%n", figures(socketSteps), LoadAverage.now());
     }
 
+    /**
+     * Prints one BENCH line: searches alone through the entry port, one after another on one kept-alive socket (no
+     * other call between them, no client threads), {@code n} measured after {@code warmup} more: what a client of a
+     * warm platform that only searches waits, against the search's own {@code search_time_ms} (issue 19's target: at
+     * most 3 ms more). The interleaved steps of {@link #print} add load of their own (the JDK client's threads, the
+     * plain producer, the lists' audit records), which this figure leaves out.
+     */
+    void printSearchesAlone(int warmup, int n) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        List<Double> reported = new ArrayList<>();
+        try (SocketHttp entrySocket = new SocketHttp(entry)) {
+            for (int i = 0; i < warmup + n; i++) {
+                long t = System.nanoTime();
+                SocketHttp.Answer answer = entrySocket.post("/v1/search", key, SEARCH);
+                double elapsed = (System.nanoTime() - t) / 1e6;
+                expect(answer, 200);
+                if (i >= warmup) {
+                    ms.add(elapsed);
+                    reported.add(Double.parseDouble(BenchPlatform.field(answer.body(), "search_time_ms")));
+                }
+            }
+        }
+        Collections.sort(ms);
+        Collections.sort(reported);
+        double over = quantile(ms, 0.5) - quantile(reported, 0.5);
+        System.out.printf("BENCH searches alone through the entry port (blocking client on one kept-alive socket), %d after %d:"
+                        + " end to end p50 %.2f / p95 %.2f ms, search_time_ms p50 %.1f ms: p50 %.2f ms over it (target <= 3 ms: %s);"
+                        + " load average %s%n", n, warmup, quantile(ms, 0.5), quantile(ms, 0.95), quantile(reported, 0.5), over,
+                over <= 3 ? "met" : "not met", LoadAverage.now());
+    }
+
     private static String figures(Map<String, List<Double>> steps) {
         StringBuilder line = new StringBuilder();
         for (Map.Entry<String, List<Double>> step : steps.entrySet()) {
