@@ -105,14 +105,18 @@ public class DocumentResource {
     /**
      * {@code upload} in a place of {@link UploadPlaces}, or refused at once past a cap. The place is given back when
      * the upload's work ends, not when its client leaves: a blocking step goes on after the request is cancelled, on
-     * its worker thread. So the upload runs to its end even then.
+     * its worker thread. So the upload runs to its end even then. Taken when the answer is subscribed to, and the
+     * work subscribed to at once: no answer dropped unsubscribed can hold a place.
      */
     private Uni<Response> inPlace(KeyEntry key, Supplier<Uni<Response>> upload) {
-        UploadPlaces.Place place = places.take(key.name());
-        if (place.busy() != null) {
-            return Uni.createFrom().item(busy(place.busy()));
-        }
-        return DocumentUploads.toTheEnd(Uni.createFrom().<Response>deferred(upload::get).onTermination().invoke(place::release));
+        return Uni.createFrom().deferred(() -> {
+            UploadPlaces.Place place = places.take(key.name());
+            if (place.busy() != null) {
+                return Uni.createFrom().item(busy(place.busy()));
+            }
+            return DocumentUploads.toTheEnd(Uni.createFrom().<Response>deferred(upload::get)
+                    .onTermination().invoke(place::release));
+        });
     }
 
     private Uni<Response> upload(KeyEntry key, FileUpload file, String collection, String metadata, long start) {
