@@ -4,7 +4,9 @@ import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static fr.osfria.ingest.isolation.SlowBlobWriteDelaysOnlyItsOwnUploadTest.FAILS;
 import static fr.osfria.ingest.isolation.SlowBlobWriteDelaysOnlyItsOwnUploadTest.SLOW;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,6 +93,8 @@ class UploadFloodCostsOnlyItsKeyTest {
         }
         assertEquals(past, refusals("key_busy") - refusedBefore, 0.0, "refusals counted by reason");
         assertEquals(perKey, inProgress(), "the key's held uploads are in progress");
+        given().get("/q/metrics").then().body(containsString("osfria_ingest_uploads_in_progress " + perKey + ".0"))
+                .body(containsString("osfria_ingest_upload_refusals_total{reason=\"key_busy\""));
 
         // one more of that key's, not held: refused at once all the same
         long start = System.nanoTime();
