@@ -319,7 +319,7 @@ public class DocumentResource {
             // that no row holds it (a commit cut off may still have recorded it)
             // once recorded, the old file's removal and the audit record run to the end even if the client hangs up
             Uni<Document> recorded = uploads.inspect(upload)
-                    .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(blobKey, upload)
+                    .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(key.name(), blobKey, upload)
                             .chain(stored -> service.newVersion(doc,
                                     row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
                                     DocumentUploads.sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),

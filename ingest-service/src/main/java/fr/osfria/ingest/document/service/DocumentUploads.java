@@ -151,7 +151,7 @@ public class DocumentUploads {
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
                     String blobKey = BlobStore.newKey(id, 1);
-                    return toTheEnd(storeBlob(blobKey, upload)
+                    return toTheEnd(storeBlob(key.name(), blobKey, upload)
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
                                             stored.wrappedKey(), key, submission)
@@ -219,16 +219,16 @@ public class DocumentUploads {
 
     /**
      * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
-     * encrypted under a new data key, bound to its blob key.
+     * encrypted under a new data key, bound to its blob key, in the upload memory's room as {@code keyName}'s.
      */
-    public Uni<Stored> storeBlob(String blobKey, Upload upload) {
+    public Uni<Stored> storeBlob(String keyName, String blobKey, Upload upload) {
         return blocking(Uni.createFrom().item(Unchecked.supplier(() -> {
             blobs.pending(blobKey);
             if (!upload.confidential()) {
                 return new Stored(blobs.put(blobKey, upload.file()), null, null);
             }
             // read whole and encrypted: about twice the file in memory, within the budget of every upload together
-            return memory.holding(2 * upload.size(), () -> {
+            return memory.holding(keyName, 2 * upload.size(), () -> {
                 SecretKey dataKey = envelope.newDataKey();
                 byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()),
                         blobKey.getBytes(StandardCharsets.UTF_8));
