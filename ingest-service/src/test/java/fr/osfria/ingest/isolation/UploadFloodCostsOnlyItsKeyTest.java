@@ -115,6 +115,42 @@ class UploadFloodCostsOnlyItsKeyTest {
     }
 
     /**
+     * An upload used to hold a database connection from its start (its session opened before its place was even
+     * taken) through its file's checks and storage: two keys' held uploads (new versions included) took every
+     * connection of the pool (20), and every other request needing the database waited for one, a refusal too. Now
+     * held uploads hold none: another key's list is answered, and a refusal at once, while they are held.
+     */
+    @Test
+    void heldUploadsLeaveTheDatabaseToEveryoneElse() throws Exception {
+        String hrDocument = upload(TestKeys.HR, "versions.txt", unique("Une note des RH à refaire."), KB, null)
+                .statusCode(202).extract().path("document_id");
+        SlowVolume.release = new CountDownLatch(1);
+        List<Future<ExtractableResponse<Response>>> held = new ArrayList<>();
+        for (int i = 0; i < perKey; i++) {
+            held.add(clients.submit(() -> upload(TestKeys.FINANCE, "tenue.txt", held(), KB, null).extract()));
+            held.add(clients.submit(() -> given().header("Authorization", TestKeys.bearer(TestKeys.HR))
+                    .multiPart("file", "versions.txt", held(), "application/octet-stream")
+                    .put("/v1/documents/" + hrDocument).then().extract()));
+        }
+        // before: the pool's 20 connections went to the first 20, the others waited for one, never reaching the store
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(2 * perKey, SlowVolume.STORING_SLOW.get(),
+                "every held upload in the store (" + inProgress() + " in progress)"));
+
+        Future<Integer> list = clients.submit(() -> given().header("Authorization", TestKeys.bearer(TestKeys.READER))
+                .queryParam("collection", KB).get("/v1/documents").then().extract().statusCode());
+        assertEquals(200, list.get(AT_ONCE.toSeconds(), TimeUnit.SECONDS), "another key's list, answered at once");
+        Future<Integer> refused = clients.submit(() -> upload(TestKeys.FINANCE, "de-trop.txt", unique("De trop."), KB, null)
+                .extract().statusCode());
+        assertEquals(429, refused.get(AT_ONCE.toSeconds(), TimeUnit.SECONDS), "a refusal, answered at once");
+
+        SlowVolume.release.countDown();
+        for (Future<ExtractableResponse<Response>> upload : held) {
+            assertEquals(202, upload.get(60, TimeUnit.SECONDS).statusCode(), "a held upload is stored in the end");
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> inProgress() == 0);
+    }
+
+    /**
      * Uploads refused as invalid (400, 413, 415) or denied (403), failed in the store (500), or whose client hangs up
      * while its file is being stored, more of them than the cap: none is ever answered 429, and the key uploads
      * again afterwards. A client that hangs up does not free its place while its upload's work goes on: that would

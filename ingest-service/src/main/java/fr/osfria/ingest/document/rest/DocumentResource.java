@@ -95,7 +95,6 @@ public class DocumentResource {
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @WithSession
     public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata) {
         long start = System.nanoTime();
         KeyEntry key = caller.key();
@@ -105,8 +104,13 @@ public class DocumentResource {
     /**
      * {@code upload} in a place of {@link UploadPlaces}, or refused at once past a cap. The place is given back when
      * the upload's work ends, not when its client leaves: a blocking step goes on after the request is cancelled, on
-     * its worker thread. So the upload runs to its end even then. Taken when the answer is subscribed to, and the
-     * work subscribed to at once: no answer dropped unsubscribed can hold a place.
+     * its worker thread, and the work goes on until it ends or fails. Its received file is removed when the request
+     * ends ({@code delete-uploaded-files-on-end}), so the work of a client that left usually fails at its next step
+     * reading it: nothing is stored, and the place is given back then. Taken when the answer is subscribed to, and the
+     * work subscribed to at once: no answer dropped unsubscribed can hold a place. No session is open here: the
+     * upload opens one around each of its database steps only, so that checking its file, waiting for room in the
+     * upload memory and storing the file hold no database connection (held uploads of two keys took the whole pool),
+     * and a refusal needs none.
      */
     private Uni<Response> inPlace(KeyEntry key, Supplier<Uni<Response>> upload) {
         return Uni.createFrom().deferred(() -> {
@@ -287,7 +291,6 @@ public class DocumentResource {
     @PUT
     @Path("/{id}")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @WithSession
     public Uni<Response> replace(@PathParam("id") String id, @RestForm("file") FileUpload file,
                                  @RestForm String collection, @RestForm String metadata) {
         KeyEntry key = caller.key();
@@ -295,7 +298,8 @@ public class DocumentResource {
     }
 
     private Uni<Response> replace(KeyEntry key, String id, FileUpload file, String collection, String metadata) {
-        return visible(key, id).chain(doc -> {
+        // the row is read again, locked, in the new version's own transaction (DocumentService.newVersion)
+        return Panache.withSession(() -> visible(key, id)).chain(doc -> {
             if (doc == null) {
                 return notFound(key, "document.update", id);
             }

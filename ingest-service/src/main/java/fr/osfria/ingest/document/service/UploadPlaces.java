@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The REST uploads in progress on this replica: a key holds at most {@code uploads.per-key} places and the replica
  * {@code uploads.max}, so that one key's flood of uploads (or of large, slow-to-store ones) takes only its own share
  * of the worker threads and of the upload memory, and all keys together leave the worker pool room for parsing and
- * the sweeps. A place is taken before any work on the upload and given back once that work ends, whatever its
+ * the sweeps. A key's first upload always gets a place, whatever the replica holds: the replica's cap refuses only
+ * keys already holding one, so a few keys keeping their places filled cannot lock every other key out (the replica
+ * holds at most {@code uploads.max} plus one per key, and keys are few: administrators create them). A place is taken before any work on the upload and given back once that work ends, whatever its
  * outcome. Metrics: gauge {@code osfria.ingest.uploads.in.progress}, counter {@code osfria.ingest.upload.refusals}
  * (tag {@code reason}: {@code key_busy}, {@code replica_busy}).
  */
@@ -33,7 +35,7 @@ public class UploadPlaces {
     public enum Busy {
         /** Its key has {@code uploads.per-key} uploads in progress: 429. */
         KEY_BUSY,
-        /** The replica has {@code uploads.max} uploads in progress, every key together: 503. */
+        /** The replica has {@code uploads.max} uploads in progress, every key together, its key one at least: 503. */
         REPLICA_BUSY
     }
 
@@ -52,7 +54,8 @@ public class UploadPlaces {
         this.perKey = perKey;
         this.max = max;
         Gauge.builder("osfria.ingest.uploads.in.progress", inProgress, AtomicInteger::get)
-                .description("REST uploads in progress on this replica (POST /v1/documents), every key together")
+                .description("REST uploads in progress on this replica (POST /v1/documents, and new versions: PUT"
+                        + " /v1/documents/{id}), every key together")
                 .register(metrics);
         for (Busy busy : Busy.values()) {
             refusals.put(busy, Counter.builder("osfria.ingest.upload.refusals")
@@ -63,23 +66,23 @@ public class UploadPlaces {
     }
 
     /**
-     * A place for an upload of {@code keyName}'s, or a refusal ({@link Place#busy()} not null) past a cap. The caller
-     * releases it once the upload's work ends.
+     * A place for an upload of {@code keyName}'s, or a refusal ({@link Place#busy()} not null) past a cap; never
+     * refused when the key holds no place. The caller releases it once the upload's work ends.
      */
     public Place take(String keyName) {
-        AtomicBoolean admitted = new AtomicBoolean();
+        AtomicInteger heldBefore = new AtomicInteger(-1); // stays -1 when the key is at its cap
         byKey.compute(keyName, (k, held) -> {
             int n = held == null ? 0 : held;
             if (n >= perKey) {
                 return held;
             }
-            admitted.set(true);
+            heldBefore.set(n);
             return n + 1;
         });
-        if (!admitted.get()) {
+        if (heldBefore.get() < 0) {
             return refused(Busy.KEY_BUSY);
         }
-        if (inProgress.incrementAndGet() > max) {
+        if (inProgress.incrementAndGet() > max && heldBefore.get() > 0) {
             inProgress.decrementAndGet();
             giveBack(keyName);
             return refused(Busy.REPLICA_BUSY);

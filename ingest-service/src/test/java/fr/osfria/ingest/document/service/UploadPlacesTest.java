@@ -42,10 +42,33 @@ class UploadPlacesTest {
         places.take("a");
         places.take("b");
         places.take("c");
-        assertEquals(Busy.REPLICA_BUSY, places.take("d").busy());
-        assertEquals(0, places.inProgress("d"), "a refusal holds nothing");
+        assertEquals(Busy.REPLICA_BUSY, places.take("a").busy());
+        assertEquals(1, places.inProgress("a"), "a refusal holds nothing");
         assertEquals(3, places.inProgress());
         assertEquals(3.0, metrics.find("osfria.ingest.uploads.in.progress").gauge().value());
+    }
+
+    /**
+     * A few keys keeping their places filled used to take the replica's every place: every other key was refused
+     * 503 until they stopped. A key with no upload in progress is never refused for the replica's cap.
+     */
+    @Test
+    void aKeyWithNoUploadInProgressIsNeverRefusedForTheReplicasCap() {
+        UploadPlaces places = new UploadPlaces(2, 4, metrics);
+        for (String flooding : List.of("a", "b")) {
+            places.take(flooding);
+            places.take(flooding);
+        }
+        assertEquals(Busy.KEY_BUSY, places.take("a").busy());
+        UploadPlaces.Place quiet = places.take("quiet");
+        assertNull(quiet.busy(), "a key's first upload, the replica full");
+        assertNull(places.take("another").busy());
+        assertEquals(6, places.inProgress(), "the cap plus one per key");
+        assertEquals(Busy.REPLICA_BUSY, places.take("quiet").busy(), "its second waits for room");
+        assertEquals(1, places.inProgress("quiet"));
+        quiet.release();
+        assertNull(places.take("quiet").busy(), "first again");
+        assertEquals(1.0, metrics.find("osfria.ingest.upload.refusals").tag("reason", "replica_busy").counter().count());
     }
 
     @Test
@@ -71,7 +94,7 @@ class UploadPlacesTest {
         AtomicInteger admitted = new AtomicInteger();
         List<UploadPlaces.Place> held = Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < 64; i++) {
-            String key = "k" + (i % 4);
+            String key = "k" + (i % 8);
             threads.submit(() -> {
                 go.await();
                 UploadPlaces.Place place = places.take(key);
@@ -85,9 +108,9 @@ class UploadPlacesTest {
         go.countDown();
         threads.shutdown();
         threads.awaitTermination(10, TimeUnit.SECONDS);
-        assertTrue(admitted.get() <= 8, "8 on the replica: " + admitted.get());
+        assertTrue(admitted.get() <= 8 + 8, "8 on the replica, plus each key's first: " + admitted.get());
         assertEquals(admitted.get(), places.inProgress());
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 8; k++) {
             assertTrue(places.inProgress("k" + k) <= 3, "3 per key");
         }
         held.forEach(UploadPlaces.Place::release);
