@@ -9,9 +9,10 @@ async function serve(handle) {
   const seen = [];
   const server = createServer((request, response) => {
     let body = '';
+    request.setEncoding('latin1');
     request.on('data', (c) => { body += c; });
     request.on('end', () => {
-      seen.push({ method: request.method, path: request.url });
+      seen.push({ method: request.method, path: request.url, body });
       handle(request, response, seen.length);
     });
   });
@@ -60,6 +61,29 @@ describe('retries never repeat work', () => {
       await server.close();
     }
     assert.equal(server.seen.length, 2);
+  });
+});
+
+describe('uploads refused for too many in progress', () => {
+  test('are sent again after Retry-After, the whole file each time', async () => {
+    const refusal = '{"error":{"message":"this API key has 16 uploads in progress","type":"rate_limit_error","code":"too_many_uploads"}}';
+    const server = await serve((request, response, n) => (n === 1
+      ? json(429, refusal, { 'Retry-After': '1' })(request, response)
+      : json(202, '{"document_id":"doc_5f0c2a9d4e1b7c3a8f6e2d10","status":"processing"}')(request, response)));
+    const text = 'Le rapport annuel. '.repeat(5000);
+    try {
+      const client = new OsfriaClient({ apiKey: 'sk-osfria-x', baseURL: server.url });
+      const started = Date.now();
+      const document = await client.documents.upload({ file: new TextEncoder().encode(text), collection: 'knowledge-base',
+        filename: 'rapport.txt' });
+      assert.equal(document.status, 'processing');
+      assert.ok(Date.now() - started >= 900, 'Retry-After was not waited');
+    } finally {
+      await server.close();
+    }
+    assert.equal(server.seen.length, 2);
+    assert.ok(server.seen[1].body.includes(text), 'the retried upload did not carry the whole file');
+    assert.equal(server.seen[0].body.length, server.seen[1].body.length);
   });
 });
 

@@ -2,6 +2,7 @@
 stand-in servers only, no platform needed."""
 
 import http.server
+import io
 import socket
 import struct
 import threading
@@ -15,13 +16,13 @@ from osfria import APIConnectionError, APIError, APITimeoutError, OsfriaClient
 class _Server:
     def __init__(self, handler):
         self.seen = []
-        seen = self.seen
+        self.bodies = []
+        seen, bodies = self.seen, self.bodies
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                bodies.append(self.rfile.read(length) if length else b"")
                 seen.append((self.command, self.path, self.headers.get("Authorization")))
                 handler(self, len(seen))
 
@@ -107,6 +108,32 @@ class RetrySafetyTest(unittest.TestCase):
         with self.assertRaises(APIConnectionError):
             client.chat.completions.create(model="m", messages=[])
         self.assertGreater(time.monotonic() - started, 0.3, "a refused connection (nothing sent) was not retried")
+
+
+    def test_an_upload_refused_for_too_many_in_progress_is_sent_again_whole(self):
+        refusal = (b'{"error":{"message":"this API key has 16 uploads in progress","type":"rate_limit_error",'
+                   b'"code":"too_many_uploads"}}')
+        accepted = b'{"document_id":"doc_5f0c2a9d4e1b7c3a8f6e2d10","status":"processing"}'
+
+        def busy_then_accepted(handler, n):
+            if n == 1:
+                return answer(429, refusal, [("Content-Type", "application/json"), ("Retry-After", "1")])(handler, n)
+            return answer(202, accepted, [("Content-Type", "application/json")])(handler, n)
+
+        server = _Server(busy_then_accepted)
+        file = io.BytesIO(b"Le rapport annuel. " * 5000)  # a stream: read once, sent whole at each attempt
+        try:
+            client = OsfriaClient(api_key="sk-osfria-x", base_url=server.url)
+            started = time.monotonic()
+            document = client.documents.upload(file, "knowledge-base", filename="rapport.txt")
+            self.assertEqual("processing", document.status)
+            self.assertGreaterEqual(time.monotonic() - started, 0.9, "Retry-After was not waited")
+        finally:
+            server.close()
+        self.assertEqual(2, len(server.seen))
+        first, second = server.bodies
+        self.assertIn(b"Le rapport annuel. " * 5000, second, "the retried upload did not carry the whole file")
+        self.assertEqual(len(first), len(second))
 
 
 class RedirectTest(unittest.TestCase):

@@ -229,6 +229,15 @@ public final class Osfria {
             // a quarter of those: two keys cannot take every wait
             env.put("OSFRIA_INGEST_WAITS_PER_KEY", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 8));
         }
+        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_UPLOADS_MAX") == null) {
+            // an upload in progress holds one of those connections too: uploads a quarter of them, beside the waits'
+            // half
+            env.put("OSFRIA_INGEST_UPLOADS_MAX", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 4));
+        }
+        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_UPLOADS_PER_KEY") == null) {
+            // a quarter of those: one key's flood leaves the other keys three quarters of the uploads
+            env.put("OSFRIA_INGEST_UPLOADS_PER_KEY", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 16));
+        }
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
         }

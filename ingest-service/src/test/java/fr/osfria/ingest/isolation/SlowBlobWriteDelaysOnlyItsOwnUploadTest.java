@@ -44,12 +44,16 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
 class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
 
-    private static final String SLOW = "SLOW-TO-STORE ";
+    /** A file starting so is held by {@link SlowVolume} until {@link SlowVolume#release} opens. */
+    static final String SLOW = "SLOW-TO-STORE ";
+    /** A file starting so cannot be stored: {@link SlowVolume} fails it, as a full or broken volume does. */
+    static final String FAILS = "FAILS-TO-STORE ";
 
     /**
-     * The real store, except that a file starting with {@link #SLOW} is stored only once {@link #release} opens. On
-     * for every test of the module (no profile of its own, whose app would cost the suite a build and a start): no
-     * other test's file starts so, and {@link #release} is open unless this test holds it.
+     * The real store, except that a file starting with {@link #SLOW} is stored only once {@link #release} opens,
+     * and one starting with {@link #FAILS} is not stored at all. On for every test of the module (no profile of its
+     * own, whose app would cost the suite a build and a start): no other test's file starts so, and {@link #release}
+     * is open unless a test holds it.
      */
     @Alternative
     @Priority(1)
@@ -65,7 +69,10 @@ class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
 
         @Override
         public String put(String key, Path source) throws IOException {
-            if (startsWithSlow(source)) {
+            if (startsWith(source, FAILS)) {
+                throw new IOException("the volume refused the file");
+            }
+            if (startsWith(source, SLOW)) {
                 STORING_SLOW.incrementAndGet();
                 try {
                     release.await(2, TimeUnit.MINUTES);
@@ -78,9 +85,9 @@ class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
             return super.put(key, source);
         }
 
-        private static boolean startsWithSlow(Path source) throws IOException {
+        private static boolean startsWith(Path source, String prefix) throws IOException {
             try (InputStream in = Files.newInputStream(source)) {
-                return new String(in.readNBytes(SLOW.length()), StandardCharsets.UTF_8).equals(SLOW);
+                return new String(in.readNBytes(prefix.length()), StandardCharsets.UTF_8).equals(prefix);
             }
         }
     }

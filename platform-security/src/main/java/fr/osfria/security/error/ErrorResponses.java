@@ -19,6 +19,11 @@ public final class ErrorResponses {
         return Response.fromResponse(of(503, message, code)).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds).build();
     }
 
+    /** 429 with {@code Retry-After}: the caller has too much in progress or sent too much; it may send it again then. */
+    public static Response tooManyRequests(String message, String code, int retryAfterSeconds) {
+        return Response.fromResponse(of(429, message, code)).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds).build();
+    }
+
     public static Response badRequest(String message) {
         return of(400, message, "invalid_request");
     }

@@ -14,6 +14,7 @@ import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
 import fr.osfria.ingest.document.service.Upload;
+import fr.osfria.ingest.document.service.UploadPlaces;
 import fr.osfria.ingest.document.wait.DocumentWaits;
 import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.error.ErrorResponses;
@@ -47,13 +48,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import javax.crypto.SecretKey;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /**
  * Documents: upload, read (or wait for its indexing), list, new version, delete. A document the caller may not read
- * answers 404 exactly like an unknown one. Every call, allowed or not, is audited.
+ * answers 404 exactly like an unknown one. Every call, allowed or not, is audited, but an upload refused because its
+ * key (or the replica) has too many in progress ({@link UploadPlaces}).
  */
 @Path("/v1/documents")
 @Produces(MediaType.APPLICATION_JSON)
@@ -72,10 +75,11 @@ public class DocumentResource {
     private final DocumentUploads uploads;
     private final DocumentWaits waits;
     private final KeyRegistry keys;
+    private final UploadPlaces places;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             BlobStore blobs, IngestConfig config, Envelope envelope,
-                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys) {
+                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys, UploadPlaces places) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -86,14 +90,40 @@ public class DocumentResource {
         this.uploads = uploads;
         this.waits = waits;
         this.keys = keys;
+        this.places = places;
     }
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @WithSession
     public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata) {
         long start = System.nanoTime();
         KeyEntry key = caller.key();
+        return inPlace(key, () -> upload(key, file, collection, metadata, start));
+    }
+
+    /**
+     * {@code upload} in a place of {@link UploadPlaces}, or refused at once past a cap. The place is given back when
+     * the upload's work ends, not when its client leaves: a blocking step goes on after the request is cancelled, on
+     * its worker thread, and the work goes on until it ends or fails. Its received file is removed when the request
+     * ends ({@code delete-uploaded-files-on-end}), so the work of a client that left usually fails at its next step
+     * reading it: nothing is stored, and the place is given back then. Taken when the answer is subscribed to, and the
+     * work subscribed to at once: no answer dropped unsubscribed can hold a place. No session is open here: the
+     * upload opens one around each of its database steps only, so that checking its file, waiting for room in the
+     * upload memory and storing the file hold no database connection (held uploads of two keys took the whole pool),
+     * and a refusal needs none.
+     */
+    private Uni<Response> inPlace(KeyEntry key, Supplier<Uni<Response>> upload) {
+        return Uni.createFrom().deferred(() -> {
+            UploadPlaces.Place place = places.take(key.name());
+            if (place.busy() != null) {
+                return Uni.createFrom().item(busy(place.busy()));
+            }
+            return DocumentUploads.toTheEnd(Uni.createFrom().<Response>deferred(upload::get)
+                    .onTermination().invoke(place::release));
+        });
+    }
+
+    private Uni<Response> upload(KeyEntry key, FileUpload file, String collection, String metadata, long start) {
         Upload upload;
         try {
             upload = validate(file, collection, metadata);
@@ -113,6 +143,21 @@ public class DocumentResource {
                         + " sent again, it is answered as the duplicate of the stored document if it was (without a"
                         + " key-encryption key there is no duplicate detection: list the collection first)",
                 "database_unavailable")).header("Retry-After", DatabaseUnavailable.RETRY_AFTER_SECONDS).build());
+    }
+
+    /**
+     * An upload past a cap of {@link UploadPlaces}: nothing of it was looked at. Not audited (like the router's rate
+     * limits): it touched no document and exercised no right, and a flood's refusals would otherwise be written to
+     * the audit trail (to PostgreSQL while Kafka is away) at the rate the flood sends them; they are counted instead.
+     */
+    private Response busy(UploadPlaces.Busy busy) {
+        return switch (busy) {
+            case KEY_BUSY -> ErrorResponses.tooManyRequests("this API key has " + config.uploads().perKey()
+                    + " uploads (new versions included) in progress, the most it may have at once: send this one again when one of them is"
+                    + " answered", "too_many_uploads", UploadPlaces.RETRY_AFTER_SECONDS);
+            case REPLICA_BUSY -> ErrorResponses.unavailable("the service has as many uploads in progress as it takes"
+                    + " at once: send this one again shortly", "uploads_busy", UploadPlaces.RETRY_AFTER_SECONDS);
+        };
     }
 
     /**
@@ -246,11 +291,15 @@ public class DocumentResource {
     @PUT
     @Path("/{id}")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @WithSession
     public Uni<Response> replace(@PathParam("id") String id, @RestForm("file") FileUpload file,
                                  @RestForm String collection, @RestForm String metadata) {
         KeyEntry key = caller.key();
-        return visible(key, id).chain(doc -> {
+        return inPlace(key, () -> replace(key, id, file, collection, metadata));
+    }
+
+    private Uni<Response> replace(KeyEntry key, String id, FileUpload file, String collection, String metadata) {
+        // the row is read again, locked, in the new version's own transaction (DocumentService.newVersion)
+        return Panache.withSession(() -> visible(key, id)).chain(doc -> {
             if (doc == null) {
                 return notFound(key, "document.update", id);
             }
@@ -274,7 +323,7 @@ public class DocumentResource {
             // that no row holds it (a commit cut off may still have recorded it)
             // once recorded, the old file's removal and the audit record run to the end even if the client hangs up
             Uni<Document> recorded = uploads.inspect(upload)
-                    .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(blobKey, upload)
+                    .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(key.name(), blobKey, upload)
                             .chain(stored -> service.newVersion(doc,
                                     row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
                                     DocumentUploads.sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),

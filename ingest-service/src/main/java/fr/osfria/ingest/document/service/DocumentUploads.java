@@ -12,6 +12,7 @@ import fr.osfria.security.crypto.Envelope;
 import fr.osfria.security.crypto.SealedFields;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.rights.Rights;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.unchecked.Unchecked;
@@ -30,7 +31,8 @@ import javax.crypto.SecretKey;
  * The upload of a new document, whoever brings it: a REST call ({@code POST /v1/documents}) or a Kafka application's
  * record ({@code osfria.app.NAME.documents.v1}). Rights, duplicate detection, storage (encrypted if confidential),
  * the row and its events, and the audit record are the same for both; only the answer's form differs.
- * Needs a Hibernate Reactive session (the REST resource's {@code @WithSession}, or {@code Panache.withSession}).
+ * A session (a database connection) is open only around its database steps, the caller's reused if it has one:
+ * checking the file, waiting for room in the upload memory and storing the file hold none.
  */
 @ApplicationScoped
 public class DocumentUploads {
@@ -108,7 +110,7 @@ public class DocumentUploads {
         if (submission == null) {
             return Uni.createFrom().nullItem();
         }
-        return documents.madeByRecord(submission.application(), submission.eventId())
+        return Panache.withSession(() -> documents.madeByRecord(submission.application(), submission.eventId()))
                 .chain(made -> made == null ? Uni.createFrom().nullItem() : taken(key, submission, made.document()));
     }
 
@@ -143,7 +145,8 @@ public class DocumentUploads {
             return audit.record(key.name(), "document.upload", null, upload.collection(), "denied", null)
                     .replaceWith(new Result(Outcome.DENIED, null, null));
         }
-        return inspect(upload).chain(inspected -> documents.findReadableDuplicate(key, upload.collection(), inspected.contentHmacs())
+        return inspect(upload).chain(inspected -> Panache.withSession(() -> documents.findReadableDuplicate(key,
+                        upload.collection(), inspected.contentHmacs()))
                 .chain(existing -> {
                     if (existing != null) {
                         return duplicate(key, existing);
@@ -151,7 +154,7 @@ public class DocumentUploads {
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
                     String blobKey = BlobStore.newKey(id, 1);
-                    return toTheEnd(storeBlob(blobKey, upload)
+                    return toTheEnd(storeBlob(key.name(), blobKey, upload)
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
                                             stored.wrappedKey(), key, submission)
@@ -167,8 +170,8 @@ public class DocumentUploads {
                             // another reading of the same record committed its document first: that one it is
                             .onFailure(RecordTaken.class).invoke(e -> Log.infof("%s: stored by another reading of it",
                                     e.getMessage()))
-                            .onFailure(RecordTaken.class).recoverWithUni(() -> documents.madeByRecord(
-                                    submission.application(), submission.eventId())
+                            .onFailure(RecordTaken.class).recoverWithUni(() -> Panache.withSession(() -> documents
+                                    .madeByRecord(submission.application(), submission.eventId()))
                                     .chain(made -> taken(key, submission, made == null ? null : made.document())));
                 }))
                 .onFailure(InvalidUpload.class).recoverWithUni(e -> refused(key, upload.collection(), (InvalidUpload) e));
@@ -219,16 +222,16 @@ public class DocumentUploads {
 
     /**
      * Stores the original, pending for the orphan-file sweep until the caller settles it; a confidential one
-     * encrypted under a new data key, bound to its blob key.
+     * encrypted under a new data key, bound to its blob key, in the upload memory's room as {@code keyName}'s.
      */
-    public Uni<Stored> storeBlob(String blobKey, Upload upload) {
+    public Uni<Stored> storeBlob(String keyName, String blobKey, Upload upload) {
         return blocking(Uni.createFrom().item(Unchecked.supplier(() -> {
             blobs.pending(blobKey);
             if (!upload.confidential()) {
                 return new Stored(blobs.put(blobKey, upload.file()), null, null);
             }
             // read whole and encrypted: about twice the file in memory, within the budget of every upload together
-            return memory.holding(2 * upload.size(), () -> {
+            return memory.holding(keyName, 2 * upload.size(), () -> {
                 SecretKey dataKey = envelope.newDataKey();
                 byte[] sealed = Aead.encrypt(dataKey, Files.readAllBytes(upload.file()),
                         blobKey.getBytes(StandardCharsets.UTF_8));
