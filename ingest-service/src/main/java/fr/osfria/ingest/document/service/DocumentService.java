@@ -126,7 +126,8 @@ public class DocumentService {
      */
     public Uni<Replaced> newVersion(Document current, Predicate<Document> mayWrite, Upload upload, String contentType,
                                     String contentHmac, String blobKey, String wrappedKey) {
-        // refreshed, not found: the request's session already holds the row as it was read before the upload (stale);
+        // refreshed when the caller's session already holds the row (read before the upload: stale), found otherwise
+        // (a REST new version reads it in a session of its own, closed since);
         // and not session.lock(): Hibernate Reactive's lock query names the version column by its field (rowVersion)
         return Panache.withTransaction(() -> Panache.getSession()
                 .chain(session -> session.contains(current)
