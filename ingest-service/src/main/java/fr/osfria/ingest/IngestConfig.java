@@ -66,6 +66,10 @@ public interface IngestConfig {
     @WithDefault("1s")
     Duration outboxInterval();
 
+    /** How often the document gauges (documents by status, the oldest still processing) are read from the table. */
+    @WithDefault("10s")
+    Duration metricsRefreshInterval();
+
     Parsing parsing();
 
     Chunking chunking();

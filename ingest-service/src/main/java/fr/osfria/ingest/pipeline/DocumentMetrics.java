@@ -58,7 +58,9 @@ public class DocumentMetrics {
                 .description("Chunks sent to the index and not yet indexed, over the documents still processing").register(metrics);
     }
 
-    @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    /** Every {@code osfria.ingest.metrics-refresh-interval} (10 s): one aggregate query over the table. */
+    @Scheduled(every = "${osfria.ingest.metrics-refresh-interval:10s}", delayed = "5s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
         return Panache.withSession(documents::tallyByStatus)
                 .invoke(tallies -> {

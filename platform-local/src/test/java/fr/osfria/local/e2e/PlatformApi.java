@@ -49,7 +49,7 @@ public final class PlatformApi {
     }
 
     /**
-     * Uploads a text file as a careful client does: a connection error, 502, 503 or 504 is tried again (after
+     * Uploads a text file as a careful client does: a connection error, 502, 503, 504 or a 429 with Retry-After is tried again (after
      * {@code Retry-After} when given); the same bytes again are safe, the platform answers the copy it already has.
      * Anything else (a 500) is an answer the platform should not give: recorded and returned as null.
      */
@@ -78,7 +78,8 @@ public final class PlatformApi {
             }
             boolean retryAfter = r.headers().firstValue("Retry-After").isPresent();
             answers.add(status + (retryAfter ? "+Retry-After" : ""));
-            if (status != 502 && status != 503 && status != 504) {
+            // 429: the key's uploads in progress at their cap (a careful client, as the SDKs, waits its Retry-After)
+            if (status != 502 && status != 503 && status != 504 && !(status == 429 && retryAfter)) {
                 System.out.println("CHAOS unexpected upload answer " + status + ": " + r.body());
                 answers.unexpected.add(status + " " + r.body());
                 return null;
