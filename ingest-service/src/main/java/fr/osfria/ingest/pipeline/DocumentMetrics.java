@@ -58,8 +58,8 @@ public class DocumentMetrics {
                 .description("Chunks sent to the index and not yet indexed, over the documents still processing").register(metrics);
     }
 
-    /** Every {@code osfria.ingest.metrics-refresh-interval} (10 s): one aggregate query over the table. */
-    @Scheduled(every = "${osfria.ingest.metrics-refresh-interval:10s}", delayed = "5s",
+    /** Every {@code metrics-refresh-interval} ({@link fr.osfria.ingest.IngestConfig}): one aggregate query over the table. */
+    @Scheduled(every = "${osfria.ingest.metrics-refresh-interval}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
         return Panache.withSession(documents::tallyByStatus)
