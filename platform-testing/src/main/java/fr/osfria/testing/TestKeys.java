@@ -43,10 +43,10 @@ public class TestKeys implements QuarkusTestResourceLifecycleManager {
             READER = create("test-reader", Set.of("user"), List.of("knowledge-base"), List.of(), List.of("*"), false);
             REVOKED = create("test-revoked", Set.of("user"), List.of("knowledge-base"), List.of("knowledge-base"),
                     List.of("finance"), true);
-            List<KeyEntry> keys = KeyFile.read(FILE).stream()
-                    .map(k -> k.name().equals("test-revoked") ? k.revoke(java.time.Instant.now()) : k)
-                    .toList();
-            KeyFile.write(FILE, keys);
+            KeyFile.update(FILE, keys -> {
+                keys.replaceAll(k -> k.name().equals("test-revoked") ? k.revoke(java.time.Instant.now()) : k);
+                return null;
+            });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

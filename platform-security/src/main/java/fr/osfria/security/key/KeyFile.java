@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import fr.osfria.events.EventJson;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -59,7 +62,41 @@ public final class KeyFile {
         return Files.exists(file) ? new ArrayList<>(read(file)) : new ArrayList<>();
     }
 
-    /** Writes through a temporary file and a rename, so a reader never sees half a file. Owner-only permissions. */
+    /** A change of the registry: edits {@code keys} in place and returns what its caller wants to know. */
+    @FunctionalInterface
+    public interface Change<T> {
+        T apply(List<KeyEntry> keys) throws IOException;
+    }
+
+    /**
+     * Reads the registry, applies {@code change} and writes it back if it changed, holding an exclusive lock on
+     * {@code <file>.lock} throughout: two commands at once (a script creating keys in parallel, a revoke during a
+     * create) each see the other's change instead of writing over it, so a revoked key cannot come back and a key
+     * printed to its owner cannot be missing from the file.
+     */
+    public static <T> T update(Path file, Change<T> change) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path lockFile = dir.resolve(file.getFileName() + ".lock");
+        // a file lock is held by the process: two threads of one JVM are kept apart here, or the second would throw
+        synchronized (KeyFile.class) {
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock lock = channel.lock()) {
+                List<KeyEntry> keys = readOrEmpty(file);
+                List<KeyEntry> before = List.copyOf(keys);
+                T result = change.apply(keys);
+                if (!keys.equals(before)) {
+                    write(file, keys);
+                }
+                return result;
+            }
+        }
+    }
+
+    /**
+     * Writes through a temporary file and a rename, so a reader never sees half a file. Owner-only permissions. A
+     * change of the existing registry goes through {@link #update}, which reads and writes under its lock.
+     */
     public static void write(Path file, List<KeyEntry> keys) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);

@@ -6,10 +6,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code keys create|list|revoke}: writes the key registry file. The clear key is printed once, at creation,
@@ -112,18 +110,18 @@ public final class KeysCli {
 
     /** Creates a key and returns it in clear; used by the CLI and by the local platform's first start. */
     public static String create(Path file, KeyEntry template) throws IOException {
-        List<KeyEntry> keys = KeyFile.readOrEmpty(file);
-        if (keys.stream().anyMatch(k -> k.name().equals(template.name()))) {
-            throw new IllegalArgumentException("a key named '" + template.name() + "' exists already");
-        }
-        String key = ApiKeys.generate();
-        keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
-                template.readCollections(), template.writeCollections(), template.departments(),
-                template.confidential(), template.dailyTokens(), template.monthlyTokens(),
-                template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka(),
-                template.eventTypes(), template.fetchFrom()));
-        KeyFile.write(file, keys);
-        return key;
+        return KeyFile.update(file, keys -> {
+            if (keys.stream().anyMatch(k -> k.name().equals(template.name()))) {
+                throw new IllegalArgumentException("a key named '" + template.name() + "' exists already");
+            }
+            String key = ApiKeys.generate();
+            keys.add(new KeyEntry(template.name(), ApiKeys.hash(key), ApiKeys.hint(key), template.roles(),
+                    template.readCollections(), template.writeCollections(), template.departments(),
+                    template.confidential(), template.dailyTokens(), template.monthlyTokens(),
+                    template.requestsPerMinute(), template.tokensPerMinute(), Instant.now(), null, template.kafka(),
+                    template.eventTypes(), template.fetchFrom()));
+            return key;
+        });
     }
 
     private static int create(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {
@@ -186,42 +184,56 @@ public final class KeysCli {
             throw new IllegalArgumentException("event-types takes a NAME and the comma-separated TYPES ('' for none)");
         }
         List<String> types = eventTypes(args.get(1));
-        List<KeyEntry> keys = KeyFile.readOrEmpty(file);
-        for (int i = 0; i < keys.size(); i++) {
-            KeyEntry k = keys.get(i);
-            if (k.name().equals(args.get(0))) {
-                if (!k.kafkaApplication() || k.revoked()) {
-                    err.println("keys: '" + k.name() + "' is not an active Kafka application's key");
-                    return 1;
+        String name = args.get(0);
+        KeyEntry changed = KeyFile.update(file, keys -> {
+            for (int i = 0; i < keys.size(); i++) {
+                KeyEntry k = keys.get(i);
+                if (k.name().equals(name)) {
+                    if (!k.kafkaApplication() || k.revoked()) {
+                        return k;
+                    }
+                    keys.set(i, k.withEventTypes(types));
+                    return keys.get(i);
                 }
-                keys.set(i, k.withEventTypes(types));
-                KeyFile.write(file, keys);
-                out.println("Application '" + k.name() + "' may publish: " + (types.isEmpty() ? "no event type"
-                        : types.stream().map(t -> KeyEntry.eventTypePrefix(k.name()) + t)
-                        .collect(java.util.stream.Collectors.joining(", "))) + ".");
-                return 0;
             }
+            return null;
+        });
+        if (changed == null) {
+            err.println("keys: no key named '" + name + "'");
+            return 1;
         }
-        err.println("keys: no key named '" + args.get(0) + "'");
-        return 1;
+        if (!changed.kafkaApplication() || changed.revoked()) {
+            err.println("keys: '" + name + "' is not an active Kafka application's key");
+            return 1;
+        }
+        out.println("Application '" + name + "' may publish: " + (types.isEmpty() ? "no event type"
+                : types.stream().map(t -> KeyEntry.eventTypePrefix(name) + t)
+                .collect(java.util.stream.Collectors.joining(", "))) + ".");
+        return 0;
     }
 
     private static int revoke(Path file, List<String> args, PrintStream out, PrintStream err) throws IOException {
         if (args.size() != 1) {
             throw new IllegalArgumentException("revoke takes one NAME");
         }
-        Map<String, KeyEntry> byName = new LinkedHashMap<>();
-        KeyFile.readOrEmpty(file).forEach(k -> byName.put(k.name(), k));
-        KeyEntry entry = byName.get(args.get(0));
-        if (entry == null) {
-            err.println("keys: no key named '" + args.get(0) + "'");
+        String name = args.get(0);
+        boolean found = KeyFile.update(file, keys -> {
+            for (int i = 0; i < keys.size(); i++) {
+                KeyEntry k = keys.get(i);
+                if (k.name().equals(name)) {
+                    if (!k.revoked()) {
+                        keys.set(i, k.revoke(Instant.now()));
+                    }
+                    return true;
+                }
+            }
+            return false;
+        });
+        if (!found) {
+            err.println("keys: no key named '" + name + "'");
             return 1;
         }
-        if (!entry.revoked()) {
-            byName.put(entry.name(), entry.revoke(Instant.now()));
-            KeyFile.write(file, new ArrayList<>(byName.values()));
-        }
-        out.println("Key '" + entry.name() + "' revoked.");
+        out.println("Key '" + name + "' revoked.");
         return 0;
     }
 
