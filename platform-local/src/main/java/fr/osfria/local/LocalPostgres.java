@@ -21,10 +21,17 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
 
     private final LocalSettings settings;
+    private final Duration startupWait;
     private EmbeddedPostgres embedded;
 
     public LocalPostgres(LocalSettings settings) {
+        this(settings, STARTUP_WAIT);
+    }
+
+    /** With another start-up wait: a test whose restart is meant to fail need not wait 30 s for it. */
+    public LocalPostgres(LocalSettings settings, Duration startupWait) {
         this.settings = settings;
+        this.startupWait = startupWait;
     }
 
     public void start() throws IOException {
@@ -49,7 +56,7 @@ public final class LocalPostgres implements AutoCloseable, Supervisor.Child {
                     // the library's default is tuned for throw-away test databases; a commit here must survive a crash
                     .setServerConfig("synchronous_commit", "on")
                     // after a crash, recovery comes first: on a busy machine it takes longer than the default 10 s
-                    .setPGStartupWait(STARTUP_WAIT)
+                    .setPGStartupWait(startupWait)
                     // stopped last by the launcher's own hook: the library's hook ran at the same time and stopped the
                     // database under services still finishing their work (webhook attempts could not be recorded)
                     .setRegisterShutdownHook(false)

@@ -112,7 +112,8 @@ class KilledChildComesBackChaosTest {
         int port = freePort();
         LocalSettings settings = LocalSettings.from(Map.of("OSFRIA_DATA", data.toString(),
                 "OSFRIA_POSTGRES_PORT", String.valueOf(port)), data);
-        LocalPostgres postgres = new LocalPostgres(settings);
+        // the restart meant to fail waits this long for its server (30 s on the platform; a start here takes 1-5 s)
+        LocalPostgres postgres = new LocalPostgres(settings, Duration.ofSeconds(15));
         postgres.start();
         try {
             postgres.ensureDatabase("chaos");
