@@ -290,6 +290,11 @@ class WebhookDeliveryTest {
             given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).contentType(ContentType.JSON).body(bad)
                     .post("/v1/webhooks").then().statusCode(400).body("error.type", equalTo("invalid_request_error"));
         }
+        // a subscription is a few KiB: a body over 1 MiB is refused before it is held whole (the limit was 10 MiB, a
+        // key with many connections made the service hold that much for each)
+        given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).contentType(ContentType.JSON)
+                .body(Map.of("url", "https://apps.local/hook", "events", List.of("*"), "padding", "x".repeat(1_100_000)))
+                .post("/v1/webhooks").then().statusCode(413);
         given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).delete("/v1/webhooks/" + id).then().statusCode(204);
         given().header("Authorization", TestKeys.bearer(TestKeys.FINANCE)).get("/v1/webhooks/" + id).then().statusCode(404);
         given().contentType(ContentType.JSON).body(Map.of("url", "https://a.local", "events", List.of("*")))
