@@ -64,7 +64,9 @@ final class KeysCommand {
             return code;
         }
         if (kafkaCreate) {
-            String name = kafkaNames(false).stream().filter(n -> !before.contains(n)).findFirst().orElseThrow();
+            // the name this command created (another command may have created one meanwhile)
+            String name = kafkaNames(false).stream().filter(n -> !before.contains(n)).filter(args::contains)
+                    .findFirst().orElseThrow();
             try (KafkaApplications apps = new KafkaApplications("127.0.0.1:" + running.get().kafkaPort())) {
                 String password = apps.create(name);
                 out.print(printed);

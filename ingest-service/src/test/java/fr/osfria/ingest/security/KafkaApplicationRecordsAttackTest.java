@@ -79,8 +79,10 @@ class KafkaApplicationRecordsAttackTest {
             ALPHA_KEY = KeysCli.create(TestKeys.FILE, app(ALPHA, true));
             GONE_KEY = KeysCli.create(TestKeys.FILE, app(GONE, true));
             PLAIN_KEY = KeysCli.create(TestKeys.FILE, app(PLAIN, false));
-            KeyFile.write(TestKeys.FILE, KeyFile.read(TestKeys.FILE).stream()
-                    .map(k -> k.name().equals(GONE) ? k.revoke(Instant.now()) : k).toList());
+            KeyFile.update(TestKeys.FILE, keys -> {
+                keys.replaceAll(k -> k.name().equals(GONE) ? k.revoke(Instant.now()) : k);
+                return null;
+            });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -139,7 +141,10 @@ class KafkaApplicationRecordsAttackTest {
             String id = data(result(results, correlation, "accepted")).getString("document_id");
             assertNotNull(id);
             assertEquals(ALPHA, column(id, "uploaded_by"), "stored under the application's key");
-            IngestTestSupport.indexResult(id, 1, 1, null); // embed-service's verdict, played by the test
+            // embed-service's verdict, played by the test once the chunks are out, as it comes in production
+            await().atMost(Duration.ofSeconds(60)).until(() -> IngestTestSupport.get(TestKeys.FINANCE, id).extract()
+                    .<Integer>path("chunks_count"), n -> n != null && n > 0);
+            IngestTestSupport.indexResult(id, 1, 1, null);
             JsonObject indexed = data(result(results, correlation, "indexed"));
             assertEquals(id, indexed.getString("document_id"));
             assertEquals(KB, indexed.getString("collection"));

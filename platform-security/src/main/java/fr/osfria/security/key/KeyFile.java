@@ -20,6 +20,8 @@ import java.util.Set;
 public final class KeyFile {
 
     public static final int VERSION = 1;
+    /** How long a change waits for another command's lock on the file. */
+    static final long LOCK_WAIT_MILLIS = 10_000;
 
     public record Content(int version, List<KeyEntry> keys) {
         public Content {
@@ -81,7 +83,7 @@ public final class KeyFile {
         // a file lock is held by the process: two threads of one JVM are kept apart here, or the second would throw
         synchronized (KeyFile.class) {
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock lock = channel.lock()) {
+                 FileLock lock = lock(channel, lockFile)) {
                 List<KeyEntry> keys = readOrEmpty(file);
                 List<KeyEntry> before = List.copyOf(keys);
                 T result = change.apply(keys);
@@ -89,6 +91,30 @@ public final class KeyFile {
                     write(file, keys);
                 }
                 return result;
+            }
+        }
+    }
+
+    /**
+     * The file's lock, waited for at most {@link #LOCK_WAIT_MILLIS}: a command stopped while holding it (Ctrl-Z) must
+     * not leave a revoke hanging without a word.
+     */
+    private static FileLock lock(FileChannel channel, Path lockFile) throws IOException {
+        long deadline = System.nanoTime() + LOCK_WAIT_MILLIS * 1_000_000;
+        while (true) {
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("another keys command holds " + lockFile + " (waited "
+                        + LOCK_WAIT_MILLIS / 1000 + " s); try again once it has ended");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for " + lockFile, e);
             }
         }
     }

@@ -206,7 +206,9 @@ class DocumentWaitRightsTest {
     }
 
     private static synchronized void rewrite(String name, UnaryOperator<KeyEntry> change) throws IOException {
-        KeyFile.write(TestKeys.FILE, KeyFile.read(TestKeys.FILE).stream()
-                .map(k -> k.name().equals(name) ? change.apply(k) : k).toList());
+        KeyFile.update(TestKeys.FILE, keys -> {
+            keys.replaceAll(k -> k.name().equals(name) ? change.apply(k) : k);
+            return null;
+        });
     }
 }
