@@ -16,7 +16,6 @@ import fr.osfria.security.error.DatabaseUnavailable;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.rights.Rights;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
@@ -229,7 +228,7 @@ public class AppDocumentListener {
         // a record read again whose first reading stored its file has nothing to fetch; and no fetch starts before
         // PostgreSQL answers (a file fetched while it is down could not be stored: the record's time spent for nothing)
         return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset() + " (before its fetch)",
-                        () -> Panache.withSession(() -> uploads.recordTaken(key, submission(app, s))),
+                        () -> uploads.recordTaken(key, submission(app, s)),
                         patienceLeft(start))
                 .chain(taken -> taken != null ? readAgain(app, s, taken.document()) : fetchThenUpload(app, key, s, record,
                         start, limit, leftForRestart));
@@ -316,7 +315,9 @@ public class AppDocumentListener {
         }
         Submission submission = submission(app, s);
         return WhileDatabaseDown.retry("record " + record.topic() + "@" + record.offset(),
-                        () -> Panache.withSession(() -> uploads.upload(key, upload, submission, start)),
+                        // no session around it: the upload opens one around each of its database steps, so that its
+                        // file's checks and storage hold no connection (a slow volume's uploads took the pool)
+                        () -> uploads.upload(key, upload, submission, start),
                         patienceLeft(start))
                 .chain(result -> switch (result.outcome()) {
                     // its id at once; indexed or failed follows, through the outbox. The document is stored now:

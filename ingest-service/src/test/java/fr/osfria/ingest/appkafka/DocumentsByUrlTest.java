@@ -16,6 +16,8 @@ import fr.osfria.ingest.appkafka.fetch.Fetched;
 import fr.osfria.ingest.appkafka.fetch.FileFetcher;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.UploadMemory;
+import fr.osfria.ingest.isolation.SlowBlobWriteDelaysOnlyItsOwnUploadTest;
+import fr.osfria.ingest.isolation.SlowBlobWriteDelaysOnlyItsOwnUploadTest.SlowVolume;
 import fr.osfria.security.key.KeyEntry;
 import fr.osfria.security.key.KeyRegistry;
 import fr.osfria.security.key.KeysCli;
@@ -43,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,6 +73,8 @@ public class DocumentsByUrlTest {
     /** An application whose key is revoked while its record waits for a fetch. */
     static final String REVOKED = "app-revoked";
     static final String APP_KEY;
+    /** Applications whose files by URL are held in the store ({@code app-held-0} …): one more than fills the pool. */
+    static final int HELD_APPS = 6;
     /** Seconds a fetch may take in these tests. */
     public static final int DEADLINE = 8;
     /** Seconds a fetch waits for its host's lookup in these tests (the default, 15 s, is past the fetch's). */
@@ -89,6 +94,10 @@ public class DocumentsByUrlTest {
                     List.of("http://" + ScriptedDns.FILES + ":" + port("files") + "/public/")));
             KeysCli.create(TestKeys.FILE, application(READER, List.of(), everywhere));
             KeysCli.create(TestKeys.FILE, application(REVOKED, List.of(KB), everywhere));
+            for (int a = 0; a < HELD_APPS; a++) {
+                KeysCli.create(TestKeys.FILE, application("app-held-" + a, List.of(KB),
+                        List.of("http://" + ScriptedDns.FILES + ":" + port("files") + "/held/")));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -226,6 +235,42 @@ public class DocumentsByUrlTest {
             assertEquals("text/plain", column(id, "content_type").split(";")[0]);
         }
         assertEquals(1, files.requests("/notes/ok.txt"), "fetched once");
+    }
+
+    /**
+     * Files by URL of several applications whose storage is slow (a slow volume): each such upload held a database
+     * connection from its start through its file's storage (the listener opened one session around the whole upload),
+     * so five applications' four fetch lanes each took the pool's 20 connections, the next uploads never reached the
+     * store, and every other request needing the database waited. Now an upload holds a connection only for its
+     * database steps: all 24 reach the store, and another key's list is answered meanwhile.
+     */
+    @Test
+    void heldUploadsOfFilesByUrlLeaveTheDatabaseToEveryoneElse() throws Exception {
+        int lanes = 4; // osfria.ingest.fetch.max-in-flight-per-application
+        SlowVolume.release = new CountDownLatch(1);
+        java.util.concurrent.ExecutorService client = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int a = 0; a < HELD_APPS; a++) {
+                for (int i = 0; i < lanes; i++) {
+                    String path = "/held/" + a + "-" + i + "-" + UUID.randomUUID() + ".txt";
+                    files.file(path, (SlowBlobWriteDelaysOnlyItsOwnUploadTest.SLOW + UUID.randomUUID()
+                            + " Une note de service à ranger.").getBytes(StandardCharsets.UTF_8));
+                    String correlation = "held-" + a + "-" + i;
+                    TopicProbe.send(Topics.appDocuments("app-held-" + a), correlation,
+                            byUrl(correlation, url(ScriptedDns.FILES, path)));
+                }
+            }
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(HELD_APPS * lanes,
+                    SlowVolume.STORING_SLOW.get(), "every held upload in the store"));
+            java.util.concurrent.Future<Integer> list = client.submit(() -> given()
+                    .header("Authorization", TestKeys.bearer(TestKeys.FINANCE))
+                    .get("/v1/documents?collection=" + KB + "&limit=1").then().extract().statusCode());
+            assertEquals(200, list.get(5, java.util.concurrent.TimeUnit.SECONDS), "another key's list, answered at once");
+        } finally {
+            SlowVolume.release.countDown();
+            client.shutdownNow();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> SlowVolume.STORING_SLOW.get() == 0);
     }
 
     @Test

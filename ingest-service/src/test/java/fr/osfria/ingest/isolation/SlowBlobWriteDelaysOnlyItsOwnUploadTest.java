@@ -42,10 +42,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(KafkaTestResource.class)
 @WithTestResource(TestKeys.class)
 @WithTestResource(value = PostgresTestResource.class, initArgs = @ResourceArg(name = "database", value = "ingest"))
-class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
+public class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
 
     /** A file starting so is held by {@link SlowVolume} until {@link SlowVolume#release} opens. */
-    static final String SLOW = "SLOW-TO-STORE ";
+    public static final String SLOW = "SLOW-TO-STORE ";
     /** A file starting so cannot be stored: {@link SlowVolume} fails it, as a full or broken volume does. */
     static final String FAILS = "FAILS-TO-STORE ";
 
@@ -60,8 +60,8 @@ class SlowBlobWriteDelaysOnlyItsOwnUploadTest {
     @Singleton // not proxied: the store has no constructor without arguments to subclass
     public static class SlowVolume extends BlobStore {
 
-        static final AtomicInteger STORING_SLOW = new AtomicInteger();
-        static volatile CountDownLatch release = new CountDownLatch(0);
+        public static final AtomicInteger STORING_SLOW = new AtomicInteger();
+        public static volatile CountDownLatch release = new CountDownLatch(0);
 
         public SlowVolume(IngestConfig config) {
             super(config);
