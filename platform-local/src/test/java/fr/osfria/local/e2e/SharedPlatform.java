@@ -96,6 +96,8 @@ public final class SharedPlatform {
         // files a SIGKILL leaves without their document are swept within the chaos suite (default: after 1 h)
         env.put("OSFRIA_INGEST_FILE_SWEEP_GRACE", "15s");
         env.put("OSFRIA_INGEST_FILE_SWEEP_INTERVAL", "5s");
+        // a key made by a test (createKey, the SDK suites' and the console's) is accepted within 1 s instead of up to 5
+        env.put("OSFRIA_SECURITY_RELOAD_INTERVAL", "1s");
         // every JVM of the platform (the launcher, Kafka, the five services) stops at C1, as the suite's own test JVMs
         // do: a start took 36 s instead of 52 on 2 cores, C2 compiling beside six starting JVMs. The benchmarks'
         // platform (bench.BenchPlatform) keeps the full JIT, as production does.
