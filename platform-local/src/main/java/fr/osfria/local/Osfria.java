@@ -216,27 +216,18 @@ public final class Osfria {
             env.put("QUARKUS_DATASOURCE_PASSWORD", settings.postgresPassword());
             // five JVMs and a broker start at once: on a busy laptop (load 40+ on 2 cores) the first connection took
             // longer than Agroal's 5 s and Flyway stopped the service; a start-up is allowed to be slow
-            if (System.getenv("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT") == null) {
-                env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30S");
-            }
+            unlessSet(env, "QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "30S");
         }
-        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_WAITS_MAX") == null) {
+        if ("ingest-service".equals(service.name())) {
             // a request waiting for its document holds one of the entry port's connections to the service: waits
-            // may hold half of them, the other calls keep the rest
-            env.put("OSFRIA_INGEST_WAITS_MAX", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 2));
-        }
-        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_WAITS_PER_KEY") == null) {
-            // a quarter of those: two keys cannot take every wait
-            env.put("OSFRIA_INGEST_WAITS_PER_KEY", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 8));
-        }
-        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_UPLOADS_MAX") == null) {
+            // may hold half of them, the other calls keep the rest; a key a quarter of those (two keys cannot take
+            // every wait)
+            unlessSet(env, "OSFRIA_INGEST_WAITS_MAX", EntryProxy.CONNECTIONS_PER_SERVICE / 2);
+            unlessSet(env, "OSFRIA_INGEST_WAITS_PER_KEY", EntryProxy.CONNECTIONS_PER_SERVICE / 8);
             // an upload in progress holds one of those connections too: uploads a quarter of them, beside the waits'
-            // half
-            env.put("OSFRIA_INGEST_UPLOADS_MAX", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 4));
-        }
-        if ("ingest-service".equals(service.name()) && System.getenv("OSFRIA_INGEST_UPLOADS_PER_KEY") == null) {
-            // a quarter of those: one key's flood leaves the other keys three quarters of the uploads
-            env.put("OSFRIA_INGEST_UPLOADS_PER_KEY", String.valueOf(EntryProxy.CONNECTIONS_PER_SERVICE / 16));
+            // half; a key a quarter of those (one key's flood leaves the other keys three quarters of the uploads)
+            unlessSet(env, "OSFRIA_INGEST_UPLOADS_MAX", EntryProxy.CONNECTIONS_PER_SERVICE / 4);
+            unlessSet(env, "OSFRIA_INGEST_UPLOADS_PER_KEY", EntryProxy.CONNECTIONS_PER_SERVICE / 16);
         }
         if ("embed-service".equals(service.name())) {
             env.put("DJL_CACHE_DIR", settings.dataDir().resolve(service.name()).resolve("djl").toString());
@@ -249,6 +240,13 @@ public final class Osfria {
         }
         return recorded(service.name(), ChildProcess.start(service.name(), List.of(ChildProcess.java(), "-Xmx384m",
                 "-XX:+UseSerialGC", "-jar", jar.toString()), env, settings.home(), lines(service.name(), color)));
+    }
+
+    /** The launcher's default for a service's setting, unless the user set it in the environment (inherited then). */
+    private static void unlessSet(Map<String, String> env, String name, Object value) {
+        if (System.getenv(name) == null) {
+            env.put(name, String.valueOf(value));
+        }
     }
 
     /** A child just started, recorded in {@code <data>/pids} so that a down after this launcher's death finds it. */
