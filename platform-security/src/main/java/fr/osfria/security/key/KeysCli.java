@@ -185,19 +185,8 @@ public final class KeysCli {
         }
         List<String> types = eventTypes(args.get(1));
         String name = args.get(0);
-        KeyEntry changed = KeyFile.update(file, keys -> {
-            for (int i = 0; i < keys.size(); i++) {
-                KeyEntry k = keys.get(i);
-                if (k.name().equals(name)) {
-                    if (!k.kafkaApplication() || k.revoked()) {
-                        return k;
-                    }
-                    keys.set(i, k.withEventTypes(types));
-                    return keys.get(i);
-                }
-            }
-            return null;
-        });
+        KeyEntry changed = KeyFile.update(file, keys -> replace(keys, name,
+                k -> !k.kafkaApplication() || k.revoked() ? k : k.withEventTypes(types)));
         if (changed == null) {
             err.println("keys: no key named '" + name + "'");
             return 1;
@@ -217,24 +206,24 @@ public final class KeysCli {
             throw new IllegalArgumentException("revoke takes one NAME");
         }
         String name = args.get(0);
-        boolean found = KeyFile.update(file, keys -> {
-            for (int i = 0; i < keys.size(); i++) {
-                KeyEntry k = keys.get(i);
-                if (k.name().equals(name)) {
-                    if (!k.revoked()) {
-                        keys.set(i, k.revoke(Instant.now()));
-                    }
-                    return true;
-                }
-            }
-            return false;
-        });
-        if (!found) {
+        if (KeyFile.update(file, keys -> replace(keys, name, k -> k.revoked() ? k : k.revoke(Instant.now()))) == null) {
             err.println("keys: no key named '" + name + "'");
             return 1;
         }
         out.println("Key '" + name + "' revoked.");
         return 0;
+    }
+
+    /** Puts {@code change}'s result in the place of the key named {@code name}; the key as it was, or null if none. */
+    private static KeyEntry replace(List<KeyEntry> keys, String name, java.util.function.UnaryOperator<KeyEntry> change) {
+        for (int i = 0; i < keys.size(); i++) {
+            KeyEntry k = keys.get(i);
+            if (k.name().equals(name)) {
+                keys.set(i, change.apply(k));
+                return k;
+            }
+        }
+        return null;
     }
 
     private static String takeOption(List<String> args, String option) {
