@@ -96,9 +96,23 @@ public class ErrorMappers {
             return ErrorResponses.unavailable("the database cannot be reached for the moment; try again in a few seconds",
                     "database_unavailable", DatabaseUnavailable.RETRY_AFTER_SECONDS);
         }
+        if (malformedForm(e)) {
+            return ErrorResponses.badRequest("the request body is not a complete multipart/form-data form (it ends"
+                    + " before its closing boundary, or its parts are malformed)");
+        }
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);
         return ErrorResponses.of(500, "internal error (error id " + id + ")", "internal_error");
+    }
+
+    /**
+     * A multipart body the form parser could not read to its end (no closing boundary, a broken part): the client's
+     * fault, not the service's. Quarkus REST reports it as a bare IOException thrown by its parser.
+     */
+    private static boolean malformedForm(Exception e) {
+        StackTraceElement[] at = e.getStackTrace();
+        return e instanceof java.io.IOException && at.length > 0
+                && at[0].getClassName().startsWith("org.jboss.resteasy.reactive.server.core.multipart.");
     }
 
     private static String lastNode(Path path) {

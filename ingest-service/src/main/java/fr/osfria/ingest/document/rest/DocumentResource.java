@@ -27,6 +27,7 @@ import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.unchecked.Unchecked;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
@@ -75,11 +76,11 @@ public class DocumentResource {
     private final DocumentUploads uploads;
     private final DocumentWaits waits;
     private final KeyRegistry keys;
-    private final UploadPlaces places;
+    private final UploadPlaceFilter uploadPlaces;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
                             BlobStore blobs, IngestConfig config, Envelope envelope,
-                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys, UploadPlaces places) {
+                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys, UploadPlaceFilter uploadPlaces) {
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -90,19 +91,22 @@ public class DocumentResource {
         this.uploads = uploads;
         this.waits = waits;
         this.keys = keys;
-        this.places = places;
+        this.uploadPlaces = uploadPlaces;
     }
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata) {
+    @TakesUploadPlace
+    public Uni<Response> upload(@RestForm("file") FileUpload file, @RestForm String collection, @RestForm String metadata,
+                                RoutingContext request) {
         long start = System.nanoTime();
         KeyEntry key = caller.key();
-        return inPlace(key, () -> upload(key, file, collection, metadata, start));
+        return inPlace(request, () -> upload(key, file, collection, metadata, start));
     }
 
     /**
-     * {@code upload} in a place of {@link UploadPlaces}, or refused at once past a cap. The place is given back when
+     * {@code upload} in the place of {@link UploadPlaces} its request took before its body was read
+     * ({@link UploadPlaceFilter}), or refused at once past a cap. The place is given back when
      * the upload's work ends, not when its client leaves: a blocking step goes on after the request is cancelled, on
      * its worker thread, and the work goes on until it ends or fails. Its received file is removed when the request
      * ends ({@code delete-uploaded-files-on-end}), so the work of a client that left usually fails at its next step
@@ -112,11 +116,11 @@ public class DocumentResource {
      * upload memory and storing the file hold no database connection (held uploads of two keys took the whole pool),
      * and a refusal needs none.
      */
-    private Uni<Response> inPlace(KeyEntry key, Supplier<Uni<Response>> upload) {
+    private Uni<Response> inPlace(RoutingContext request, Supplier<Uni<Response>> upload) {
         return Uni.createFrom().deferred(() -> {
-            UploadPlaces.Place place = places.take(key.name());
+            UploadPlaces.Place place = uploadPlaces.claim(request);
             if (place.busy() != null) {
-                return Uni.createFrom().item(busy(place.busy()));
+                return Uni.createFrom().item(uploadPlaces.refusal(place.busy()));
             }
             return DocumentUploads.toTheEnd(Uni.createFrom().<Response>deferred(upload::get)
                     .onTermination().invoke(place::release));
@@ -143,21 +147,6 @@ public class DocumentResource {
                         + " sent again, it is answered as the duplicate of the stored document if it was (without a"
                         + " key-encryption key there is no duplicate detection: list the collection first)",
                 "database_unavailable")).header("Retry-After", DatabaseUnavailable.RETRY_AFTER_SECONDS).build());
-    }
-
-    /**
-     * An upload past a cap of {@link UploadPlaces}: nothing of it was looked at. Not audited (like the router's rate
-     * limits): it touched no document and exercised no right, and a flood's refusals would otherwise be written to
-     * the audit trail (to PostgreSQL while Kafka is away) at the rate the flood sends them; they are counted instead.
-     */
-    private Response busy(UploadPlaces.Busy busy) {
-        return switch (busy) {
-            case KEY_BUSY -> ErrorResponses.tooManyRequests("this API key has " + config.uploads().perKey()
-                    + " uploads (new versions included) in progress, the most it may have at once: send this one again when one of them is"
-                    + " answered", "too_many_uploads", UploadPlaces.RETRY_AFTER_SECONDS);
-            case REPLICA_BUSY -> ErrorResponses.unavailable("the service has as many uploads in progress as it takes"
-                    + " at once: send this one again shortly", "uploads_busy", UploadPlaces.RETRY_AFTER_SECONDS);
-        };
     }
 
     /**
@@ -291,10 +280,11 @@ public class DocumentResource {
     @PUT
     @Path("/{id}")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @TakesUploadPlace
     public Uni<Response> replace(@PathParam("id") String id, @RestForm("file") FileUpload file,
-                                 @RestForm String collection, @RestForm String metadata) {
+                                 @RestForm String collection, @RestForm String metadata, RoutingContext request) {
         KeyEntry key = caller.key();
-        return inPlace(key, () -> replace(key, id, file, collection, metadata));
+        return inPlace(request, () -> replace(key, id, file, collection, metadata));
     }
 
     private Uni<Response> replace(KeyEntry key, String id, FileUpload file, String collection, String metadata) {
