@@ -129,4 +129,24 @@ public final class IngestTestSupport {
 
     private IngestTestSupport() {
     }
+
+    /**
+     * An answer read from a raw socket: its head and body, read until the body's JSON ends; a time-out (the socket's)
+     * means none came while the request's body was still awaited.
+     */
+    public static String rawAnswer(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+        try {
+            for (int b; (b = in.read()) >= 0; ) {
+                read.write(b);
+                String text = read.toString(StandardCharsets.UTF_8);
+                if (text.contains("\r\n\r\n") && text.trim().endsWith("}}")) {
+                    break;
+                }
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            return "no answer while the body was not sent; read: " + read.toString(StandardCharsets.UTF_8);
+        }
+        return read.toString(StandardCharsets.UTF_8);
+    }
 }

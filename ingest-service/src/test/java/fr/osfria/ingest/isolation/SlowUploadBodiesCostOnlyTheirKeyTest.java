@@ -1,6 +1,7 @@
 package fr.osfria.ingest.isolation;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.rawAnswer;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,12 +15,10 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -64,24 +63,14 @@ class SlowUploadBodiesCostOnlyTheirKeyTest {
                     .until(() -> places.inProgress("test-reader") == perKey);
 
             try (Socket oneMore = trickle(TestKeys.READER)) {
-                String answer = answer(oneMore.getInputStream());
+                String answer = rawAnswer(oneMore.getInputStream());
                 assertTrue(answer.startsWith("HTTP/1.1 429"), "past the key's cap, before the body: " + answer);
                 assertTrue(answer.toLowerCase().contains("retry-after: 1"), answer);
                 assertTrue(answer.contains("\"too_many_uploads\""), answer);
             }
             // a client that sends its whole body before reading (Python's http.client does) reads the 429 too
-            byte[] body = new byte[4 * 1024 * 1024];
-            try (Socket whole = new Socket("127.0.0.1", base.getPort())) {
-                whole.setSoTimeout(10_000);
-                OutputStream out = whole.getOutputStream();
-                out.write(("POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestKeys.bearer(TestKeys.READER)
-                        + "\r\nContent-Type: multipart/form-data; boundary=slow\r\nContent-Length: " + body.length
-                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(body);
-                out.flush();
-                String answer = answer(whole.getInputStream());
-                assertTrue(answer.startsWith("HTTP/1.1 429"), answer);
-            }
+            String answer = sendWhole(TestKeys.READER, new byte[4 * 1024 * 1024]);
+            assertTrue(answer.startsWith("HTTP/1.1 429"), answer);
             // another key is not held up by them
             upload(TestKeys.HR, "note-" + UUID.randomUUID() + ".txt", "Une note des RH.".getBytes(StandardCharsets.UTF_8),
                     KB, "{\"department\":\"hr\"}").statusCode(202);
@@ -96,20 +85,24 @@ class SlowUploadBodiesCostOnlyTheirKeyTest {
         upload(TestKeys.READER, "note.txt", "Une note.".getBytes(StandardCharsets.UTF_8), KB, "{\"department\":\"hr\"}")
                 .statusCode(403);
         // a body that is no multipart form at all is refused as such (it was a 500), and gives its place back too
-        try (Socket broken = new Socket("127.0.0.1", base.getPort())) {
-            broken.setSoTimeout(10_000);
-            byte[] junk = "not a multipart form".getBytes(StandardCharsets.US_ASCII);
-            OutputStream out = broken.getOutputStream();
-            out.write(("POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestKeys.bearer(TestKeys.READER)
-                    + "\r\nContent-Type: multipart/form-data; boundary=slow\r\nContent-Length: " + junk.length
-                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(junk);
-            out.flush();
-            String answer = answer(broken.getInputStream());
-            assertTrue(answer.startsWith("HTTP/1.1 400"), answer); // the form ends before its closing boundary: not a 500
-            assertTrue(answer.contains("not a complete multipart/form-data form"), answer);
-        }
+        String answer = sendWhole(TestKeys.READER, "not a multipart form".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(answer.startsWith("HTTP/1.1 400"), answer); // the form ends before its closing boundary: not a 500
+        assertTrue(answer.contains("not a complete multipart/form-data form"), answer);
         await("every place given back").atMost(Duration.ofSeconds(10)).until(() -> places.inProgress("test-reader") == 0);
+    }
+
+    /** An upload whose whole body is sent before its answer is read, as Python's http.client does. */
+    private String sendWhole(String key, byte[] body) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", base.getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestKeys.bearer(key)
+                    + "\r\nContent-Type: multipart/form-data; boundary=slow\r\nContent-Length: " + body.length
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            return rawAnswer(socket.getInputStream());
+        }
     }
 
     /** An upload of 8 MiB announced, its headers and its first 64 KiB sent, the rest never. */
@@ -125,22 +118,5 @@ class SlowUploadBodiesCostOnlyTheirKeyTest {
         out.write(new byte[64 * 1024]);
         out.flush();
         return socket;
-    }
-
-    /** The answer's head and body, read until the body's JSON ends; a time-out means none came while the body waited. */
-    private static String answer(InputStream in) throws IOException {
-        ByteArrayOutputStream read = new ByteArrayOutputStream();
-        try {
-            for (int b; (b = in.read()) >= 0; ) {
-                read.write(b);
-                String text = read.toString(StandardCharsets.UTF_8);
-                if (text.contains("\r\n\r\n") && text.trim().endsWith("}}")) {
-                    break;
-                }
-            }
-        } catch (SocketTimeoutException e) {
-            return "no answer within 5 s while the body was not sent; read: " + read.toString(StandardCharsets.UTF_8);
-        }
-        return read.toString(StandardCharsets.UTF_8);
     }
 }

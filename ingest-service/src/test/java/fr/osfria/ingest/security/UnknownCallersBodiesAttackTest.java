@@ -1,6 +1,7 @@
 package fr.osfria.ingest.security;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.rawAnswer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,12 +12,10 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +59,7 @@ class UnknownCallersBodiesAttackTest {
                         + "Content-Type: text/plain\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.write(new byte[64 * 1024]); // then nothing: the rest of the 8 MiB never comes
                 out.flush();
-                String answer = answer(socket.getInputStream());
+                String answer = rawAnswer(socket.getInputStream());
                 assertTrue(answer.startsWith("HTTP/1.1 401"), authorization + ": " + answer);
                 assertTrue(answer.toLowerCase().contains("www-authenticate: bearer"), answer);
                 assertTrue(answer.contains(authorization == null ? "\"missing_api_key\"" : "\"invalid_api_key\""), answer);
@@ -85,7 +84,7 @@ class UnknownCallersBodiesAttackTest {
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
-            String answer = answer(socket.getInputStream());
+            String answer = rawAnswer(socket.getInputStream());
             assertTrue(answer.startsWith("HTTP/1.1 401"), answer);
             out.write("GET /q/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
@@ -96,23 +95,6 @@ class UnknownCallersBodiesAttackTest {
             }
             assertEquals("HTTP/1.1 200", new String(next, 0, read, StandardCharsets.US_ASCII), "the next request");
         }
-    }
-
-    /** The answer's head and body, read until the body's JSON ends; a time-out means none came while the body waited. */
-    private static String answer(InputStream in) throws IOException {
-        ByteArrayOutputStream read = new ByteArrayOutputStream();
-        try {
-            for (int b; (b = in.read()) >= 0; ) {
-                read.write(b);
-                String text = read.toString(StandardCharsets.UTF_8);
-                if (text.contains("\r\n\r\n") && text.trim().endsWith("}}")) {
-                    break;
-                }
-            }
-        } catch (SocketTimeoutException e) {
-            return "no answer within 5 s while the body was not sent; read: " + read.toString(StandardCharsets.UTF_8);
-        }
-        return read.toString(StandardCharsets.UTF_8);
     }
 
     private static Set<String> uploadFiles() throws IOException {
