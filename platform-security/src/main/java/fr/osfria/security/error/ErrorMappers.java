@@ -98,7 +98,7 @@ public class ErrorMappers {
         }
         if (malformedForm(e)) {
             return ErrorResponses.badRequest("the request body is not a complete multipart/form-data form (it ends"
-                    + " before its closing boundary, or its parts are malformed)");
+                    + " before its closing boundary)");
         }
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);
@@ -106,8 +106,8 @@ public class ErrorMappers {
     }
 
     /**
-     * A multipart body the form parser could not read to its end (no closing boundary, a broken part): the client's
-     * fault, not the service's. Quarkus REST reports it as a bare IOException thrown by its parser.
+     * A multipart body the form parser could not read to its end (no closing boundary): the client's fault, not the
+     * service's. Quarkus REST reports it as a bare IOException thrown by its parser.
      */
     private static boolean malformedForm(Exception e) {
         StackTraceElement[] at = e.getStackTrace();

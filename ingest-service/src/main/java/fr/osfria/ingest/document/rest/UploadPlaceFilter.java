@@ -43,7 +43,7 @@ public class UploadPlaceFilter {
 
     /**
      * The place this request's filter took, now the work's to give back; a new one if the request ended before the
-     * work began (its filter's place was given back then). Null with the refusal to answer when there is none.
+     * work began (its filter's place was given back then), which may be a refusal ({@code busy()} not null).
      */
     UploadPlaces.Place claim(RoutingContext request) {
         Held held = request.get(PLACE);

@@ -20,9 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of the worker threads and of the upload memory, and all keys together leave the worker pool room for parsing and
  * the sweeps. A key's first upload always gets a place, whatever the replica holds: the replica's cap refuses only
  * keys already holding one, so a few keys keeping their places filled cannot lock every other key out (the replica
- * holds at most {@code uploads.max} plus one per key, and keys are few: administrators create them). A place is taken from the request's headers, before its body is received
- * ({@code UploadPlaceFilter}: a key's slow or large bodies count against its cap while they arrive), and given back
- * once the upload's work ends, whatever its outcome, or when its request ends first. Metrics: gauge {@code osfria.ingest.uploads.in.progress}, counter {@code osfria.ingest.upload.refusals}
+ * holds at most {@code uploads.max} plus one per key, and keys are few: administrators create them). A place is
+ * taken from the request's headers, before its body is received ({@code UploadPlaceFilter}: a key's slow or large
+ * bodies count against its cap while they arrive), and given back once the upload's work ends, whatever its outcome,
+ * or when its request ends first. Metrics: gauge {@code osfria.ingest.uploads.in.progress}, counter
+ * {@code osfria.ingest.upload.refusals}
  * (tag {@code reason}: {@code key_busy}, {@code replica_busy}).
  */
 @Startup // its metrics are exported from the start
