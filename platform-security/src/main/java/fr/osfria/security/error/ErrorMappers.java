@@ -17,6 +17,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 /** Maps failures to JSON errors with the right status; never a stack trace or class name to the client. */
 public class ErrorMappers {
 
+    /** The package of the multipart form parser of Quarkus REST. */
+    private static final String MULTIPART = "org.jboss.resteasy.reactive.server.core.multipart.";
+
     private static final String CHALLENGE = "Bearer realm=\"osfria\"";
 
     @ServerExceptionMapper
@@ -97,8 +100,8 @@ public class ErrorMappers {
                     "database_unavailable", DatabaseUnavailable.RETRY_AFTER_SECONDS);
         }
         if (malformedForm(e)) {
-            return ErrorResponses.badRequest("the request body is not a complete multipart/form-data form (it ends"
-                    + " before its closing boundary)");
+            return ErrorResponses.badRequest("the request body is not a well-formed multipart/form-data form (it ends"
+                    + " before its closing boundary, or a part's headers or encoding are malformed)");
         }
         String id = java.util.UUID.randomUUID().toString();
         Log.errorf(e, "unexpected failure, error id %s", id);
@@ -106,13 +109,25 @@ public class ErrorMappers {
     }
 
     /**
-     * A multipart body the form parser could not read to its end (no closing boundary): the client's fault, not the
-     * service's. Quarkus REST reports it as a bare IOException thrown by its parser.
+     * A multipart body the form parser of Quarkus REST could not read: the client's fault, not the service's. The
+     * parser reports malformed part headers with its own exception, a body ending before its closing boundary with an
+     * IOException it throws itself, and lets through what the JDK throws while decoding for it (a part's bad base64,
+     * an unknown charset). A failure to write the received file (a full disk) comes from the JDK's file channel, or
+     * wrapped in a bare RuntimeException: it stays a 500.
      */
     private static boolean malformedForm(Exception e) {
+        if (e.getClass().getName().equals(MULTIPART + "MultipartParser$MalformedMessageException")) {
+            return true;
+        }
         StackTraceElement[] at = e.getStackTrace();
-        return e instanceof java.io.IOException && at.length > 0
-                && at[0].getClassName().startsWith("org.jboss.resteasy.reactive.server.core.multipart.");
+        if (at.length == 0) {
+            return false;
+        }
+        if (e instanceof java.io.IOException && !(e instanceof java.io.UnsupportedEncodingException)) {
+            return at[0].getClassName().startsWith(MULTIPART);
+        }
+        return (e instanceof IllegalArgumentException || e instanceof java.io.UnsupportedEncodingException)
+                && java.util.Arrays.stream(at).anyMatch(frame -> frame.getClassName().startsWith(MULTIPART + "MultipartParser"));
     }
 
     private static String lastNode(Path path) {

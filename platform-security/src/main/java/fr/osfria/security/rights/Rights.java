@@ -49,6 +49,14 @@ public final class Rights {
         return key.admin() || allows(key.writeCollections(), collection);
     }
 
+    /**
+     * Whether a key may write any document at all: an upload of a key that may not is refused from its headers,
+     * before its body is received (which then costs nothing).
+     */
+    public static boolean canWriteSomething(KeyEntry key) {
+        return key.admin() || (key.writeCollections() != null && !key.writeCollections().isEmpty());
+    }
+
     /** Whether a key may read any collection, including ones not named in its grant (admins, and {@code *}). */
     public static boolean readsEveryCollection(KeyEntry key) {
         return key.admin() || key.readCollections().contains(KeyEntry.ALL);

@@ -57,7 +57,9 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
 /**
  * Documents: upload, read (or wait for its indexing), list, new version, delete. A document the caller may not read
  * answers 404 exactly like an unknown one. Every call, allowed or not, is audited, but an upload refused because its
- * key (or the replica) has too many in progress ({@link UploadPlaces}).
+ * key (or the replica) has too many in progress ({@link UploadPlaces}) or because its body is not a well-formed form
+ * (answered by the form parser, before this class is reached). Uploads are first decided on from their headers
+ * ({@link UploadPlaceFilter}).
  */
 @Path("/v1/documents")
 @Produces(MediaType.APPLICATION_JSON)
@@ -106,24 +108,24 @@ public class DocumentResource {
 
     /**
      * {@code upload} in the place of {@link UploadPlaces} its request took before its body was read
-     * ({@link UploadPlaceFilter}), or refused at once past a cap. The place is given back when
-     * the upload's work ends, not when its client leaves: a blocking step goes on after the request is cancelled, on
-     * its worker thread, and the work goes on until it ends or fails. Its received file is removed when the request
-     * ends ({@code delete-uploaded-files-on-end}), so the work of a client that left usually fails at its next step
-     * reading it: nothing is stored, and the place is given back then. Taken when the answer is subscribed to, and the
-     * work subscribed to at once: no answer dropped unsubscribed can hold a place. No session is open here: the
-     * upload opens one around each of its database steps only, so that checking its file, waiting for room in the
-     * upload memory and storing the file hold no database connection (held uploads of two keys took the whole pool),
-     * and a refusal needs none.
+     * ({@link UploadPlaceFilter}), now that the body is received; or refused at once past the replica's cap, or
+     * skipped if its client already left. The place is given back when the upload's work ends, not when its client
+     * leaves: a blocking step goes on after the request is cancelled, on its worker thread, and the work goes on until
+     * it ends or fails. Its received file is removed when the request ends ({@code delete-uploaded-files-on-end}), so
+     * the work of a client that left usually fails at its next step reading it: nothing is stored, and the place is
+     * given back then. Begun when the answer is subscribed to, and the work subscribed to at once: no answer dropped
+     * unsubscribed can hold a place. No session is open here: the upload opens one around each of its database steps
+     * only, so that checking its file, waiting for room in the upload memory and storing the file hold no database
+     * connection (held uploads of two keys took the whole pool), and a refusal needs none.
      */
     private Uni<Response> inPlace(RoutingContext request, Supplier<Uni<Response>> upload) {
         return Uni.createFrom().deferred(() -> {
-            UploadPlaces.Place place = uploadPlaces.claim(request);
-            if (place.busy() != null) {
-                return Uni.createFrom().item(uploadPlaces.refusal(place.busy()));
+            Response refused = uploadPlaces.start(request);
+            if (refused != null) {
+                return Uni.createFrom().item(refused);
             }
             return DocumentUploads.toTheEnd(Uni.createFrom().<Response>deferred(upload::get)
-                    .onTermination().invoke(place::release));
+                    .onTermination().invoke(() -> uploadPlaces.release(request)));
         });
     }
 

@@ -11,21 +11,22 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The REST uploads in progress on this replica: a key holds at most {@code uploads.per-key} places and the replica
- * {@code uploads.max}, so that one key's flood of uploads (or of large, slow-to-store ones) takes only its own share
- * of the worker threads and of the upload memory, and all keys together leave the worker pool room for parsing and
- * the sweeps. A key's first upload always gets a place, whatever the replica holds: the replica's cap refuses only
- * keys already holding one, so a few keys keeping their places filled cannot lock every other key out (the replica
- * holds at most {@code uploads.max} plus one per key, and keys are few: administrators create them). A place is
- * taken from the request's headers, before its body is received ({@code UploadPlaceFilter}: a key's slow or large
- * bodies count against its cap while they arrive), and given back once the upload's work ends, whatever its outcome,
- * or when its request ends first. Metrics: gauge {@code osfria.ingest.uploads.in.progress}, counter
- * {@code osfria.ingest.upload.refusals}
- * (tag {@code reason}: {@code key_busy}, {@code replica_busy}).
+ * The REST uploads in progress on this replica. A key holds at most {@code uploads.per-key} places, from an upload's
+ * headers ({@link #take}, before its body is received: a key's slow or large bodies count against its own cap while
+ * they arrive) to the end of its work. The replica's cap, {@code uploads.max}, counts only uploads whose work has begun
+ * ({@link Place#start}, once the body is received): it shares out the worker threads and the upload memory, which
+ * a body still arriving does not use, so that bodies trickling in for a few keys cannot hold every other key's work
+ * back. A key's first upload at work always begins, whatever the replica holds: the replica's cap refuses only keys
+ * with another upload at work, so a few keys keeping their places filled cannot lock every other key out (the
+ * replica works at most {@code uploads.max} uploads plus one per key, and keys are few: administrators create
+ * them). A place is given back once the upload's work ends, whatever its outcome, or when its request ends before
+ * the work began. Metrics: gauges {@code osfria.ingest.uploads.in.progress} (at work) and
+ * {@code osfria.ingest.uploads.receiving} (bodies arriving), counter {@code osfria.ingest.upload.refusals} (tag
+ * {@code reason}: {@code key_busy}, {@code replica_busy}).
  */
 @Startup // its metrics are exported from the start
 @ApplicationScoped
@@ -38,14 +39,31 @@ public class UploadPlaces {
     public enum Busy {
         /** Its key has {@code uploads.per-key} uploads in progress: 429. */
         KEY_BUSY,
-        /** The replica has {@code uploads.max} uploads in progress, every key together, its key one at least: 503. */
+        /** The replica has {@code uploads.max} uploads at work, every key together, its key one at least: 503. */
         REPLICA_BUSY
     }
 
+    /** What {@link Place#start} decided. */
+    public enum Start {
+        /** The work may begin; the place is given back when it ends ({@link Place#release}). */
+        BEGUN,
+        /** Past the replica's cap: the place is given back, the upload is answered 503. */
+        REPLICA_BUSY,
+        /** The request ended before its work began (its client left): its place is given back, nothing is done. */
+        REQUEST_ENDED
+    }
+
+    /** One key's places: every one it holds (bodies arriving and work), and those at work. */
+    private record Held(int all, int working) {
+    }
+
+    private enum Stage { RECEIVING, WORKING, ENDED }
+
     private final int perKey;
     private final int max;
-    private final Map<String, Integer> byKey = new ConcurrentHashMap<>();
-    private final AtomicInteger inProgress = new AtomicInteger();
+    private final Map<String, Held> byKey = new ConcurrentHashMap<>();
+    private final AtomicInteger working = new AtomicInteger();
+    private final AtomicInteger receiving = new AtomicInteger();
     private final Map<Busy, Counter> refusals = new EnumMap<>(Busy.class);
 
     @Inject
@@ -56,9 +74,12 @@ public class UploadPlaces {
     UploadPlaces(int perKey, int max, MeterRegistry metrics) {
         this.perKey = perKey;
         this.max = max;
-        Gauge.builder("osfria.ingest.uploads.in.progress", inProgress, AtomicInteger::get)
-                .description("REST uploads in progress on this replica (POST /v1/documents, and new versions: PUT"
-                        + " /v1/documents/{id}), every key together")
+        Gauge.builder("osfria.ingest.uploads.in.progress", working, AtomicInteger::get)
+                .description("REST uploads at work on this replica (POST /v1/documents, and new versions: PUT"
+                        + " /v1/documents/{id}), their bodies received, every key together")
+                .register(metrics);
+        Gauge.builder("osfria.ingest.uploads.receiving", receiving, AtomicInteger::get)
+                .description("REST uploads whose bodies are still arriving on this replica, every key together")
                 .register(metrics);
         for (Busy busy : Busy.values()) {
             refusals.put(busy, Counter.builder("osfria.ingest.upload.refusals")
@@ -69,27 +90,24 @@ public class UploadPlaces {
     }
 
     /**
-     * A place for an upload of {@code keyName}'s, or a refusal ({@link Place#busy()} not null) past a cap; never
-     * refused when the key holds no place. The caller releases it once the upload's work ends.
+     * A place for an upload of {@code keyName}'s whose body is about to arrive, or a refusal ({@link Place#busy()}
+     * {@link Busy#KEY_BUSY}) past the key's cap. The replica's cap is checked when its work begins ({@link Place#start}).
      */
     public Place take(String keyName) {
-        AtomicInteger heldBefore = new AtomicInteger(-1); // stays -1 when the key is at its cap
+        boolean[] taken = {false};
         byKey.compute(keyName, (k, held) -> {
-            int n = held == null ? 0 : held;
-            if (n >= perKey) {
+            Held now = held == null ? new Held(0, 0) : held;
+            if (now.all() >= perKey) {
                 return held;
             }
-            heldBefore.set(n);
-            return n + 1;
+            taken[0] = true;
+            return new Held(now.all() + 1, now.working());
         });
-        if (heldBefore.get() < 0) {
-            return refused(Busy.KEY_BUSY);
+        if (!taken[0]) {
+            refusals.get(Busy.KEY_BUSY).increment();
+            return new Place(null, Busy.KEY_BUSY);
         }
-        if (inProgress.incrementAndGet() > max && heldBefore.get() > 0) {
-            inProgress.decrementAndGet();
-            giveBack(keyName);
-            return refused(Busy.REPLICA_BUSY);
-        }
+        receiving.incrementAndGet();
         return new Place(keyName, null);
     }
 
@@ -98,23 +116,45 @@ public class UploadPlaces {
         return perKey;
     }
 
-    /** Uploads in progress on this replica, every key together. */
+    /** Uploads at work on this replica, every key together. */
     public int inProgress() {
-        return inProgress.get();
+        return working.get();
     }
 
-    /** Uploads of {@code keyName} in progress on this replica. */
+    /** Uploads whose bodies are still arriving on this replica, every key together. */
+    public int receiving() {
+        return receiving.get();
+    }
+
+    /** Uploads of {@code keyName} in progress on this replica: bodies arriving and at work. */
     public int inProgress(String keyName) {
-        return byKey.getOrDefault(keyName, 0);
+        Held held = byKey.get(keyName);
+        return held == null ? 0 : held.all();
     }
 
-    private Place refused(Busy busy) {
-        refusals.get(busy).increment();
-        return new Place(null, busy);
+    /** One more of {@code keyName}'s places at work; false when the replica is full and the key has one at work. */
+    private boolean startWork(String keyName) {
+        boolean[] firstOfKey = {false};
+        byKey.computeIfPresent(keyName, (k, held) -> {
+            firstOfKey[0] = held.working() == 0;
+            return new Held(held.all(), held.working() + 1);
+        });
+        if (working.incrementAndGet() > max && !firstOfKey[0]) {
+            working.decrementAndGet();
+            byKey.computeIfPresent(keyName, (k, held) -> new Held(held.all(), held.working() - 1));
+            return false;
+        }
+        return true;
     }
 
-    private void giveBack(String keyName) {
-        byKey.computeIfPresent(keyName, (k, held) -> held <= 1 ? null : held - 1);
+    private void giveBack(String keyName, boolean wasWorking) {
+        (wasWorking ? working : receiving).decrementAndGet();
+        dropKeyPlace(keyName, wasWorking);
+    }
+
+    private void dropKeyPlace(String keyName, boolean wasWorking) {
+        byKey.computeIfPresent(keyName, (k, held) -> held.all() <= 1 ? null
+                : new Held(held.all() - 1, held.working() - (wasWorking ? 1 : 0)));
     }
 
     /** One upload's place, or its refusal. */
@@ -122,11 +162,12 @@ public class UploadPlaces {
 
         private final String keyName;
         private final Busy busy;
-        private final AtomicBoolean released = new AtomicBoolean();
+        private final AtomicReference<Stage> stage;
 
         private Place(String keyName, Busy busy) {
             this.keyName = keyName;
             this.busy = busy;
+            this.stage = new AtomicReference<>(busy == null ? Stage.RECEIVING : Stage.ENDED);
         }
 
         /** Null when the place is held; why there is none otherwise. */
@@ -134,11 +175,37 @@ public class UploadPlaces {
             return busy;
         }
 
+        /**
+         * The upload's body is received and its work is about to begin: counted against the replica's cap from now
+         * on, unless the replica is full ({@link Start#REPLICA_BUSY}) or the request already ended
+         * ({@link Start#REQUEST_ENDED}); either way the place is given back.
+         */
+        public Start start() {
+            if (!stage.compareAndSet(Stage.RECEIVING, Stage.WORKING)) {
+                return Start.REQUEST_ENDED;
+            }
+            receiving.decrementAndGet();
+            if (!startWork(keyName)) {
+                stage.set(Stage.ENDED);
+                refusals.get(Busy.REPLICA_BUSY).increment();
+                dropKeyPlace(keyName, false);
+                return Start.REPLICA_BUSY;
+            }
+            return Start.BEGUN;
+        }
+
+        /** The request ended: a place whose work has not begun is given back; work under way gives it back itself. */
+        public void requestEnded() {
+            if (stage.compareAndSet(Stage.RECEIVING, Stage.ENDED)) {
+                giveBack(keyName, false);
+            }
+        }
+
         /** The upload's work ended: the place counts no more. Once only, whoever calls; nothing for a refusal. */
         public void release() {
-            if (busy == null && released.compareAndSet(false, true)) {
-                inProgress.decrementAndGet();
-                giveBack(keyName);
+            Stage was = stage.getAndSet(Stage.ENDED);
+            if (was != Stage.ENDED) {
+                giveBack(keyName, was == Stage.WORKING);
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fr.osfria.ingest.document.service.UploadPlaces.Busy;
+import fr.osfria.ingest.document.service.UploadPlaces.Start;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,7 +30,8 @@ class UploadPlacesTest {
         assertEquals(Busy.KEY_BUSY, places.take("a").busy());
         assertNull(places.take("b").busy(), "another key's count is its own");
         assertEquals(2, places.inProgress("a"));
-        assertEquals(3, places.inProgress());
+        assertEquals(3, places.receiving());
+        assertEquals(0, places.inProgress(), "no work has begun");
 
         first.release();
         assertNull(places.take("a").busy(), "a place given back is taken again");
@@ -39,35 +41,82 @@ class UploadPlacesTest {
     @Test
     void theReplicaPastItsCapIsRefusedWithoutCountingTheRefusalAgainstTheKey() {
         UploadPlaces places = new UploadPlaces(5, 3, metrics);
-        places.take("a");
-        places.take("b");
-        places.take("c");
-        assertEquals(Busy.REPLICA_BUSY, places.take("a").busy());
+        for (String key : List.of("a", "b", "c")) {
+            assertEquals(Start.BEGUN, places.take(key).start());
+        }
+        UploadPlaces.Place second = places.take("a");
+        assertNull(second.busy(), "the replica's cap is not checked while a body arrives");
+        assertEquals(Start.REPLICA_BUSY, second.start());
         assertEquals(1, places.inProgress("a"), "a refusal holds nothing");
+        assertEquals(0, places.receiving());
         assertEquals(3, places.inProgress());
         assertEquals(3.0, metrics.find("osfria.ingest.uploads.in.progress").gauge().value());
+        second.release();
+        assertEquals(3, places.inProgress(), "released after its refusal: gives back no one's place");
+    }
+
+    /**
+     * A key's bodies still arriving counted against the replica's cap: a few keys trickling their bodies in filled it,
+     * and every other key was held to one upload at a time. Only work counts against the replica now.
+     */
+    @Test
+    void bodiesStillArrivingHoldOnlyTheirKeysPlaces() {
+        UploadPlaces places = new UploadPlaces(16, 2, metrics);
+        for (String slow : List.of("slow-1", "slow-2")) {
+            for (int i = 0; i < 16; i++) {
+                assertNull(places.take(slow).busy());
+            }
+        }
+        assertEquals(32, places.receiving());
+        assertEquals(32.0, metrics.find("osfria.ingest.uploads.receiving").gauge().value());
+        assertEquals(0, places.inProgress());
+        assertEquals(Start.BEGUN, places.take("b").start());
+        assertEquals(Start.BEGUN, places.take("b").start(), "the replica works nothing else");
+        assertEquals(Start.REPLICA_BUSY, places.take("b").start(), "past the replica's cap");
+        assertEquals(Busy.KEY_BUSY, places.take("slow-1").busy(), "the slow key is held to its own cap");
+    }
+
+    /** A client that left once its body was sent, before its upload's work began: nothing is done for it. */
+    @Test
+    void aRequestThatEndedBeforeItsWorkBeganGivesItsPlaceBackAndItsWorkDoesNotBegin() {
+        UploadPlaces places = new UploadPlaces(2, 10, metrics);
+        UploadPlaces.Place left = places.take("a");
+        left.requestEnded();
+        assertEquals(0, places.inProgress("a"));
+        assertEquals(Start.REQUEST_ENDED, left.start());
+        assertEquals(0, places.inProgress(), "no place taken for a client that is gone");
+        assertEquals(0, places.inProgress("a"));
+
+        UploadPlaces.Place working = places.take("a");
+        assertEquals(Start.BEGUN, working.start());
+        working.requestEnded();
+        assertEquals(1, places.inProgress("a"), "work under way keeps its place when its client leaves");
+        assertEquals(1, places.inProgress());
+        working.release();
+        assertEquals(0, places.inProgress("a"));
+        assertEquals(0, places.inProgress());
     }
 
     /**
      * A few keys keeping their places filled used to take the replica's every place: every other key was refused
-     * 503 until they stopped. A key with no upload in progress is never refused for the replica's cap.
+     * 503 until they stopped. A key with no upload at work is never refused for the replica's cap.
      */
     @Test
-    void aKeyWithNoUploadInProgressIsNeverRefusedForTheReplicasCap() {
+    void aKeyWithNoUploadAtWorkIsNeverRefusedForTheReplicasCap() {
         UploadPlaces places = new UploadPlaces(2, 4, metrics);
         for (String flooding : List.of("a", "b")) {
-            places.take(flooding);
-            places.take(flooding);
+            places.take(flooding).start();
+            places.take(flooding).start();
         }
         assertEquals(Busy.KEY_BUSY, places.take("a").busy());
         UploadPlaces.Place quiet = places.take("quiet");
-        assertNull(quiet.busy(), "a key's first upload, the replica full");
-        assertNull(places.take("another").busy());
+        assertEquals(Start.BEGUN, quiet.start(), "a key's first upload, the replica full");
+        assertEquals(Start.BEGUN, places.take("another").start());
         assertEquals(6, places.inProgress(), "the cap plus one per key");
-        assertEquals(Busy.REPLICA_BUSY, places.take("quiet").busy(), "its second waits for room");
+        assertEquals(Start.REPLICA_BUSY, places.take("quiet").start(), "its second waits for room");
         assertEquals(1, places.inProgress("quiet"));
         quiet.release();
-        assertNull(places.take("quiet").busy(), "first again");
+        assertEquals(Start.BEGUN, places.take("quiet").start(), "first again");
         assertEquals(1.0, metrics.find("osfria.ingest.upload.refusals").tag("reason", "replica_busy").counter().count());
     }
 
@@ -75,14 +124,18 @@ class UploadPlacesTest {
     void aPlaceIsGivenBackOnceHoweverOftenItIsReleasedAndARefusalGivesNothingBack() {
         UploadPlaces places = new UploadPlaces(1, 10, metrics);
         UploadPlaces.Place held = places.take("a");
+        held.start();
         UploadPlaces.Place refused = places.take("a");
         refused.release();
+        refused.requestEnded();
+        assertEquals(Start.REQUEST_ENDED, refused.start(), "a refusal never begins");
         assertEquals(1, places.inProgress("a"), "a refusal's release frees no one's place");
         held.release();
         held.release();
+        held.requestEnded();
         assertEquals(0, places.inProgress("a"));
         assertEquals(0, places.inProgress());
-        assertNull(places.take("a").busy());
+        assertEquals(Start.BEGUN, places.take("a").start());
         assertEquals(1, places.inProgress());
     }
 
@@ -98,7 +151,7 @@ class UploadPlacesTest {
             threads.submit(() -> {
                 go.await();
                 UploadPlaces.Place place = places.take(key);
-                if (place.busy() == null) {
+                if (place.busy() == null && place.start() == Start.BEGUN) {
                     admitted.incrementAndGet();
                     held.add(place);
                 }
@@ -115,5 +168,9 @@ class UploadPlacesTest {
         }
         held.forEach(UploadPlaces.Place::release);
         assertEquals(0, places.inProgress());
+        assertEquals(0, places.receiving(), "refused at work: given back as well");
+        for (int k = 0; k < 8; k++) {
+            assertEquals(0, places.inProgress("k" + k));
+        }
     }
 }
