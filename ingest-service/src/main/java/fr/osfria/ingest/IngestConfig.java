@@ -85,22 +85,25 @@ public interface IngestConfig {
     Uploads uploads();
 
     /**
-     * REST uploads in progress ({@code POST /v1/documents}, and new versions: {@code PUT /v1/documents/{id}}), counted from when the service starts working on one
-     * (its body received) until its work ends, answered or not (a client that leaves does not end it: the work goes
+     * REST uploads in progress ({@code POST /v1/documents}, and new versions: {@code PUT /v1/documents/{id}}). A key's
+     * count from an upload's headers (its body still arriving) until its work ends; the replica's, only uploads at
+     * work (their bodies received). Work ends when it is answered or fails, not when its client leaves: the work goes
      * on until it ends or fails, and its file, removed when the request ends, is then often missing, so that nothing
-     * is stored): each holds a worker thread for its blocking steps
-     * (checking, storing the file) and may wait for room in the upload memory. Past a cap the upload is refused at
-     * once, before any of that; a Kafka application's records are not counted (their own lanes bound them).
+     * is stored. Work holds a worker thread for its blocking steps (checking, storing the file) and may wait for room
+     * in the upload memory. A Kafka application's records are not counted (their own lanes bound them).
      */
     interface Uploads {
-        /** Uploads of one API key in progress at once on this replica; one more answers 429 with Retry-After. */
+        /**
+         * Uploads of one API key in progress at once on this replica, bodies still arriving included; one more answers
+         * 429 with Retry-After, from its headers.
+         */
         @WithDefault("16")
         int perKey();
 
         /**
-         * Uploads in progress at once on this replica, every key together; one more answers 503 with Retry-After,
-         * but a key's first: a key with no upload in progress is never refused so (the replica may hold this many
-         * plus one per key).
+         * Uploads at work at once on this replica (their bodies received), every key together; one more answers 503
+         * with Retry-After (from its headers when the replica is already full), but a key's first: a key with no
+         * upload at work is never refused so (the replica may work this many plus one per key).
          * Keep it well below the worker pool ({@code quarkus.thread-pool.max-threads}, 200 on two cores), which
          * parsing's hand-off, the sweeps and Kafka applications' uploads share.
          */

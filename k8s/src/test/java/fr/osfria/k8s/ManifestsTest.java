@@ -235,9 +235,6 @@ class ManifestsTest {
         Ingress ingress = nginx.all(Ingress.class).get(0);
         assertEquals(nginxValues.at("/controller/ingressClassResource/name").asText(), ingress.getSpec().getIngressClassName());
         assertEquals("true", ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/use-regex"));
-        // upload bodies reach ingest-service as they arrive: it refuses a key past its cap before the body, which a
-        // controller spooling every body whole first would undo
-        assertEquals("off", ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-request-buffering"));
         JsonNode peer = nginx.one("NetworkPolicy", "public-services-from-ingress").at("/spec/ingress/0/from/0");
         assertEquals("ingress-nginx", peer.at("/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText(),
                 "the namespace the values file's helm command installs into");

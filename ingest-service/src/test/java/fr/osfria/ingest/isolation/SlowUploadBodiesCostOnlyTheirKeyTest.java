@@ -126,6 +126,8 @@ class SlowUploadBodiesCostOnlyTheirKeyTest {
             "--slow\r\nContent-Disposition form-data name=file\r\n\r\nx\r\n--slow--\r\n", // a part header without its colon
             "--slow\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n"
                     + "Content-Transfer-Encoding: base64\r\n\r\n!!!!not base64!!!!\r\n--slow--\r\n",
+            "--slow\r\nContent-Disposition: form-data; name=\"collection\"\r\nContent-Type: text/plain; charset=bogus\r\n\r\n"
+                    + "knowledge-base\r\n--slow--\r\n", // a text part in a charset nobody knows
         };
         for (String body : malformed) {
             String answer = sendWhole(TestKeys.HR, body.getBytes(StandardCharsets.US_ASCII));

@@ -112,8 +112,9 @@ public class ErrorMappers {
      * A multipart body the form parser of Quarkus REST could not read: the client's fault, not the service's. The
      * parser reports malformed part headers with its own exception, a body ending before its closing boundary with an
      * IOException it throws itself, and lets through what the JDK throws while decoding for it (a part's bad base64,
-     * an unknown charset). A failure to write the received file (a full disk) comes from the JDK's file channel, or
-     * wrapped in a bare RuntimeException: it stays a 500.
+     * an unknown charset for the form), or wraps it in a bare RuntimeException (an unknown charset for one text part).
+     * A failure to write the received file (a full disk) comes from the JDK's file channel, or wrapped in a bare
+     * RuntimeException around an IOException: it stays a 500.
      */
     private static boolean malformedForm(Exception e) {
         if (e.getClass().getName().equals(MULTIPART + "MultipartParser$MalformedMessageException")) {
@@ -126,8 +127,12 @@ public class ErrorMappers {
         if (e instanceof java.io.IOException && !(e instanceof java.io.UnsupportedEncodingException)) {
             return at[0].getClassName().startsWith(MULTIPART);
         }
-        return (e instanceof IllegalArgumentException || e instanceof java.io.UnsupportedEncodingException)
-                && java.util.Arrays.stream(at).anyMatch(frame -> frame.getClassName().startsWith(MULTIPART + "MultipartParser"));
+        if (e instanceof IllegalArgumentException || e instanceof java.io.UnsupportedEncodingException) {
+            return java.util.Arrays.stream(at).anyMatch(frame -> frame.getClassName().startsWith(MULTIPART + "MultipartParser"));
+        }
+        // a text part in an unknown charset: the upload handler wraps the decoder's refusal
+        return e.getClass() == RuntimeException.class && e.getCause() instanceof java.io.UnsupportedEncodingException
+                && at[0].getClassName().startsWith(MULTIPART);
     }
 
     private static String lastNode(Path path) {

@@ -60,6 +60,9 @@ public class UploadPlaceFilter {
         }
         request.put(PLACE, place);
         request.addEndHandler(ended -> place.requestEnded());
+        if (request.response().closed()) { // closed before the handler was there: it would never be called
+            place.requestEnded();
+        }
         return Uni.createFrom().nullItem();
     }
 

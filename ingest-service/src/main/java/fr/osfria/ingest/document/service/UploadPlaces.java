@@ -90,22 +90,28 @@ public class UploadPlaces {
     }
 
     /**
-     * A place for an upload of {@code keyName}'s whose body is about to arrive, or a refusal ({@link Place#busy()}
-     * {@link Busy#KEY_BUSY}) past the key's cap. The replica's cap is checked when its work begins ({@link Place#start}).
+     * A place for an upload of {@code keyName}'s whose body is about to arrive, or a refusal ({@link Place#busy()} not
+     * null): past the key's cap, or when the replica is already full and the key has an upload at work (it would be
+     * refused once received: its client is spared sending the body). The replica's cap is decided when the work
+     * begins ({@link Place#start}).
      */
     public Place take(String keyName) {
-        boolean[] taken = {false};
+        Busy[] refused = {null};
         byKey.compute(keyName, (k, held) -> {
             Held now = held == null ? new Held(0, 0) : held;
             if (now.all() >= perKey) {
+                refused[0] = Busy.KEY_BUSY;
                 return held;
             }
-            taken[0] = true;
+            if (now.working() > 0 && working.get() >= max) {
+                refused[0] = Busy.REPLICA_BUSY; // it would be refused once received: spared sending its body
+                return held;
+            }
             return new Held(now.all() + 1, now.working());
         });
-        if (!taken[0]) {
-            refusals.get(Busy.KEY_BUSY).increment();
-            return new Place(null, Busy.KEY_BUSY);
+        if (refused[0] != null) {
+            refusals.get(refused[0]).increment();
+            return new Place(null, refused[0]);
         }
         receiving.incrementAndGet();
         return new Place(keyName, null);
@@ -132,19 +138,21 @@ public class UploadPlaces {
         return held == null ? 0 : held.all();
     }
 
-    /** One more of {@code keyName}'s places at work; false when the replica is full and the key has one at work. */
+    /**
+     * One more of {@code keyName}'s places at work; false when the replica is full and the key has one at work. Decided
+     * under the key's entry, so that two of a key's uploads starting at once cannot both pass as its first.
+     */
     private boolean startWork(String keyName) {
-        boolean[] firstOfKey = {false};
+        boolean[] started = {false};
         byKey.computeIfPresent(keyName, (k, held) -> {
-            firstOfKey[0] = held.working() == 0;
+            if (working.incrementAndGet() > max && held.working() > 0) {
+                working.decrementAndGet();
+                return held;
+            }
+            started[0] = true;
             return new Held(held.all(), held.working() + 1);
         });
-        if (working.incrementAndGet() > max && !firstOfKey[0]) {
-            working.decrementAndGet();
-            byKey.computeIfPresent(keyName, (k, held) -> new Held(held.all(), held.working() - 1));
-            return false;
-        }
-        return true;
+        return started[0];
     }
 
     private void giveBack(String keyName, boolean wasWorking) {

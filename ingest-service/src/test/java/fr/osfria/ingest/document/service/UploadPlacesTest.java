@@ -41,18 +41,35 @@ class UploadPlacesTest {
     @Test
     void theReplicaPastItsCapIsRefusedWithoutCountingTheRefusalAgainstTheKey() {
         UploadPlaces places = new UploadPlaces(5, 3, metrics);
-        for (String key : List.of("a", "b", "c")) {
+        assertEquals(Start.BEGUN, places.take("a").start());
+        UploadPlaces.Place second = places.take("a");
+        assertNull(second.busy(), "room on the replica when its body began to arrive");
+        for (String key : List.of("b", "c")) {
             assertEquals(Start.BEGUN, places.take(key).start());
         }
-        UploadPlaces.Place second = places.take("a");
-        assertNull(second.busy(), "the replica's cap is not checked while a body arrives");
-        assertEquals(Start.REPLICA_BUSY, second.start());
+        assertEquals(Start.REPLICA_BUSY, second.start(), "full once its body was received");
         assertEquals(1, places.inProgress("a"), "a refusal holds nothing");
         assertEquals(0, places.receiving());
         assertEquals(3, places.inProgress());
         assertEquals(3.0, metrics.find("osfria.ingest.uploads.in.progress").gauge().value());
         second.release();
         assertEquals(3, places.inProgress(), "released after its refusal: gives back no one's place");
+        assertEquals(1, places.inProgress("a"));
+    }
+
+    /** The replica full and the key at work already: refused from the headers, its client spared sending the body. */
+    @Test
+    void anUploadThatWouldBeRefusedOnceReceivedIsRefusedFromItsHeaders() {
+        UploadPlaces places = new UploadPlaces(5, 2, metrics);
+        assertEquals(Start.BEGUN, places.take("a").start());
+        assertEquals(Start.BEGUN, places.take("b").start());
+        UploadPlaces.Place third = places.take("a");
+        assertEquals(Busy.REPLICA_BUSY, third.busy());
+        assertEquals(Start.REQUEST_ENDED, third.start(), "a refusal never begins");
+        assertEquals(1, places.inProgress("a"));
+        assertEquals(0, places.receiving());
+        assertNull(places.take("c").busy(), "a key with nothing at work is not refused so");
+        assertEquals(1.0, metrics.find("osfria.ingest.upload.refusals").tag("reason", "replica_busy").counter().count());
     }
 
     /**
@@ -72,7 +89,7 @@ class UploadPlacesTest {
         assertEquals(0, places.inProgress());
         assertEquals(Start.BEGUN, places.take("b").start());
         assertEquals(Start.BEGUN, places.take("b").start(), "the replica works nothing else");
-        assertEquals(Start.REPLICA_BUSY, places.take("b").start(), "past the replica's cap");
+        assertEquals(Busy.REPLICA_BUSY, places.take("b").busy(), "past the replica's cap");
         assertEquals(Busy.KEY_BUSY, places.take("slow-1").busy(), "the slow key is held to its own cap");
     }
 
@@ -113,7 +130,7 @@ class UploadPlacesTest {
         assertEquals(Start.BEGUN, quiet.start(), "a key's first upload, the replica full");
         assertEquals(Start.BEGUN, places.take("another").start());
         assertEquals(6, places.inProgress(), "the cap plus one per key");
-        assertEquals(Start.REPLICA_BUSY, places.take("quiet").start(), "its second waits for room");
+        assertEquals(Busy.REPLICA_BUSY, places.take("quiet").busy(), "its second waits for room");
         assertEquals(1, places.inProgress("quiet"));
         quiet.release();
         assertEquals(Start.BEGUN, places.take("quiet").start(), "first again");
