@@ -40,6 +40,11 @@ public final class IngressRoutes {
         return prefixes;
     }
 
+    /** The route the first of {@code ingresses} that routes {@code requestPath} gives it (one host for all), if any. */
+    public static Optional<Route> route(java.util.List<Ingress> ingresses, Map<String, String> stripPrefixes, String requestPath) {
+        return ingresses.stream().map(i -> route(i, stripPrefixes, requestPath)).flatMap(Optional::stream).findFirst();
+    }
+
     /** The route {@code ingress} gives to {@code requestPath} on its (single) host, if any. */
     public static Optional<Route> route(Ingress ingress, Map<String, String> stripPrefixes, String requestPath) {
         String path = normalize(requestPath);
