@@ -5,7 +5,6 @@ import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgPool;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -26,8 +25,7 @@ import java.util.concurrent.TimeUnit;
  * (30 s) is closed. PostgreSQL gone silent (its node down, a network cut: no reset, nothing refused) otherwise held
  * each statement in flight until the kernel gave up retransmitting, about 15 minutes, and every request waiting on it
  * with it; it fails now after the time-out like any loss of the database (503 {@code database_unavailable}). No
- * statement of the service's runs that long; idle connections leave the pool after half that time (and are opened
- * again when needed), so that none is closed under a statement just sent.
+ * statement of the service's runs that long; an idle pooled connection closed so is opened again when needed.
  */
 @ApplicationScoped
 public class PoolConnectOptions implements PgPoolCreator {
@@ -49,33 +47,14 @@ public class PoolConnectOptions implements PgPoolCreator {
     @Override
     public Pool create(Input input) {
         options = input.pgConnectOptionsList().stream().map(PgConnectOptions::new).toList();
-        List<PgConnectOptions> pooled = input.pgConnectOptionsList().stream().map(o -> timed(o, readTimeout)).toList();
+        List<PgConnectOptions> pooled = input.pgConnectOptionsList().stream().map(o -> {
+            PgConnectOptions timed = new PgConnectOptions(o);
+            timed.setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+            timed.setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
+            return timed;
+        }).toList();
         // what Quarkus does without a creator: the listed servers in turn (PgPool, as Quarkus expects of a creator)
-        return PgPool.pool(input.vertx(), pooled, timed(input.poolOptions(), readTimeout));
-    }
-
-    /** A copy of {@code options} whose connections are closed once nothing is read on them for {@code readTimeout}. */
-    static PgConnectOptions timed(PgConnectOptions options, Duration readTimeout) {
-        PgConnectOptions timed = new PgConnectOptions(options);
-        timed.setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        timed.setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
-        return timed;
-    }
-
-    /**
-     * A copy of {@code options} whose idle connections leave the pool well before their read time-out could close
-     * them: else one borrowed just before that moment would be closed under the statement it was sent.
-     */
-    static PoolOptions timed(PoolOptions options, Duration readTimeout) {
-        PoolOptions pool = new PoolOptions(options);
-        long idleMillis = readTimeout.toMillis() / 2;
-        if (pool.getIdleTimeout() <= 0 || pool.getIdleTimeoutUnit().toMillis(pool.getIdleTimeout()) > idleMillis) {
-            pool.setIdleTimeoutUnit(TimeUnit.MILLISECONDS).setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleMillis));
-        }
-        if (pool.getPoolCleanerPeriod() <= 0 || pool.getPoolCleanerPeriod() > 1_000) {
-            pool.setPoolCleanerPeriod(1_000);
-        }
-        return pool;
+        return PgPool.pool(input.vertx(), pooled, input.poolOptions());
     }
 
     /**

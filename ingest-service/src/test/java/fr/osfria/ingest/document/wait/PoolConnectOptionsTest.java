@@ -1,7 +1,6 @@
 package fr.osfria.ingest.document.wait;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.quarkus.reactive.pg.client.PgPoolCreator;
@@ -100,22 +99,5 @@ class PoolConnectOptionsTest {
         made(creator, List.of(configuredByAnOperator("pg-1.internal"), configuredByAnOperator("pg-2.internal")));
 
         assertEquals("pg-1.internal", creator.forConnectionNamed("a-name").getHost());
-    }
-
-    /** A silent database fails a statement after the read time-out; an idle connection leaves the pool before that. */
-    @Test
-    void pooledConnectionsTimeOutReadsAndLeaveThePoolIdleBeforeTheirTimeOut() {
-        java.time.Duration readTimeout = java.time.Duration.ofSeconds(30);
-        PgConnectOptions timed = PoolConnectOptions.timed(configuredByAnOperator("pg-1.internal"), readTimeout);
-        assertEquals(30_000, timed.getIdleTimeoutUnit().toMillis(timed.getReadIdleTimeout()));
-        assertEquals(7_000, timed.getConnectTimeout(), "the rest as configured");
-
-        PoolOptions pool = PoolConnectOptions.timed(new PoolOptions().setMaxSize(4), readTimeout);
-        assertEquals(15_000, pool.getIdleTimeoutUnit().toMillis(pool.getIdleTimeout()));
-        assertTrue(pool.getPoolCleanerPeriod() > 0 && pool.getPoolCleanerPeriod() <= 1_000);
-        assertEquals(4, pool.getMaxSize());
-        PoolOptions shorter = new PoolOptions().setIdleTimeout(5).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
-        assertEquals(5_000, PoolConnectOptions.timed(shorter, readTimeout).getIdleTimeoutUnit()
-                .toMillis(PoolConnectOptions.timed(shorter, readTimeout).getIdleTimeout()), "a shorter one is kept");
     }
 }
