@@ -85,14 +85,6 @@ public interface IngestConfig {
     Uploads uploads();
 
     /**
-     * A pooled PostgreSQL connection on which nothing is read for this long is closed, failing its statement (503
-     * {@code database_unavailable}): a database gone silent (its node down, a network cut) no longer holds requests
-     * for the quarter of an hour the kernel takes to give up. Well above any statement of the service's.
-     */
-    @WithDefault("30s")
-    Duration databaseReadTimeout();
-
-    /**
      * REST uploads in progress ({@code POST /v1/documents}, and new versions: {@code PUT /v1/documents/{id}}). A key's
      * count from an upload's headers (its body still arriving) until its work ends; the replica's, only uploads at
      * work (their bodies received). Work ends when it is answered or fails, not when its client leaves: the work goes

@@ -74,7 +74,7 @@ class PoolConnectOptionsTest {
         PgConnectOptions pool = configuredByAnOperator("pg-1.internal");
         JsonObject asConfigured = pool.toJson();
         // no pool is needed here: it is made first (its first use is what hands the options over)
-        PoolConnectOptions creator = new PoolConnectOptions(null, java.time.Duration.ofSeconds(30));
+        PoolConnectOptions creator = new PoolConnectOptions(null);
         assertInstanceOf(PgPool.class, made(creator, List.of(pool)), "Quarkus casts a creator's pool to PgPool");
 
         PgConnectOptions listener = creator.forConnectionNamed(SettledListener.APPLICATION_NAME);
@@ -95,7 +95,7 @@ class PoolConnectOptionsTest {
 
     @Test
     void withSeveralServersListedTheListenerConnectsToTheFirst() {
-        PoolConnectOptions creator = new PoolConnectOptions(null, java.time.Duration.ofSeconds(30));
+        PoolConnectOptions creator = new PoolConnectOptions(null);
         made(creator, List.of(configuredByAnOperator("pg-1.internal"), configuredByAnOperator("pg-2.internal")));
 
         assertEquals("pg-1.internal", creator.forConnectionNamed("a-name").getHost());
