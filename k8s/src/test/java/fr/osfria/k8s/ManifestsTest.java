@@ -209,6 +209,8 @@ class ManifestsTest {
                             continue;
                         }
                         assertTrue(route.isPresent(), variant + ": the Ingress does not route " + asked);
+                        assertEquals(1, ingresses.stream().filter(i -> IngressRoutes.route(i, strip, asked).isPresent()).count(),
+                                variant + ": " + asked + " is routed by more than one Ingress");
                         assertEquals(service.name(), route.get().service(), variant + ": " + asked);
                         assertEquals(path, route.get().backendPath(), variant + ": " + asked + " reaches the service as");
                     }
@@ -245,6 +247,10 @@ class ManifestsTest {
         assertEquals("off", byName(nginx.all(Ingress.class), "osfria-uploads").getMetadata().getAnnotations()
                 .get("nginx.ingress.kubernetes.io/proxy-request-buffering"));
         assertNull(ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-request-buffering"));
+        // the controller spools at most what the services behind each Ingress take: 101 MiB only for uploads
+        assertEquals("4m", ingress.getMetadata().getAnnotations().get("nginx.ingress.kubernetes.io/proxy-body-size"));
+        assertEquals("101m", byName(nginx.all(Ingress.class), "osfria-uploads").getMetadata().getAnnotations()
+                .get("nginx.ingress.kubernetes.io/proxy-body-size"));
         JsonNode peer = nginx.one("NetworkPolicy", "public-services-from-ingress").at("/spec/ingress/0/from/0");
         assertEquals("ingress-nginx", peer.at("/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText(),
                 "the namespace the values file's helm command installs into");
