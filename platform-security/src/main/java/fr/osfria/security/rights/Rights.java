@@ -54,7 +54,7 @@ public final class Rights {
      * before its body is received (which then costs nothing).
      */
     public static boolean canWriteSomething(KeyEntry key) {
-        return key.admin() || (key.writeCollections() != null && !key.writeCollections().isEmpty());
+        return key.admin() || !key.writeCollections().isEmpty();
     }
 
     /** Whether a key may read any collection, including ones not named in its grant (admins, and {@code *}). */

@@ -157,10 +157,6 @@ public class UploadPlaces {
 
     private void giveBack(String keyName, boolean wasWorking) {
         (wasWorking ? working : receiving).decrementAndGet();
-        dropKeyPlace(keyName, wasWorking);
-    }
-
-    private void dropKeyPlace(String keyName, boolean wasWorking) {
         byKey.computeIfPresent(keyName, (k, held) -> held.all() <= 1 ? null
                 : new Held(held.all() - 1, held.working() - (wasWorking ? 1 : 0)));
     }
@@ -192,13 +188,13 @@ public class UploadPlaces {
             if (!stage.compareAndSet(Stage.RECEIVING, Stage.WORKING)) {
                 return Start.REQUEST_ENDED;
             }
-            receiving.decrementAndGet();
             if (!startWork(keyName)) {
                 stage.set(Stage.ENDED);
                 refusals.get(Busy.REPLICA_BUSY).increment();
-                dropKeyPlace(keyName, false);
+                giveBack(keyName, false);
                 return Start.REPLICA_BUSY;
             }
+            receiving.decrementAndGet();
             return Start.BEGUN;
         }
 
