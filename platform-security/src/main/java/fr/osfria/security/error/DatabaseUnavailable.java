@@ -22,11 +22,11 @@ public final class DatabaseUnavailable {
                 return true;
             }
             String name = t.getClass().getName();
-            if (t instanceof java.io.IOException && t.getMessage() != null
-                    && (t.getMessage().contains("Connection reset") || t.getMessage().contains("Broken pipe"))
+            if (t instanceof java.io.IOException && t.getMessage() != null && lostConnection(t.getMessage())
                     && fromASocket(t)) {
                 return true; // the same met while writing (the JDK's socket channel says it with a bare IOException) or
-                             // through Netty's native transport (its NativeIoException)
+                             // through Netty's native transport (its NativeIoException), or a server gone silent
+                             // given up by the kernel (DeadPeerTimeouts)
             }
             if (t.getMessage() != null && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
                 return true; // statements queued on a connection the server closed (the client's own wording, no class)
@@ -43,6 +43,11 @@ public final class DatabaseUnavailable {
             }
         }
         return false;
+    }
+
+    private static boolean lostConnection(String message) {
+        return message.contains("Connection reset") || message.contains("Broken pipe")
+                || message.contains("Connection timed out") || message.contains("No route to host");
     }
 
     /**

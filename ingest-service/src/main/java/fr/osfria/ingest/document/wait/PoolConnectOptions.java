@@ -1,5 +1,6 @@
 package fr.osfria.ingest.document.wait;
 
+import fr.osfria.security.network.DeadPeerTimeouts;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgPool;
@@ -15,9 +16,9 @@ import java.util.List;
  * ({@link SettledListener}), opened beside the pool, connects with the same ones. Read again from the properties, the
  * listener missed every setting it did not copy, and could connect in clear where the pool uses TLS.
  * <p>
- * The one difference from Quarkus's own pool: a credentials provider, should one be configured, is asked once at
- * start rather than for each new connection (the service configures none: its credentials are the datasource's user
- * name and password).
+ * The differences from Quarkus's own pool: the connections give up on a server gone silent ({@link DeadPeerTimeouts});
+ * a credentials provider, should one be configured, is asked once at start rather than for each new connection (the
+ * service configures none: its credentials are the datasource's user name and password).
  */
 @ApplicationScoped
 public class PoolConnectOptions implements PgPoolCreator {
@@ -31,9 +32,11 @@ public class PoolConnectOptions implements PgPoolCreator {
 
     @Override
     public Pool create(Input input) {
-        options = input.pgConnectOptionsList().stream().map(PgConnectOptions::new).toList();
+        List<PgConnectOptions> servers = input.pgConnectOptionsList().stream().map(DeadPeerTimeouts::applyTo).toList();
+        DeadPeerTimeouts.warnIfUnenforced(input.vertx(), "PostgreSQL server");
+        options = servers.stream().map(PgConnectOptions::new).toList();
         // what Quarkus does without a creator: the listed servers in turn (PgPool, as Quarkus expects of a creator)
-        return PgPool.pool(input.vertx(), input.pgConnectOptionsList(), input.poolOptions());
+        return PgPool.pool(input.vertx(), servers, input.poolOptions());
     }
 
     /**

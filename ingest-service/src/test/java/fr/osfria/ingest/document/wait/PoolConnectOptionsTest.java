@@ -3,6 +3,7 @@ package fr.osfria.ingest.document.wait;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import fr.osfria.security.network.DeadPeerTimeouts;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The listening connection's options are the pool's, as Quarkus computed them from the datasource's configuration:
  * every setting an operator can give the pool (TLS above all) is carried over, and only the connection's name added.
+ * Both give up on a server gone silent after the same time-outs.
  */
 class PoolConnectOptionsTest {
 
@@ -45,7 +47,6 @@ class PoolConnectOptionsTest {
         options.setPemTrustOptions(new PemTrustOptions().addCertPath("/etc/osfria/pg/ca.crt"));
         options.setPemKeyCertOptions(new PemKeyCertOptions().setCertPath("/etc/osfria/pg/tls.crt")
                 .setKeyPath("/etc/osfria/pg/tls.key"));
-        options.setConnectTimeout(7_000);
         return options;
     }
 
@@ -72,7 +73,8 @@ class PoolConnectOptionsTest {
     @Test
     void theListenerConnectsWithEverySettingOfThePoolAndItsOwnName() {
         PgConnectOptions pool = configuredByAnOperator("pg-1.internal");
-        JsonObject asConfigured = pool.toJson();
+        // Quarkus's settings and the time-outs on a silent server, which Quarkus has no setting for
+        JsonObject asConfigured = DeadPeerTimeouts.applyTo(new PgConnectOptions(pool)).toJson();
         // no pool is needed here: it is made first (its first use is what hands the options over)
         PoolConnectOptions creator = new PoolConnectOptions(null);
         assertInstanceOf(PgPool.class, made(creator, List.of(pool)), "Quarkus casts a creator's pool to PgPool");
@@ -83,6 +85,8 @@ class PoolConnectOptionsTest {
         assertEquals(List.of("/etc/osfria/pg/ca.crt"), ((PemTrustOptions) listener.getTrustOptions()).getCertPaths());
         assertEquals("60000", listener.getProperties().get("idle_in_transaction_session_timeout"));
         assertEquals(SettledListener.APPLICATION_NAME, listener.getProperties().get("application_name"));
+        assertEquals(20_000, listener.getTcpUserTimeout(), "the listener gives up on a silent server as the pool does");
+        assertEquals(20_000, pool.getTcpUserTimeout());
         assertEquals(withoutName(asConfigured), withoutName(listener.toJson()), "every other setting is the pool's");
         assertEquals(asConfigured, pool.toJson(), "the pool's connections keep theirs, their name too");
     }
