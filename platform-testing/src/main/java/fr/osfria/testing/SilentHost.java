@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SilentHost {
 
+    private static final String NAMESPACE = "osfria-silent-";
     /** "namespace link address-here address-there" of this JVM's host, once made. */
     private static final String HOST = "osfria.test.silent-host";
     /** Set for each server port the host forwards. */
@@ -33,7 +34,19 @@ public final class SilentHost {
      * "address:port" at which the server listening on 127.0.0.1:{@code port} is reached through the host's link, or
      * null where this machine cannot make one (and {@code CI} is not "true"). The port is the server's own.
      */
-    public static synchronized String reach(int port) {
+    public static String reach(int port) {
+        // the one object every class loader of the JVM shares: two of them must not make two hosts
+        synchronized (System.getProperties()) {
+            return reachOnce(port);
+        }
+    }
+
+    /** Whether a test's server is reached through the host: its tests can silence it. */
+    public static boolean inUse() {
+        return System.getProperties().stringPropertyNames().stream().anyMatch(name -> name.startsWith(FORWARDED));
+    }
+
+    private static String reachOnce(int port) {
         try {
             String[] host = host();
             if (System.getProperty(FORWARDED + port) == null) {
@@ -77,8 +90,9 @@ public final class SilentHost {
         if (known != null) {
             return known.split(" ");
         }
+        removeLeftOvers();
         long pid = ProcessHandle.current().pid();
-        String namespace = "osfria-silent-" + pid;
+        String namespace = NAMESPACE + pid;
         String link = "osfs" + (pid % 1_000_000);
         try {
             int subnet = freeSubnet();
@@ -103,9 +117,25 @@ public final class SilentHost {
         }
     }
 
-    /** A third number for 10.213.x.0/30 that no interface of this machine uses (two test JVMs run side by side). */
+    /** The namespaces of test JVMs that ended without removing theirs (killed): their veth pairs go with them. */
+    private static void removeLeftOvers() throws IOException {
+        for (String line : run("ip", "netns", "list").split("\n")) {
+            String name = line.split(" ")[0];
+            if (name.startsWith(NAMESPACE)) {
+                long pid = Long.parseLong(name.substring(NAMESPACE.length()));
+                if (ProcessHandle.of(pid).isEmpty()) {
+                    quietly("ip", "netns", "del", name);
+                }
+            }
+        }
+    }
+
+    /**
+     * A third number for 10.213.x.0/30 that no address or route of this machine uses (two test JVMs run side by side;
+     * the namespace is made under the JVM-wide lock, and another JVM's check and take are a second apart at most).
+     */
     private static int freeSubnet() throws IOException {
-        String addresses = run("ip", "-o", "-4", "addr");
+        String addresses = run("ip", "-o", "-4", "addr") + run("ip", "-4", "route");
         long pid = ProcessHandle.current().pid();
         for (int i = 0; i < 256; i++) {
             int subnet = (int) ((pid + i) % 256);
@@ -122,7 +152,8 @@ public final class SilentHost {
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath(), TcpForwarder.class.getName(), host,
-                String.valueOf(port), targetHost, String.valueOf(targetPort)));
+                String.valueOf(port), targetHost, String.valueOf(targetPort),
+                String.valueOf(ProcessHandle.current().pid())));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

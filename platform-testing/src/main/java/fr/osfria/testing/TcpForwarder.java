@@ -9,12 +9,15 @@ import java.net.Socket;
 
 /**
  * Passes every TCP connection made to one address on to another, byte for byte, and closes each side when the other
- * closes. Run as a process of its own ({@link #main}) inside a network namespace by {@link SilentHost}.
+ * closes. Run as a process of its own ({@link #main}) inside a network namespace by {@link SilentHost}; it ends with
+ * the process that started it, even one killed without its shutdown hooks.
  */
 public final class TcpForwarder {
 
-    /** {@code bind-host bind-port target-host target-port}; prints "ready" once it listens. */
+    /** {@code bind-host bind-port target-host target-port parent-pid}; prints "ready" once it listens. */
     public static void main(String[] args) throws IOException {
+        ProcessHandle.of(Long.parseLong(args[4])).ifPresentOrElse(
+                parent -> parent.onExit().thenRun(() -> System.exit(0)), () -> System.exit(0));
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(args[0], Integer.parseInt(args[1])));

@@ -24,7 +24,6 @@ import fr.osfria.security.key.KeysCli;
 import fr.osfria.testing.EmbeddedPostgres;
 import fr.osfria.testing.KafkaTestResource;
 import fr.osfria.testing.Ports;
-import fr.osfria.testing.SilentHost;
 import fr.osfria.testing.TestKeys;
 import fr.osfria.testing.TopicProbe;
 import io.agroal.api.AgroalDataSource;
@@ -108,19 +107,15 @@ public class PostgresOutageUploadTest {
 
     /**
      * The service reaches the real embedded PostgreSQL through a TCP relay the test can cut (Flyway goes straight
-     * to the server at start), and reaches the relay across a network link the test can silence
-     * ({@link SilentHost}, where this machine can make one; {@code SilentDatabaseTest}): settings of
-     * {@link OperatedInstall}.
+     * to the server at start): settings of {@link OperatedInstall}.
      */
     public static Map<String, String> databaseBehindASwitch() {
         int port = EmbeddedPostgres.port();
         EmbeddedPostgres.ensureDatabase("ingest");
         System.setProperty(SWITCH, "true");
         int relay = Relay.start(port);
-        String silent = SilentHost.reach(relay);
         return Map.of("osfria.ingest.app-record-deadline", DEADLINE.toSeconds() + "s",
-                "quarkus.datasource.reactive.url", "postgresql://" + (silent == null ? "127.0.0.1:" + relay : silent)
-                        + "/ingest",
+                "quarkus.datasource.reactive.url", "postgresql://127.0.0.1:" + relay + "/ingest",
                 "quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:" + port + "/ingest",
                 "quarkus.datasource.username", EmbeddedPostgres.USER,
                 "quarkus.datasource.password", EmbeddedPostgres.PASSWORD);

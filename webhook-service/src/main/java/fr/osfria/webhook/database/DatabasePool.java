@@ -20,6 +20,6 @@ public class DatabasePool implements PgPoolCreator {
         List<PgConnectOptions> servers = input.pgConnectOptionsList().stream().map(DeadPeerTimeouts::applyTo).toList();
         DeadPeerTimeouts.warnIfUnenforced(input.vertx(), "PostgreSQL server");
         // what Quarkus does without a creator: the listed servers in turn (PgPool, as Quarkus expects of a creator)
-        return PgPool.pool(input.vertx(), servers, input.poolOptions());
+        return (PgPool) DeadPeerTimeouts.probeWhenQuiet(PgPool.pool(input.vertx(), servers, input.poolOptions()));
     }
 }

@@ -51,8 +51,7 @@ class SilentDatabaseTest {
 
     @Test
     void requestsWhilePostgresqlIsSilentAre503WithinItsTimeOutAndEventsAreDeliveredOnceItIsBack() throws Exception {
-        assumeTrue(System.getProperty("osfria.test.silent-host") != null,
-                "needs a network namespace (root and iproute2) for a link that loses packets");
+        assumeTrue(SilentHost.inUse(), "needs a network namespace (root and iproute2) for a link that loses packets");
         Vertx vertx = Vertx.vertx();
         try {
             Set<String> received = ConcurrentHashMap.newKeySet();

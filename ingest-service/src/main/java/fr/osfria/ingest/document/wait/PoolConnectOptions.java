@@ -36,7 +36,7 @@ public class PoolConnectOptions implements PgPoolCreator {
         DeadPeerTimeouts.warnIfUnenforced(input.vertx(), "PostgreSQL server");
         options = servers.stream().map(PgConnectOptions::new).toList();
         // what Quarkus does without a creator: the listed servers in turn (PgPool, as Quarkus expects of a creator)
-        return PgPool.pool(input.vertx(), servers, input.poolOptions());
+        return (PgPool) DeadPeerTimeouts.probeWhenQuiet(PgPool.pool(input.vertx(), servers, input.poolOptions()));
     }
 
     /**
