@@ -31,9 +31,11 @@ public final class DatabaseUnavailable {
             if (t.getMessage() != null && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
                 return true; // statements queued on a connection the server closed (the client's own wording, no class)
             }
-            if (name.equals("io.vertx.core.VertxException") && "Timeout waiting for connection".equals(t.getMessage())) {
-                return true; // the pool's connections all taken (30 s), by statements on a server gone silent or a
-                             // load the server cannot follow: either way, come back shortly
+            if (name.equals("io.vertx.core.VertxException") && "Timeout waiting for connection".equals(t.getMessage())
+                    || name.equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
+                return true; // a turn for a pooled connection waited for in vain (30 s), by a statement sent to the pool
+                             // or a connection asked for (Hibernate Reactive; the bare word is the SQL pool's alone in
+                             // Vert.x): statements on a server gone silent, or a load it cannot follow, hold them all
             }
             if (name.equals("io.vertx.sqlclient.ClosedConnectionException")) {
                 return true; // the server went away under an open connection

@@ -52,7 +52,7 @@ class DatabaseUnavailableTest {
     @Test
     void otherFailuresAreNot() {
         assertFalse(DatabaseUnavailable.causes(new IllegalStateException("a bug")));
-        assertFalse(DatabaseUnavailable.causes(new RuntimeException(new NoStackTraceThrowable("Timeout"))));
+        assertFalse(DatabaseUnavailable.causes(new RuntimeException(new NoStackTraceThrowable("Timeout 500 (ms) fired"))));
         assertFalse(DatabaseUnavailable.causes(new java.io.IOException("No space left on device")));
     }
 }

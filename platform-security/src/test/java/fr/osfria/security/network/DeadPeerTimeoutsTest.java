@@ -80,6 +80,10 @@ class DeadPeerTimeoutsTest {
             ExecutionException waited = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                     () -> done(pool.query("SELECT 1").execute()));
             assertTrue(DatabaseUnavailable.causes(waited), waited.toString());
+            // a connection asked for, as Hibernate Reactive does for each session
+            ExecutionException asked = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> done(pool.getConnection()));
+            assertTrue(DatabaseUnavailable.causes(asked), asked.toString());
             done(held.close());
         } finally {
             done(pool.close());
