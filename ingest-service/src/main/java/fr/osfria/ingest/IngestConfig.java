@@ -84,6 +84,24 @@ public interface IngestConfig {
 
     Uploads uploads();
 
+    Storage storage();
+
+    /**
+     * What each API key may keep stored: what the documents whose content it uploaded cost (a new version counts for
+     * the key that uploaded it, in place of the version it replaces), whatever their status; a document costs its
+     * file's size, at least 4 KiB, and its metadata ({@code StorageQuota}). An upload or a new
+     * version past it answers 507 {@code storage_quota_exceeded} (a Kafka application's record is rejected), storing
+     * nothing; deleting documents makes room. One key cannot fill the disk every other key stores on.
+     */
+    interface Storage {
+        /** A key's quota unless {@link #keys()} names it. */
+        @WithDefault("50G")
+        io.quarkus.runtime.configuration.MemorySize perKey();
+
+        /** Quotas of their own, by key name ({@code osfria.ingest.storage.keys.archive-loader=500G}). */
+        java.util.Map<String, io.quarkus.runtime.configuration.MemorySize> keys();
+    }
+
     /**
      * REST uploads in progress ({@code POST /v1/documents}, and new versions: {@code PUT /v1/documents/{id}}). A key's
      * count from an upload's headers (its body still arriving) until its work ends; the replica's, only uploads at

@@ -3,8 +3,11 @@ package fr.osfria.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,10 +38,24 @@ public final class SilentHost {
      * null where this machine cannot make one (and {@code CI} is not "true"). The port is the server's own.
      */
     public static String reach(int port) {
-        // the one object every class loader of the JVM shares: two of them must not make two hosts
-        synchronized (System.getProperties()) {
-            return reachOnce(port);
+        // a string literal is one object for every class loader of the JVM (they share the interned strings): two of
+        // them must not make two hosts; the file lock keeps two test JVMs (-T2) from taking the same subnet
+        synchronized (HOST) {
+            try (FileChannel file = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "osfria-silent-host.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock lock = file.lock()) {
+                return reachOnce(port);
+            } catch (IOException e) {
+                return unavailable(e);
+            }
         }
+    }
+
+    private static String unavailable(Exception e) {
+        if ("true".equals(System.getenv("CI"))) {
+            throw new IllegalStateException("CI=true: a test host in a network namespace could not be made (root"
+                    + " and iproute2's ip are needed): " + e.getMessage(), e);
+        }
+        return null;
     }
 
     /** Whether a test's server is reached through the host: its tests can silence it. */
@@ -57,11 +74,7 @@ public final class SilentHost {
             }
             return host[3] + ":" + port;
         } catch (IOException | RuntimeException e) {
-            if ("true".equals(System.getenv("CI"))) {
-                throw new IllegalStateException("CI=true: a test host in a network namespace could not be made (root"
-                        + " and iproute2's ip are needed): " + e.getMessage(), e);
-            }
-            return null;
+            return unavailable(e);
         }
     }
 
@@ -130,10 +143,7 @@ public final class SilentHost {
         }
     }
 
-    /**
-     * A third number for 10.213.x.0/30 that no address or route of this machine uses (two test JVMs run side by side;
-     * the namespace is made under the JVM-wide lock, and another JVM's check and take are a second apart at most).
-     */
+    /** A third number for 10.213.x.0/30 that no address or route of this machine uses (under the file lock). */
     private static int freeSubnet() throws IOException {
         String addresses = run("ip", "-o", "-4", "addr") + run("ip", "-4", "route");
         long pid = ProcessHandle.current().pid();

@@ -70,8 +70,11 @@ public final class DeadPeerTimeouts {
     /** Has each connection {@code pool} opens probe its server after {@link #KEEPALIVE_IDLE} of quiet. */
     public static Pool probeWhenQuiet(Pool pool) {
         pool.connectHandler(connection -> {
-            probeWhenQuiet(connection);
-            connection.close(); // into the pool
+            try {
+                probeWhenQuiet(connection);
+            } finally {
+                connection.close(); // into the pool
+            }
         });
         return pool;
     }

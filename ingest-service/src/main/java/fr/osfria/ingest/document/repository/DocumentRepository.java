@@ -86,6 +86,25 @@ public class DocumentRepository implements PanacheRepositoryBase<Document, Strin
     }
 
     /**
+     * Holds, to the end of the transaction, every other upload and new version of {@code keyName}'s: its storage is
+     * counted, then grown, one at a time.
+     */
+    public Uni<Void> lockStorageOf(String keyName) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))::text")
+                .setParameter("key", "storage\n" + keyName).getSingleResult()).replaceWithVoid();
+    }
+
+    /**
+     * What the documents whose content {@code keyName} uploaded cost (each document's version as it is now): its
+     * size, at least {@code minBytes}, and its metadata's.
+     */
+    public Uni<Long> storedBy(String keyName, long minBytes) {
+        return getSession().chain(s -> s.createNativeQuery("SELECT coalesce(sum(greatest(size_bytes, :min)"
+                        + " + octet_length(metadata_json)), 0)::bigint FROM document WHERE uploaded_by = :key", Long.class)
+                .setParameter("key", keyName).setParameter("min", minBytes).getSingleResult());
+    }
+
+    /**
      * The collections holding at least one document the key may read, its collection grant aside (the caller applies
      * {@code Rights} to the names): department and clearance filtered in SQL, as for a list. At most {@code limit}.
      */

@@ -13,6 +13,7 @@ import fr.osfria.ingest.document.service.CommitOutcomeUnknown;
 import fr.osfria.ingest.document.service.DocumentService;
 import fr.osfria.ingest.document.service.DocumentUploads;
 import fr.osfria.ingest.document.service.InvalidUpload;
+import fr.osfria.ingest.document.service.StorageQuota;
 import fr.osfria.ingest.document.service.Upload;
 import fr.osfria.ingest.document.service.UploadPlaces;
 import fr.osfria.ingest.document.wait.DocumentWaits;
@@ -79,10 +80,12 @@ public class DocumentResource {
     private final DocumentWaits waits;
     private final KeyRegistry keys;
     private final UploadPlaceFilter uploadPlaces;
+    private final StorageQuota quota;
 
     public DocumentResource(Caller caller, DurableAudit audit, DocumentRepository documents, DocumentService service,
-                            BlobStore blobs, IngestConfig config, Envelope envelope,
-                            DocumentUploads uploads, DocumentWaits waits, KeyRegistry keys, UploadPlaceFilter uploadPlaces) {
+                            BlobStore blobs, IngestConfig config, Envelope envelope, DocumentUploads uploads,
+                            DocumentWaits waits, KeyRegistry keys, UploadPlaceFilter uploadPlaces, StorageQuota quota) {
+        this.quota = quota;
         this.caller = caller;
         this.audit = audit;
         this.documents = documents;
@@ -311,15 +314,17 @@ public class DocumentResource {
             }
             // a file of its own: a concurrent new version of this document writes another one
             String blobKey = BlobStore.newKey(id, doc.contentVersion + 1);
-            // a failed version's file is left to the orphan-file sweep, which removes it once the database answers
-            // that no row holds it (a commit cut off may still have recorded it)
+            // a version refused before its commit (over the key's storage quota, the document gone) has its file
+            // removed at once; one that failed otherwise is left to the orphan-file sweep, which removes it once the
+            // database answers that no row holds it (a commit cut off may still have recorded it)
             // once recorded, the old file's removal and the audit record run to the end even if the client hangs up
-            Uni<Document> recorded = uploads.inspect(upload)
+            Uni<Document> recorded = quota.roomFor(key.name(), StorageQuota.charge(upload), doc).chain(() -> uploads.inspect(upload))
                     .chain(inspected -> DocumentUploads.toTheEnd(uploads.storeBlob(key.name(), blobKey, upload)
-                            .chain(stored -> service.newVersion(doc,
+                            .chain(stored -> service.newVersion(key.name(), doc,
                                     row -> Rights.canWrite(key, row.collection, row.department, row.confidential),
                                     DocumentUploads.sealed(id, upload, stored), inspected.contentType(), inspected.contentHmac(),
                                     stored.blobKey(), stored.wrappedKey()))
+                            .onFailure(InvalidUpload.class).call(() -> removeFile(blobKey))
                             .onTermination().invoke(() -> blobs.settled(blobKey))
                             // the file the row held until this commit (a concurrent version's, possibly): nothing reads it now
                             .call(replaced -> removeFile(replaced.previousBlobKey()))
@@ -425,6 +430,7 @@ public class DocumentResource {
             case 415 -> "unsupported_type";
             case 422 -> "unreadable_document";
             case 503 -> "encryption_unavailable";
+            case StorageQuota.STATUS -> "storage_quota_exceeded";
             default -> "invalid_request";
         };
     }

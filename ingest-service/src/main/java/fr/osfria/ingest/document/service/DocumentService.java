@@ -46,10 +46,12 @@ public class DocumentService {
 
     private final DocumentRepository documents;
     private final OutboxRelay relay;
+    private final StorageQuota quota;
 
-    public DocumentService(DocumentRepository documents, OutboxRelay relay) {
+    public DocumentService(DocumentRepository documents, OutboxRelay relay, StorageQuota quota) {
         this.documents = documents;
         this.relay = relay;
+        this.quota = quota;
     }
 
     public static String newId() {
@@ -79,8 +81,12 @@ public class DocumentService {
         }
         setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now);
         AtomicBoolean committing = new AtomicBoolean();
+        // the key's storage first: the same content's lock (other keys' uploads of it wait on it) is held only once
+        // this upload's turn among the key's has come
         return Panache.withTransaction(() -> take(submission, id)
+                .chain(() -> quota.lock(key.name()))
                 .chain(() -> noCopyCommittedMeanwhile(key, upload.collection(), contentHmac, contentHmacs))
+                .chain(() -> quota.take(key.name(), StorageQuota.charge(doc.sizeBytes, doc.metadataJson), null))
                 .chain(() -> documents.persist(doc))
                 .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
                 .chain(Panache::flush) // every statement answered: from here only the commit can fail
@@ -124,12 +130,14 @@ public class DocumentService {
      * each numbered after the one committed before it. {@code mayWrite} is asked again on that row: a version
      * committed meanwhile may have moved the document out of the caller's reach (another department, confidential).
      */
-    public Uni<Replaced> newVersion(Document current, Predicate<Document> mayWrite, Upload upload, String contentType,
-                                    String contentHmac, String blobKey, String wrappedKey) {
+    public Uni<Replaced> newVersion(String keyName, Document current, Predicate<Document> mayWrite, Upload upload,
+                                    String contentType, String contentHmac, String blobKey, String wrappedKey) {
         // refreshed when the caller's session already holds the row (read before the upload: stale), found otherwise
         // (a REST new version reads it in a session of its own, closed since);
         // and not session.lock(): Hibernate Reactive's lock query names the version column by its field (rowVersion)
-        return Panache.withTransaction(() -> Panache.getSession()
+        // the key's storage first, the row after: the row (its pipeline updates wait on it) is held only once this
+        // version's turn among the key's uploads has come
+        return Panache.withTransaction(() -> quota.lock(keyName).chain(Panache::getSession)
                 .chain(session -> session.contains(current)
                         ? session.refresh(current, LockModeType.PESSIMISTIC_WRITE).replaceWith(current)
                         : session.find(Document.class, current.id, LockModeType.PESSIMISTIC_WRITE))
@@ -139,19 +147,24 @@ public class DocumentService {
             if (doc == null || !mayWrite.test(doc)) {
                 throw new InvalidUpload(409, GONE);
             }
-            String previous = doc.blobKey;
-            doc.contentVersion++;
-            // a Kafka application hears the outcome of what it submitted, not of a later version (another key's,
-            // maybe out of its reach): that one is told by the public events
-            doc.appName = null;
-            doc.appCorrelationId = null;
-            setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
-            // the old chunks leave the index before the new version is even parsed (the old rights die with them)
-            return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
-                    .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
-                    // its waits read it again: the version they waited for will never settle
-                    .call(() -> documents.announceChanged(doc.id))
-                    .replaceWith(new Replaced(doc, previous));
+            // the new content counts for the key that uploads it, in place of the old one if that was its own
+            return quota.take(keyName, StorageQuota.charge(upload), doc)
+                    .chain(() -> {
+                String previous = doc.blobKey;
+                doc.contentVersion++;
+                doc.uploadedBy = keyName;
+                // a Kafka application hears the outcome of what it submitted, not of a later version (another key's,
+                // maybe out of its reach): that one is told by the public events
+                doc.appName = null;
+                doc.appCorrelationId = null;
+                setContent(doc, upload, contentType, contentHmac, blobKey, wrappedKey, now());
+                // the old chunks leave the index before the new version is even parsed (the old rights die with them)
+                return superseded(new VersionSuperseded(doc.id, doc.contentVersion)).persist()
+                        .chain(() -> OutboxEvent.of(Topics.DOCUMENT_UPLOADS, uploaded(doc)).persist())
+                        // its waits read it again: the version they waited for will never settle
+                        .call(() -> documents.announceChanged(doc.id))
+                        .replaceWith(new Replaced(doc, previous));
+            });
         })).call(this::nudge);
     }
 

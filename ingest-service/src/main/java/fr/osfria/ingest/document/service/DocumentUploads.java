@@ -72,10 +72,12 @@ public class DocumentUploads {
     private final Envelope envelope;
     private final DocumentStages stages;
     private final UploadMemory memory;
+    private final StorageQuota quota;
 
     public DocumentUploads(DurableAudit audit, DocumentRepository documents, DocumentService service,
                            DocumentParser parser, BlobStore blobs, Vertx vertx, Envelope envelope, DocumentStages stages,
-                           fr.osfria.ingest.IngestConfig config) {
+                           fr.osfria.ingest.IngestConfig config, StorageQuota quota) {
+        this.quota = quota;
         this.audit = audit;
         this.documents = documents;
         this.service = service;
@@ -149,12 +151,13 @@ public class DocumentUploads {
                         upload.collection(), inspected.contentHmacs()))
                 .chain(existing -> {
                     if (existing != null) {
-                        return duplicate(key, existing);
+                        return duplicate(key, existing); // stores nothing: within any quota
                     }
                     // no copy this key may read: store its own, whatever exists beyond its sight
                     String id = DocumentService.newId();
                     String blobKey = BlobStore.newKey(id, 1);
-                    return toTheEnd(storeBlob(key.name(), blobKey, upload)
+                    // a key past its storage quota writes nothing to disk (checked again when recorded)
+                    return toTheEnd(quota.roomFor(key.name(), StorageQuota.charge(upload), null).chain(() -> storeBlob(key.name(), blobKey, upload))
                             .chain(stored -> service.create(id, sealed(id, upload, stored), inspected.contentType(),
                                             inspected.contentHmac(), inspected.contentHmacs(), stored.blobKey(),
                                             stored.wrappedKey(), key, submission)

@@ -3,6 +3,7 @@ package fr.osfria.ingest.document.wait;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import fr.osfria.security.network.DeadPeerTimeouts;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -99,7 +100,11 @@ public class SettledListener {
             });
             return listenOn(pg).replaceWith(pg)
                     .onFailure().call(e -> pg.close().onFailure().recoverWithNull());
-        }).subscribe().with(pg -> {
+        })
+                // a server gone silent in the middle of the connection's start (its keepalive timings are the
+                // pool's only once it is open): given up and tried again, not waited on for the kernel's hours
+                .ifNoItem().after(DeadPeerTimeouts.UNACKNOWLEDGED.plus(DeadPeerTimeouts.CONNECT)).fail()
+                .subscribe().with(pg -> {
             connection.set(pg);
             if (closed.get()) { // closed before it was set: its close handler found nothing to replace
                 lost(pg);
