@@ -131,20 +131,16 @@ class StorageQuotaTest {
     }
 
     private long storedBy(String key) throws Exception {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT coalesce(sum(size_bytes), 0) FROM document WHERE uploaded_by = ?")) {
-            s.setString(1, key);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return number("SELECT coalesce(sum(size_bytes), 0) FROM document WHERE uploaded_by = ?", key);
     }
 
     private long documentsNamed(String filename) throws Exception {
-        try (Connection c = database.getConnection();
-             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM document WHERE filename = ?")) {
-            s.setString(1, filename);
+        return number("SELECT count(*) FROM document WHERE filename = ?", filename);
+    }
+
+    private long number(String sql, String parameter) throws Exception {
+        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, parameter);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
