@@ -100,6 +100,14 @@ public interface IngestConfig {
 
         /** Quotas of their own, by key name ({@code osfria.ingest.storage.keys.archive-loader=500G}). */
         java.util.Map<String, io.quarkus.runtime.configuration.MemorySize> keys();
+
+        /**
+         * What the volume the files are kept on keeps free: an upload that would leave less is answered 507
+         * {@code insufficient_storage}, whoever sends it (the keys' quotas together may exceed the disk; on one
+         * machine PostgreSQL and Kafka write to it too, and stop when it is full).
+         */
+        @WithDefault("2G")
+        io.quarkus.runtime.configuration.MemorySize minFree();
     }
 
     /**

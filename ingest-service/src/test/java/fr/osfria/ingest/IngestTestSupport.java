@@ -101,6 +101,11 @@ public final class IngestTestSupport {
         return documentValue(database, "SELECT row_to_json(d)::text FROM document d WHERE id = ?", id, rs -> rs.getString(1));
     }
 
+    /** The number {@code query} selects, its one parameter {@code parameter} (a count, a sum). */
+    public static long number(AgroalDataSource database, String query, String parameter) throws SQLException {
+        return documentValue(database, query, parameter, rs -> rs.getLong(1));
+    }
+
     /** What {@code value} reads from the one row {@code query} selects for document {@code id}. */
     private static <T> T documentValue(AgroalDataSource database, String query, String id, Value<T> value) throws SQLException {
         try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(query)) {

@@ -54,6 +54,15 @@ public class BlobStore {
         this.root = config.blobDir().toAbsolutePath().normalize();
     }
 
+    /** Bytes the volume the files are kept on still has for the service (before its directory exists: its parent's). */
+    public long usableBytes() throws IOException {
+        Path existing = root;
+        while (existing.getParent() != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return Files.getFileStore(existing).getUsableSpace();
+    }
+
     /** Copies {@code source} in as {@code key} and returns the key. */
     public String put(String key, Path source) throws IOException {
         Path target = resolve(key);

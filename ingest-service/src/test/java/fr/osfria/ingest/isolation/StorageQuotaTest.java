@@ -1,6 +1,7 @@
 package fr.osfria.ingest.isolation;
 
 import static fr.osfria.ingest.IngestTestSupport.KB;
+import static fr.osfria.ingest.IngestTestSupport.number;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -23,9 +24,6 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -131,20 +129,10 @@ class StorageQuotaTest {
     }
 
     private long storedBy(String key) throws Exception {
-        return number("SELECT coalesce(sum(size_bytes), 0) FROM document WHERE uploaded_by = ?", key);
+        return number(database, "SELECT coalesce(sum(size_bytes), 0) FROM document WHERE uploaded_by = ?", key);
     }
 
     private long documentsNamed(String filename) throws Exception {
-        return number("SELECT count(*) FROM document WHERE filename = ?", filename);
-    }
-
-    private long number(String sql, String parameter) throws Exception {
-        try (Connection c = database.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
-            s.setString(1, parameter);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return number(database, "SELECT count(*) FROM document WHERE filename = ?", filename);
     }
 }

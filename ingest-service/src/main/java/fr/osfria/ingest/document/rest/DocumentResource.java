@@ -145,7 +145,7 @@ public class DocumentResource {
             case DUPLICATE -> Response.ok(view(result.document())).header("X-Osfria-Duplicate", "true").build();
             case DENIED -> deniedResponse(upload.collection());
             case INVALID -> ErrorResponses.of(result.refusal().status(), result.refusal().getMessage(),
-                    codeFor(result.refusal().status()));
+                    codeFor(result.refusal()));
             case RECORD_TAKEN -> throw new IllegalStateException("a REST upload comes in no Kafka record");
         }).onFailure(CommitOutcomeUnknown.class).recoverWithItem(() -> Response.fromResponse(ErrorResponses.of(503,
                 "the connection to the database was lost while the upload was being committed: it may be stored;"
@@ -421,11 +421,14 @@ public class DocumentResource {
 
     private Uni<Response> refuse(KeyEntry key, String action, String id, String collection, InvalidUpload e) {
         return audit.record(key.name(), action, id, Upload.auditable(collection), "invalid", e.getMessage())
-                .replaceWith(ErrorResponses.of(e.status(), e.getMessage(), codeFor(e.status())));
+                .replaceWith(ErrorResponses.of(e.status(), e.getMessage(), codeFor(e)));
     }
 
-    private static String codeFor(int status) {
-        return switch (status) {
+    private static String codeFor(InvalidUpload refusal) {
+        if (refusal.code() != null) {
+            return refusal.code();
+        }
+        return switch (refusal.status()) {
             case 413 -> "file_too_large";
             case 415 -> "unsupported_type";
             case 422 -> "unreadable_document";

@@ -8,13 +8,25 @@ package fr.osfria.ingest.document.service;
 public class InvalidUpload extends RuntimeException {
 
     private final int status;
+    private final String code;
 
     public InvalidUpload(int status, String message) {
+        this(status, message, null);
+    }
+
+    /** {@code code}: the error's code, where its status alone does not tell it. */
+    public InvalidUpload(int status, String message, String code) {
         super(StoredText.printable(message));
         this.status = status;
+        this.code = code;
     }
 
     public int status() {
         return status;
+    }
+
+    /** The error's code, or null for the one its status gives. */
+    public String code() {
+        return code;
     }
 }

@@ -2,6 +2,7 @@ package fr.osfria.ingest.document.service;
 
 import fr.osfria.events.EventJson;
 import fr.osfria.ingest.IngestConfig;
+import fr.osfria.ingest.blob.BlobStore;
 import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -13,7 +14,8 @@ import java.nio.charset.StandardCharsets;
  * Each key's storage quota ({@link IngestConfig.Storage}): what the documents whose content it uploaded cost, an
  * upload or a new version included, at most its quota. A document costs its file's size, at least
  * {@link #MIN_DOCUMENT_BYTES} (its row, its chunks in the index: a key of tiny documents is not free), plus its
- * metadata. Checked twice: before the file is stored (a key over its quota writes nothing to disk), and in the
+ * metadata. And the files' volume keeps {@code storage.min-free}, whatever the keys' quotas. Checked twice: before the
+ * file is stored (a key over its quota, or a volume nearly full, writes nothing to disk), and in the
  * transaction that records the document, under a lock of the key's taken first in that transaction, so that a key's
  * uploads at once cannot each fit alone and overshoot together.
  */
@@ -26,10 +28,12 @@ public class StorageQuota {
 
     private final IngestConfig config;
     private final DocumentRepository documents;
+    private final BlobStore blobs;
 
-    public StorageQuota(IngestConfig config, DocumentRepository documents) {
+    public StorageQuota(IngestConfig config, DocumentRepository documents, BlobStore blobs) {
         this.config = config;
         this.documents = documents;
+        this.blobs = blobs;
     }
 
     /** What {@code upload}'s document costs its key (its metadata as stored in clear). */
@@ -47,8 +51,29 @@ public class StorageQuota {
      * (a new version's document, or null) giving back its own when it counts for that key.
      */
     public Uni<Void> roomFor(String keyName, long charge, Document replaced) {
-        return Panache.withSession(() -> documents.storedBy(keyName, MIN_DOCUMENT_BYTES))
+        return Uni.createFrom().item(() -> {
+            checkDisk(charge);
+            return null;
+        }).chain(() -> Panache.withSession(() -> documents.storedBy(keyName, MIN_DOCUMENT_BYTES)))
                 .invoke(stored -> check(keyName, stored - freedBy(keyName, replaced), charge)).replaceWithVoid();
+    }
+
+    /**
+     * Refuses an upload that would leave the files' volume with less than {@code storage.min-free}: on one machine it
+     * is PostgreSQL's and Kafka's too, and a full disk stops them all; keys' quotas together may exceed the disk.
+     */
+    private void checkDisk(long size) {
+        long usable;
+        try {
+            usable = blobs.usableBytes();
+        } catch (java.io.IOException e) {
+            return; // the file's own write will tell
+        }
+        if (usable - size < config.storage().minFree().asLongValue()) {
+            throw new InvalidUpload(STATUS, "the platform's document storage is nearly full (" + usable + " bytes"
+                    + " left, at least " + config.storage().minFree().asLongValue() + " kept free): uploads are refused"
+                    + " until an operator makes room", "insufficient_storage");
+        }
     }
 
     /** Holds every other upload and new version of {@code keyName}'s until this transaction ends: the first lock taken. */
