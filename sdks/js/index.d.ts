@@ -261,3 +261,5 @@ export declare class InternalServerError extends APIStatusError {}
 export declare class ServiceUnavailableError extends InternalServerError {
   readonly retryAfter: number | null;
 }
+/** 507: the key's storage quota or the platform's file volume is full; not retried. */
+export declare class InsufficientStorageError extends InternalServerError {}

@@ -55,10 +55,16 @@ export class ServiceUnavailableError extends InternalServerError {
   }
 }
 
+/**
+ * 507: the key's storage quota (`code` `storage_quota_exceeded`) or the platform's file volume (`insufficient_storage`)
+ * is full; nothing was stored, and sending it again will not help before documents are deleted. Not retried.
+ */
+export class InsufficientStorageError extends InternalServerError {}
+
 const BY_STATUS = {
   400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
   409: ConflictError, 413: BadRequestError, 415: BadRequestError, 422: UnprocessableEntityError,
-  429: RateLimitError, 503: ServiceUnavailableError,
+  429: RateLimitError, 503: ServiceUnavailableError, 507: InsufficientStorageError,
 };
 
 /** The exception for an error answer: `{"error": {"message", "type", "code"}}`, or whatever came. */

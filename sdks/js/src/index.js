@@ -5,6 +5,6 @@ export { verifyWebhook, WebhookVerificationError, DEFAULT_TOLERANCE } from './we
 export {
   OsfriaError, APIError, APIConnectionError, APITimeoutError, APIStatusError, BadRequestError, AuthenticationError,
   PermissionDeniedError, NotFoundError, ConflictError, UnprocessableEntityError, RateLimitError, InternalServerError,
-  ServiceUnavailableError,
+  ServiceUnavailableError, InsufficientStorageError,
 } from './errors.js';
 export { VERSION } from './version.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import {
-  APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, NotFoundError, OsfriaClient,
-  PermissionDeniedError, RateLimitError, VERSION,
+  APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, InsufficientStorageError,
+  InternalServerError, NotFoundError, OsfriaClient, PermissionDeniedError, RateLimitError, VERSION,
 } from '../src/index.js';
 import { BASE_URL, MODEL, RUN, admin, closedPort, collection, key, platform, silent } from './support.mjs';
 
@@ -78,6 +78,27 @@ describe('what no platform answer can show', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('507 a full storage quota is thrown at once and not sent again', async () => {
+    const seen = [];
+    const server = createServer((request, response) => {
+      seen.push(request.url);
+      request.resume();
+      request.on('end', () => response.writeHead(507, { 'Content-Type': 'application/json' })
+        .end('{"error":{"message":"this key\'s storage quota is full","type":"insufficient_quota","code":"storage_quota_exceeded"}}'));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new OsfriaClient({ apiKey: 'sk-osfria-x', baseURL: `http://127.0.0.1:${server.address().port}` });
+      await assert.rejects(client.documents.upload({ file: Buffer.from('Un document de trop'), filename: 'trop.txt',
+        collection: 'knowledge-base' }), (e) => e instanceof InsufficientStorageError && e instanceof InternalServerError
+        && e.status === 507 && e.code === 'storage_quota_exceeded');
+    } finally {
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    assert.deepEqual(seen, ['/api/v1/documents']);
   });
 
   test('503 is retried after Retry-After, and the user agent names the version', async () => {

@@ -3,7 +3,8 @@
 from . import webhooks
 from ._client import OsfriaClient
 from ._errors import (APIConnectionError, APIError, APIStatusError, APITimeoutError, AuthenticationError,
-                      BadRequestError, ConflictError, InternalServerError, NotFoundError, OsfriaError,
+                      BadRequestError, ConflictError, InsufficientStorageError, InternalServerError, NotFoundError,
+                      OsfriaError,
                       PermissionDeniedError, RateLimitError, ServiceUnavailableError, UnprocessableEntityError)
 from ._http import Stream
 from ._objects import OsfriaObject
@@ -13,4 +14,5 @@ from .webhooks import WebhookVerificationError
 __all__ = ["OsfriaClient", "Stream", "OsfriaObject", "webhooks", "WebhookVerificationError", "__version__",
            "OsfriaError", "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
            "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
-           "UnprocessableEntityError", "RateLimitError", "InternalServerError", "ServiceUnavailableError"]
+           "UnprocessableEntityError", "RateLimitError", "InternalServerError", "ServiceUnavailableError",
+           "InsufficientStorageError"]

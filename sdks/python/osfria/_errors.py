@@ -87,9 +87,15 @@ class ServiceUnavailableError(InternalServerError):
         self.retry_after = retry_after
 
 
+class InsufficientStorageError(InternalServerError):
+    """507: the key's storage quota (``code`` ``storage_quota_exceeded``) or the platform's file volume
+    (``insufficient_storage``) is full; nothing was stored, and sending it again will not help before documents are
+    deleted or room is made. Not retried."""
+
+
 _BY_STATUS = {400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
               409: ConflictError, 413: BadRequestError, 415: BadRequestError, 422: UnprocessableEntityError,
-              429: RateLimitError, 503: ServiceUnavailableError}
+              429: RateLimitError, 503: ServiceUnavailableError, 507: InsufficientStorageError}
 
 
 def error_for(status: int, body: Any, headers: Mapping[str, str], retry_after: Optional[float]) -> APIStatusError:

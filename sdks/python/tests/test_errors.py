@@ -4,8 +4,9 @@ import time
 import unittest
 
 import support
-from osfria import (APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, NotFoundError,
-                    OsfriaClient, PermissionDeniedError, RateLimitError)
+from osfria import (APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError,
+                    InsufficientStorageError, InternalServerError, NotFoundError, OsfriaClient, PermissionDeniedError,
+                    RateLimitError)
 
 
 @support.needs_platform
@@ -81,6 +82,37 @@ class TransportErrorsTest(unittest.TestCase):
             self.assertLess(time.monotonic() - started, 5)
         finally:
             silent.close()
+
+    def test_507_a_full_storage_quota_is_raised_at_once_and_not_sent_again(self):
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                seen.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = (b'{"error":{"message":"this key\'s storage quota is full","type":"insufficient_quota",'
+                        b'"code":"storage_quota_exceeded"}}')
+                self.send_response(507)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            client = OsfriaClient(api_key="sk-osfria-x", base_url=f"http://127.0.0.1:{server.server_address[1]}")
+            with self.assertRaises(InsufficientStorageError) as raised:
+                client.documents.upload(b"Un document de trop", "knowledge-base", filename="trop.txt")
+            self.assertEqual(507, raised.exception.status)
+            self.assertEqual("storage_quota_exceeded", raised.exception.code)
+            self.assertIsInstance(raised.exception, InternalServerError)
+        finally:
+            server.shutdown()
+        self.assertEqual(["/api/v1/documents"], seen)
 
     def test_503_is_retried_after_retry_after_and_the_user_agent_names_the_version(self):
         seen = []
