@@ -57,7 +57,8 @@ export class ServiceUnavailableError extends InternalServerError {
 
 /**
  * 507: the key's storage quota (`code` `storage_quota_exceeded`) or the platform's file volume (`insufficient_storage`)
- * is full; nothing was stored, and sending it again will not help before documents are deleted. Not retried.
+ * is full; nothing was stored, and sending it again will not help before documents are deleted or room is made.
+ * Not retried.
  */
 export class InsufficientStorageError extends InternalServerError {}
 

@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A key with write rights used to store as much as it liked: one key could fill the disk every other key's documents
  * are stored on. Each key now has a storage quota (here 64 KiB for this key, {@code osfria.ingest.storage.keys}; a
- * document costs its size and its metadata): an upload or a new version past it is answered 507 and stores nothing,
- * not even for a while (the refused version's file), its uploads at once cannot overshoot it together, and deleting
- * a document makes room. Other keys are not affected.
+ * document costs its size and its metadata): an upload or a new version past it is answered 507 and leaves nothing
+ * stored (a version refused once its file was written has the file removed at once, not an hour later by the orphan
+ * sweep), its uploads at once cannot overshoot it together, and deleting a document makes room. Other keys are not
+ * affected.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)

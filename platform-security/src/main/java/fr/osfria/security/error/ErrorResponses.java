@@ -42,7 +42,7 @@ public final class ErrorResponses {
             case 413 -> "request_too_large";
             case 429 -> "rate_limit_error";
             case 503 -> "service_unavailable";
-            case 507 -> "insufficient_quota"; // a storage quota full: the client's to free, not the server's fault
+            case 507 -> "insufficient_quota"; // a storage quota or the platform's storage full: no retry helps
             default -> status >= 500 ? "server_error" : "invalid_request_error";
         };
     }

@@ -7,6 +7,7 @@ import fr.osfria.ingest.document.Document;
 import fr.osfria.ingest.document.repository.DocumentRepository;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 
@@ -16,8 +17,10 @@ import java.nio.charset.StandardCharsets;
  * {@link #MIN_DOCUMENT_BYTES} (its row, its chunks in the index: a key of tiny documents is not free), plus its
  * metadata. And the files' volume keeps {@code storage.min-free}, whatever the keys' quotas. Checked twice: before the
  * file is stored (a key over its quota, or a volume nearly full, writes nothing to disk), and in the
- * transaction that records the document, under a lock of the key's taken first in that transaction, so that a key's
- * uploads at once cannot each fit alone and overshoot together.
+ * transaction that records the document, under a lock of the key's taken before the document's row and the
+ * same-content lock, so that a key's uploads at once cannot each fit alone and overshoot together. The sum reads each
+ * of the key's documents (their metadata's length is not in the index): a running total per key would make it
+ * constant for a key of very many documents.
  */
 @ApplicationScoped
 public class StorageQuota {
@@ -29,11 +32,13 @@ public class StorageQuota {
     private final IngestConfig config;
     private final DocumentRepository documents;
     private final BlobStore blobs;
+    private final Vertx vertx;
 
-    public StorageQuota(IngestConfig config, DocumentRepository documents, BlobStore blobs) {
+    public StorageQuota(IngestConfig config, DocumentRepository documents, BlobStore blobs, Vertx vertx) {
         this.config = config;
         this.documents = documents;
         this.blobs = blobs;
+        this.vertx = vertx;
     }
 
     /** What {@code upload}'s document costs its key (its metadata as stored in clear). */
@@ -51,10 +56,11 @@ public class StorageQuota {
      * (a new version's document, or null) giving back its own when it counts for that key.
      */
     public Uni<Void> roomFor(String keyName, long charge, Document replaced) {
-        return Uni.createFrom().item(() -> {
+        // on a worker: a volume that hangs (network storage) must not hold the event loop
+        return vertx.executeBlocking(Uni.createFrom().item(() -> {
             checkDisk(charge);
             return null;
-        }).chain(() -> Panache.withSession(() -> documents.storedBy(keyName, MIN_DOCUMENT_BYTES)))
+        }), false).chain(() -> Panache.withSession(() -> documents.storedBy(keyName, MIN_DOCUMENT_BYTES)))
                 .invoke(stored -> check(keyName, stored - freedBy(keyName, replaced), charge)).replaceWithVoid();
     }
 
@@ -76,7 +82,10 @@ public class StorageQuota {
         }
     }
 
-    /** Holds every other upload and new version of {@code keyName}'s until this transaction ends: the first lock taken. */
+    /**
+     * Holds every other upload and new version of {@code keyName}'s until this transaction ends: taken before the
+     * document's row and the same-content lock.
+     */
     public Uni<Void> lock(String keyName) {
         return documents.lockStorageOf(keyName);
     }

@@ -86,8 +86,15 @@ public class SettledListener {
         }
         AtomicBoolean closed = new AtomicBoolean();
         // the options inside the chain: should the pool not be made yet and fail, this attempt fails and is retried
-        Uni.createFrom().item(() -> poolOptions.forConnectionNamed(APPLICATION_NAME))
-                .chain(options -> PgConnection.connect(vertx, options)).chain(pg -> {
+        Uni<PgConnection> opening = Uni.createFrom().item(() -> poolOptions.forConnectionNamed(APPLICATION_NAME))
+                .chain(options -> PgConnection.connect(vertx, options)).memoize().indefinitely();
+        // a server gone silent in the middle of the connection's start (before its keepalive timings apply): given
+        // up and tried again, not waited on for the kernel's hours; should it open after all, it is closed
+        opening.ifNoItem().after(DeadPeerTimeouts.UNACKNOWLEDGED.plus(DeadPeerTimeouts.CONNECT)).fail()
+                .onFailure(io.smallrye.mutiny.TimeoutException.class)
+                .invoke(() -> opening.subscribe().with(PgConnection::closeAndForget, e -> { }))
+                .chain(pg -> {
+            DeadPeerTimeouts.probeWhenQuiet(pg.getDelegate());
             // before LISTEN: a connection closed in between is replaced too (below, once listening)
             pg.closeHandler(() -> {
                 closed.set(true);
@@ -100,11 +107,7 @@ public class SettledListener {
             });
             return listenOn(pg).replaceWith(pg)
                     .onFailure().call(e -> pg.close().onFailure().recoverWithNull());
-        })
-                // a server gone silent in the middle of the connection's start (its keepalive timings are the
-                // pool's only once it is open): given up and tried again, not waited on for the kernel's hours
-                .ifNoItem().after(DeadPeerTimeouts.UNACKNOWLEDGED.plus(DeadPeerTimeouts.CONNECT)).fail()
-                .subscribe().with(pg -> {
+        }).subscribe().with(pg -> {
             connection.set(pg);
             if (closed.get()) { // closed before it was set: its close handler found nothing to replace
                 lost(pg);
