@@ -4,6 +4,7 @@ import static fr.osfria.ingest.IngestTestSupport.KB;
 import static fr.osfria.ingest.IngestTestSupport.number;
 import static fr.osfria.ingest.IngestTestSupport.upload;
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,8 +28,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.time.Duration;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -119,7 +124,35 @@ class StorageQuotaTest {
 
         // deleting makes room
         given().header("Authorization", TestKeys.bearer(KEY)).delete("/v1/documents/" + first).then().statusCode(204);
-        upload(KEY, "apres.txt", text(40), KB, "{\"department\":\"finance\"}").statusCode(202);
+        String after = upload(KEY, "apres.txt", text(40), KB, "{\"department\":\"finance\"}").statusCode(202)
+                .extract().path("document_id");
+
+        // a new version that fits when it is sent (56 taken, 40 given back, 44 asked) but no longer once its turn
+        // comes, an upload of the key's committed meanwhile (played here by 20 KB more on its other document, while the
+        // test holds the key's lock): refused in its transaction, once its file was written; the file goes at once
+        try (Connection c = database.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))::text")) {
+                lock.setString(1, "storage\n" + NAME);
+                lock.execute();
+            }
+            CompletableFuture<Integer> version = CompletableFuture.supplyAsync(() -> given()
+                    .header("Authorization", TestKeys.bearer(KEY))
+                    .multiPart("file", "apres-v2.txt", text(44), "application/octet-stream")
+                    .put("/v1/documents/" + after).then().extract().statusCode());
+            await().atMost(Duration.ofSeconds(30)).until(() -> blobFiles(after).size() == 2
+                    && number(database, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = ?", "advisory") > 0);
+            try (PreparedStatement grow = c.prepareStatement("UPDATE document SET size_bytes = size_bytes + 20000"
+                    + " WHERE uploaded_by = ? AND filename LIKE 'ensemble-%'")) {
+                grow.setString(1, NAME);
+                assertEquals(1, grow.executeUpdate());
+            }
+            c.commit();
+            assertEquals(507, version.get(30, TimeUnit.SECONDS));
+        }
+        List<String> left = blobFiles(after);
+        assertEquals(1, left.size(), "the version refused in its transaction left its file: " + left);
+        assertTrue(left.get(0).startsWith("v1-"), left.toString());
     }
 
     /** The files kept for a document: one per version stored. */
