@@ -5,13 +5,17 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.quarkus.logging.Log;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgPool;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnectOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.impl.Connection;
 import io.vertx.sqlclient.impl.SocketConnectionBase;
 import io.vertx.sqlclient.impl.SqlConnectionInternal;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -65,6 +69,17 @@ public final class DeadPeerTimeouts {
             }
         });
         return options;
+    }
+
+    /**
+     * A service's PostgreSQL pool as Quarkus makes it (the listed servers in turn; a {@code PgPool}, as Quarkus expects
+     * of a pool creator), its connections giving up on a server gone silent: the time-outs are set on {@code servers}
+     * themselves, so that a connection of the service's own opened with a copy of them gives up likewise.
+     */
+    public static PgPool pgPool(Vertx vertx, List<PgConnectOptions> servers, PoolOptions poolOptions) {
+        servers.forEach(DeadPeerTimeouts::applyTo);
+        warnIfUnenforced(vertx, "PostgreSQL server");
+        return (PgPool) probeWhenQuiet(PgPool.pool(vertx, servers, poolOptions));
     }
 
     /** Has each connection {@code pool} opens probe its server after {@link #KEEPALIVE_IDLE} of quiet. */

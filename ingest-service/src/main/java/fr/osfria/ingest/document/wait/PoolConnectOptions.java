@@ -32,11 +32,9 @@ public class PoolConnectOptions implements PgPoolCreator {
 
     @Override
     public Pool create(Input input) {
-        List<PgConnectOptions> servers = input.pgConnectOptionsList().stream().map(DeadPeerTimeouts::applyTo).toList();
-        DeadPeerTimeouts.warnIfUnenforced(input.vertx(), "PostgreSQL server");
-        options = servers.stream().map(PgConnectOptions::new).toList();
-        // what Quarkus does without a creator: the listed servers in turn (PgPool, as Quarkus expects of a creator)
-        return (PgPool) DeadPeerTimeouts.probeWhenQuiet(PgPool.pool(input.vertx(), servers, input.poolOptions()));
+        PgPool made = DeadPeerTimeouts.pgPool(input.vertx(), input.pgConnectOptionsList(), input.poolOptions());
+        options = input.pgConnectOptionsList().stream().map(PgConnectOptions::new).toList();
+        return made;
     }
 
     /**
